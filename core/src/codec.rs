@@ -1,0 +1,241 @@
+//! Record encoding: the only module that knows about bincode.
+//!
+//! Every stored value is an envelope `[model: u8][format version: u16 LE][bincode payload]`. The
+//! model byte catches a value read from the wrong table; the version lets a later release decode
+//! every record an earlier one wrote (old structs stay in the code with `From<old>` conversions)
+//! and lets this release refuse a newer record with [`DecodeError::NewerVersion`] instead of
+//! misreading it. bincode 2.0.1 is pinned exactly and unmaintained (RUSTSEC-2025-0141): keeping
+//! it behind [`encode`] / [`decode`] means swapping it touches this file only.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Bytes of the envelope before the payload.
+pub const HEADER_LEN: usize = 3;
+
+/// Decoding refuses payloads claiming more than this many bytes for one allocation, so arbitrary
+/// input can never make it allocate without bound.
+const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// A kind of stored record. The discriminant is the model byte on disk: never renumber.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum ModelKind {
+    /// A [`crate::Dealer`].
+    Dealer = 1,
+    /// A [`crate::Customer`].
+    Customer = 2,
+    /// A [`crate::Vehicle`].
+    Vehicle = 3,
+    /// A vehicle's ownership history.
+    Ownership = 4,
+    /// A [`crate::Touchpoint`].
+    Touchpoint = 5,
+    /// A [`crate::Lead`].
+    Lead = 6,
+    /// A [`crate::Complaint`].
+    Complaint = 7,
+    /// A [`crate::Survey`].
+    Survey = 8,
+    /// A customer's [`crate::Rollup`].
+    Rollup = 9,
+}
+
+/// A type stored through the codec: its model byte, current version, and how to read older
+/// versions of it.
+pub trait Model: Serialize + DeserializeOwned {
+    /// The model byte.
+    const KIND: ModelKind;
+    /// The version this release writes.
+    const VERSION: u16;
+    /// Human name used in errors.
+    const NAME: &'static str;
+
+    /// Decodes a payload written with an older `version` (1 ≤ version < [`Model::VERSION`]).
+    /// Models at version 1 have no older versions.
+    fn decode_older(version: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        let _ = payload;
+        Err(DecodeError::UnknownVersion { version })
+    }
+}
+
+/// Why stored bytes could not be decoded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Shorter than the envelope header.
+    #[error("record is {len} bytes, shorter than its {HEADER_LEN}-byte header")]
+    Truncated {
+        /// Bytes found.
+        len: usize,
+    },
+    /// The model byte names another kind of record.
+    #[error("record has model byte {found}, expected {expected}")]
+    WrongModel {
+        /// Expected model byte.
+        expected: u8,
+        /// Model byte found.
+        found: u8,
+    },
+    /// Written by a newer release.
+    #[error("record version {found} is newer than the supported {supported}")]
+    NewerVersion {
+        /// Version found.
+        found: u16,
+        /// Newest version this build reads.
+        supported: u16,
+    },
+    /// A version this build never wrote (0, or a gap).
+    #[error("record version {version} is unknown")]
+    UnknownVersion {
+        /// Version found.
+        version: u16,
+    },
+    /// The payload does not decode as the model.
+    #[error("payload is malformed: {0}")]
+    Malformed(String),
+    /// The payload decoded but bytes were left over.
+    #[error("{0} bytes left over after the record")]
+    TrailingBytes(usize),
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_RECORD_BYTES>()
+}
+
+/// Encodes `value` in its envelope.
+pub fn encode<M: Model>(value: &M) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.push(M::KIND as u8);
+    out.extend_from_slice(&M::VERSION.to_le_bytes());
+    encode_payload_into(value, &mut out);
+    out
+}
+
+/// Appends the bincode payload of `value` (no envelope) to `out`.
+fn encode_payload_into<T: Serialize>(value: &T, out: &mut Vec<u8>) {
+    // Encoding into a Vec cannot fail for the plain data types stored here; a failure would be
+    // a programming error (e.g. a serde attribute bincode does not support).
+    bincode::serde::encode_into_std_write(value, out, config())
+        .expect("stored models are plain data that bincode always encodes");
+}
+
+/// Decodes a bincode payload (no envelope), refusing trailing bytes.
+pub fn decode_payload<T: DeserializeOwned>(payload: &[u8]) -> Result<T, DecodeError> {
+    let (value, read) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if read != payload.len() {
+        return Err(DecodeError::TrailingBytes(payload.len() - read));
+    }
+    Ok(value)
+}
+
+/// Decodes an envelope written by [`encode`] (by this or any earlier release).
+pub fn decode<M: Model>(bytes: &[u8]) -> Result<M, DecodeError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(DecodeError::Truncated { len: bytes.len() });
+    }
+    if bytes[0] != M::KIND as u8 {
+        return Err(DecodeError::WrongModel { expected: M::KIND as u8, found: bytes[0] });
+    }
+    let version = u16::from_le_bytes([bytes[1], bytes[2]]);
+    let payload = &bytes[HEADER_LEN..];
+    match version {
+        v if v == M::VERSION => decode_payload(payload),
+        v if v > M::VERSION => Err(DecodeError::NewerVersion { found: v, supported: M::VERSION }),
+        0 => Err(DecodeError::UnknownVersion { version: 0 }),
+        v => M::decode_older(v, payload),
+    }
+}
+
+/// Turns a decode failure of a stored record into the public error: a newer version asks for an
+/// upgrade, anything else reports corruption.
+pub(crate) fn stored<M: Model>(result: Result<M, DecodeError>) -> crate::Result<M> {
+    result.map_err(|e| match e {
+        DecodeError::NewerVersion { found, supported } => {
+            crate::Error::UpgradeRequired { what: M::NAME, found, supported }
+        }
+        source => crate::Error::Corrupt { what: M::NAME, source },
+    })
+}
+
+macro_rules! model {
+    ($t:ty, $kind:ident, $name:literal) => {
+        impl Model for $t {
+            const KIND: ModelKind = ModelKind::$kind;
+            const VERSION: u16 = 1;
+            const NAME: &'static str = $name;
+        }
+    };
+}
+
+model!(crate::Dealer, Dealer, "dealer");
+model!(crate::Customer, Customer, "customer");
+model!(crate::Vehicle, Vehicle, "vehicle");
+model!(crate::vehicle::OwnershipHistory, Ownership, "ownership history");
+model!(crate::Touchpoint, Touchpoint, "touchpoint");
+model!(crate::Lead, Lead, "lead");
+model!(crate::Complaint, Complaint, "complaint");
+model!(crate::Survey, Survey, "survey");
+model!(crate::Rollup, Rollup, "rollup");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Dealer, DealerKind};
+
+    fn dealer() -> Dealer {
+        Dealer {
+            code: "SH001".into(),
+            name: "上海大众徐汇4S店".into(),
+            region: "East".into(),
+            province: "上海".into(),
+            city: "上海".into(),
+            kind: DealerKind::FourS,
+        }
+    }
+
+    #[test]
+    fn round_trips_with_envelope() {
+        let bytes = encode(&dealer());
+        assert_eq!(bytes[0], ModelKind::Dealer as u8);
+        assert_eq!(u16::from_le_bytes([bytes[1], bytes[2]]), 1);
+        assert_eq!(decode::<Dealer>(&bytes).unwrap(), dealer());
+    }
+
+    #[test]
+    fn refuses_newer_versions_wrong_models_and_garbage() {
+        let mut bytes = encode(&dealer());
+        bytes[1] = 9;
+        assert_eq!(
+            decode::<Dealer>(&bytes),
+            Err(DecodeError::NewerVersion { found: 9, supported: 1 })
+        );
+        assert!(matches!(
+            stored(decode::<Dealer>(&bytes)),
+            Err(crate::Error::UpgradeRequired { what: "dealer", found: 9, supported: 1 })
+        ));
+        let mut bytes = encode(&dealer());
+        bytes[0] = ModelKind::Vehicle as u8;
+        assert!(matches!(decode::<Dealer>(&bytes), Err(DecodeError::WrongModel { .. })));
+        assert!(matches!(decode::<Dealer>(&[2]), Err(DecodeError::Truncated { len: 1 })));
+        let mut bytes = encode(&dealer());
+        bytes.push(0);
+        assert_eq!(decode::<Dealer>(&bytes), Err(DecodeError::TrailingBytes(1)));
+        let bytes = encode(&dealer());
+        assert!(decode::<Dealer>(&bytes[..bytes.len() - 2]).is_err());
+        assert!(matches!(
+            decode::<Dealer>(&[1, 0, 0]),
+            Err(DecodeError::UnknownVersion { version: 0 })
+        ));
+    }
+
+    #[test]
+    fn huge_length_prefixes_do_not_allocate() {
+        // A string length of u64::MAX in bincode varint form must fail, not abort.
+        let mut bytes = vec![ModelKind::Dealer as u8, 1, 0, 253];
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode::<Dealer>(&bytes).is_err());
+    }
+}

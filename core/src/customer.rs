@@ -1,0 +1,509 @@
+//! Customers — persons and organisations (fleet / key accounts) — and relations between them.
+//!
+//! The unified key of a customer is the national ID (person) or the unified social credit code
+//! (organisation) where known; both are unique indexes. Phones are a non-unique index: a family
+//! may share one number. An organisation's key people (decision maker, purchaser, driver) are
+//! customers of their own, linked by a [`RelationKind`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+use crate::error::ValidationError;
+use crate::source::SourceRef;
+use crate::validate;
+
+/// A person's gender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Gender {
+    /// Male.
+    Male,
+    /// Female.
+    Female,
+}
+
+/// The person-specific part of a customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Full name, e.g. `"王小明"`. Placeholders such as `"王先生"` are rejected.
+    pub name: String,
+    /// Gender, if known.
+    pub gender: Option<Gender>,
+    /// Birth date, if known.
+    pub birth_date: Option<Date>,
+    /// Occupation.
+    pub occupation: Option<String>,
+    /// Employer's name.
+    pub employer: Option<String>,
+    /// Interests (free tags: golf, self-driving tours...).
+    pub interests: Vec<String>,
+    /// 18-character resident ID (GB 11643), unique.
+    pub national_id: Option<String>,
+}
+
+/// The organisation-specific part of a customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Registered name (no upper length limit).
+    pub name: String,
+    /// 18-character unified social credit code (GB 32100), unique.
+    pub credit_code: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+}
+
+/// Person or organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Party {
+    /// A private person.
+    Person(Person),
+    /// A company, fleet or other key account.
+    Organisation(Organisation),
+}
+
+/// A customer record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Person or organisation data.
+    pub party: Party,
+    /// Mobile phones, normalised to 11 digits on write; the first is the primary one.
+    pub phones: Vec<String>,
+    /// Province.
+    pub province: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Postal address.
+    pub address: Option<String>,
+    /// The source record this customer was first written from.
+    pub source: Option<SourceRef>,
+}
+
+/// How two customers are related. Relations are directed: `from` → `to`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum RelationKind {
+    /// `to` is a relative of `from`.
+    Relative = 1,
+    /// `to` is a contact person of `from`.
+    Contact = 2,
+    /// `from` was referred by `to`.
+    ReferredBy = 3,
+    /// `to` is the decision maker of organisation `from`.
+    DecisionMaker = 4,
+    /// `to` is the purchaser of organisation `from`.
+    Purchaser = 5,
+    /// `to` drives / uses the vehicles of organisation `from`.
+    Driver = 6,
+}
+
+impl RelationKind {
+    /// All kinds, in code order.
+    pub const ALL: [RelationKind; 6] = [
+        RelationKind::Relative,
+        RelationKind::Contact,
+        RelationKind::ReferredBy,
+        RelationKind::DecisionMaker,
+        RelationKind::Purchaser,
+        RelationKind::Driver,
+    ];
+
+    pub(crate) fn from_code(code: u8) -> Option<RelationKind> {
+        RelationKind::ALL.into_iter().find(|k| *k as u8 == code)
+    }
+
+    /// Whether this relation names one of an organisation's key people.
+    pub fn is_key_person(self) -> bool {
+        matches!(self, RelationKind::DecisionMaker | RelationKind::Purchaser | RelationKind::Driver)
+    }
+}
+
+impl Customer {
+    /// A person customer with just a name; fill the other fields with struct update syntax.
+    pub fn person(name: impl Into<String>) -> Customer {
+        Customer::of(Party::Person(Person { name: name.into(), ..Person::default() }))
+    }
+
+    /// An organisation customer with just a name.
+    pub fn organisation(name: impl Into<String>) -> Customer {
+        Customer::of(Party::Organisation(Organisation {
+            name: name.into(),
+            ..Organisation::default()
+        }))
+    }
+
+    fn of(party: Party) -> Customer {
+        Customer { party, phones: vec![], province: None, city: None, address: None, source: None }
+    }
+
+    /// The person's or organisation's name.
+    pub fn name(&self) -> &str {
+        match &self.party {
+            Party::Person(p) => &p.name,
+            Party::Organisation(o) => &o.name,
+        }
+    }
+
+    /// The person's national ID, if any.
+    pub fn national_id(&self) -> Option<&str> {
+        match &self.party {
+            Party::Person(p) => p.national_id.as_deref(),
+            Party::Organisation(_) => None,
+        }
+    }
+
+    /// The organisation's credit code, if any.
+    pub fn credit_code(&self) -> Option<&str> {
+        match &self.party {
+            Party::Person(_) => None,
+            Party::Organisation(o) => o.credit_code.as_deref(),
+        }
+    }
+
+    /// Whether this customer is an organisation.
+    pub fn is_organisation(&self) -> bool {
+        matches!(self.party, Party::Organisation(_))
+    }
+
+    /// The customer as it will be stored: every field validated and normalised.
+    pub fn normalised(&self) -> Result<Customer, ValidationError> {
+        let party = match &self.party {
+            Party::Person(p) => {
+                let national_id =
+                    p.national_id.as_deref().map(|s| validate::national_id("national_id", s));
+                let birth_date =
+                    p.birth_date.map(|d| validate::plausible_date("birth_date", d)).transpose()?;
+                Party::Person(Person {
+                    name: validate::person_name("name", &p.name)?,
+                    gender: p.gender,
+                    birth_date,
+                    occupation: opt(p.occupation.as_deref(), "occupation", 64)?,
+                    employer: opt(p.employer.as_deref(), "employer", 200)?,
+                    interests: p
+                        .interests
+                        .iter()
+                        .filter_map(|i| validate::optional_text("interests", i, 32).transpose())
+                        .collect::<Result<_, _>>()?,
+                    national_id: national_id.transpose()?,
+                })
+            }
+            Party::Organisation(o) => Party::Organisation(Organisation {
+                name: validate::org_name("name", &o.name)?,
+                credit_code: o
+                    .credit_code
+                    .as_deref()
+                    .map(|s| validate::credit_code("credit_code", s))
+                    .transpose()?,
+                industry: opt(o.industry.as_deref(), "industry", 64)?,
+            }),
+        };
+        let mut phones: Vec<String> = Vec::with_capacity(self.phones.len());
+        for p in &self.phones {
+            let p = validate::mobile_phone("phones", p)?;
+            if !phones.contains(&p) {
+                phones.push(p);
+            }
+        }
+        Ok(Customer {
+            party,
+            phones,
+            province: opt(self.province.as_deref(), "province", 32)?,
+            city: opt(self.city.as_deref(), "city", 32)?,
+            address: opt(self.address.as_deref(), "address", 200)?,
+            source: self.source.as_ref().map(SourceRef::normalised).transpose()?,
+        })
+    }
+}
+
+/// A trimmed optional text field: blank becomes `None`, longer than `max` characters is rejected.
+pub(crate) fn opt(
+    s: Option<&str>,
+    field: &'static str,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
+    match s {
+        Some(s) => validate::optional_text(field, s, max),
+        None => Ok(None),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage operations
+
+use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
+
+use crate::codec::{self, ModelKind};
+use crate::error::{Error, Result};
+use crate::ids::CustomerId;
+use crate::store::tables::*;
+use crate::store::{get_record, ReadTxn, WriteTxn};
+
+/// A relation as seen from one customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Relation {
+    /// The customer the relation starts from.
+    pub from: CustomerId,
+    /// The kind.
+    pub kind: RelationKind,
+    /// The customer it points to.
+    pub to: CustomerId,
+}
+
+impl WriteTxn {
+    /// Validates and stores a new customer and its indexes. A customer carrying a source
+    /// record that was already written returns the existing id and writes nothing.
+    pub fn insert_customer(&mut self, customer: &Customer) -> Result<CustomerId> {
+        let c = customer.normalised()?;
+        self.insert_normalised_customer(c)
+    }
+
+    /// Stores many customers; validation of every record happens before anything is written,
+    /// and errors name the record's index. Use inside [`crate::Database::write`] so that a
+    /// failure rolls the whole batch back.
+    pub fn insert_customers(&mut self, customers: &[Customer]) -> Result<Vec<CustomerId>> {
+        let checked = customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.normalised().map_err(|e| e.in_record(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut ids = Vec::with_capacity(checked.len());
+        for (i, c) in checked.into_iter().enumerate() {
+            ids.push(self.insert_normalised_customer(c).map_err(|e| e.at_record(i))?);
+        }
+        Ok(ids)
+    }
+
+    fn insert_normalised_customer(&mut self, c: Customer) -> Result<CustomerId> {
+        if let Some(src) = &c.source {
+            if let Some(id) = self.source_lookup(ModelKind::Customer, src)? {
+                return Ok(CustomerId(id));
+            }
+        }
+        self.check_unique_keys(&c, None)?;
+        self.writing(|tx| {
+            let id = tx.next_id("next.customer")?;
+            tx.txn.open_table(CUSTOMERS)?.insert(id, codec::encode(&c).as_slice())?;
+            tx.index_customer(id, &c)?;
+            if let Some(src) = &c.source {
+                tx.source_remember(ModelKind::Customer, src, id)?;
+            }
+            Ok(CustomerId(id))
+        })
+    }
+
+    /// Replaces a customer's data (indexes follow). The customer's original source reference
+    /// is kept if the new data carries none.
+    pub fn update_customer(&mut self, id: CustomerId, customer: &Customer) -> Result<()> {
+        let mut c = customer.normalised()?;
+        let old = self.customer(id)?;
+        if c.source.is_none() {
+            c.source = old.source.clone();
+        }
+        self.check_unique_keys(&c, Some(id))?;
+        self.writing(|tx| {
+            tx.unindex_customer(id.0, &old)?;
+            tx.txn.open_table(CUSTOMERS)?.insert(id.0, codec::encode(&c).as_slice())?;
+            tx.index_customer(id.0, &c)
+        })
+    }
+
+    /// Deletes a customer with its touchpoints, leads, complaints, surveys, relations and
+    /// rollup. A customer who owns or ever owned a vehicle cannot be deleted: the vehicle's
+    /// ownership history would lose a link.
+    pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
+        let old = self.customer(id)?;
+        if self.txn.open_multimap_table(CUSTOMER_VEHICLES)?.get(id.0)?.next().is_some() {
+            return Err(Error::invalid(
+                format!("customer {id} owns or owned vehicles"),
+                "transfer the vehicles first; ownership history keeps every owner",
+            ));
+        }
+        self.writing(|tx| {
+            tx.unindex_customer(id.0, &old)?;
+            tx.txn.open_table(CUSTOMERS)?.remove(id.0)?;
+            tx.delete_timeline(id)?;
+            tx.delete_customer_records(id)?;
+            for r in tx.relations_of(id)? {
+                tx.remove_relation(r)?;
+            }
+            tx.drop_rollup(id.0)
+        })
+    }
+
+    /// Records that `from` is related to `to` (idempotent).
+    pub fn relate(&mut self, from: CustomerId, kind: RelationKind, to: CustomerId) -> Result<()> {
+        if from == to {
+            return Err(Error::invalid(
+                format!("customer {from} cannot be related to itself"),
+                "relate two different customers",
+            ));
+        }
+        self.customer(from)?;
+        self.customer(to)?;
+        self.writing(|tx| {
+            tx.txn.open_table(RELATIONS)?.insert((from.0, kind as u8, to.0), ())?;
+            tx.txn.open_table(RELATIONS_BACK)?.insert((to.0, kind as u8, from.0), ())?;
+            Ok(())
+        })
+    }
+
+    /// Removes a relation; returns whether it existed.
+    pub fn unrelate(&mut self, from: CustomerId, kind: RelationKind, to: CustomerId) -> Result<bool> {
+        self.writing(|tx| tx.remove_relation(Relation { from, kind, to }))
+    }
+
+    fn remove_relation(&mut self, r: Relation) -> Result<bool> {
+        let k = r.kind as u8;
+        let existed = self.txn.open_table(RELATIONS)?.remove((r.from.0, k, r.to.0))?.is_some();
+        self.txn.open_table(RELATIONS_BACK)?.remove((r.to.0, k, r.from.0))?;
+        Ok(existed)
+    }
+
+    /// Every relation from or to `id`.
+    pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
+        relations(
+            &self.txn.open_table(RELATIONS)?,
+            &self.txn.open_table(RELATIONS_BACK)?,
+            id,
+        )
+    }
+
+    /// The customer with id `id`, as this transaction sees it.
+    pub fn customer(&self, id: CustomerId) -> Result<Customer> {
+        get_record(&self.txn.open_table(CUSTOMERS)?, id.0)?
+            .ok_or_else(|| Error::not_found("customer", id))
+    }
+
+    fn check_unique_keys(&self, c: &Customer, me: Option<CustomerId>) -> Result<()> {
+        let checks = [
+            (CUSTOMER_BY_NATIONAL_ID, "national_id", c.national_id()),
+            (CUSTOMER_BY_CREDIT_CODE, "credit_code", c.credit_code()),
+        ];
+        for (table, field, value) in checks {
+            let Some(value) = value else { continue };
+            let t = self.txn.open_table(table)?;
+            let existing = t.get(value)?.map(|v| v.value());
+            if let Some(existing) = existing {
+                if Some(CustomerId(existing)) != me {
+                    return Err(Error::DuplicateKey {
+                        entity: "customer",
+                        field,
+                        value: value.to_string(),
+                        existing,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn index_customer(&mut self, id: u64, c: &Customer) -> Result<()> {
+        if let Some(nid) = c.national_id() {
+            self.txn.open_table(CUSTOMER_BY_NATIONAL_ID)?.insert(nid, id)?;
+        }
+        if let Some(code) = c.credit_code() {
+            self.txn.open_table(CUSTOMER_BY_CREDIT_CODE)?.insert(code, id)?;
+        }
+        let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+        for p in &c.phones {
+            phones.insert(p.as_str(), id)?;
+        }
+        Ok(())
+    }
+
+    fn unindex_customer(&mut self, id: u64, c: &Customer) -> Result<()> {
+        if let Some(nid) = c.national_id() {
+            self.txn.open_table(CUSTOMER_BY_NATIONAL_ID)?.remove(nid)?;
+        }
+        if let Some(code) = c.credit_code() {
+            self.txn.open_table(CUSTOMER_BY_CREDIT_CODE)?.remove(code)?;
+        }
+        let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+        for p in &c.phones {
+            phones.remove(p.as_str(), id)?;
+        }
+        Ok(())
+    }
+}
+
+fn relations(
+    forward: &impl ReadableTable<(u64, u8, u64), ()>,
+    back: &impl ReadableTable<(u64, u8, u64), ()>,
+    id: CustomerId,
+) -> Result<Vec<Relation>> {
+    let mut out = Vec::new();
+    for (table, outgoing) in [(forward as &dyn RelationRange, true), (back, false)] {
+        for (a, kind, b) in table.keys_from(id.0)? {
+            let Some(kind) = RelationKind::from_code(kind) else { continue };
+            let (from, to) = if outgoing { (a, b) } else { (b, a) };
+            out.push(Relation { from: CustomerId(from), kind, to: CustomerId(to) });
+        }
+    }
+    Ok(out)
+}
+
+/// Object-safe view of a relations table, so both directions share one loop.
+trait RelationRange {
+    fn keys_from(&self, id: u64) -> Result<Vec<(u64, u8, u64)>>;
+}
+
+impl<T: ReadableTable<(u64, u8, u64), ()>> RelationRange for T {
+    fn keys_from(&self, id: u64) -> Result<Vec<(u64, u8, u64)>> {
+        let mut out = Vec::new();
+        for entry in self.range((id, 0u8, 0u64)..=(id, u8::MAX, u64::MAX))? {
+            out.push(entry?.0.value());
+        }
+        Ok(out)
+    }
+}
+
+impl ReadTxn {
+    /// The customer with id `id`.
+    pub fn customer(&self, id: CustomerId) -> Result<Customer> {
+        get_record(&self.txn.open_table(CUSTOMERS)?, id.0)?
+            .ok_or_else(|| Error::not_found("customer", id))
+    }
+
+    /// The customer holding national ID `national_id` (validated and normalised first).
+    pub fn customer_by_national_id(&self, national_id: &str) -> Result<Option<CustomerId>> {
+        let key = crate::validate::national_id("national_id", national_id)?;
+        let t = self.txn.open_table(CUSTOMER_BY_NATIONAL_ID)?;
+        Ok(t.get(key.as_str())?.map(|v| CustomerId(v.value())))
+    }
+
+    /// The organisation holding unified social credit code `code`.
+    pub fn customer_by_credit_code(&self, code: &str) -> Result<Option<CustomerId>> {
+        let key = crate::validate::credit_code("credit_code", code)?;
+        let t = self.txn.open_table(CUSTOMER_BY_CREDIT_CODE)?;
+        Ok(t.get(key.as_str())?.map(|v| CustomerId(v.value())))
+    }
+
+    /// Customers with mobile `phone` (normalised first), in id order.
+    pub fn customers_by_phone(&self, phone: &str) -> Result<Vec<CustomerId>> {
+        let key = crate::validate::mobile_phone("phone", phone)?;
+        let t = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+        let mut out = Vec::new();
+        for v in t.get(key.as_str())? {
+            out.push(CustomerId(v?.value()));
+        }
+        Ok(out)
+    }
+
+    /// Every relation from or to `id`.
+    pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
+        relations(&self.txn.open_table(RELATIONS)?, &self.txn.open_table(RELATIONS_BACK)?, id)
+    }
+
+    /// Number of customers.
+    pub fn customer_count(&self) -> Result<u64> {
+        Ok(self.txn.open_table(CUSTOMERS)?.len()?)
+    }
+
+    /// Every customer id, ascending.
+    pub fn customer_ids(&self) -> Result<Vec<CustomerId>> {
+        let t = self.txn.open_table(CUSTOMERS)?;
+        let mut out = Vec::with_capacity(t.len()? as usize);
+        for entry in t.iter()? {
+            out.push(CustomerId(entry?.0.value()));
+        }
+        Ok(out)
+    }
+}

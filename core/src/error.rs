@@ -1,0 +1,309 @@
+//! Typed errors with stable codes.
+//!
+//! Every error has a [`code`](Error::code) that is the same string in every language binding, a
+//! message that says what was wrong, where, and how to fix it, and (for validation) the field and
+//! the rule that failed. Any error from the storage engine aborts its transaction: nothing of a
+//! failed call is written.
+
+use crate::codec::DecodeError;
+
+/// A validation rule that a value broke. [`Rule::code`] is stable across releases and bindings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A required value is missing or blank.
+    Required,
+    /// A person's name has fewer than 2 characters.
+    NameTooShort,
+    /// A 3-character name containing 先生 (Mr) or 女士 (Ms): a placeholder, not a name.
+    NamePlaceholder,
+    /// A phone number contains characters other than digits, spaces, dashes, dots, brackets and a
+    /// leading `+`.
+    PhoneInvalidCharacters,
+    /// A mobile number with fewer than 11 digits (after removing +86, spaces and dashes).
+    PhoneTooShort,
+    /// 11 digits or more, but not a mainland mobile number (1[3-9] followed by 9 digits).
+    PhoneNotMobile,
+    /// A national ID that is not 17 digits followed by a digit or `X`.
+    NationalIdFormat,
+    /// A national ID whose embedded birth date does not exist or is implausible.
+    NationalIdBirthDate,
+    /// A national ID whose GB 11643 check digit does not match.
+    NationalIdCheckDigit,
+    /// A unified social credit code that is not 18 characters of the GB 32100 alphabet.
+    CreditCodeFormat,
+    /// A unified social credit code whose GB 32100 check character does not match.
+    CreditCodeCheckDigit,
+    /// A VIN that is not 17 letters and digits.
+    VinFormat,
+    /// A VIN containing I, O or Q.
+    VinForbiddenLetter,
+    /// A VIN built for China (WMI starting with L) or North America (WMI 1–5) whose position-9
+    /// check digit does not match.
+    VinCheckDigit,
+    /// A licence plate that is not a plausible Chinese plate.
+    PlateFormat,
+    /// A date outside the plausible range for its field.
+    DateImplausible,
+    /// Two dates in the wrong order (e.g. invoice before purchase).
+    DateOrder,
+    /// A money amount, mileage or count that is negative.
+    Negative,
+    /// A score outside its scale.
+    ScoreOutOfRange,
+    /// A text longer than the field allows.
+    TooLong,
+    /// A field given on a record kind it does not apply to.
+    NotAllowed,
+}
+
+impl Rule {
+    /// The stable, language-independent code of this rule, e.g. `"name_placeholder"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::Required => "required",
+            Rule::NameTooShort => "name_too_short",
+            Rule::NamePlaceholder => "name_placeholder",
+            Rule::PhoneInvalidCharacters => "phone_invalid_characters",
+            Rule::PhoneTooShort => "phone_too_short",
+            Rule::PhoneNotMobile => "phone_not_mobile",
+            Rule::NationalIdFormat => "national_id_format",
+            Rule::NationalIdBirthDate => "national_id_birth_date",
+            Rule::NationalIdCheckDigit => "national_id_check_digit",
+            Rule::CreditCodeFormat => "credit_code_format",
+            Rule::CreditCodeCheckDigit => "credit_code_check_digit",
+            Rule::VinFormat => "vin_format",
+            Rule::VinForbiddenLetter => "vin_forbidden_letter",
+            Rule::VinCheckDigit => "vin_check_digit",
+            Rule::PlateFormat => "plate_format",
+            Rule::DateImplausible => "date_implausible",
+            Rule::DateOrder => "date_order",
+            Rule::Negative => "negative",
+            Rule::ScoreOutOfRange => "score_out_of_range",
+            Rule::TooLong => "too_long",
+            Rule::NotAllowed => "not_allowed",
+        }
+    }
+
+    /// How to fix a value that broke this rule.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Rule::Required => "provide a non-blank value",
+            Rule::NameTooShort => "a person's name has at least 2 characters",
+            Rule::NamePlaceholder => {
+                "ask the customer for the full name; 王先生 / 李女士 are salutations, not names"
+            }
+            Rule::PhoneInvalidCharacters => "use digits, optionally with +86, spaces or dashes",
+            Rule::PhoneTooShort => "a mainland mobile number has 11 digits, e.g. 13812345678",
+            Rule::PhoneNotMobile => "a mainland mobile number is 1[3-9] followed by 9 digits",
+            Rule::NationalIdFormat => "a national ID is 17 digits followed by a digit or X",
+            Rule::NationalIdBirthDate => "positions 7-14 of a national ID are a real birth date",
+            Rule::NationalIdCheckDigit => "re-type the ID from the document; a digit is wrong",
+            Rule::CreditCodeFormat => {
+                "a credit code is 18 characters of 0-9 and A-Y without I, O, S, V, Z"
+            }
+            Rule::CreditCodeCheckDigit => "re-type the code from the licence; a character is wrong",
+            Rule::VinFormat => "a VIN is 17 letters and digits",
+            Rule::VinForbiddenLetter => "VINs never contain I, O or Q (read them as 1, 0, 0)",
+            Rule::VinCheckDigit => "re-type the VIN from the vehicle licence; a character is wrong",
+            Rule::PlateFormat => "a plate is a province character, a letter and 5-6 letters/digits",
+            Rule::DateImplausible => "use a real date in YYYY-MM-DD between 1900 and 2100",
+            Rule::DateOrder => "check the two dates: the later event cannot precede the earlier",
+            Rule::Negative => "amounts, mileage and counts are zero or more",
+            Rule::ScoreOutOfRange => "scores are on a 0-10 scale",
+            Rule::TooLong => "shorten the text",
+            Rule::NotAllowed => "leave this field empty for this kind of record",
+        }
+    }
+}
+
+/// A value rejected at the boundary. Nothing of the call that returned it was written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}field `{field}` = {value:?} breaks rule {}: {}", record_prefix(*.record), rule.code(), rule.hint())]
+pub struct ValidationError {
+    /// Index of the offending record in a batch (0-based), if the call took a batch.
+    pub record: Option<usize>,
+    /// The field, e.g. `"national_id"` or `"vehicle.vin"`.
+    pub field: &'static str,
+    /// The rule that was broken.
+    pub rule: Rule,
+    /// The value as given (truncated to 64 characters).
+    pub value: String,
+}
+
+fn record_prefix(record: Option<usize>) -> String {
+    record.map(|i| format!("record {i}: ")).unwrap_or_default()
+}
+
+impl ValidationError {
+    /// A rejection of `value` in `field` for `rule`.
+    pub fn new(field: &'static str, rule: Rule, value: impl AsRef<str>) -> ValidationError {
+        let value: String = value.as_ref().chars().take(64).collect();
+        ValidationError { record: None, field, rule, value }
+    }
+
+    /// The same rejection, attributed to record `index` of a batch.
+    pub fn in_record(mut self, index: usize) -> ValidationError {
+        self.record = Some(index);
+        self
+    }
+}
+
+/// Every error autocrm returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input broke a validation rule; nothing was written.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+
+    /// No record with that key exists.
+    #[error("{entity} {key} not found; check the id or key, or list existing records first")]
+    NotFound {
+        /// The kind of record, e.g. `"customer"`.
+        entity: &'static str,
+        /// The key that was looked up.
+        key: String,
+    },
+
+    /// A unique key (national ID, credit code, VIN, plate, dealer code) is already taken.
+    #[error(
+        "{entity} {field} {value:?} already belongs to {entity} {existing}; \
+         update that record instead of creating a new one"
+    )]
+    DuplicateKey {
+        /// The kind of record.
+        entity: &'static str,
+        /// The unique field.
+        field: &'static str,
+        /// The value that collided.
+        value: String,
+        /// Id of the record that already holds it.
+        existing: u64,
+    },
+
+    /// The operation is not allowed in the record's current state.
+    #[error("{what}: {hint}")]
+    InvalidOperation {
+        /// What was attempted and why it cannot be done.
+        what: String,
+        /// How to proceed.
+        hint: &'static str,
+    },
+
+    /// Another process (or another handle in this one) has the database file open.
+    #[error(
+        "database {path} is already open in another process or handle; \
+         close it there, or share one handle between threads"
+    )]
+    AlreadyOpen {
+        /// The file.
+        path: String,
+    },
+
+    /// The file or record was written by a newer autocrm than this one.
+    #[error(
+        "{what} has format version {found}, but this autocrm reads versions up to {supported}; \
+         upgrade autocrm to open this database"
+    )]
+    UpgradeRequired {
+        /// What carried the version: `"database"` or a record kind.
+        what: &'static str,
+        /// The version found.
+        found: u16,
+        /// The newest version this build understands.
+        supported: u16,
+    },
+
+    /// A stored record could not be decoded.
+    #[error("stored {what} could not be decoded ({source}); the file may be damaged")]
+    Corrupt {
+        /// The record kind.
+        what: &'static str,
+        /// Why decoding failed.
+        #[source]
+        source: DecodeError,
+    },
+
+    /// One record of a batch failed; nothing of the batch was written if it ran inside
+    /// [`crate::Database::write`].
+    #[error("record {index} of the batch: {source}")]
+    InRecord {
+        /// 0-based index of the record in the batch.
+        index: usize,
+        /// What was wrong with it.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// The storage engine failed (I/O error, full disk, damaged file).
+    #[error("storage failed: {0}; the transaction was rolled back")]
+    Storage(#[source] Box<redb::Error>),
+}
+
+impl Error {
+    /// The stable, language-independent code of this error, e.g. `"not_found"`. For validation
+    /// errors it is `"validation.<rule>"`, e.g. `"validation.phone_too_short"`.
+    pub fn code(&self) -> String {
+        match self {
+            Error::Validation(v) => format!("validation.{}", v.rule.code()),
+            Error::NotFound { .. } => "not_found".into(),
+            Error::DuplicateKey { .. } => "duplicate_key".into(),
+            Error::InvalidOperation { .. } => "invalid_operation".into(),
+            Error::AlreadyOpen { .. } => "already_open".into(),
+            Error::UpgradeRequired { .. } => "upgrade_required".into(),
+            Error::Corrupt { .. } => "corrupt".into(),
+            Error::Storage(_) => "storage".into(),
+            Error::InRecord { source, .. } => source.code(),
+        }
+    }
+
+    /// The same error attributed to record `index` of a batch.
+    pub fn at_record(self, index: usize) -> Error {
+        match self {
+            Error::Validation(v) => Error::Validation(v.in_record(index)),
+            e @ Error::InRecord { .. } => e,
+            e => Error::InRecord { index, source: Box::new(e) },
+        }
+    }
+
+    pub(crate) fn not_found(entity: &'static str, key: impl ToString) -> Error {
+        Error::NotFound { entity, key: key.to_string() }
+    }
+
+    pub(crate) fn invalid(what: impl Into<String>, hint: &'static str) -> Error {
+        Error::InvalidOperation { what: what.into(), hint }
+    }
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Storage(Box::new(redb::Error::from(e)))
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::SetDurabilityError
+);
+
+impl From<redb::Error> for Error {
+    fn from(e: redb::Error) -> Error {
+        Error::Storage(Box::new(e))
+    }
+}
+
+/// Shorthand for results in autocrm.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::date::ParseDateError> for Error {
+    fn from(e: crate::date::ParseDateError) -> Error {
+        Error::Validation(ValidationError::new("date", Rule::DateImplausible, e.input))
+    }
+}

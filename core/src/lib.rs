@@ -1,0 +1,74 @@
+//! # autocrm
+//!
+//! An embedded customer-relationship store for carmakers and their dealer networks: customers,
+//! vehicles with ownership history, touchpoints on one timeline, leads, complaints and surveys,
+//! with per-customer rollups kept current on every write. One file (or memory), ACID
+//! transactions, no server.
+//!
+//! ```
+//! use autocrm::{Channel, Customer, Database, Touchpoint, TouchpointKind, Vehicle};
+//!
+//! # fn main() -> autocrm::Result<()> {
+//! let db = Database::in_memory()?; // or Database::open("crm.redb")?
+//! let mut tx = db.begin_write()?;
+//! let wang = tx.insert_customer(&Customer {
+//!     phones: vec!["+86 138-0013-8000".into()],
+//!     ..Customer::person("王小明")
+//! })?;
+//! let bought = "2024-05-01".parse()?;
+//! let car = tx.insert_vehicle(
+//!     &Vehicle::new("LSVAU2180N2183294", "Volkswagen", "Passat"),
+//!     Some((wang, bought)),
+//! )?;
+//! tx.insert_touchpoint(&Touchpoint {
+//!     vehicle: Some(car),
+//!     ..Touchpoint::new(bought.at(10, 0, 0), wang, Channel::Showroom, TouchpointKind::Purchase)
+//! })?;
+//! tx.commit()?;
+//!
+//! let r = db.begin_read()?;
+//! let found = r.customers_by_phone("13800138000")?;
+//! let view = r.customer_360(found[0], 20)?;
+//! assert_eq!(view.current_vehicles.len(), 1);
+//! assert_eq!(view.rollup.first_purchase, Some(bought));
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod codec;
+pub mod complaint;
+pub mod customer;
+pub mod date;
+pub mod dealer;
+pub mod error;
+pub mod ids;
+pub mod lead;
+pub mod money;
+pub mod rollup;
+pub mod source;
+pub mod store;
+pub mod survey;
+// pub mod synth;
+pub mod touchpoint;
+#[path = "validate_stub.rs"]
+pub mod validate;
+pub mod vehicle;
+pub mod view;
+
+pub use complaint::{Complaint, ComplaintStatus};
+pub use customer::{Customer, Gender, Organisation, Party, Person, Relation, RelationKind};
+pub use date::{Date, DateTime, ParseDateError};
+pub use dealer::{Dealer, DealerKind};
+pub use error::{Error, Result, Rule, ValidationError};
+pub use ids::{ComplaintId, CustomerId, DealerId, LeadId, SurveyId, TouchpointId, VehicleId};
+pub use lead::{Intent, Lead, LeadSource, LeadStatus, PurchaseType};
+pub use money::Money;
+pub use rollup::Rollup;
+pub use source::SourceRef;
+pub use store::{Database, OpenOptions, ReadTxn, WriteTxn, FORMAT_VERSION};
+pub use survey::{Factor, Survey, SurveyKind};
+pub use touchpoint::{
+    Channel, LifecycleStage, ServiceKind, TimelineCursor, TimelinePage, Touchpoint, TouchpointKind,
+};
+pub use vehicle::{OwnedVehicle, Ownership, OwnershipHistory, Usage, Vehicle};
+pub use view::{Customer360, CustomerKey};

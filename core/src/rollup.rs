@@ -1,0 +1,188 @@
+//! Per-customer rollups, kept current on every write so segmentation and KPIs never scan
+//! touchpoints.
+//!
+//! A rollup is one small record per customer: counts and spend per touchpoint kind, the dates of
+//! every service visit (four bytes each: a loyal owner's ten years fit in under 200 bytes), first
+//! and last contact, first purchase and the vehicles owned. Adding a touchpoint updates it in
+//! O(visits) without reading any touchpoint; deleting one (rare) recomputes it from the
+//! customer's contiguous timeline range.
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::{Date, DateTime};
+use crate::money::Money;
+use crate::touchpoint::{Touchpoint, TouchpointKind};
+use crate::vehicle::Ownership;
+use crate::CustomerId;
+
+/// What a customer's history adds up to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollup {
+    /// Touchpoints per kind, indexed by [`TouchpointKind::index`].
+    pub counts: [u32; TouchpointKind::COUNT],
+    /// Amount per kind, indexed by [`TouchpointKind::index`].
+    pub spend: [Money; TouchpointKind::COUNT],
+    /// Parts amount over all touchpoints.
+    pub parts_spend: Money,
+    /// Labour amount over all touchpoints.
+    pub labour_spend: Money,
+    /// Dates of service visits, ascending (one entry per visit).
+    pub service_dates: Vec<Date>,
+    /// First purchase touchpoint.
+    pub first_purchase: Option<Date>,
+    /// Latest purchase touchpoint.
+    pub last_purchase: Option<Date>,
+    /// Earliest touchpoint.
+    pub first_touch: Option<DateTime>,
+    /// Latest touchpoint.
+    pub last_touch: Option<DateTime>,
+    /// Highest odometer reading seen.
+    pub max_mileage_km: Option<u32>,
+    /// Vehicles owned now.
+    pub vehicles_current: u32,
+    /// Vehicles ever owned (each vehicle once, however many ownership periods).
+    pub vehicles_total: u32,
+    /// The day the customer first acquired a vehicle.
+    pub first_vehicle: Option<Date>,
+}
+
+impl Rollup {
+    /// Number of touchpoints of `kind`.
+    pub fn count(&self, kind: TouchpointKind) -> u32 {
+        self.counts[kind.index()]
+    }
+
+    /// Amount spent on touchpoints of `kind`.
+    pub fn spent(&self, kind: TouchpointKind) -> Money {
+        self.spend[kind.index()]
+    }
+
+    /// Total number of touchpoints.
+    pub fn touchpoints(&self) -> u64 {
+        self.counts.iter().map(|&c| u64::from(c)).sum()
+    }
+
+    /// Service visits on dates `d` with `from < d <= to` — the half-open windows of DOMAIN §5.
+    pub fn service_visits_between(&self, from_exclusive: Date, to_inclusive: Date) -> usize {
+        let lo = self.service_dates.partition_point(|d| *d <= from_exclusive);
+        let hi = self.service_dates.partition_point(|d| *d <= to_inclusive);
+        hi.saturating_sub(lo)
+    }
+
+    /// The latest service visit on or before `as_of`.
+    pub fn last_service_on_or_before(&self, as_of: Date) -> Option<Date> {
+        let hi = self.service_dates.partition_point(|d| *d <= as_of);
+        hi.checked_sub(1).map(|i| self.service_dates[i])
+    }
+
+    /// Adds one touchpoint.
+    pub(crate) fn add(&mut self, t: &Touchpoint) {
+        let k = t.kind.index();
+        self.counts[k] += 1;
+        self.spend[k] += t.amount.unwrap_or_default();
+        self.parts_spend += t.parts_amount.unwrap_or_default();
+        self.labour_spend += t.labour_amount.unwrap_or_default();
+        let date = t.date();
+        if t.kind == TouchpointKind::ServiceVisit {
+            let at = self.service_dates.partition_point(|d| *d <= date);
+            self.service_dates.insert(at, date);
+        }
+        if t.kind == TouchpointKind::Purchase {
+            self.first_purchase = Some(self.first_purchase.map_or(date, |d| d.min(date)));
+            self.last_purchase = Some(self.last_purchase.map_or(date, |d| d.max(date)));
+        }
+        self.first_touch = Some(self.first_touch.map_or(t.at, |d| d.min(t.at)));
+        self.last_touch = Some(self.last_touch.map_or(t.at, |d| d.max(t.at)));
+        if let Some(km) = t.mileage_km {
+            self.max_mileage_km = Some(self.max_mileage_km.map_or(km, |m| m.max(km)));
+        }
+    }
+
+    /// Replaces the vehicle part from every ownership period of `customer` (one entry per
+    /// vehicle: that vehicle's periods).
+    pub(crate) fn set_vehicles<'a>(
+        &mut self,
+        customer: CustomerId,
+        histories: impl IntoIterator<Item = &'a [Ownership]>,
+    ) {
+        let (mut current, mut total, mut first) = (0, 0, None::<Date>);
+        for periods in histories {
+            let mine = periods.iter().filter(|o| o.customer == customer);
+            let mut counted = false;
+            for o in mine {
+                if !counted {
+                    total += 1;
+                    counted = true;
+                }
+                if o.to.is_none() {
+                    current += 1;
+                }
+                first = Some(first.map_or(o.from, |d| d.min(o.from)));
+            }
+        }
+        self.vehicles_current = current;
+        self.vehicles_total = total;
+        self.first_vehicle = first;
+    }
+
+    /// The touchpoint part recomputed from scratch (the vehicle part is kept).
+    pub(crate) fn with_touchpoints<'a>(&self, all: impl IntoIterator<Item = &'a Touchpoint>) -> Self {
+        let mut r = Rollup {
+            vehicles_current: self.vehicles_current,
+            vehicles_total: self.vehicles_total,
+            first_vehicle: self.first_vehicle,
+            ..Rollup::default()
+        };
+        for t in all {
+            r.add(t);
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::touchpoint::Channel;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn windows_are_half_open_exactly_as_domain_5() {
+        let mut r = Rollup::default();
+        for day in ["2024-06-30", "2025-03-01", "2025-06-30"] {
+            let t = Touchpoint::new(
+                d(day).at(10, 0, 0),
+                CustomerId(1),
+                Channel::Showroom,
+                TouchpointKind::ServiceVisit,
+            );
+            r.add(&t);
+        }
+        let as_of = d("2025-06-30");
+        // W = (D-365, D]: 2024-06-30 is exactly 365 days before D and falls outside.
+        assert_eq!(as_of.days_since(d("2024-06-30")), 365);
+        assert_eq!(r.service_visits_between(as_of.add_days(-365), as_of), 2);
+        assert_eq!(r.service_visits_between(as_of.add_days(-366), as_of), 3);
+        assert_eq!(r.last_service_on_or_before(d("2025-06-29")), Some(d("2025-03-01")));
+        assert_eq!(r.count(TouchpointKind::ServiceVisit), 3);
+    }
+
+    #[test]
+    fn vehicles_count_each_vehicle_once() {
+        let c = CustomerId(7);
+        let other = CustomerId(8);
+        let sold = [
+            Ownership { customer: c, from: d("2020-01-01"), to: Some(d("2021-01-01")) },
+            Ownership { customer: other, from: d("2021-01-01"), to: Some(d("2022-01-01")) },
+            Ownership { customer: c, from: d("2022-01-01"), to: None },
+        ];
+        let kept = [Ownership { customer: c, from: d("2019-05-05"), to: None }];
+        let mut r = Rollup::default();
+        r.set_vehicles(c, [&sold[..], &kept[..]]);
+        assert_eq!((r.vehicles_current, r.vehicles_total), (2, 2));
+        assert_eq!(r.first_vehicle, Some(d("2019-05-05")));
+    }
+}

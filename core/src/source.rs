@@ -1,0 +1,71 @@
+//! Where a record came from: the source system and its own record id.
+//!
+//! Feeds from dealer DMS, call centre, finance and invoice systems are delivered at least once.
+//! A record that carries a [`SourceRef`] is written at most once: writing the same source record
+//! again is a no-op that returns the id stored the first time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Rule, ValidationError};
+
+/// The source system and that system's id for a record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SourceRef {
+    /// The source system, e.g. `"dms"`, `"finance"`, `"call_centre"`.
+    pub system: String,
+    /// The record's id in that system.
+    pub record_id: String,
+}
+
+impl SourceRef {
+    /// A reference to record `record_id` of `system`.
+    pub fn new(system: impl Into<String>, record_id: impl Into<String>) -> SourceRef {
+        SourceRef { system: system.into(), record_id: record_id.into() }
+    }
+
+    pub(crate) fn normalised(&self) -> Result<SourceRef, ValidationError> {
+        let system = self.system.trim();
+        let record_id = self.record_id.trim();
+        if system.is_empty() {
+            return Err(ValidationError::new("source.system", Rule::Required, system));
+        }
+        if record_id.is_empty() {
+            return Err(ValidationError::new("source.record_id", Rule::Required, record_id));
+        }
+        if system.len() > 64 {
+            return Err(ValidationError::new("source.system", Rule::TooLong, system));
+        }
+        if record_id.len() > 128 {
+            return Err(ValidationError::new("source.record_id", Rule::TooLong, record_id));
+        }
+        Ok(SourceRef::new(system, record_id))
+    }
+}
+
+use redb::ReadableTable;
+
+use crate::codec::ModelKind;
+use crate::store::tables::SOURCE_RECORDS;
+use crate::store::WriteTxn;
+
+impl WriteTxn {
+    /// The id already written from `source` for records of `kind`, if any.
+    pub(crate) fn source_lookup(&self, kind: ModelKind, source: &SourceRef) -> crate::Result<Option<u64>> {
+        let t = self.txn.open_table(SOURCE_RECORDS)?;
+        let key = (kind as u8, source.system.as_str(), source.record_id.as_str());
+        let found = t.get(key)?.map(|v| v.value());
+        Ok(found)
+    }
+
+    /// Remembers that `source` produced record `id`.
+    pub(crate) fn source_remember(
+        &mut self,
+        kind: ModelKind,
+        source: &SourceRef,
+        id: u64,
+    ) -> crate::Result<()> {
+        let mut t = self.txn.open_table(SOURCE_RECORDS)?;
+        t.insert((kind as u8, source.system.as_str(), source.record_id.as_str()), id)?;
+        Ok(())
+    }
+}

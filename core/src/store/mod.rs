@@ -1,0 +1,370 @@
+//! The database handle, transactions, durability, the file format version and id counters.
+//!
+//! Domain modules (`customer`, `vehicle`, `touchpoint`...) add their operations to [`WriteTxn`]
+//! and [`ReadTxn`]; this module only knows how records reach redb.
+
+pub(crate) mod records;
+pub(crate) mod tables;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use crate::codec::{self, Model};
+use crate::error::{Error, Result};
+use crate::rollup::Rollup;
+use tables::*;
+
+/// The file format version this release writes. A file with a newer one is refused with
+/// [`Error::UpgradeRequired`]; every older one stays readable.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// A handle to an autocrm database. Cheap to clone and to share between threads; the file is
+/// closed when the last clone (and the last transaction) is dropped.
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    redb: redb::Database,
+    path: Option<PathBuf>,
+    durable: bool,
+}
+
+/// How to open a database.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    durable: bool,
+    cache_bytes: Option<usize>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { durable: true, cache_bytes: None }
+    }
+}
+
+impl OpenOptions {
+    /// Whether commits are durable (fsynced before `commit` returns). Default: yes. Turn it off
+    /// for a bulk load that can be redone from its source if the machine crashes; the data
+    /// becomes durable at the next durable commit.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
+        self
+    }
+
+    /// Page cache size in bytes (redb's default is 1 GiB).
+    pub fn cache_bytes(mut self, bytes: usize) -> Self {
+        self.cache_bytes = Some(bytes);
+        self
+    }
+
+    fn builder(&self) -> redb::Builder {
+        let mut b = redb::Database::builder();
+        if let Some(bytes) = self.cache_bytes {
+            b.set_cache_size(bytes);
+        }
+        b
+    }
+
+    /// Opens the database file at `path`, creating it if it does not exist.
+    pub fn open(&self, path: impl AsRef<Path>) -> Result<Database> {
+        let path = path.as_ref();
+        let redb = self.builder().create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                Error::AlreadyOpen { path: path.display().to_string() }
+            }
+            e => Error::from(redb::Error::from(e)),
+        })?;
+        Database::init(redb, Some(path.to_path_buf()), self.durable)
+    }
+
+    /// Opens a new, empty database held in memory; it is gone when the handle is dropped.
+    pub fn in_memory(&self) -> Result<Database> {
+        let redb = self
+            .builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(redb::Error::from)?;
+        Database::init(redb, None, self.durable)
+    }
+}
+
+impl Database {
+    /// Opens the database file at `path` (created if missing) with durable commits.
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        OpenOptions::default().open(path)
+    }
+
+    /// Opens a new in-memory database.
+    pub fn in_memory() -> Result<Database> {
+        OpenOptions::default().in_memory()
+    }
+
+    /// Options for opening a database (durability, cache size).
+    pub fn options() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// The file, or `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    fn init(redb: redb::Database, path: Option<PathBuf>, durable: bool) -> Result<Database> {
+        let db = Database { inner: Arc::new(Inner { redb, path, durable }) };
+        let txn = db.inner.redb.begin_write()?;
+        let found = {
+            let mut meta = txn.open_table(META)?;
+            let found = meta.get("format")?.map(|v| v.value().to_vec());
+            match found {
+                Some(bytes) => Some(parse_format(&bytes)?),
+                None => {
+                    meta.insert("format", &FORMAT_VERSION.to_le_bytes()[..])?;
+                    None
+                }
+            }
+        };
+        match found {
+            Some(v) if v > FORMAT_VERSION => {
+                txn.abort()?;
+                Err(Error::UpgradeRequired {
+                    what: "database",
+                    found: v,
+                    supported: FORMAT_VERSION,
+                })
+            }
+            Some(_) => {
+                txn.abort()?;
+                Ok(db)
+            }
+            None => {
+                create_tables(&txn)?;
+                txn.commit()?;
+                Ok(db)
+            }
+        }
+    }
+
+    /// Starts a write transaction. Only one runs at a time: this blocks until the previous one
+    /// commits or is dropped.
+    pub fn begin_write(&self) -> Result<WriteTxn> {
+        let mut txn = self.inner.redb.begin_write()?;
+        if !self.inner.durable {
+            txn.set_durability(redb::Durability::None)?;
+        }
+        Ok(WriteTxn {
+            txn,
+            _db: self.clone(),
+            rollups: HashMap::new(),
+            counters: Counters::default(),
+            poisoned: false,
+        })
+    }
+
+    /// Starts a read transaction: a consistent snapshot that never blocks writers.
+    pub fn begin_read(&self) -> Result<ReadTxn> {
+        Ok(ReadTxn { txn: self.inner.redb.begin_read()?, _db: self.clone() })
+    }
+
+    /// Runs `f` in a write transaction: commits if it returns `Ok`, rolls back if it returns an
+    /// error, so a batch with one bad record writes nothing.
+    pub fn write<T>(&self, f: impl FnOnce(&mut WriteTxn) -> Result<T>) -> Result<T> {
+        let mut txn = self.begin_write()?;
+        let out = f(&mut txn)?;
+        txn.commit()?;
+        Ok(out)
+    }
+}
+
+fn parse_format(bytes: &[u8]) -> Result<u16> {
+    let arr: [u8; 2] = bytes.try_into().map_err(|_| Error::Corrupt {
+        what: "database header",
+        source: codec::DecodeError::Truncated { len: bytes.len() },
+    })?;
+    Ok(u16::from_le_bytes(arr))
+}
+
+/// Creates every table so that read transactions on a fresh file find them.
+fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
+    txn.open_table(DEALERS)?;
+    txn.open_table(DEALER_BY_CODE)?;
+    txn.open_table(CUSTOMERS)?;
+    txn.open_table(CUSTOMER_BY_NATIONAL_ID)?;
+    txn.open_table(CUSTOMER_BY_CREDIT_CODE)?;
+    txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+    txn.open_table(ROLLUPS)?;
+    txn.open_table(RELATIONS)?;
+    txn.open_table(RELATIONS_BACK)?;
+    txn.open_table(VEHICLES)?;
+    txn.open_table(VEHICLE_BY_VIN)?;
+    txn.open_table(VEHICLE_BY_PLATE)?;
+    txn.open_table(OWNERSHIP)?;
+    txn.open_multimap_table(CUSTOMER_VEHICLES)?;
+    txn.open_table(TOUCHPOINTS)?;
+    txn.open_table(TOUCHPOINT_KEYS)?;
+    txn.open_table(SOURCE_RECORDS)?;
+    txn.open_table(LEADS)?;
+    txn.open_multimap_table(CUSTOMER_LEADS)?;
+    txn.open_table(COMPLAINTS)?;
+    txn.open_multimap_table(CUSTOMER_COMPLAINTS)?;
+    txn.open_table(SURVEYS)?;
+    txn.open_multimap_table(CUSTOMER_SURVEYS)?;
+    Ok(())
+}
+
+/// A write transaction. Nothing it writes is visible to others until [`WriteTxn::commit`];
+/// dropping it without committing rolls everything back.
+///
+/// A call that fails validation writes nothing and leaves the transaction usable. A call that
+/// fails after it began writing (a storage error, a duplicate key found mid-batch) poisons the
+/// transaction: `commit` then refuses, and the caller must drop it.
+pub struct WriteTxn {
+    pub(crate) txn: redb::WriteTransaction,
+    // Keeps the database open for as long as the transaction lives.
+    _db: Database,
+    /// Rollups touched in this transaction, written back once at commit: a batch of touchpoints
+    /// for one customer costs one rollup write, not one per touchpoint.
+    rollups: HashMap<u64, Rollup>,
+    pub(crate) counters: Counters,
+    poisoned: bool,
+}
+
+/// Id counters touched in a transaction, written back once at commit.
+#[derive(Default)]
+pub(crate) struct Counters(HashMap<&'static str, u64>);
+
+impl Counters {
+    /// Assigns the next id of `counter` (`"next.customer"`...). Ids start at 1.
+    pub(crate) fn next(&mut self, txn: &redb::WriteTransaction, counter: &'static str) -> Result<u64> {
+        let next = match self.0.get(counter) {
+            Some(n) => *n,
+            None => {
+                let meta = txn.open_table(META)?;
+                let stored = meta.get(counter)?.map(|v| v.value().to_vec());
+                match stored {
+                    Some(bytes) => u64::from_le_bytes(bytes.as_slice().try_into().map_err(|_| {
+                        Error::Corrupt {
+                            what: "id counter",
+                            source: codec::DecodeError::Truncated { len: bytes.len() },
+                        }
+                    })?),
+                    None => 1,
+                }
+            }
+        };
+        self.0.insert(counter, next + 1);
+        Ok(next)
+    }
+}
+
+impl WriteTxn {
+    /// Makes this transaction's commit durable or not, overriding the database default.
+    pub fn set_durable(&mut self, durable: bool) -> Result<()> {
+        let d = if durable { redb::Durability::Immediate } else { redb::Durability::None };
+        self.txn.set_durability(d)?;
+        Ok(())
+    }
+
+    /// Commits: everything written becomes visible at once, and durable unless durability was
+    /// turned off.
+    pub fn commit(mut self) -> Result<()> {
+        if self.poisoned {
+            return Err(Error::invalid(
+                "this transaction had a failed write and cannot commit",
+                "drop it and redo the work in a new transaction",
+            ));
+        }
+        self.flush()?;
+        self.txn.commit()?;
+        Ok(())
+    }
+
+    /// Rolls back everything written in this transaction.
+    pub fn abort(self) -> Result<()> {
+        self.txn.abort()?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if !self.rollups.is_empty() {
+            let mut t = self.txn.open_table(ROLLUPS)?;
+            for (id, r) in self.rollups.drain() {
+                t.insert(id, codec::encode(&r).as_slice())?;
+            }
+        }
+        if !self.counters.0.is_empty() {
+            let mut meta = self.txn.open_table(META)?;
+            for (name, next) in self.counters.0.drain() {
+                meta.insert(name, &next.to_le_bytes()[..])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a step that writes; if it fails, the transaction is poisoned because some of its
+    /// writes may have happened.
+    pub(crate) fn writing<T>(&mut self, f: impl FnOnce(&mut WriteTxn) -> Result<T>) -> Result<T> {
+        let out = f(self);
+        if out.is_err() {
+            self.poisoned = true;
+        }
+        out
+    }
+
+    /// Assigns the next id of a counter (`"next.customer"`...). Ids start at 1.
+    pub(crate) fn next_id(&mut self, counter: &'static str) -> Result<u64> {
+        self.counters.next(&self.txn, counter)
+    }
+
+    /// The customer's rollup as of this transaction's writes, for update.
+    pub(crate) fn rollup_mut(&mut self, customer: u64) -> Result<&mut Rollup> {
+        if !self.rollups.contains_key(&customer) {
+            let t = self.txn.open_table(ROLLUPS)?;
+            let r = get_record::<Rollup>(&t, customer)?.unwrap_or_default();
+            drop(t);
+            self.rollups.insert(customer, r);
+        }
+        Ok(self.rollups.get_mut(&customer).expect("inserted above"))
+    }
+
+    /// Forgets a customer's rollup (the customer was deleted).
+    pub(crate) fn drop_rollup(&mut self, customer: u64) -> Result<()> {
+        self.rollups.remove(&customer);
+        self.txn.open_table(ROLLUPS)?.remove(customer)?;
+        Ok(())
+    }
+
+    /// The rollup as this transaction sees it (cached writes included).
+    pub(crate) fn rollup(&self, customer: u64) -> Result<Rollup> {
+        if let Some(r) = self.rollups.get(&customer) {
+            return Ok(r.clone());
+        }
+        let t = self.txn.open_table(ROLLUPS)?;
+        Ok(get_record::<Rollup>(&t, customer)?.unwrap_or_default())
+    }
+}
+
+/// A read transaction: a consistent snapshot of the database.
+pub struct ReadTxn {
+    pub(crate) txn: redb::ReadTransaction,
+    _db: Database,
+}
+
+/// Reads and decodes the record with id `id`, if any.
+pub(crate) fn get_record<M: Model>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    id: u64,
+) -> Result<Option<M>> {
+    match table.get(id)? {
+        Some(v) => Ok(Some(decode_stored(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Decodes a record read from a table.
+pub(crate) fn decode_stored<M: Model>(bytes: &[u8]) -> Result<M> {
+    codec::stored(codec::decode::<M>(bytes))
+}

@@ -1,0 +1,78 @@
+//! The key layout of the database file: every redb table, its key and value types, and why.
+//!
+//! Values called "record" are codec envelopes (`[model][version][bincode]`, see
+//! [`crate::codec`]); keys are plain redb keys so range scans stay ordered without decoding.
+//! Every index is written in the same transaction as its record.
+
+use redb::{MultimapTableDefinition, TableDefinition};
+
+/// Database-wide settings and counters: `"format"` → file format version (u16 LE),
+/// `"next.<kind>"` → next id to assign (u64 LE).
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// dealer id → record.
+pub const DEALERS: TableDefinition<u32, &[u8]> = TableDefinition::new("dealers");
+/// dealer code → dealer id (unique).
+pub const DEALER_BY_CODE: TableDefinition<&str, u32> = TableDefinition::new("dealer_by_code");
+
+/// customer id → record.
+pub const CUSTOMERS: TableDefinition<u64, &[u8]> = TableDefinition::new("customers");
+/// national ID → customer id (unique).
+pub const CUSTOMER_BY_NATIONAL_ID: TableDefinition<&str, u64> =
+    TableDefinition::new("customer_by_national_id");
+/// unified social credit code → customer id (unique).
+pub const CUSTOMER_BY_CREDIT_CODE: TableDefinition<&str, u64> =
+    TableDefinition::new("customer_by_credit_code");
+/// normalised mobile → customer ids (not unique: families share numbers).
+pub const CUSTOMER_BY_PHONE: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("customer_by_phone");
+/// customer id → rollup record, rewritten on every touchpoint or ownership change.
+pub const ROLLUPS: TableDefinition<u64, &[u8]> = TableDefinition::new("rollups");
+/// (from, relation kind, to) → (). Directed relations between customers.
+pub const RELATIONS: TableDefinition<(u64, u8, u64), ()> = TableDefinition::new("relations");
+/// (to, relation kind, from) → (). The same relations seen from the other end.
+pub const RELATIONS_BACK: TableDefinition<(u64, u8, u64), ()> =
+    TableDefinition::new("relations_back");
+
+/// vehicle id → record.
+pub const VEHICLES: TableDefinition<u64, &[u8]> = TableDefinition::new("vehicles");
+/// VIN → vehicle id (unique).
+pub const VEHICLE_BY_VIN: TableDefinition<&str, u64> = TableDefinition::new("vehicle_by_vin");
+/// plate → vehicle id (unique).
+pub const VEHICLE_BY_PLATE: TableDefinition<&str, u64> = TableDefinition::new("vehicle_by_plate");
+/// vehicle id → ownership history record.
+pub const OWNERSHIP: TableDefinition<u64, &[u8]> = TableDefinition::new("ownership");
+/// customer id → ids of vehicles the customer owns or ever owned.
+pub const CUSTOMER_VEHICLES: MultimapTableDefinition<u64, u64> =
+    MultimapTableDefinition::new("customer_vehicles");
+
+/// (customer id, at in seconds, touchpoint id) → record. One customer's timeline is one
+/// contiguous key range: the 360° view reads it newest-first with a reverse range scan, and an
+/// append lands next to the customer's previous touchpoints, so ingest cost depends on the
+/// customer's own history, not on the table's 500 M rows.
+pub const TOUCHPOINTS: TableDefinition<(u64, i64, u64), &[u8]> =
+    TableDefinition::new("touchpoints");
+/// touchpoint id → (customer id, at): locates a touchpoint by id.
+pub const TOUCHPOINT_KEYS: TableDefinition<u64, (u64, i64)> =
+    TableDefinition::new("touchpoint_keys");
+
+/// (entity model byte, source system, source record id) → id of the record written from it.
+/// Makes at-least-once feeds idempotent.
+pub const SOURCE_RECORDS: TableDefinition<(u8, &str, &str), u64> =
+    TableDefinition::new("source_records");
+
+/// lead id → record.
+pub const LEADS: TableDefinition<u64, &[u8]> = TableDefinition::new("leads");
+/// customer id → lead ids.
+pub const CUSTOMER_LEADS: MultimapTableDefinition<u64, u64> =
+    MultimapTableDefinition::new("customer_leads");
+/// complaint id → record.
+pub const COMPLAINTS: TableDefinition<u64, &[u8]> = TableDefinition::new("complaints");
+/// customer id → complaint ids.
+pub const CUSTOMER_COMPLAINTS: MultimapTableDefinition<u64, u64> =
+    MultimapTableDefinition::new("customer_complaints");
+/// survey id → record.
+pub const SURVEYS: TableDefinition<u64, &[u8]> = TableDefinition::new("surveys");
+/// customer id → survey ids.
+pub const CUSTOMER_SURVEYS: MultimapTableDefinition<u64, u64> =
+    MultimapTableDefinition::new("customer_surveys");
