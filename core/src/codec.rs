@@ -149,6 +149,27 @@ pub fn decode<M: Model>(bytes: &[u8]) -> Result<M, DecodeError> {
     }
 }
 
+/// Decodes `bytes` as whatever model its first byte names, discarding the value: the entry point
+/// of the decoder fuzz target and of file inspection. Never panics, whatever the input.
+pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
+    fn run<M: Model>(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
+        decode::<M>(bytes).map(|_| M::KIND)
+    }
+    match bytes.first().copied() {
+        None => Err(DecodeError::Truncated { len: 0 }),
+        Some(1) => run::<crate::Dealer>(bytes),
+        Some(2) => run::<crate::Customer>(bytes),
+        Some(3) => run::<crate::Vehicle>(bytes),
+        Some(4) => run::<crate::vehicle::OwnershipHistory>(bytes),
+        Some(5) => run::<crate::Touchpoint>(bytes),
+        Some(6) => run::<crate::Lead>(bytes),
+        Some(7) => run::<crate::Complaint>(bytes),
+        Some(8) => run::<crate::Survey>(bytes),
+        Some(9) => run::<crate::Rollup>(bytes),
+        Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
+    }
+}
+
 /// Turns a decode failure of a stored record into the public error: a newer version asks for an
 /// upgrade, anything else reports corruption.
 pub(crate) fn stored<M: Model>(result: Result<M, DecodeError>) -> crate::Result<M> {

@@ -1,0 +1,186 @@
+//! Files written by earlier releases stay readable forever; files from newer releases are
+//! refused with a clear error, never misread.
+//!
+//! `fixtures/format-v1.redb` was written by format version 1 with [`write_fixture`]. The test
+//! opens a copy (opening may repair or upgrade in place; the committed file must stay as
+//! written) and checks every record against the data it was written from. Regenerate only when
+//! adding a NEW fixture for a new format version: `UPDATE_FIXTURE=1 cargo test --test compat`.
+
+use std::path::{Path, PathBuf};
+
+use autocrm::*;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+struct Expected {
+    dealer: Dealer,
+    wang: Customer,
+    fleet: Customer,
+    li: Customer,
+    car: Vehicle,
+    service: Touchpoint,
+}
+
+fn expected() -> Expected {
+    let dealer = Dealer {
+        code: "SH0001".into(),
+        name: "上海大众徐汇4S店".into(),
+        region: "East".into(),
+        province: "上海".into(),
+        city: "上海".into(),
+        kind: DealerKind::FourS,
+    };
+    let wang = Customer {
+        party: Party::Person(Person {
+            name: "王小明".into(),
+            gender: Some(Gender::Male),
+            birth_date: Some(d("1949-12-31")),
+            national_id: Some("11010519491231002X".into()),
+            interests: vec!["golf".into()],
+            ..Person::default()
+        }),
+        phones: vec!["13812345678".into()],
+        province: Some("上海".into()),
+        city: Some("上海".into()),
+        address: None,
+        source: Some(SourceRef::new("finance", "F-1")),
+    };
+    let fleet = Customer {
+        party: Party::Organisation(Organisation {
+            name: "福州申通物流有限公司".into(),
+            credit_code: Some("91350100M000100Y43".into()),
+            industry: Some("logistics".into()),
+        }),
+        ..Customer::organisation("")
+    };
+    let li = Customer { phones: vec!["13912345678".into()], ..Customer::person("李娜") };
+    let car = Vehicle {
+        plate: Some("沪A12345".into()),
+        purchase_date: Some(d("2021-05-01")),
+        invoice_date: Some(d("2021-05-02")),
+        warranty_end: Some(d("2024-05-01")),
+        ..Vehicle::new("WVWZZZ1JZXW000001", "Volkswagen", "Passat")
+    };
+    let service = Touchpoint {
+        amount: Some(Money(88_050)),
+        parts_amount: Some(Money(50_000)),
+        labour_amount: Some(Money(38_050)),
+        mileage_km: Some(21_000),
+        service_kind: Some(ServiceKind::Maintenance),
+        source: Some(SourceRef::new("dms", "SH0001-77")),
+        ..Touchpoint::new(d("2023-03-04").at(9, 15, 0), CustomerId(1), Channel::Showroom, TouchpointKind::ServiceVisit)
+    };
+    Expected { dealer, wang, fleet, li, car, service }
+}
+
+fn write_fixture(path: &Path) -> Result<()> {
+    let e = expected();
+    let db = Database::open(path)?;
+    db.write(|tx| {
+        let dealer = tx.insert_dealer(&e.dealer)?;
+        let wang = tx.insert_customer(&e.wang)?;
+        let fleet = tx.insert_customer(&e.fleet)?;
+        let li = tx.insert_customer(&e.li)?;
+        tx.relate(fleet, RelationKind::DecisionMaker, wang)?;
+        let car = tx.insert_vehicle(&e.car, Some((wang, d("2021-05-01"))))?;
+        tx.insert_touchpoint(&Touchpoint { vehicle: Some(car), dealer: Some(dealer), ..e.service.clone() })?;
+        tx.transfer_vehicle(car, li, d("2024-06-01"))?;
+        tx.insert_lead(&Lead {
+            customer: li,
+            origin: LeadSource::Referral,
+            model: "Tiguan".into(),
+            intent: Intent::B,
+            purchase_type: PurchaseType::First,
+            dealer: Some(dealer),
+            received: d("2024-05-01").at(10, 0, 0),
+            status: LeadStatus::Won,
+            status_at: Some(d("2024-05-20").at(10, 0, 0)),
+            source: None,
+        })?;
+        Ok(())
+    })
+}
+
+fn open_copy(name: &str) -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join(name);
+    std::fs::copy(fixture(name), &copy).expect("fixture present");
+    let db = Database::open(&copy).expect("a format-v1 file opens");
+    (dir, db)
+}
+
+#[test]
+fn format_v1_fixture_stays_readable() {
+    if std::env::var_os("UPDATE_FIXTURE").is_some() {
+        let path = fixture("format-v1.redb");
+        let _ = std::fs::remove_file(&path);
+        write_fixture(&path).unwrap();
+    }
+    let e = expected();
+    let (_dir, db) = open_copy("format-v1.redb");
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.customer_count().unwrap(), 3);
+    let (dealer_id, dealer) = r.dealers().unwrap().remove(0);
+    assert_eq!(dealer, e.dealer);
+    let wang = r.customer_by_national_id("11010519491231002x").unwrap().unwrap();
+    assert_eq!(r.customer(wang).unwrap(), e.wang);
+    let fleet = r.customer_by_credit_code("91350100M000100Y43").unwrap().unwrap();
+    assert_eq!(r.customer(fleet).unwrap().name(), e.fleet.name());
+    let li = r.customers_by_phone("139 1234 5678").unwrap()[0];
+    assert_eq!(r.customer(li).unwrap(), e.li);
+
+    let car = r.vehicle_by_plate("沪A12345").unwrap().unwrap();
+    assert_eq!(r.vehicle(car).unwrap(), e.car);
+    let history = r.ownership(car).unwrap();
+    assert_eq!(history.0.len(), 2);
+    assert_eq!(history.current().unwrap().customer, li);
+
+    let view = r.customer_360(wang, 10).unwrap();
+    assert_eq!(view.past_vehicles.len(), 1);
+    assert!(view.current_vehicles.is_empty());
+    assert_eq!(view.timeline.items.len(), 1);
+    let stored = &view.timeline.items[0].1;
+    assert_eq!(stored.dealer, Some(dealer_id));
+    assert!(stored.sensitive, "parts amount makes a touchpoint sensitive");
+    assert_eq!(stored.amount, e.service.amount);
+    assert_eq!(view.rollup.service_dates, vec![d("2023-03-04")]);
+    assert_eq!(view.rollup.spent(TouchpointKind::ServiceVisit), Money(88_050));
+    assert_eq!((view.rollup.vehicles_current, view.rollup.vehicles_total), (0, 1));
+    assert!(view.relations.iter().any(|rel| rel.from == fleet && rel.kind == RelationKind::DecisionMaker));
+    let li_view = r.customer_360(li, 10).unwrap();
+    assert_eq!(li_view.current_vehicles.len(), 1);
+    assert_eq!(li_view.leads.len(), 1);
+    assert_eq!(li_view.leads[0].1.status, LeadStatus::Won);
+    drop(r);
+
+    // The old file accepts new writes, and ids continue after the stored counters.
+    let next = db
+        .write(|tx| tx.insert_customer(&Customer::person("赵敏")))
+        .unwrap();
+    assert_eq!(next, CustomerId(4));
+}
+
+#[test]
+fn a_file_from_a_newer_release_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("newer.redb");
+    drop(Database::open(&path).unwrap());
+    {
+        // Simulate a future release that bumped the file format.
+        const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+        let raw = redb::Database::open(&path).unwrap();
+        let tx = raw.begin_write().unwrap();
+        tx.open_table(META).unwrap().insert("format", &99u16.to_le_bytes()[..]).unwrap();
+        tx.commit().unwrap();
+    }
+    let err = Database::open(&path).err().expect("newer format refused");
+    assert_eq!(err.code(), "upgrade_required");
+    assert!(err.to_string().contains("upgrade autocrm"), "{err}");
+    assert!(matches!(err, Error::UpgradeRequired { found: 99, supported: FORMAT_VERSION, .. }));
+}
