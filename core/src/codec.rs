@@ -137,13 +137,19 @@ pub fn decode<M: Model>(bytes: &[u8]) -> Result<M, DecodeError> {
         return Err(DecodeError::Truncated { len: bytes.len() });
     }
     if bytes[0] != M::KIND as u8 {
-        return Err(DecodeError::WrongModel { expected: M::KIND as u8, found: bytes[0] });
+        return Err(DecodeError::WrongModel {
+            expected: M::KIND as u8,
+            found: bytes[0],
+        });
     }
     let version = u16::from_le_bytes([bytes[1], bytes[2]]);
     let payload = &bytes[HEADER_LEN..];
     match version {
         v if v == M::VERSION => decode_payload(payload),
-        v if v > M::VERSION => Err(DecodeError::NewerVersion { found: v, supported: M::VERSION }),
+        v if v > M::VERSION => Err(DecodeError::NewerVersion {
+            found: v,
+            supported: M::VERSION,
+        }),
         0 => Err(DecodeError::UnknownVersion { version: 0 }),
         v => M::decode_older(v, payload),
     }
@@ -174,10 +180,15 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
 /// upgrade, anything else reports corruption.
 pub(crate) fn stored<M: Model>(result: Result<M, DecodeError>) -> crate::Result<M> {
     result.map_err(|e| match e {
-        DecodeError::NewerVersion { found, supported } => {
-            crate::Error::UpgradeRequired { what: M::NAME, found, supported }
-        }
-        source => crate::Error::Corrupt { what: M::NAME, source },
+        DecodeError::NewerVersion { found, supported } => crate::Error::UpgradeRequired {
+            what: M::NAME,
+            found,
+            supported,
+        },
+        source => crate::Error::Corrupt {
+            what: M::NAME,
+            source,
+        },
     })
 }
 
@@ -194,7 +205,11 @@ macro_rules! model {
 model!(crate::Dealer, Dealer, "dealer");
 model!(crate::Customer, Customer, "customer");
 model!(crate::Vehicle, Vehicle, "vehicle");
-model!(crate::vehicle::OwnershipHistory, Ownership, "ownership history");
+model!(
+    crate::vehicle::OwnershipHistory,
+    Ownership,
+    "ownership history"
+);
 model!(crate::Touchpoint, Touchpoint, "touchpoint");
 model!(crate::Lead, Lead, "lead");
 model!(crate::Complaint, Complaint, "complaint");
@@ -231,16 +246,29 @@ mod tests {
         bytes[1] = 9;
         assert_eq!(
             decode::<Dealer>(&bytes),
-            Err(DecodeError::NewerVersion { found: 9, supported: 1 })
+            Err(DecodeError::NewerVersion {
+                found: 9,
+                supported: 1
+            })
         );
         assert!(matches!(
             stored(decode::<Dealer>(&bytes)),
-            Err(crate::Error::UpgradeRequired { what: "dealer", found: 9, supported: 1 })
+            Err(crate::Error::UpgradeRequired {
+                what: "dealer",
+                found: 9,
+                supported: 1
+            })
         ));
         let mut bytes = encode(&dealer());
         bytes[0] = ModelKind::Vehicle as u8;
-        assert!(matches!(decode::<Dealer>(&bytes), Err(DecodeError::WrongModel { .. })));
-        assert!(matches!(decode::<Dealer>(&[2]), Err(DecodeError::Truncated { len: 1 })));
+        assert!(matches!(
+            decode::<Dealer>(&bytes),
+            Err(DecodeError::WrongModel { .. })
+        ));
+        assert!(matches!(
+            decode::<Dealer>(&[2]),
+            Err(DecodeError::Truncated { len: 1 })
+        ));
         let mut bytes = encode(&dealer());
         bytes.push(0);
         assert_eq!(decode::<Dealer>(&bytes), Err(DecodeError::TrailingBytes(1)));

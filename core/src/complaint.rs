@@ -61,21 +61,31 @@ impl Complaint {
     /// The complaint as it will be stored: validated.
     pub fn normalised(&self) -> Result<Complaint, ValidationError> {
         validate::plausible_date("received", self.received.date())?;
-        for (field, t) in [("first_response", self.first_response), ("resolved", self.resolved)] {
+        for (field, t) in [
+            ("first_response", self.first_response),
+            ("resolved", self.resolved),
+        ] {
             if t.is_some_and(|t| t < self.received) {
                 return Err(ValidationError::new(
                     field,
                     Rule::DateOrder,
-                    format!("{} before received {}", t.unwrap_or(self.received), self.received),
+                    format!(
+                        "{} before received {}",
+                        t.unwrap_or(self.received),
+                        self.received
+                    ),
                 ));
             }
         }
         Ok(Complaint {
-            category: opt(Some(&self.category), "category", 64)?.ok_or_else(|| {
-                ValidationError::new("category", Rule::Required, &self.category)
-            })?,
+            category: opt(Some(&self.category), "category", 64)?
+                .ok_or_else(|| ValidationError::new("category", Rule::Required, &self.category))?,
             note: opt(self.note.as_deref(), "note", 4000)?,
-            source: self.source.as_ref().map(SourceRef::normalised).transpose()?,
+            source: self
+                .source
+                .as_ref()
+                .map(SourceRef::normalised)
+                .transpose()?,
             ..self.clone()
         })
     }
@@ -93,7 +103,8 @@ impl WriteTxn {
     /// Validates and stores a complaint of its customer; idempotent on its source record.
     pub fn insert_complaint(&mut self, complaint: &Complaint) -> Result<ComplaintId> {
         let r = complaint.normalised()?;
-        self.insert_owned(&COMPLAINT_TABLES, r.customer, &r, r.source.as_ref()).map(ComplaintId)
+        self.insert_owned(&COMPLAINT_TABLES, r.customer, &r, r.source.as_ref())
+            .map(ComplaintId)
     }
 
     /// Replaces a stored complaint (its customer cannot change).
@@ -118,6 +129,10 @@ impl ReadTxn {
 
     /// Every complaint of `customer`, in id order.
     pub fn complaints_of(&self, customer: CustomerId) -> Result<Vec<(ComplaintId, Complaint)>> {
-        Ok(self.owned_by(&COMPLAINT_TABLES, customer)?.into_iter().map(|(id, r)| (ComplaintId(id), r)).collect())
+        Ok(self
+            .owned_by(&COMPLAINT_TABLES, customer)?
+            .into_iter()
+            .map(|(id, r)| (ComplaintId(id), r))
+            .collect())
     }
 }

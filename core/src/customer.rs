@@ -112,14 +112,20 @@ impl RelationKind {
 
     /// Whether this relation names one of an organisation's key people.
     pub fn is_key_person(self) -> bool {
-        matches!(self, RelationKind::DecisionMaker | RelationKind::Purchaser | RelationKind::Driver)
+        matches!(
+            self,
+            RelationKind::DecisionMaker | RelationKind::Purchaser | RelationKind::Driver
+        )
     }
 }
 
 impl Customer {
     /// A person customer with just a name; fill the other fields with struct update syntax.
     pub fn person(name: impl Into<String>) -> Customer {
-        Customer::of(Party::Person(Person { name: name.into(), ..Person::default() }))
+        Customer::of(Party::Person(Person {
+            name: name.into(),
+            ..Person::default()
+        }))
     }
 
     /// An organisation customer with just a name.
@@ -131,7 +137,14 @@ impl Customer {
     }
 
     fn of(party: Party) -> Customer {
-        Customer { party, phones: vec![], province: None, city: None, address: None, source: None }
+        Customer {
+            party,
+            phones: vec![],
+            province: None,
+            city: None,
+            address: None,
+            source: None,
+        }
     }
 
     /// The person's or organisation's name.
@@ -167,10 +180,14 @@ impl Customer {
     pub fn normalised(&self) -> Result<Customer, ValidationError> {
         let party = match &self.party {
             Party::Person(p) => {
-                let national_id =
-                    p.national_id.as_deref().map(|s| validate::national_id("national_id", s));
-                let birth_date =
-                    p.birth_date.map(|d| validate::plausible_date("birth_date", d)).transpose()?;
+                let national_id = p
+                    .national_id
+                    .as_deref()
+                    .map(|s| validate::national_id("national_id", s));
+                let birth_date = p
+                    .birth_date
+                    .map(|d| validate::plausible_date("birth_date", d))
+                    .transpose()?;
                 Party::Person(Person {
                     name: validate::person_name("name", &p.name)?,
                     gender: p.gender,
@@ -208,7 +225,11 @@ impl Customer {
             province: opt(self.province.as_deref(), "province", 32)?,
             city: opt(self.city.as_deref(), "city", 32)?,
             address: opt(self.address.as_deref(), "address", 200)?,
-            source: self.source.as_ref().map(SourceRef::normalised).transpose()?,
+            source: self
+                .source
+                .as_ref()
+                .map(SourceRef::normalised)
+                .transpose()?,
         })
     }
 }
@@ -266,7 +287,10 @@ impl WriteTxn {
             .collect::<Result<Vec<_>, _>>()?;
         let mut ids = Vec::with_capacity(checked.len());
         for (i, c) in checked.into_iter().enumerate() {
-            ids.push(self.insert_normalised_customer(c).map_err(|e| e.at_record(i))?);
+            ids.push(
+                self.insert_normalised_customer(c)
+                    .map_err(|e| e.at_record(i))?,
+            );
         }
         Ok(ids)
     }
@@ -280,7 +304,9 @@ impl WriteTxn {
         self.check_unique_keys(&c, None)?;
         self.writing(|tx| {
             let id = tx.next_id("next.customer")?;
-            tx.txn.open_table(CUSTOMERS)?.insert(id, codec::encode(&c).as_slice())?;
+            tx.txn
+                .open_table(CUSTOMERS)?
+                .insert(id, codec::encode(&c).as_slice())?;
             tx.index_customer(id, &c)?;
             if let Some(src) = &c.source {
                 tx.source_remember(ModelKind::Customer, src, id)?;
@@ -300,7 +326,9 @@ impl WriteTxn {
         self.check_unique_keys(&c, Some(id))?;
         self.writing(|tx| {
             tx.unindex_customer(id.0, &old)?;
-            tx.txn.open_table(CUSTOMERS)?.insert(id.0, codec::encode(&c).as_slice())?;
+            tx.txn
+                .open_table(CUSTOMERS)?
+                .insert(id.0, codec::encode(&c).as_slice())?;
             tx.index_customer(id.0, &c)
         })
     }
@@ -310,7 +338,13 @@ impl WriteTxn {
     /// ownership history would lose a link.
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
         let old = self.customer(id)?;
-        if self.txn.open_multimap_table(CUSTOMER_VEHICLES)?.get(id.0)?.next().is_some() {
+        if self
+            .txn
+            .open_multimap_table(CUSTOMER_VEHICLES)?
+            .get(id.0)?
+            .next()
+            .is_some()
+        {
             return Err(Error::invalid(
                 format!("customer {id} owns or owned vehicles"),
                 "transfer the vehicles first; ownership history keeps every owner",
@@ -339,21 +373,36 @@ impl WriteTxn {
         self.customer(from)?;
         self.customer(to)?;
         self.writing(|tx| {
-            tx.txn.open_table(RELATIONS)?.insert((from.0, kind as u8, to.0), ())?;
-            tx.txn.open_table(RELATIONS_BACK)?.insert((to.0, kind as u8, from.0), ())?;
+            tx.txn
+                .open_table(RELATIONS)?
+                .insert((from.0, kind as u8, to.0), ())?;
+            tx.txn
+                .open_table(RELATIONS_BACK)?
+                .insert((to.0, kind as u8, from.0), ())?;
             Ok(())
         })
     }
 
     /// Removes a relation; returns whether it existed.
-    pub fn unrelate(&mut self, from: CustomerId, kind: RelationKind, to: CustomerId) -> Result<bool> {
+    pub fn unrelate(
+        &mut self,
+        from: CustomerId,
+        kind: RelationKind,
+        to: CustomerId,
+    ) -> Result<bool> {
         self.writing(|tx| tx.remove_relation(Relation { from, kind, to }))
     }
 
     fn remove_relation(&mut self, r: Relation) -> Result<bool> {
         let k = r.kind as u8;
-        let existed = self.txn.open_table(RELATIONS)?.remove((r.from.0, k, r.to.0))?.is_some();
-        self.txn.open_table(RELATIONS_BACK)?.remove((r.to.0, k, r.from.0))?;
+        let existed = self
+            .txn
+            .open_table(RELATIONS)?
+            .remove((r.from.0, k, r.to.0))?
+            .is_some();
+        self.txn
+            .open_table(RELATIONS_BACK)?
+            .remove((r.to.0, k, r.from.0))?;
         Ok(existed)
     }
 
@@ -397,10 +446,14 @@ impl WriteTxn {
 
     fn index_customer(&mut self, id: u64, c: &Customer) -> Result<()> {
         if let Some(nid) = c.national_id() {
-            self.txn.open_table(CUSTOMER_BY_NATIONAL_ID)?.insert(nid, id)?;
+            self.txn
+                .open_table(CUSTOMER_BY_NATIONAL_ID)?
+                .insert(nid, id)?;
         }
         if let Some(code) = c.credit_code() {
-            self.txn.open_table(CUSTOMER_BY_CREDIT_CODE)?.insert(code, id)?;
+            self.txn
+                .open_table(CUSTOMER_BY_CREDIT_CODE)?
+                .insert(code, id)?;
         }
         let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
         for p in &c.phones {
@@ -432,9 +485,15 @@ fn relations(
     let mut out = Vec::new();
     for (table, outgoing) in [(forward as &dyn RelationRange, true), (back, false)] {
         for (a, kind, b) in table.keys_from(id.0)? {
-            let Some(kind) = RelationKind::from_code(kind) else { continue };
+            let Some(kind) = RelationKind::from_code(kind) else {
+                continue;
+            };
             let (from, to) = if outgoing { (a, b) } else { (b, a) };
-            out.push(Relation { from: CustomerId(from), kind, to: CustomerId(to) });
+            out.push(Relation {
+                from: CustomerId(from),
+                kind,
+                to: CustomerId(to),
+            });
         }
     }
     Ok(out)
@@ -489,7 +548,11 @@ impl ReadTxn {
 
     /// Every relation from or to `id`.
     pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
-        relations(&self.txn.open_table(RELATIONS)?, &self.txn.open_table(RELATIONS_BACK)?, id)
+        relations(
+            &self.txn.open_table(RELATIONS)?,
+            &self.txn.open_table(RELATIONS_BACK)?,
+            id,
+        )
     }
 
     /// Number of customers.

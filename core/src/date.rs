@@ -171,7 +171,14 @@ impl fmt::Display for Date {
 impl fmt::Display for DateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.second_of_day();
-        write!(f, "{}T{:02}:{:02}:{:02}", self.date(), s / 3600, s / 60 % 60, s % 60)
+        write!(
+            f,
+            "{}T{:02}:{:02}:{:02}",
+            self.date(),
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
     }
 }
 
@@ -187,7 +194,9 @@ impl FromStr for Date {
 
     /// Parses `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD` (the forms Chinese source systems export).
     fn from_str(s: &str) -> Result<Date, ParseDateError> {
-        let err = || ParseDateError { input: s.to_string() };
+        let err = || ParseDateError {
+            input: s.to_string(),
+        };
         let t = s.trim();
         let (y, m, d) = if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
             (&t[0..4], &t[4..6], &t[6..8])
@@ -216,7 +225,9 @@ impl FromStr for DateTime {
 
     /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DD HH:MM:SS`.
     fn from_str(s: &str) -> Result<DateTime, ParseDateError> {
-        let err = || ParseDateError { input: s.to_string() };
+        let err = || ParseDateError {
+            input: s.to_string(),
+        };
         let t = s.trim();
         let (date_part, time_part) = match t.find(['T', ' ']) {
             Some(i) => (&t[..i], Some(&t[i + 1..])),
@@ -278,7 +289,10 @@ mod tests {
         let t: DateTime = "2024-03-05 14:07:09".parse().unwrap();
         assert_eq!(t.date(), d);
         assert_eq!(t.to_string(), "2024-03-05T14:07:09");
-        assert_eq!("2024-03-05T14:07".parse::<DateTime>().unwrap(), d.at(14, 7, 0));
+        assert_eq!(
+            "2024-03-05T14:07".parse::<DateTime>().unwrap(),
+            d.at(14, 7, 0)
+        );
         assert!("2024-03-05T24:00".parse::<DateTime>().is_err());
     }
 

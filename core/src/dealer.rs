@@ -82,10 +82,17 @@ impl WriteTxn {
         self.writing(|tx| {
             let raw = tx.next_id("next.dealer")?;
             let id = u32::try_from(raw).map_err(|_| {
-                Error::invalid("more than 4 billion dealers", "this is not a real dealer network")
+                Error::invalid(
+                    "more than 4 billion dealers",
+                    "this is not a real dealer network",
+                )
             })?;
-            tx.txn.open_table(DEALERS)?.insert(id, codec::encode(&d).as_slice())?;
-            tx.txn.open_table(DEALER_BY_CODE)?.insert(d.code.as_str(), id)?;
+            tx.txn
+                .open_table(DEALERS)?
+                .insert(id, codec::encode(&d).as_slice())?;
+            tx.txn
+                .open_table(DEALER_BY_CODE)?
+                .insert(d.code.as_str(), id)?;
             Ok(DealerId(id))
         })
     }
@@ -109,7 +116,11 @@ impl ReadTxn {
     /// The dealer with code `code` (case-insensitive).
     pub fn dealer_by_code(&self, code: &str) -> Result<Option<DealerId>> {
         let code = code.trim().to_ascii_uppercase();
-        Ok(self.txn.open_table(DEALER_BY_CODE)?.get(code.as_str())?.map(|v| DealerId(v.value())))
+        Ok(self
+            .txn
+            .open_table(DEALER_BY_CODE)?
+            .get(code.as_str())?
+            .map(|v| DealerId(v.value())))
     }
 
     /// Every dealer, in id order.

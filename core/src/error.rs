@@ -139,7 +139,12 @@ impl ValidationError {
     /// A rejection of `value` in `field` for `rule`.
     pub fn new(field: &'static str, rule: Rule, value: impl AsRef<str>) -> ValidationError {
         let value: String = value.as_ref().chars().take(64).collect();
-        ValidationError { record: None, field, rule, value }
+        ValidationError {
+            record: None,
+            field,
+            rule,
+            value,
+        }
     }
 
     /// The same rejection, attributed to record `index` of a batch.
@@ -263,16 +268,25 @@ impl Error {
         match self {
             Error::Validation(v) => Error::Validation(v.in_record(index)),
             e @ Error::InRecord { .. } => e,
-            e => Error::InRecord { index, source: Box::new(e) },
+            e => Error::InRecord {
+                index,
+                source: Box::new(e),
+            },
         }
     }
 
     pub(crate) fn not_found(entity: &'static str, key: impl ToString) -> Error {
-        Error::NotFound { entity, key: key.to_string() }
+        Error::NotFound {
+            entity,
+            key: key.to_string(),
+        }
     }
 
     pub(crate) fn invalid(what: impl Into<String>, hint: &'static str) -> Error {
-        Error::InvalidOperation { what: what.into(), hint }
+        Error::InvalidOperation {
+            what: what.into(),
+            hint,
+        }
     }
 }
 

@@ -132,7 +132,11 @@ impl Lead {
             model: opt(Some(&self.model), "model", 64)?
                 .ok_or_else(|| ValidationError::new("model", Rule::Required, &self.model))?,
             status,
-            source: self.source.as_ref().map(SourceRef::normalised).transpose()?,
+            source: self
+                .source
+                .as_ref()
+                .map(SourceRef::normalised)
+                .transpose()?,
             ..self.clone()
         })
     }
@@ -150,7 +154,8 @@ impl WriteTxn {
     /// Validates and stores a lead of its customer; idempotent on its source record.
     pub fn insert_lead(&mut self, lead: &Lead) -> Result<LeadId> {
         let r = lead.normalised()?;
-        self.insert_owned(&LEAD_TABLES, r.customer, &r, r.source.as_ref()).map(LeadId)
+        self.insert_owned(&LEAD_TABLES, r.customer, &r, r.source.as_ref())
+            .map(LeadId)
     }
 
     /// Replaces a stored lead (its customer cannot change).
@@ -175,6 +180,10 @@ impl ReadTxn {
 
     /// Every lead of `customer`, in id order.
     pub fn leads_of(&self, customer: CustomerId) -> Result<Vec<(LeadId, Lead)>> {
-        Ok(self.owned_by(&LEAD_TABLES, customer)?.into_iter().map(|(id, r)| (LeadId(id), r)).collect())
+        Ok(self
+            .owned_by(&LEAD_TABLES, customer)?
+            .into_iter()
+            .map(|(id, r)| (LeadId(id), r))
+            .collect())
     }
 }

@@ -70,6 +70,9 @@ mod tests {
     fn displays_yuan_and_fen_exactly() {
         assert_eq!(Money(123_450).to_string(), "¥1234.50");
         assert_eq!(Money(-5).to_string(), "-¥0.05");
-        assert_eq!([Money(1), Money::yuan(2)].into_iter().sum::<Money>(), Money(201));
+        assert_eq!(
+            [Money(1), Money::yuan(2)].into_iter().sum::<Money>(),
+            Money(201)
+        );
     }
 }

@@ -126,7 +126,10 @@ impl Rollup {
     }
 
     /// The touchpoint part recomputed from scratch (the vehicle part is kept).
-    pub(crate) fn with_touchpoints<'a>(&self, all: impl IntoIterator<Item = &'a Touchpoint>) -> Self {
+    pub(crate) fn with_touchpoints<'a>(
+        &self,
+        all: impl IntoIterator<Item = &'a Touchpoint>,
+    ) -> Self {
         let mut r = Rollup {
             vehicles_current: self.vehicles_current,
             vehicles_total: self.vehicles_total,
@@ -166,7 +169,10 @@ mod tests {
         assert_eq!(as_of.days_since(d("2024-06-30")), 365);
         assert_eq!(r.service_visits_between(as_of.add_days(-365), as_of), 2);
         assert_eq!(r.service_visits_between(as_of.add_days(-366), as_of), 3);
-        assert_eq!(r.last_service_on_or_before(d("2025-06-29")), Some(d("2025-03-01")));
+        assert_eq!(
+            r.last_service_on_or_before(d("2025-06-29")),
+            Some(d("2025-03-01"))
+        );
         assert_eq!(r.count(TouchpointKind::ServiceVisit), 3);
     }
 
@@ -175,11 +181,27 @@ mod tests {
         let c = CustomerId(7);
         let other = CustomerId(8);
         let sold = [
-            Ownership { customer: c, from: d("2020-01-01"), to: Some(d("2021-01-01")) },
-            Ownership { customer: other, from: d("2021-01-01"), to: Some(d("2022-01-01")) },
-            Ownership { customer: c, from: d("2022-01-01"), to: None },
+            Ownership {
+                customer: c,
+                from: d("2020-01-01"),
+                to: Some(d("2021-01-01")),
+            },
+            Ownership {
+                customer: other,
+                from: d("2021-01-01"),
+                to: Some(d("2022-01-01")),
+            },
+            Ownership {
+                customer: c,
+                from: d("2022-01-01"),
+                to: None,
+            },
         ];
-        let kept = [Ownership { customer: c, from: d("2019-05-05"), to: None }];
+        let kept = [Ownership {
+            customer: c,
+            from: d("2019-05-05"),
+            to: None,
+        }];
         let mut r = Rollup::default();
         r.set_vehicles(c, [&sold[..], &kept[..]]);
         assert_eq!((r.vehicles_current, r.vehicles_total), (2, 2));

@@ -20,23 +20,38 @@ pub struct SourceRef {
 impl SourceRef {
     /// A reference to record `record_id` of `system`.
     pub fn new(system: impl Into<String>, record_id: impl Into<String>) -> SourceRef {
-        SourceRef { system: system.into(), record_id: record_id.into() }
+        SourceRef {
+            system: system.into(),
+            record_id: record_id.into(),
+        }
     }
 
     pub(crate) fn normalised(&self) -> Result<SourceRef, ValidationError> {
         let system = self.system.trim();
         let record_id = self.record_id.trim();
         if system.is_empty() {
-            return Err(ValidationError::new("source.system", Rule::Required, system));
+            return Err(ValidationError::new(
+                "source.system",
+                Rule::Required,
+                system,
+            ));
         }
         if record_id.is_empty() {
-            return Err(ValidationError::new("source.record_id", Rule::Required, record_id));
+            return Err(ValidationError::new(
+                "source.record_id",
+                Rule::Required,
+                record_id,
+            ));
         }
         if system.len() > 64 {
             return Err(ValidationError::new("source.system", Rule::TooLong, system));
         }
         if record_id.len() > 128 {
-            return Err(ValidationError::new("source.record_id", Rule::TooLong, record_id));
+            return Err(ValidationError::new(
+                "source.record_id",
+                Rule::TooLong,
+                record_id,
+            ));
         }
         Ok(SourceRef::new(system, record_id))
     }
@@ -50,9 +65,17 @@ use crate::store::WriteTxn;
 
 impl WriteTxn {
     /// The id already written from `source` for records of `kind`, if any.
-    pub(crate) fn source_lookup(&self, kind: ModelKind, source: &SourceRef) -> crate::Result<Option<u64>> {
+    pub(crate) fn source_lookup(
+        &self,
+        kind: ModelKind,
+        source: &SourceRef,
+    ) -> crate::Result<Option<u64>> {
         let t = self.txn.open_table(SOURCE_RECORDS)?;
-        let key = (kind as u8, source.system.as_str(), source.record_id.as_str());
+        let key = (
+            kind as u8,
+            source.system.as_str(),
+            source.record_id.as_str(),
+        );
         let found = t.get(key)?.map(|v| v.value());
         Ok(found)
     }
@@ -65,7 +88,14 @@ impl WriteTxn {
         id: u64,
     ) -> crate::Result<()> {
         let mut t = self.txn.open_table(SOURCE_RECORDS)?;
-        t.insert((kind as u8, source.system.as_str(), source.record_id.as_str()), id)?;
+        t.insert(
+            (
+                kind as u8,
+                source.system.as_str(),
+                source.record_id.as_str(),
+            ),
+            id,
+        )?;
         Ok(())
     }
 }

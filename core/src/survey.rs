@@ -79,7 +79,11 @@ impl Survey {
         if weights == 0 {
             return None;
         }
-        let weighted: u32 = self.items.iter().map(|(f, s)| f.weight() * u32::from(*s)).sum();
+        let weighted: u32 = self
+            .items
+            .iter()
+            .map(|(f, s)| f.weight() * u32::from(*s))
+            .sum();
         Some(f64::from(weighted) * 10.0 / f64::from(weights))
     }
 
@@ -97,9 +101,59 @@ impl Survey {
             }
         }
         Ok(Survey {
-            source: self.source.as_ref().map(SourceRef::normalised).transpose()?,
+            source: self
+                .source
+                .as_ref()
+                .map(SourceRef::normalised)
+                .transpose()?,
             ..self.clone()
         })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage operations
+
+use crate::error::Result;
+use crate::ids::SurveyId;
+use crate::store::records::SURVEY_TABLES;
+use crate::store::{ReadTxn, WriteTxn};
+
+impl WriteTxn {
+    /// Validates and stores a survey of its customer; idempotent on its source record.
+    pub fn insert_survey(&mut self, survey: &Survey) -> Result<SurveyId> {
+        let r = survey.normalised()?;
+        self.insert_owned(&SURVEY_TABLES, r.customer, &r, r.source.as_ref())
+            .map(SurveyId)
+    }
+
+    /// Replaces a stored survey (its customer cannot change).
+    pub fn update_survey(&mut self, id: SurveyId, survey: &Survey) -> Result<()> {
+        let r = survey.normalised()?;
+        let old: Survey = self.get_owned(&SURVEY_TABLES, id.0)?;
+        if old.customer != r.customer {
+            return Err(crate::Error::invalid(
+                format!("survey {id} belongs to customer {}", old.customer),
+                "a survey cannot move to another customer; create a new one",
+            ));
+        }
+        self.update_owned(&SURVEY_TABLES, id.0, &r)
+    }
+}
+
+impl ReadTxn {
+    /// The survey with id `id`.
+    pub fn survey(&self, id: SurveyId) -> Result<Survey> {
+        self.get_owned(&SURVEY_TABLES, id.0)
+    }
+
+    /// Every survey of `customer`, in id order.
+    pub fn surveys_of(&self, customer: CustomerId) -> Result<Vec<(SurveyId, Survey)>> {
+        Ok(self
+            .owned_by(&SURVEY_TABLES, customer)?
+            .into_iter()
+            .map(|(id, r)| (SurveyId(id), r))
+            .collect())
     }
 }
 
@@ -130,46 +184,5 @@ mod tests {
         // (21*10 + 10*4) / 31 * 10 = 80.645...
         assert!((s.weighted_index().unwrap() - 2500.0 / 31.0).abs() < 1e-9);
         assert_eq!(Survey { items: vec![], ..s }.weighted_index(), None);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Storage operations
-
-use crate::error::Result;
-use crate::ids::SurveyId;
-use crate::store::records::SURVEY_TABLES;
-use crate::store::{ReadTxn, WriteTxn};
-
-impl WriteTxn {
-    /// Validates and stores a survey of its customer; idempotent on its source record.
-    pub fn insert_survey(&mut self, survey: &Survey) -> Result<SurveyId> {
-        let r = survey.normalised()?;
-        self.insert_owned(&SURVEY_TABLES, r.customer, &r, r.source.as_ref()).map(SurveyId)
-    }
-
-    /// Replaces a stored survey (its customer cannot change).
-    pub fn update_survey(&mut self, id: SurveyId, survey: &Survey) -> Result<()> {
-        let r = survey.normalised()?;
-        let old: Survey = self.get_owned(&SURVEY_TABLES, id.0)?;
-        if old.customer != r.customer {
-            return Err(crate::Error::invalid(
-                format!("survey {id} belongs to customer {}", old.customer),
-                "a survey cannot move to another customer; create a new one",
-            ));
-        }
-        self.update_owned(&SURVEY_TABLES, id.0, &r)
-    }
-}
-
-impl ReadTxn {
-    /// The survey with id `id`.
-    pub fn survey(&self, id: SurveyId) -> Result<Survey> {
-        self.get_owned(&SURVEY_TABLES, id.0)
-    }
-
-    /// Every survey of `customer`, in id order.
-    pub fn surveys_of(&self, customer: CustomerId) -> Result<Vec<(SurveyId, Survey)>> {
-        Ok(self.owned_by(&SURVEY_TABLES, customer)?.into_iter().map(|(id, r)| (SurveyId(id), r)).collect())
     }
 }

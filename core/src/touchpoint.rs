@@ -204,8 +204,10 @@ impl Touchpoint {
 
     /// Whether the kind of contact makes it sensitive whatever the input says.
     fn sensitive_by_kind(&self) -> bool {
-        matches!(self.kind, TouchpointKind::Complaint | TouchpointKind::Rescue)
-            || self.service_kind == Some(ServiceKind::WarrantyRepair)
+        matches!(
+            self.kind,
+            TouchpointKind::Complaint | TouchpointKind::Rescue
+        ) || self.service_kind == Some(ServiceKind::WarrantyRepair)
             || self.parts_amount.is_some_and(|m| m.0 > 0)
     }
 
@@ -213,7 +215,8 @@ impl Touchpoint {
     pub fn normalised(&self) -> Result<Touchpoint, ValidationError> {
         validate::plausible_date("at", self.at.date())?;
         let money = |field, m: Option<Money>| {
-            m.map(|m| validate::non_negative(field, m.0).map(Money)).transpose()
+            m.map(|m| validate::non_negative(field, m.0).map(Money))
+                .transpose()
         };
         if self.service_kind.is_some() && self.kind != TouchpointKind::ServiceVisit {
             return Err(ValidationError::new(
@@ -226,10 +229,17 @@ impl Touchpoint {
             amount: money("amount", self.amount)?,
             parts_amount: money("parts_amount", self.parts_amount)?,
             labour_amount: money("labour_amount", self.labour_amount)?,
-            score: self.score.map(|s| validate::score("score", s)).transpose()?,
+            score: self
+                .score
+                .map(|s| validate::score("score", s))
+                .transpose()?,
             outcome: opt(self.outcome.as_deref(), "outcome", 64)?,
             note: opt(self.note.as_deref(), "note", 4000)?,
-            source: self.source.as_ref().map(SourceRef::normalised).transpose()?,
+            source: self
+                .source
+                .as_ref()
+                .map(SourceRef::normalised)
+                .transpose()?,
             ..self.clone()
         };
         t.sensitive = self.sensitive || t.sensitive_by_kind();
@@ -260,7 +270,8 @@ impl WriteTxn {
     pub fn insert_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId> {
         let t = touchpoint.normalised()?;
         self.check_touchpoint_refs(&t)?;
-        self.insert_normalised_touchpoints(vec![t]).map(|ids| ids[0])
+        self.insert_normalised_touchpoints(vec![t])
+            .map(|ids| ids[0])
     }
 
     /// Stores many touchpoints in one go; every record is validated before anything is written
@@ -292,7 +303,10 @@ impl WriteTxn {
         Ok(())
     }
 
-    fn insert_normalised_touchpoints(&mut self, batch: Vec<Touchpoint>) -> Result<Vec<TouchpointId>> {
+    fn insert_normalised_touchpoints(
+        &mut self,
+        batch: Vec<Touchpoint>,
+    ) -> Result<Vec<TouchpointId>> {
         self.writing(|tx| {
             let mut ids = Vec::with_capacity(batch.len());
             let (txn, counters) = (&tx.txn, &mut tx.counters);
@@ -302,7 +316,11 @@ impl WriteTxn {
             let mut fresh = Vec::with_capacity(batch.len());
             for t in batch {
                 if let Some(src) = &t.source {
-                    let key = (ModelKind::Touchpoint as u8, src.system.as_str(), src.record_id.as_str());
+                    let key = (
+                        ModelKind::Touchpoint as u8,
+                        src.system.as_str(),
+                        src.record_id.as_str(),
+                    );
                     if let Some(existing) = sources.get(key)?.map(|v| v.value()) {
                         ids.push(TouchpointId(existing));
                         continue;
@@ -313,7 +331,11 @@ impl WriteTxn {
                 rows.insert((t.customer.0, at, id), codec::encode(&t).as_slice())?;
                 keys.insert(id, (t.customer.0, at))?;
                 if let Some(src) = &t.source {
-                    let key = (ModelKind::Touchpoint as u8, src.system.as_str(), src.record_id.as_str());
+                    let key = (
+                        ModelKind::Touchpoint as u8,
+                        src.system.as_str(),
+                        src.record_id.as_str(),
+                    );
                     sources.insert(key, id)?;
                 }
                 ids.push(TouchpointId(id));
@@ -369,7 +391,11 @@ impl WriteTxn {
             rows.remove((c.0, t.at.seconds(), id.0))?;
             keys.remove(id.0)?;
             if let Some(src) = &t.source {
-                let key = (ModelKind::Touchpoint as u8, src.system.as_str(), src.record_id.as_str());
+                let key = (
+                    ModelKind::Touchpoint as u8,
+                    src.system.as_str(),
+                    src.record_id.as_str(),
+                );
                 sources.remove(key)?;
             }
         }
@@ -387,7 +413,11 @@ impl WriteTxn {
     }
 
     fn timeline_all(&self, c: CustomerId) -> Result<Vec<Touchpoint>> {
-        Ok(self.timeline_entries(c)?.into_iter().map(|(_, t)| t).collect())
+        Ok(self
+            .timeline_entries(c)?
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect())
     }
 }
 
@@ -432,10 +462,15 @@ impl ReadTxn {
                 more = true;
                 break;
             }
-            items.push((TouchpointId(k.value().2), decode_stored::<Touchpoint>(v.value())?));
+            items.push((
+                TouchpointId(k.value().2),
+                decode_stored::<Touchpoint>(v.value())?,
+            ));
         }
         let next = if more {
-            items.last().map(|(id, t)| TimelineCursor { at: t.at, id: *id })
+            items
+                .last()
+                .map(|(id, t)| TimelineCursor { at: t.at, id: *id })
         } else {
             None
         };
@@ -451,7 +486,9 @@ impl ReadTxn {
             .map(|v| v.value())
             .ok_or_else(|| Error::not_found("touchpoint", id))?;
         let rows = self.txn.open_table(TOUCHPOINTS)?;
-        let bytes = rows.get((customer, at, id.0))?.ok_or_else(|| Error::not_found("touchpoint", id))?;
+        let bytes = rows
+            .get((customer, at, id.0))?
+            .ok_or_else(|| Error::not_found("touchpoint", id))?;
         decode_stored(bytes.value())
     }
 

@@ -83,15 +83,25 @@ impl Ownership {
 impl Vehicle {
     /// A vehicle with just its VIN, brand and model.
     pub fn new(vin: impl Into<String>, brand: impl Into<String>, model: impl Into<String>) -> Self {
-        Vehicle { vin: vin.into(), brand: brand.into(), model: model.into(), ..Vehicle::default() }
+        Vehicle {
+            vin: vin.into(),
+            brand: brand.into(),
+            model: model.into(),
+            ..Vehicle::default()
+        }
     }
 
     /// The vehicle as it will be stored: every field validated and normalised.
     pub fn normalised(&self) -> Result<Vehicle, ValidationError> {
-        let date = |field, d: Option<Date>| d.map(|d| validate::plausible_date(field, d)).transpose();
+        let date =
+            |field, d: Option<Date>| d.map(|d| validate::plausible_date(field, d)).transpose();
         let v = Vehicle {
             vin: validate::vin("vin", &self.vin)?,
-            plate: self.plate.as_deref().map(|p| validate::plate("plate", p)).transpose()?,
+            plate: self
+                .plate
+                .as_deref()
+                .map(|p| validate::plate("plate", p))
+                .transpose()?,
             brand: opt(Some(&self.brand), "brand", 32)?
                 .ok_or_else(|| ValidationError::new("brand", Rule::Required, &self.brand))?,
             model: opt(Some(&self.model), "model", 64)?
@@ -106,7 +116,11 @@ impl Vehicle {
             inspection_due: date("inspection_due", self.inspection_due)?,
             usage: self.usage,
             selling_dealer: self.selling_dealer,
-            source: self.source.as_ref().map(SourceRef::normalised).transpose()?,
+            source: self
+                .source
+                .as_ref()
+                .map(SourceRef::normalised)
+                .transpose()?,
         };
         validate::date_order("invoice_date", v.purchase_date, v.invoice_date)?;
         let invoiced = v.invoice_date.or(v.purchase_date);
@@ -169,14 +183,25 @@ impl WriteTxn {
         }
         self.writing(|tx| {
             let id = tx.next_id("next.vehicle")?;
-            tx.txn.open_table(VEHICLES)?.insert(id, codec::encode(&v).as_slice())?;
+            tx.txn
+                .open_table(VEHICLES)?
+                .insert(id, codec::encode(&v).as_slice())?;
             tx.index_vehicle(id, &v)?;
             let history = OwnershipHistory(
-                owner.map(|(customer, from)| Ownership { customer, from, to: None }).into_iter().collect(),
+                owner
+                    .map(|(customer, from)| Ownership {
+                        customer,
+                        from,
+                        to: None,
+                    })
+                    .into_iter()
+                    .collect(),
             );
             tx.put_ownership(VehicleId(id), &history)?;
             if let Some((c, _)) = owner {
-                tx.txn.open_multimap_table(CUSTOMER_VEHICLES)?.insert(c.0, id)?;
+                tx.txn
+                    .open_multimap_table(CUSTOMER_VEHICLES)?
+                    .insert(c.0, id)?;
                 tx.refresh_vehicle_rollup(c)?;
             }
             if let Some(src) = &v.source {
@@ -195,11 +220,15 @@ impl WriteTxn {
         }
         self.check_vehicle_keys(&v, Some(id))?;
         self.writing(|tx| {
-            tx.txn.open_table(VEHICLE_BY_VIN)?.remove(old.vin.as_str())?;
+            tx.txn
+                .open_table(VEHICLE_BY_VIN)?
+                .remove(old.vin.as_str())?;
             if let Some(p) = &old.plate {
                 tx.txn.open_table(VEHICLE_BY_PLATE)?.remove(p.as_str())?;
             }
-            tx.txn.open_table(VEHICLES)?.insert(id.0, codec::encode(&v).as_slice())?;
+            tx.txn
+                .open_table(VEHICLES)?
+                .insert(id.0, codec::encode(&v).as_slice())?;
             tx.index_vehicle(id.0, &v)
         })
     }
@@ -228,17 +257,27 @@ impl WriteTxn {
             }
         } else if let Some(last) = history.0.last() {
             if last.to.is_some_and(|t| on < t) {
-                return Err(crate::ValidationError::new("on", crate::Rule::DateOrder, on.to_string())
-                    .into());
+                return Err(crate::ValidationError::new(
+                    "on",
+                    crate::Rule::DateOrder,
+                    on.to_string(),
+                )
+                .into());
             }
         }
         self.writing(|tx| {
             if let Some(last) = history.0.last_mut().filter(|o| o.to.is_none()) {
                 last.to = Some(on);
             }
-            history.0.push(Ownership { customer: to, from: on, to: None });
+            history.0.push(Ownership {
+                customer: to,
+                from: on,
+                to: None,
+            });
             tx.put_ownership(id, &history)?;
-            tx.txn.open_multimap_table(CUSTOMER_VEHICLES)?.insert(to.0, id.0)?;
+            tx.txn
+                .open_multimap_table(CUSTOMER_VEHICLES)?
+                .insert(to.0, id.0)?;
             tx.refresh_vehicle_rollup(to)?;
             if let Some(prev) = previous {
                 tx.refresh_vehicle_rollup(prev.customer)?;
@@ -260,7 +299,9 @@ impl WriteTxn {
     }
 
     fn put_ownership(&mut self, id: VehicleId, h: &OwnershipHistory) -> Result<()> {
-        self.txn.open_table(OWNERSHIP)?.insert(id.0, codec::encode(h).as_slice())?;
+        self.txn
+            .open_table(OWNERSHIP)?
+            .insert(id.0, codec::encode(h).as_slice())?;
         Ok(())
     }
 
@@ -269,19 +310,26 @@ impl WriteTxn {
     fn refresh_vehicle_rollup(&mut self, c: CustomerId) -> Result<()> {
         let ids: Vec<u64> = {
             let t = self.txn.open_multimap_table(CUSTOMER_VEHICLES)?;
-            let ids = t.get(c.0)?.map(|v| v.map(|v| v.value())).collect::<Result<_, _>>()?;
+            let ids = t
+                .get(c.0)?
+                .map(|v| v.map(|v| v.value()))
+                .collect::<Result<_, _>>()?;
             ids
         };
         let histories = ids
             .into_iter()
             .map(|v| self.ownership(VehicleId(v)))
             .collect::<Result<Vec<_>>>()?;
-        self.rollup_mut(c.0)?.set_vehicles(c, histories.iter().map(|h| h.0.as_slice()));
+        self.rollup_mut(c.0)?
+            .set_vehicles(c, histories.iter().map(|h| h.0.as_slice()));
         Ok(())
     }
 
     fn check_vehicle_keys(&self, v: &Vehicle, me: Option<VehicleId>) -> Result<()> {
-        let checks = [(VEHICLE_BY_VIN, "vin", Some(v.vin.as_str())), (VEHICLE_BY_PLATE, "plate", v.plate.as_deref())];
+        let checks = [
+            (VEHICLE_BY_VIN, "vin", Some(v.vin.as_str())),
+            (VEHICLE_BY_PLATE, "plate", v.plate.as_deref()),
+        ];
         for (table, field, value) in checks {
             let Some(value) = value else { continue };
             if let Some(existing) = self.txn.open_table(table)?.get(value)?.map(|g| g.value()) {
@@ -299,9 +347,13 @@ impl WriteTxn {
     }
 
     fn index_vehicle(&mut self, id: u64, v: &Vehicle) -> Result<()> {
-        self.txn.open_table(VEHICLE_BY_VIN)?.insert(v.vin.as_str(), id)?;
+        self.txn
+            .open_table(VEHICLE_BY_VIN)?
+            .insert(v.vin.as_str(), id)?;
         if let Some(p) = &v.plate {
-            self.txn.open_table(VEHICLE_BY_PLATE)?.insert(p.as_str(), id)?;
+            self.txn
+                .open_table(VEHICLE_BY_PLATE)?
+                .insert(p.as_str(), id)?;
         }
         Ok(())
     }
@@ -334,13 +386,21 @@ impl ReadTxn {
     /// The vehicle with VIN `vin` (validated and normalised first).
     pub fn vehicle_by_vin(&self, vin: &str) -> Result<Option<VehicleId>> {
         let key = crate::validate::vin("vin", vin)?;
-        Ok(self.txn.open_table(VEHICLE_BY_VIN)?.get(key.as_str())?.map(|v| VehicleId(v.value())))
+        Ok(self
+            .txn
+            .open_table(VEHICLE_BY_VIN)?
+            .get(key.as_str())?
+            .map(|v| VehicleId(v.value())))
     }
 
     /// The vehicle with plate `plate` (normalised first).
     pub fn vehicle_by_plate(&self, plate: &str) -> Result<Option<VehicleId>> {
         let key = crate::validate::plate("plate", plate)?;
-        Ok(self.txn.open_table(VEHICLE_BY_PLATE)?.get(key.as_str())?.map(|v| VehicleId(v.value())))
+        Ok(self
+            .txn
+            .open_table(VEHICLE_BY_PLATE)?
+            .get(key.as_str())?
+            .map(|v| VehicleId(v.value())))
     }
 
     /// Vehicles the customer owns or ever owned, with their histories, in id order.
@@ -351,8 +411,12 @@ impl ReadTxn {
         let mut out = Vec::new();
         for id in links.get(c.0)? {
             let id = id?.value();
-            let vehicle = vehicles.get(id)?.ok_or_else(|| Error::not_found("vehicle", id))?;
-            let ownership = owners.get(id)?.ok_or_else(|| Error::not_found("vehicle", id))?;
+            let vehicle = vehicles
+                .get(id)?
+                .ok_or_else(|| Error::not_found("vehicle", id))?;
+            let ownership = owners
+                .get(id)?
+                .ok_or_else(|| Error::not_found("vehicle", id))?;
             out.push(OwnedVehicle {
                 id: VehicleId(id),
                 vehicle: decode_stored(vehicle.value())?,

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use autocrm::*;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn d(s: &str) -> Date {
@@ -59,7 +61,10 @@ fn expected() -> Expected {
         }),
         ..Customer::organisation("")
     };
-    let li = Customer { phones: vec!["13912345678".into()], ..Customer::person("李娜") };
+    let li = Customer {
+        phones: vec!["13912345678".into()],
+        ..Customer::person("李娜")
+    };
     let car = Vehicle {
         plate: Some("沪A12345".into()),
         purchase_date: Some(d("2021-05-01")),
@@ -74,9 +79,21 @@ fn expected() -> Expected {
         mileage_km: Some(21_000),
         service_kind: Some(ServiceKind::Maintenance),
         source: Some(SourceRef::new("dms", "SH0001-77")),
-        ..Touchpoint::new(d("2023-03-04").at(9, 15, 0), CustomerId(1), Channel::Showroom, TouchpointKind::ServiceVisit)
+        ..Touchpoint::new(
+            d("2023-03-04").at(9, 15, 0),
+            CustomerId(1),
+            Channel::Showroom,
+            TouchpointKind::ServiceVisit,
+        )
     };
-    Expected { dealer, wang, fleet, li, car, service }
+    Expected {
+        dealer,
+        wang,
+        fleet,
+        li,
+        car,
+        service,
+    }
 }
 
 fn write_fixture(path: &Path) -> Result<()> {
@@ -89,7 +106,11 @@ fn write_fixture(path: &Path) -> Result<()> {
         let li = tx.insert_customer(&e.li)?;
         tx.relate(fleet, RelationKind::DecisionMaker, wang)?;
         let car = tx.insert_vehicle(&e.car, Some((wang, d("2021-05-01"))))?;
-        tx.insert_touchpoint(&Touchpoint { vehicle: Some(car), dealer: Some(dealer), ..e.service.clone() })?;
+        tx.insert_touchpoint(&Touchpoint {
+            vehicle: Some(car),
+            dealer: Some(dealer),
+            ..e.service.clone()
+        })?;
         tx.transfer_vehicle(car, li, d("2024-06-01"))?;
         tx.insert_lead(&Lead {
             customer: li,
@@ -128,9 +149,15 @@ fn format_v1_fixture_stays_readable() {
     assert_eq!(r.customer_count().unwrap(), 3);
     let (dealer_id, dealer) = r.dealers().unwrap().remove(0);
     assert_eq!(dealer, e.dealer);
-    let wang = r.customer_by_national_id("11010519491231002x").unwrap().unwrap();
+    let wang = r
+        .customer_by_national_id("11010519491231002x")
+        .unwrap()
+        .unwrap();
     assert_eq!(r.customer(wang).unwrap(), e.wang);
-    let fleet = r.customer_by_credit_code("91350100M000100Y43").unwrap().unwrap();
+    let fleet = r
+        .customer_by_credit_code("91350100M000100Y43")
+        .unwrap()
+        .unwrap();
     assert_eq!(r.customer(fleet).unwrap().name(), e.fleet.name());
     let li = r.customers_by_phone("139 1234 5678").unwrap()[0];
     assert_eq!(r.customer(li).unwrap(), e.li);
@@ -147,12 +174,24 @@ fn format_v1_fixture_stays_readable() {
     assert_eq!(view.timeline.items.len(), 1);
     let stored = &view.timeline.items[0].1;
     assert_eq!(stored.dealer, Some(dealer_id));
-    assert!(stored.sensitive, "parts amount makes a touchpoint sensitive");
+    assert!(
+        stored.sensitive,
+        "parts amount makes a touchpoint sensitive"
+    );
     assert_eq!(stored.amount, e.service.amount);
     assert_eq!(view.rollup.service_dates, vec![d("2023-03-04")]);
-    assert_eq!(view.rollup.spent(TouchpointKind::ServiceVisit), Money(88_050));
-    assert_eq!((view.rollup.vehicles_current, view.rollup.vehicles_total), (0, 1));
-    assert!(view.relations.iter().any(|rel| rel.from == fleet && rel.kind == RelationKind::DecisionMaker));
+    assert_eq!(
+        view.rollup.spent(TouchpointKind::ServiceVisit),
+        Money(88_050)
+    );
+    assert_eq!(
+        (view.rollup.vehicles_current, view.rollup.vehicles_total),
+        (0, 1)
+    );
+    assert!(view
+        .relations
+        .iter()
+        .any(|rel| rel.from == fleet && rel.kind == RelationKind::DecisionMaker));
     let li_view = r.customer_360(li, 10).unwrap();
     assert_eq!(li_view.current_vehicles.len(), 1);
     assert_eq!(li_view.leads.len(), 1);
@@ -176,11 +215,21 @@ fn a_file_from_a_newer_release_is_refused() {
         const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
         let raw = redb::Database::open(&path).unwrap();
         let tx = raw.begin_write().unwrap();
-        tx.open_table(META).unwrap().insert("format", &99u16.to_le_bytes()[..]).unwrap();
+        tx.open_table(META)
+            .unwrap()
+            .insert("format", &99u16.to_le_bytes()[..])
+            .unwrap();
         tx.commit().unwrap();
     }
     let err = Database::open(&path).err().expect("newer format refused");
     assert_eq!(err.code(), "upgrade_required");
     assert!(err.to_string().contains("upgrade autocrm"), "{err}");
-    assert!(matches!(err, Error::UpgradeRequired { found: 99, supported: FORMAT_VERSION, .. }));
+    assert!(matches!(
+        err,
+        Error::UpgradeRequired {
+            found: 99,
+            supported: FORMAT_VERSION,
+            ..
+        }
+    ));
 }

@@ -86,8 +86,10 @@ fn sample_records() -> Vec<(&'static str, Vec<u8>)> {
         items: vec![(Factor::Friendliness, 9), (Factor::ProductIssues, 7)],
         source: None,
     };
-    let mut rollup = Rollup::default();
-    rollup.service_dates = vec![d("2024-01-01"), d("2024-07-01")];
+    let mut rollup = Rollup {
+        service_dates: vec![d("2024-01-01"), d("2024-07-01")],
+        ..Rollup::default()
+    };
     rollup.counts[TouchpointKind::ServiceVisit.index()] = 2;
     vec![
         ("dealer", codec::encode(&dealer)),
@@ -115,7 +117,10 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
         .expect("seed corpus fuzz/seeds/decode_record exists (UPDATE_SEEDS=1 writes it)")
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
         })
         .collect();
     out.sort();
@@ -133,7 +138,10 @@ fn every_seed_decodes_and_matches_todays_encoding() {
     // later release (a changed encoding of the same records would show up here).
     for (name, bytes) in sample_records() {
         let seed = seeds.iter().find(|(n, _)| n == name).expect("seed present");
-        assert_eq!(seed.1, bytes, "encoding of {name} changed: add a new format version");
+        assert_eq!(
+            seed.1, bytes,
+            "encoding of {name} changed: add a new format version"
+        );
     }
 }
 
@@ -165,10 +173,16 @@ fn mutated_seeds_fail_cleanly() {
         }
         let mut newer = seed.clone();
         newer[1] = 0xff;
-        assert!(matches!(check_any(&newer), Err(DecodeError::NewerVersion { .. })));
+        assert!(matches!(
+            check_any(&newer),
+            Err(DecodeError::NewerVersion { .. })
+        ));
         let mut unknown = seed.clone();
         unknown[0] = 200;
-        assert!(matches!(check_any(&unknown), Err(DecodeError::WrongModel { found: 200, .. })));
+        assert!(matches!(
+            check_any(&unknown),
+            Err(DecodeError::WrongModel { found: 200, .. })
+        ));
     }
     assert!(mutations > 1000);
 }

@@ -43,7 +43,10 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { durable: true, cache_bytes: None }
+        OpenOptions {
+            durable: true,
+            cache_bytes: None,
+        }
     }
 }
 
@@ -74,9 +77,9 @@ impl OpenOptions {
     pub fn open(&self, path: impl AsRef<Path>) -> Result<Database> {
         let path = path.as_ref();
         let redb = self.builder().create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                Error::AlreadyOpen { path: path.display().to_string() }
-            }
+            redb::DatabaseError::DatabaseAlreadyOpen => Error::AlreadyOpen {
+                path: path.display().to_string(),
+            },
             e => Error::from(redb::Error::from(e)),
         })?;
         Database::init(redb, Some(path.to_path_buf()), self.durable)
@@ -114,7 +117,13 @@ impl Database {
     }
 
     fn init(redb: redb::Database, path: Option<PathBuf>, durable: bool) -> Result<Database> {
-        let db = Database { inner: Arc::new(Inner { redb, path, durable }) };
+        let db = Database {
+            inner: Arc::new(Inner {
+                redb,
+                path,
+                durable,
+            }),
+        };
         let txn = db.inner.redb.begin_write()?;
         let found = {
             let mut meta = txn.open_table(META)?;
@@ -166,7 +175,10 @@ impl Database {
 
     /// Starts a read transaction: a consistent snapshot that never blocks writers.
     pub fn begin_read(&self) -> Result<ReadTxn> {
-        Ok(ReadTxn { txn: self.inner.redb.begin_read()?, _db: self.clone() })
+        Ok(ReadTxn {
+            txn: self.inner.redb.begin_read()?,
+            _db: self.clone(),
+        })
     }
 
     /// Runs `f` in a write transaction: commits if it returns `Ok`, rolls back if it returns an
@@ -238,19 +250,25 @@ pub(crate) struct Counters(HashMap<&'static str, u64>);
 
 impl Counters {
     /// Assigns the next id of `counter` (`"next.customer"`...). Ids start at 1.
-    pub(crate) fn next(&mut self, txn: &redb::WriteTransaction, counter: &'static str) -> Result<u64> {
+    pub(crate) fn next(
+        &mut self,
+        txn: &redb::WriteTransaction,
+        counter: &'static str,
+    ) -> Result<u64> {
         let next = match self.0.get(counter) {
             Some(n) => *n,
             None => {
                 let meta = txn.open_table(META)?;
                 let stored = meta.get(counter)?.map(|v| v.value().to_vec());
                 match stored {
-                    Some(bytes) => u64::from_le_bytes(bytes.as_slice().try_into().map_err(|_| {
-                        Error::Corrupt {
-                            what: "id counter",
-                            source: codec::DecodeError::Truncated { len: bytes.len() },
-                        }
-                    })?),
+                    Some(bytes) => {
+                        u64::from_le_bytes(bytes.as_slice().try_into().map_err(|_| {
+                            Error::Corrupt {
+                                what: "id counter",
+                                source: codec::DecodeError::Truncated { len: bytes.len() },
+                            }
+                        })?)
+                    }
                     None => 1,
                 }
             }
@@ -263,7 +281,11 @@ impl Counters {
 impl WriteTxn {
     /// Makes this transaction's commit durable or not, overriding the database default.
     pub fn set_durable(&mut self, durable: bool) -> Result<()> {
-        let d = if durable { redb::Durability::Immediate } else { redb::Durability::None };
+        let d = if durable {
+            redb::Durability::Immediate
+        } else {
+            redb::Durability::None
+        };
         self.txn.set_durability(d)?;
         Ok(())
     }

@@ -55,8 +55,12 @@ impl WriteTxn {
         self.customer(customer)?;
         self.writing(|tx| {
             let id = tx.next_id(spec.counter)?;
-            tx.txn.open_table(spec.records)?.insert(id, codec::encode(record).as_slice())?;
-            tx.txn.open_multimap_table(spec.by_customer)?.insert(customer.0, id)?;
+            tx.txn
+                .open_table(spec.records)?
+                .insert(id, codec::encode(record).as_slice())?;
+            tx.txn
+                .open_multimap_table(spec.by_customer)?
+                .insert(customer.0, id)?;
             if let Some(src) = source {
                 tx.source_remember(M::KIND, src, id)?;
             }
@@ -65,19 +69,27 @@ impl WriteTxn {
     }
 
     /// Replaces a stored record (same customer).
-    pub(crate) fn update_owned<M: Model>(&mut self, spec: &RecordTables, id: u64, record: &M) -> Result<()> {
+    pub(crate) fn update_owned<M: Model>(
+        &mut self,
+        spec: &RecordTables,
+        id: u64,
+        record: &M,
+    ) -> Result<()> {
         if self.txn.open_table(spec.records)?.get(id)?.is_none() {
             return Err(Error::not_found(spec.entity, id));
         }
         self.writing(|tx| {
-            tx.txn.open_table(spec.records)?.insert(id, codec::encode(record).as_slice())?;
+            tx.txn
+                .open_table(spec.records)?
+                .insert(id, codec::encode(record).as_slice())?;
             Ok(())
         })
     }
 
     /// The stored record `id`, as this transaction sees it.
     pub(crate) fn get_owned<M: Model>(&self, spec: &RecordTables, id: u64) -> Result<M> {
-        get_record(&self.txn.open_table(spec.records)?, id)?.ok_or_else(|| Error::not_found(spec.entity, id))
+        get_record(&self.txn.open_table(spec.records)?, id)?
+            .ok_or_else(|| Error::not_found(spec.entity, id))
     }
 
     /// Deletes every lead, complaint and survey of a customer.
@@ -85,7 +97,10 @@ impl WriteTxn {
         for spec in [&LEAD_TABLES, &COMPLAINT_TABLES, &SURVEY_TABLES] {
             let ids: Vec<u64> = {
                 let links = self.txn.open_multimap_table(spec.by_customer)?;
-                let ids = links.get(customer.0)?.map(|v| v.map(|v| v.value())).collect::<Result<_, _>>()?;
+                let ids = links
+                    .get(customer.0)?
+                    .map(|v| v.map(|v| v.value()))
+                    .collect::<Result<_, _>>()?;
                 ids
             };
             let mut records = self.txn.open_table(spec.records)?;
@@ -93,7 +108,9 @@ impl WriteTxn {
                 records.remove(id)?;
             }
             drop(records);
-            self.txn.open_multimap_table(spec.by_customer)?.remove_all(customer.0)?;
+            self.txn
+                .open_multimap_table(spec.by_customer)?
+                .remove_all(customer.0)?;
         }
         Ok(())
     }
@@ -102,17 +119,24 @@ impl WriteTxn {
 impl ReadTxn {
     /// The stored record `id`.
     pub(crate) fn get_owned<M: Model>(&self, spec: &RecordTables, id: u64) -> Result<M> {
-        get_record(&self.txn.open_table(spec.records)?, id)?.ok_or_else(|| Error::not_found(spec.entity, id))
+        get_record(&self.txn.open_table(spec.records)?, id)?
+            .ok_or_else(|| Error::not_found(spec.entity, id))
     }
 
     /// Every record of `customer`, in id order.
-    pub(crate) fn owned_by<M: Model>(&self, spec: &RecordTables, customer: CustomerId) -> Result<Vec<(u64, M)>> {
+    pub(crate) fn owned_by<M: Model>(
+        &self,
+        spec: &RecordTables,
+        customer: CustomerId,
+    ) -> Result<Vec<(u64, M)>> {
         let links = self.txn.open_multimap_table(spec.by_customer)?;
         let records = self.txn.open_table(spec.records)?;
         let mut out = Vec::new();
         for id in links.get(customer.0)? {
             let id = id?.value();
-            let v = records.get(id)?.ok_or_else(|| Error::not_found(spec.entity, id))?;
+            let v = records
+                .get(id)?
+                .ok_or_else(|| Error::not_found(spec.entity, id))?;
             out.push((id, decode_stored(v.value())?));
         }
         Ok(out)

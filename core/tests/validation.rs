@@ -1,0 +1,409 @@
+//! Every boundary rule through the store API: a bad record is refused with the field and the
+//! rule, and nothing is written. (The rules' own passing and failing cases are unit tests in
+//! `core/src/validate.rs`.)
+
+use autocrm::*;
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn setup() -> (Database, CustomerId, VehicleId) {
+    let db = Database::in_memory().unwrap();
+    let (c, v) = db
+        .write(|tx| {
+            let c = tx.insert_customer(&Customer::person("王小明"))?;
+            let v = tx.insert_vehicle(
+                &Vehicle {
+                    plate: Some("沪A12345".into()),
+                    ..Vehicle::new("LSVAU218XN2183294", "VW", "Passat")
+                },
+                Some((c, d("2024-01-01"))),
+            )?;
+            Ok((c, v))
+        })
+        .unwrap();
+    (db, c, v)
+}
+
+/// Counts of every kind of record, to show that a refused write changed nothing.
+fn counts(db: &Database) -> (u64, u64, u64) {
+    let r = db.begin_read().unwrap();
+    (
+        r.customer_count().unwrap(),
+        r.vehicle_count().unwrap(),
+        r.touchpoint_count().unwrap(),
+    )
+}
+
+fn refused(db: &Database, f: impl FnOnce(&mut WriteTxn) -> Result<()>) -> Error {
+    let before = counts(db);
+    let err = db.write(f).expect_err("write must be refused");
+    assert_eq!(counts(db), before, "a refused write changed the database");
+    err
+}
+
+fn rule_of(err: &Error) -> (&'static str, Rule) {
+    match err {
+        Error::Validation(v) => (v.field, v.rule),
+        Error::InRecord { source, .. } => rule_of(source),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn customer_rules() {
+    let (db, ..) = setup();
+    let cases: Vec<(Customer, &str, Rule)> = vec![
+        (Customer::person("王先生"), "name", Rule::NamePlaceholder),
+        (Customer::person("李女士"), "name", Rule::NamePlaceholder),
+        (Customer::person("王"), "name", Rule::NameTooShort),
+        (Customer::person("   "), "name", Rule::Required),
+        (
+            Customer {
+                phones: vec!["1381234567".into()],
+                ..Customer::person("王小明")
+            },
+            "phones",
+            Rule::PhoneTooShort,
+        ),
+        (
+            Customer {
+                phones: vec!["12812345678".into()],
+                ..Customer::person("王小明")
+            },
+            "phones",
+            Rule::PhoneNotMobile,
+        ),
+        (
+            Customer {
+                party: Party::Person(Person {
+                    name: "王小明".into(),
+                    national_id: Some("110105194912310021".into()),
+                    ..Person::default()
+                }),
+                ..Customer::person("")
+            },
+            "national_id",
+            Rule::NationalIdCheckDigit,
+        ),
+        (
+            Customer {
+                party: Party::Organisation(Organisation {
+                    name: "福州申通物流有限公司".into(),
+                    credit_code: Some("91350100M000100Y44".into()),
+                    industry: None,
+                }),
+                ..Customer::person("")
+            },
+            "credit_code",
+            Rule::CreditCodeCheckDigit,
+        ),
+    ];
+    for (customer, field, rule) in cases {
+        let err = refused(&db, |tx| tx.insert_customer(&customer).map(|_| ()));
+        assert_eq!(rule_of(&err), (field, rule), "{customer:?}");
+        assert_eq!(err.code(), format!("validation.{}", rule.code()));
+    }
+    // Passing forms are normalised.
+    let id = db
+        .write(|tx| {
+            tx.insert_customer(&Customer {
+                phones: vec!["+86 139-1234-5678".into()],
+                ..Customer::person(" 欧阳  先生 ")
+            })
+        })
+        .unwrap();
+    let stored = db.begin_read().unwrap().customer(id).unwrap();
+    assert_eq!(stored.phones, vec!["13912345678".to_string()]);
+    assert_eq!(stored.name(), "欧阳 先生");
+}
+
+#[test]
+fn vehicle_rules() {
+    let (db, c, _) = setup();
+    let v = |f: fn(&mut Vehicle)| {
+        let mut v = Vehicle::new("LFV2A21K8A3123456", "VW", "Jetta");
+        v.vin = format!(
+            "LFV2A21K{}A3123456",
+            autocrm::validate::vin_check_digit("LFV2A21K0A3123456").unwrap()
+        );
+        f(&mut v);
+        v
+    };
+    let cases: Vec<(Vehicle, &str, Rule)> = vec![
+        (
+            v(|v| v.vin = "LFV2A21K1A31234".into()),
+            "vin",
+            Rule::VinFormat,
+        ),
+        (
+            v(|v| v.vin = "LFV2A21K1A312345O".into()),
+            "vin",
+            Rule::VinForbiddenLetter,
+        ),
+        (
+            v(|v| v.vin.replace_range(16..17, "7")),
+            "vin",
+            Rule::VinCheckDigit,
+        ),
+        (
+            v(|v| v.plate = Some("XA12345".into())),
+            "plate",
+            Rule::PlateFormat,
+        ),
+        (v(|v| v.model = " ".into()), "model", Rule::Required),
+        (
+            v(|v| {
+                v.purchase_date = Some(d("2024-05-02"));
+                v.invoice_date = Some(d("2024-05-01"));
+            }),
+            "invoice_date",
+            Rule::DateOrder,
+        ),
+        (
+            v(|v| {
+                v.invoice_date = Some(d("2024-05-02"));
+                v.registration_date = Some(d("2024-05-01"));
+            }),
+            "registration_date",
+            Rule::DateOrder,
+        ),
+        (
+            v(|v| v.warranty_end = Some(d("1850-01-01"))),
+            "warranty_end",
+            Rule::DateImplausible,
+        ),
+    ];
+    for (vehicle, field, rule) in cases {
+        let err = refused(&db, |tx| {
+            tx.insert_vehicle(&vehicle, Some((c, d("2024-06-01"))))
+                .map(|_| ())
+        });
+        assert_eq!(rule_of(&err), (field, rule), "{vehicle:?}");
+    }
+    // European VINs without a check digit are accepted unverified.
+    db.write(|tx| tx.insert_vehicle(&Vehicle::new("WVWZZZ1JZXW000001", "VW", "Golf"), None))
+        .unwrap();
+}
+
+#[test]
+fn unique_keys_are_enforced() {
+    let (db, c, _) = setup();
+    let err = refused(&db, |tx| {
+        tx.insert_vehicle(&Vehicle::new("LSVAU218XN2183294", "VW", "Passat"), None)
+            .map(|_| ())
+    });
+    assert!(
+        matches!(err, Error::DuplicateKey { field: "vin", .. }),
+        "{err}"
+    );
+    assert_eq!(err.code(), "duplicate_key");
+    let err = refused(&db, |tx| {
+        tx.insert_vehicle(
+            &Vehicle {
+                plate: Some("沪 A·12345".into()),
+                ..Vehicle::new("WVWZZZ1JZXW000002", "VW", "Golf")
+            },
+            None,
+        )
+        .map(|_| ())
+    });
+    assert!(
+        matches!(err, Error::DuplicateKey { field: "plate", .. }),
+        "{err}"
+    );
+    let with_id = |name: &str| Customer {
+        party: Party::Person(Person {
+            name: name.into(),
+            national_id: Some("11010519491231002X".into()),
+            ..Person::default()
+        }),
+        ..Customer::person("")
+    };
+    db.write(|tx| tx.update_customer(c, &with_id("王小明")))
+        .unwrap();
+    let err = refused(&db, |tx| tx.insert_customer(&with_id("李小龙")).map(|_| ()));
+    assert!(
+        matches!(err, Error::DuplicateKey { field: "national_id", existing, .. } if existing == c.0)
+    );
+    let dealer = Dealer {
+        code: "sh0001".into(),
+        name: "上海大众徐汇4S店".into(),
+        region: "East".into(),
+        province: "上海".into(),
+        city: "上海".into(),
+        kind: DealerKind::FourS,
+    };
+    db.write(|tx| tx.insert_dealer(&dealer)).unwrap();
+    let err = db
+        .write(|tx| {
+            tx.insert_dealer(&Dealer {
+                code: "SH0001".into(),
+                ..dealer.clone()
+            })
+        })
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::DuplicateKey {
+            entity: "dealer",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn touchpoint_rules() {
+    let (db, c, v) = setup();
+    let base = Touchpoint {
+        vehicle: Some(v),
+        ..Touchpoint::new(
+            d("2025-01-01").at(9, 0, 0),
+            c,
+            Channel::Showroom,
+            TouchpointKind::ServiceVisit,
+        )
+    };
+    let cases: Vec<(Touchpoint, &str, Rule)> = vec![
+        (
+            Touchpoint {
+                amount: Some(Money(-1)),
+                ..base.clone()
+            },
+            "amount",
+            Rule::Negative,
+        ),
+        (
+            Touchpoint {
+                score: Some(11),
+                ..base.clone()
+            },
+            "score",
+            Rule::ScoreOutOfRange,
+        ),
+        (
+            Touchpoint {
+                kind: TouchpointKind::Enquiry,
+                service_kind: Some(ServiceKind::Repair),
+                ..base.clone()
+            },
+            "service_kind",
+            Rule::NotAllowed,
+        ),
+        (
+            Touchpoint {
+                at: d("1850-01-01").at(0, 0, 0),
+                ..base.clone()
+            },
+            "at",
+            Rule::DateImplausible,
+        ),
+        (
+            Touchpoint {
+                source: Some(SourceRef::new("dms", " ")),
+                ..base.clone()
+            },
+            "source.record_id",
+            Rule::Required,
+        ),
+    ];
+    for (t, field, rule) in cases {
+        let err = refused(&db, |tx| tx.insert_touchpoint(&t).map(|_| ()));
+        assert_eq!(rule_of(&err), (field, rule), "{t:?}");
+    }
+    // References must exist.
+    let err = refused(&db, |tx| {
+        tx.insert_touchpoint(&Touchpoint {
+            customer: CustomerId(999),
+            ..base.clone()
+        })
+        .map(|_| ())
+    });
+    assert_eq!(err.code(), "not_found");
+    // A batch with one bad record writes nothing and names the record.
+    let batch = vec![
+        base.clone(),
+        base.clone(),
+        Touchpoint {
+            amount: Some(Money(-5)),
+            ..base.clone()
+        },
+    ];
+    let err = refused(&db, |tx| tx.insert_touchpoints(&batch).map(|_| ()));
+    assert!(
+        matches!(
+            &err,
+            Error::Validation(ValidationError {
+                record: Some(2),
+                field: "amount",
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("record 2: field `amount`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lead_complaint_survey_rules() {
+    let (db, c, _) = setup();
+    let lead = Lead {
+        customer: c,
+        origin: LeadSource::WalkIn,
+        model: "Tiguan".into(),
+        intent: Intent::H,
+        purchase_type: PurchaseType::First,
+        dealer: None,
+        received: d("2025-01-10").at(10, 0, 0),
+        status: LeadStatus::Lost(" ".into()),
+        status_at: None,
+        source: None,
+    };
+    let err = refused(&db, |tx| tx.insert_lead(&lead).map(|_| ()));
+    assert_eq!(rule_of(&err), ("status.reason", Rule::Required));
+    let err = refused(&db, |tx| {
+        tx.insert_lead(&Lead {
+            status: LeadStatus::New,
+            status_at: Some(d("2025-01-01").at(0, 0, 0)),
+            ..lead.clone()
+        })
+        .map(|_| ())
+    });
+    assert_eq!(rule_of(&err), ("status_at", Rule::DateOrder));
+    let complaint = Complaint {
+        customer: c,
+        vehicle: None,
+        dealer: None,
+        category: "repair quality".into(),
+        received: d("2025-02-01").at(10, 0, 0),
+        status: ComplaintStatus::Received,
+        first_response: Some(d("2025-01-31").at(10, 0, 0)),
+        resolved: None,
+        note: None,
+        source: None,
+    };
+    let err = refused(&db, |tx| tx.insert_complaint(&complaint).map(|_| ()));
+    assert_eq!(rule_of(&err), ("first_response", Rule::DateOrder));
+    let survey = Survey {
+        customer: c,
+        dealer: None,
+        kind: SurveyKind::Sales,
+        date: d("2025-02-01"),
+        items: vec![(Factor::Friendliness, 9), (Factor::Friendliness, 8)],
+        source: None,
+    };
+    let err = refused(&db, |tx| tx.insert_survey(&survey).map(|_| ()));
+    assert_eq!(rule_of(&err), ("items.factor", Rule::NotAllowed));
+    let err = refused(&db, |tx| {
+        tx.insert_survey(&Survey {
+            items: vec![(Factor::Initiative, 12)],
+            ..survey.clone()
+        })
+        .map(|_| ())
+    });
+    assert_eq!(rule_of(&err), ("items.score", Rule::ScoreOutOfRange));
+}
