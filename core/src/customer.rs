@@ -370,8 +370,8 @@ impl WriteTxn {
                 "relate two different customers",
             ));
         }
-        self.customer(from)?;
-        self.customer(to)?;
+        self.require(CUSTOMERS, "customer", from.0)?;
+        self.require(CUSTOMERS, "customer", to.0)?;
         self.writing(|tx| {
             tx.txn
                 .open_table(RELATIONS)?

@@ -293,9 +293,9 @@ impl WriteTxn {
     }
 
     fn check_touchpoint_refs(&self, t: &Touchpoint) -> Result<()> {
-        self.customer(t.customer)?;
+        self.require(CUSTOMERS, "customer", t.customer.0)?;
         if let Some(v) = t.vehicle {
-            self.vehicle(v)?;
+            self.require(VEHICLES, "vehicle", v.0)?;
         }
         if let Some(d) = t.dealer {
             self.dealer(d)?;

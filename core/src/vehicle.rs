@@ -179,7 +179,7 @@ impl WriteTxn {
         }
         self.check_vehicle_keys(&v, None)?;
         if let Some((c, _)) = owner {
-            self.customer(c)?;
+            self.require(CUSTOMERS, "customer", c.0)?;
         }
         self.writing(|tx| {
             let id = tx.next_id("next.vehicle")?;
@@ -237,7 +237,7 @@ impl WriteTxn {
     /// stored without one). The previous owner keeps it as a past vehicle; both rollups follow.
     pub fn transfer_vehicle(&mut self, id: VehicleId, to: CustomerId, on: Date) -> Result<()> {
         crate::validate::plausible_date("on", on)?;
-        self.customer(to)?;
+        self.require(CUSTOMERS, "customer", to.0)?;
         let mut history = self.ownership(id)?;
         let previous = history.current().copied();
         if let Some(cur) = previous {

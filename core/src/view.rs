@@ -130,3 +130,102 @@ impl ReadTxn {
         })
     }
 }
+
+impl std::fmt::Display for Customer360 {
+    /// A plain-text rendering for terminals: profile, vehicles, rollup, relations, timeline.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::customer::Party;
+        let c = &self.customer;
+        match &c.party {
+            Party::Person(p) => {
+                writeln!(f, "customer {}  {} (person)", self.id, p.name)?;
+                if let Some(id) = &p.national_id {
+                    writeln!(f, "  national ID   {id}")?;
+                }
+                if let Some(b) = p.birth_date {
+                    writeln!(f, "  born          {b}")?;
+                }
+                if let Some(o) = &p.occupation {
+                    writeln!(f, "  occupation    {o}")?;
+                }
+            }
+            Party::Organisation(o) => {
+                writeln!(f, "customer {}  {} (organisation)", self.id, o.name)?;
+                if let Some(code) = &o.credit_code {
+                    writeln!(f, "  credit code   {code}")?;
+                }
+            }
+        }
+        if !c.phones.is_empty() {
+            writeln!(f, "  phones        {}", c.phones.join(", "))?;
+        }
+        let place: Vec<&str> =
+            [&c.province, &c.city].into_iter().flatten().map(String::as_str).collect();
+        if !place.is_empty() {
+            writeln!(f, "  lives in      {}", place.join(" "))?;
+        }
+        for (label, list) in
+            [("vehicle", &self.current_vehicles), ("past vehicle", &self.past_vehicles)]
+        {
+            for v in list {
+                let owned: Vec<String> = v
+                    .ownership
+                    .0
+                    .iter()
+                    .filter(|o| o.customer == self.id)
+                    .map(|o| match o.to {
+                        Some(to) => format!("{} – {}", o.from, to),
+                        None => format!("since {}", o.from),
+                    })
+                    .collect();
+                writeln!(
+                    f,
+                    "  {label:<13} {} {} {} {} ({}; {} owner(s))",
+                    v.id,
+                    v.vehicle.brand,
+                    v.vehicle.model,
+                    v.vehicle.plate.as_deref().unwrap_or("-"),
+                    owned.join(", "),
+                    v.ownership.0.len()
+                )?;
+            }
+        }
+        let r = &self.rollup;
+        writeln!(
+            f,
+            "  rollup        {} touchpoints, {} service visits (last {}), spend {}, first purchase {}",
+            r.touchpoints(),
+            r.service_dates.len(),
+            r.service_dates.last().map_or("-".into(), |d| d.to_string()),
+            r.spend.iter().copied().sum::<crate::Money>(),
+            r.first_purchase.map_or("-".into(), |d| d.to_string()),
+        )?;
+        for rel in &self.relations {
+            writeln!(f, "  relation      {} {:?} {}", rel.from, rel.kind, rel.to)?;
+        }
+        for (id, l) in &self.leads {
+            writeln!(f, "  lead          {id} {} intent {:?} {:?}", l.model, l.intent, l.status)?;
+        }
+        for (id, c) in &self.complaints {
+            writeln!(f, "  complaint     {id} {} {:?} received {}", c.category, c.status, c.received)?;
+        }
+        for (id, s) in &self.surveys {
+            let index = s.weighted_index().map_or("-".into(), |x| format!("{x:.1}"));
+            writeln!(f, "  survey        {id} {:?} {} index {index}", s.kind, s.date)?;
+        }
+        writeln!(f, "  timeline (newest first)")?;
+        for (id, t) in &self.timeline.items {
+            let what = match t.service_kind {
+                Some(k) => format!("{:?}/{k:?}", t.kind),
+                None => format!("{:?}", t.kind),
+            };
+            let amount = t.amount.map(|m| m.to_string()).unwrap_or_default();
+            let flag = if t.sensitive { " [sensitive]" } else { "" };
+            writeln!(f, "    {}  {id:<10} {what:<28} {:<10?} {amount}{flag}", t.at, t.channel)?;
+        }
+        if self.timeline.next.is_some() {
+            writeln!(f, "    … older touchpoints on the next page")?;
+        }
+        Ok(())
+    }
+}

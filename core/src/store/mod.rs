@@ -359,6 +359,20 @@ impl WriteTxn {
         Ok(())
     }
 
+    /// Fails with [`Error::NotFound`] unless the record `id` exists in `table`. Checks
+    /// references without decoding the record.
+    pub(crate) fn require(
+        &self,
+        table: redb::TableDefinition<'static, u64, &'static [u8]>,
+        entity: &'static str,
+        id: u64,
+    ) -> Result<()> {
+        match self.txn.open_table(table)?.get(id)? {
+            Some(_) => Ok(()),
+            None => Err(Error::not_found(entity, id)),
+        }
+    }
+
     /// The rollup as this transaction sees it (cached writes included).
     pub(crate) fn rollup(&self, customer: u64) -> Result<Rollup> {
         if let Some(r) = self.rollups.get(&customer) {

@@ -52,7 +52,7 @@ impl WriteTxn {
                 return Ok(id);
             }
         }
-        self.customer(customer)?;
+        self.require(CUSTOMERS, "customer", customer.0)?;
         self.writing(|tx| {
             let id = tx.next_id(spec.counter)?;
             tx.txn
