@@ -48,7 +48,7 @@ pub mod rollup;
 pub mod source;
 pub mod store;
 pub mod survey;
-// pub mod synth;
+pub mod synth;
 pub mod touchpoint;
 pub mod validate;
 pub mod vehicle;

@@ -152,8 +152,9 @@ pub struct Touchpoint {
     pub service_kind: Option<ServiceKind>,
     /// Lifecycle stage at the time.
     pub stage: Option<LifecycleStage>,
-    /// Must be visible at once (complaints, warranty, parts, insurance, rescue). Set on write for
-    /// complaints, rescues, warranty repairs and anything with a parts amount, whatever the input.
+    /// Must be visible at once (complaints, warranty claims, parts, insurance, rescue). Always set
+    /// on write for complaints, rescues and warranty repairs; set it for parts and insurance
+    /// business, which the kind alone does not reveal.
     pub sensitive: bool,
     /// Total amount paid.
     pub amount: Option<Money>,
@@ -204,11 +205,8 @@ impl Touchpoint {
 
     /// Whether the kind of contact makes it sensitive whatever the input says.
     fn sensitive_by_kind(&self) -> bool {
-        matches!(
-            self.kind,
-            TouchpointKind::Complaint | TouchpointKind::Rescue
-        ) || self.service_kind == Some(ServiceKind::WarrantyRepair)
-            || self.parts_amount.is_some_and(|m| m.0 > 0)
+        matches!(self.kind, TouchpointKind::Complaint | TouchpointKind::Rescue)
+            || self.service_kind == Some(ServiceKind::WarrantyRepair)
     }
 
     /// The touchpoint as it will be stored: validated, with the sensitive flag derived.

@@ -174,10 +174,7 @@ fn format_v1_fixture_stays_readable() {
     assert_eq!(view.timeline.items.len(), 1);
     let stored = &view.timeline.items[0].1;
     assert_eq!(stored.dealer, Some(dealer_id));
-    assert!(
-        stored.sensitive,
-        "parts amount makes a touchpoint sensitive"
-    );
+    assert!(!stored.sensitive, "a maintenance visit is not sensitive");
     assert_eq!(stored.amount, e.service.amount);
     assert_eq!(view.rollup.service_dates, vec![d("2023-03-04")]);
     assert_eq!(
