@@ -517,28 +517,28 @@ impl<T: ReadableTable<(u64, u8, u64), ()>> RelationRange for T {
 impl ReadTxn {
     /// The customer with id `id`.
     pub fn customer(&self, id: CustomerId) -> Result<Customer> {
-        get_record(&self.txn.open_table(CUSTOMERS)?, id.0)?
+        get_record(self.tables.customers()?, id.0)?
             .ok_or_else(|| Error::not_found("customer", id))
     }
 
     /// The customer holding national ID `national_id` (validated and normalised first).
     pub fn customer_by_national_id(&self, national_id: &str) -> Result<Option<CustomerId>> {
         let key = crate::validate::national_id("national_id", national_id)?;
-        let t = self.txn.open_table(CUSTOMER_BY_NATIONAL_ID)?;
+        let t = self.tables.customer_by_national_id()?;
         Ok(t.get(key.as_str())?.map(|v| CustomerId(v.value())))
     }
 
     /// The organisation holding unified social credit code `code`.
     pub fn customer_by_credit_code(&self, code: &str) -> Result<Option<CustomerId>> {
         let key = crate::validate::credit_code("credit_code", code)?;
-        let t = self.txn.open_table(CUSTOMER_BY_CREDIT_CODE)?;
+        let t = self.tables.customer_by_credit_code()?;
         Ok(t.get(key.as_str())?.map(|v| CustomerId(v.value())))
     }
 
     /// Customers with mobile `phone` (normalised first), in id order.
     pub fn customers_by_phone(&self, phone: &str) -> Result<Vec<CustomerId>> {
         let key = crate::validate::mobile_phone("phone", phone)?;
-        let t = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+        let t = self.tables.customer_by_phone()?;
         let mut out = Vec::new();
         for v in t.get(key.as_str())? {
             out.push(CustomerId(v?.value()));
@@ -549,20 +549,20 @@ impl ReadTxn {
     /// Every relation from or to `id`.
     pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
         relations(
-            &self.txn.open_table(RELATIONS)?,
-            &self.txn.open_table(RELATIONS_BACK)?,
+            self.tables.relations()?,
+            self.tables.relations_back()?,
             id,
         )
     }
 
     /// Number of customers.
     pub fn customer_count(&self) -> Result<u64> {
-        Ok(self.txn.open_table(CUSTOMERS)?.len()?)
+        Ok(self.tables.customers()?.len()?)
     }
 
     /// Every customer id, ascending.
     pub fn customer_ids(&self) -> Result<Vec<CustomerId>> {
-        let t = self.txn.open_table(CUSTOMERS)?;
+        let t = self.tables.customers()?;
         let mut out = Vec::with_capacity(t.len()? as usize);
         for entry in t.iter()? {
             out.push(CustomerId(entry?.0.value()));

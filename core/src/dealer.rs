@@ -108,7 +108,7 @@ impl WriteTxn {
 impl ReadTxn {
     /// The dealer with id `id`.
     pub fn dealer(&self, id: DealerId) -> Result<Dealer> {
-        let t = self.txn.open_table(DEALERS)?;
+        let t = self.tables.dealers()?;
         let v = t.get(id.0)?.ok_or_else(|| Error::not_found("dealer", id))?;
         decode_stored(v.value())
     }
@@ -116,16 +116,14 @@ impl ReadTxn {
     /// The dealer with code `code` (case-insensitive).
     pub fn dealer_by_code(&self, code: &str) -> Result<Option<DealerId>> {
         let code = code.trim().to_ascii_uppercase();
-        Ok(self
-            .txn
-            .open_table(DEALER_BY_CODE)?
+        Ok(self.tables.dealer_by_code()?
             .get(code.as_str())?
             .map(|v| DealerId(v.value())))
     }
 
     /// Every dealer, in id order.
     pub fn dealers(&self) -> Result<Vec<(DealerId, Dealer)>> {
-        let t = self.txn.open_table(DEALERS)?;
+        let t = self.tables.dealers()?;
         let mut out = Vec::with_capacity(t.len()? as usize);
         for entry in t.iter()? {
             let (k, v) = entry?;

@@ -267,7 +267,7 @@ impl WriteTxn {
     /// existing id and writes nothing, so at-least-once feeds never duplicate.
     pub fn insert_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId> {
         let t = touchpoint.normalised()?;
-        self.check_touchpoint_refs(&t)?;
+        self.check_touchpoint_refs(std::slice::from_ref(&t))?;
         self.insert_normalised_touchpoints(vec![t])
             .map(|ids| ids[0])
     }
@@ -276,27 +276,45 @@ impl WriteTxn {
     /// and errors name the record's index. Returns one id per input, in order (the existing id
     /// for a source record written before, including earlier in this batch).
     pub fn insert_touchpoints(&mut self, touchpoints: &[Touchpoint]) -> Result<Vec<TouchpointId>> {
-        let mut checked = Vec::with_capacity(touchpoints.len());
-        let mut known: Vec<(CustomerId, Option<VehicleId>, Option<DealerId>)> = Vec::new();
-        for (i, t) in touchpoints.iter().enumerate() {
-            let t = t.normalised().map_err(|e| e.in_record(i))?;
-            let refs = (t.customer, t.vehicle, t.dealer);
-            if !known.contains(&refs) {
-                self.check_touchpoint_refs(&t).map_err(|e| e.at_record(i))?;
-                known.push(refs);
-            }
-            checked.push(t);
-        }
+        let checked = touchpoints
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t.normalised().map_err(|e| e.in_record(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_touchpoint_refs(&checked)?;
         self.insert_normalised_touchpoints(checked)
     }
 
-    fn check_touchpoint_refs(&self, t: &Touchpoint) -> Result<()> {
-        self.require(CUSTOMERS, "customer", t.customer.0)?;
-        if let Some(v) = t.vehicle {
-            self.require(VEHICLES, "vehicle", v.0)?;
-        }
-        if let Some(d) = t.dealer {
-            self.dealer(d)?;
+    /// Checks that every customer, vehicle and dealer referenced exists, opening each table
+    /// once and looking each distinct id up once (a batch usually names a handful).
+    fn check_touchpoint_refs(&self, batch: &[Touchpoint]) -> Result<()> {
+        let customers = self.txn.open_table(CUSTOMERS)?;
+        let vehicles = self.txn.open_table(VEHICLES)?;
+        let dealers = self.txn.open_table(DEALERS)?;
+        let mut seen: Vec<(CustomerId, Option<VehicleId>, Option<DealerId>)> = Vec::new();
+        for (i, t) in batch.iter().enumerate() {
+            let refs = (t.customer, t.vehicle, t.dealer);
+            if seen.contains(&refs) {
+                continue;
+            }
+            let mut missing = None;
+            if customers.get(t.customer.0)?.is_none() {
+                missing = Some(Error::not_found("customer", t.customer));
+            }
+            if let Some(v) = t.vehicle.filter(|_| missing.is_none()) {
+                if vehicles.get(v.0)?.is_none() {
+                    missing = Some(Error::not_found("vehicle", v));
+                }
+            }
+            if let Some(d) = t.dealer.filter(|_| missing.is_none()) {
+                if dealers.get(d.0)?.is_none() {
+                    missing = Some(Error::not_found("dealer", d));
+                }
+            }
+            if let Some(e) = missing {
+                return Err(if batch.len() > 1 { e.at_record(i) } else { e });
+            }
+            seen.push(refs);
         }
         Ok(())
     }
@@ -446,7 +464,7 @@ impl ReadTxn {
         before: Option<TimelineCursor>,
         limit: usize,
     ) -> Result<TimelinePage> {
-        let rows = self.txn.open_table(TOUCHPOINTS)?;
+        let rows = self.tables.touchpoints()?;
         let start = (customer.0, i64::MIN, 0u64);
         let range = match before {
             Some(c) => rows.range(start..(customer.0, c.at.seconds(), c.id.0))?,
@@ -477,13 +495,11 @@ impl ReadTxn {
 
     /// The touchpoint with id `id`.
     pub fn touchpoint(&self, id: TouchpointId) -> Result<Touchpoint> {
-        let (customer, at) = self
-            .txn
-            .open_table(TOUCHPOINT_KEYS)?
+        let (customer, at) = self.tables.touchpoint_keys()?
             .get(id.0)?
             .map(|v| v.value())
             .ok_or_else(|| Error::not_found("touchpoint", id))?;
-        let rows = self.txn.open_table(TOUCHPOINTS)?;
+        let rows = self.tables.touchpoints()?;
         let bytes = rows
             .get((customer, at, id.0))?
             .ok_or_else(|| Error::not_found("touchpoint", id))?;
@@ -492,6 +508,6 @@ impl ReadTxn {
 
     /// Number of touchpoints.
     pub fn touchpoint_count(&self) -> Result<u64> {
-        Ok(self.txn.open_table(TOUCHPOINT_KEYS)?.len()?)
+        Ok(self.tables.touchpoint_keys()?.len()?)
     }
 }

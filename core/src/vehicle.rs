@@ -373,22 +373,20 @@ pub struct OwnedVehicle {
 impl ReadTxn {
     /// The vehicle with id `id`.
     pub fn vehicle(&self, id: VehicleId) -> Result<Vehicle> {
-        get_record(&self.txn.open_table(VEHICLES)?, id.0)?
+        get_record(self.tables.vehicles()?, id.0)?
             .ok_or_else(|| Error::not_found("vehicle", id))
     }
 
     /// The vehicle's ownership history.
     pub fn ownership(&self, id: VehicleId) -> Result<OwnershipHistory> {
-        get_record(&self.txn.open_table(OWNERSHIP)?, id.0)?
+        get_record(self.tables.ownership()?, id.0)?
             .ok_or_else(|| Error::not_found("vehicle", id))
     }
 
     /// The vehicle with VIN `vin` (validated and normalised first).
     pub fn vehicle_by_vin(&self, vin: &str) -> Result<Option<VehicleId>> {
         let key = crate::validate::vin("vin", vin)?;
-        Ok(self
-            .txn
-            .open_table(VEHICLE_BY_VIN)?
+        Ok(self.tables.vehicle_by_vin()?
             .get(key.as_str())?
             .map(|v| VehicleId(v.value())))
     }
@@ -396,18 +394,16 @@ impl ReadTxn {
     /// The vehicle with plate `plate` (normalised first).
     pub fn vehicle_by_plate(&self, plate: &str) -> Result<Option<VehicleId>> {
         let key = crate::validate::plate("plate", plate)?;
-        Ok(self
-            .txn
-            .open_table(VEHICLE_BY_PLATE)?
+        Ok(self.tables.vehicle_by_plate()?
             .get(key.as_str())?
             .map(|v| VehicleId(v.value())))
     }
 
     /// Vehicles the customer owns or ever owned, with their histories, in id order.
     pub fn vehicles_of(&self, c: CustomerId) -> Result<Vec<OwnedVehicle>> {
-        let links = self.txn.open_multimap_table(CUSTOMER_VEHICLES)?;
-        let vehicles = self.txn.open_table(VEHICLES)?;
-        let owners = self.txn.open_table(OWNERSHIP)?;
+        let links = self.tables.customer_vehicles()?;
+        let vehicles = self.tables.vehicles()?;
+        let owners = self.tables.ownership()?;
         let mut out = Vec::new();
         for id in links.get(c.0)? {
             let id = id?.value();
@@ -428,6 +424,6 @@ impl ReadTxn {
 
     /// Number of vehicles.
     pub fn vehicle_count(&self) -> Result<u64> {
-        Ok(self.txn.open_table(VEHICLES)?.len()?)
+        Ok(self.tables.vehicles()?.len()?)
     }
 }

@@ -6,7 +6,6 @@ use crate::error::{Error, Result};
 use crate::ids::{ComplaintId, CustomerId, LeadId, SurveyId};
 use crate::lead::Lead;
 use crate::rollup::Rollup;
-use crate::store::tables::ROLLUPS;
 use crate::store::{get_record, ReadTxn};
 use crate::survey::Survey;
 use crate::touchpoint::TimelinePage;
@@ -83,7 +82,7 @@ impl CustomerKey {
 impl ReadTxn {
     /// The customer's rollup (all zero for a customer without history).
     pub fn rollup(&self, id: CustomerId) -> Result<Rollup> {
-        Ok(get_record(&self.txn.open_table(ROLLUPS)?, id.0)?.unwrap_or_default())
+        Ok(get_record(self.tables.rollups()?, id.0)?.unwrap_or_default())
     }
 
     /// Customers matching `key`, in id order (several only for a shared phone).

@@ -260,7 +260,13 @@ fn cust_spec() -> impl Strategy<Value = CustSpec> {
 
 fn tp_spec() -> impl Strategy<Value = TpSpec> {
     (
-        (any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>(), any::<u8>()),
+        (
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+            any::<u8>(),
+        ),
         (
             proptest::option::of(0u16..5000),
             proptest::option::weighted(0.2, 0u16..500),
@@ -272,7 +278,13 @@ fn tp_spec() -> impl Strategy<Value = TpSpec> {
         prop_oneof![12 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
     )
         .prop_map(
-            |((who, kind, day, hour, service), (amount, parts, labour, mileage), vehicle, source, bad)| {
+            |(
+                (who, kind, day, hour, service),
+                (amount, parts, labour, mileage),
+                vehicle,
+                source,
+                bad,
+            )| {
                 TpSpec {
                     who,
                     kind,
@@ -340,8 +352,9 @@ struct Model {
     dead_customers: BTreeSet<u64>,
     /// Customer source record id → customer.
     customer_sources: BTreeMap<String, u64>,
-    /// Source record ids of deleted customers; never written again (see `dead_customer_source`
-    /// below: the library keeps them pointing at the deleted customer).
+    /// Source record ids of deleted customers; never written again, because the library keeps
+    /// them pointing at the deleted customer (known bug, see the ignored test
+    /// `a_deleted_customers_source_record_does_not_resolve_to_the_dead_id`).
     retired_customer_sources: BTreeSet<String>,
     vehicles: BTreeMap<u64, Vehicle>,
     ownership: BTreeMap<u64, Vec<Ownership>>,
@@ -373,9 +386,14 @@ enum Expect {
 
 fn matches_expect(e: &Error, x: &Expect) -> bool {
     match (e, x) {
-        (Error::Validation(v), Expect::Validation { record, field, rule }) => {
-            v.record == *record && v.field == *field && v.rule == *rule
-        }
+        (
+            Error::Validation(v),
+            Expect::Validation {
+                record,
+                field,
+                rule,
+            },
+        ) => v.record == *record && v.field == *field && v.rule == *rule,
         (Error::NotFound { entity, .. }, Expect::NotFound(want)) => entity == want,
         (
             Error::DuplicateKey {
@@ -526,7 +544,10 @@ impl Model {
             .filter(|(f, _, t)| *f == c || *t == c)
             .map(|&(f, k, t)| Relation {
                 from: CustomerId(f),
-                kind: RelationKind::ALL.into_iter().find(|x| *x as u8 == k).unwrap(),
+                kind: RelationKind::ALL
+                    .into_iter()
+                    .find(|x| *x as u8 == k)
+                    .unwrap(),
                 to: CustomerId(t),
             })
             .collect();
@@ -581,8 +602,11 @@ impl Model {
     fn customer_input(&self, spec: &CustSpec, with_source: bool) -> (Customer, Customer) {
         let (name_in, name) = NAMES[spec.name as usize % NAMES.len()];
         let nid = spec.national_id.map(|(i, v)| nid_input(i, v));
-        let phones: Vec<(String, String)> =
-            spec.phones.iter().map(|&(i, f)| phone_input(i, f)).collect();
+        let phones: Vec<(String, String)> = spec
+            .phones
+            .iter()
+            .map(|&(i, f)| phone_input(i, f))
+            .collect();
         let source = if with_source {
             spec.source.and_then(|i| {
                 let rid = SOURCE_IDS[i as usize % SOURCE_IDS.len()];
@@ -658,7 +682,8 @@ impl Model {
         };
         let customer = self.pick_customer(spec.who);
         let at = tp_at(spec.day, spec.hour);
-        let channel = [Channel::Showroom, Channel::PhoneIn, Channel::WeChat][spec.kind as usize % 3];
+        let channel =
+            [Channel::Showroom, Channel::PhoneIn, Channel::WeChat][spec.kind as usize % 3];
         let mut input = Touchpoint::new(at, customer, channel, kind);
         input.amount = spec.amount.map(|a| Money(i64::from(a) * 100));
         input.parts_amount = spec.parts.map(|a| Money(i64::from(a) * 10));
@@ -680,7 +705,11 @@ impl Model {
             let rid = SOURCE_IDS[i as usize % SOURCE_IDS.len()];
             SourceRef::new(
                 TOUCHPOINT_SYSTEM,
-                if pad { format!("  {rid} ") } else { rid.to_string() },
+                if pad {
+                    format!("  {rid} ")
+                } else {
+                    rid.to_string()
+                },
             )
         });
         let mut invalid = None;
@@ -996,7 +1025,11 @@ fn step(tx: &mut WriteTxn, m: &mut Model, op: &Op, log: &mut Vec<String>) -> Res
             compare("delete_touchpoint", &got, &want)
         }
         Op::Relate { from, kind, to } => {
-            let (from, kind, to) = (m.pick_customer(*from), relation_kind(*kind), m.pick_customer(*to));
+            let (from, kind, to) = (
+                m.pick_customer(*from),
+                relation_kind(*kind),
+                m.pick_customer(*to),
+            );
             let got = tx.relate(from, kind, to);
             log.push(format!("relate({from}, {kind:?}, {to}) -> {got:?}"));
             let want = if from == to {
@@ -1014,10 +1047,17 @@ fn step(tx: &mut WriteTxn, m: &mut Model, op: &Op, log: &mut Vec<String>) -> Res
             let (from, kind, to) = match m.relations.iter().nth(*from as usize % 8) {
                 Some(&(f, k, t)) if *to < 200 => (
                     CustomerId(f),
-                    RelationKind::ALL.into_iter().find(|x| *x as u8 == k).unwrap(),
+                    RelationKind::ALL
+                        .into_iter()
+                        .find(|x| *x as u8 == k)
+                        .unwrap(),
                     CustomerId(t),
                 ),
-                _ => (m.pick_customer(*from), relation_kind(*kind), m.pick_customer(*to)),
+                _ => (
+                    m.pick_customer(*from),
+                    relation_kind(*kind),
+                    m.pick_customer(*to),
+                ),
             };
             let got = tx.unrelate(from, kind, to);
             log.push(format!("unrelate({from}, {kind:?}, {to}) -> {got:?}"));
@@ -1176,18 +1216,38 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
     // Customers and their unique / non-unique indexes.
     let ids: Vec<CustomerId> = m.customers.keys().map(|k| CustomerId(*k)).collect();
     ensure_eq!(ok(r.customer_ids(), "customer_ids")?, ids, "customer ids");
-    ensure_eq!(ok(r.customer_count(), "customer_count")?, ids.len() as u64, "customer count");
+    ensure_eq!(
+        ok(r.customer_count(), "customer_count")?,
+        ids.len() as u64,
+        "customer count"
+    );
     for (id, c) in &m.customers {
-        ensure_eq!(ok(r.customer(CustomerId(*id)), "customer")?, *c, "customer C{id}");
+        ensure_eq!(
+            ok(r.customer(CustomerId(*id)), "customer")?,
+            *c,
+            "customer C{id}"
+        );
     }
     for id in &m.dead_customers {
         let c = CustomerId(*id);
         if !matches!(r.customer(c), Err(Error::NotFound { .. })) {
             return Err(format!("deleted customer {c} still readable"));
         }
-        ensure_eq!(ok(r.rollup(c), "rollup")?, Rollup::default(), "rollup of deleted {c}");
-        ensure_eq!(ok(r.relations_of(c), "relations_of")?, vec![], "relations of deleted {c}");
-        ensure_eq!(ok(r.timeline(c, None, 3), "timeline")?.items, vec![], "timeline of deleted {c}");
+        ensure_eq!(
+            ok(r.rollup(c), "rollup")?,
+            Rollup::default(),
+            "rollup of deleted {c}"
+        );
+        ensure_eq!(
+            ok(r.relations_of(c), "relations_of")?,
+            vec![],
+            "relations of deleted {c}"
+        );
+        ensure_eq!(
+            ok(r.timeline(c, None, 3), "timeline")?.items,
+            vec![],
+            "timeline of deleted {c}"
+        );
     }
     for (i, nid) in NATIONAL_IDS.iter().enumerate() {
         let want = m.holder_of_national_id(nid).map(CustomerId);
@@ -1208,7 +1268,11 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
     }
 
     // Vehicles, their indexes and ownership.
-    ensure_eq!(ok(r.vehicle_count(), "vehicle_count")?, m.vehicles.len() as u64, "vehicle count");
+    ensure_eq!(
+        ok(r.vehicle_count(), "vehicle_count")?,
+        m.vehicles.len() as u64,
+        "vehicle count"
+    );
     for (id, v) in &m.vehicles {
         let vid = VehicleId(*id);
         ensure_eq!(ok(r.vehicle(vid), "vehicle")?, *v, "vehicle {vid}");
@@ -1230,7 +1294,8 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
         let (input, _) = plate_input(i as u8, i % 2 == 1);
         ensure_eq!(
             ok(r.vehicle_by_plate(&input), "vehicle_by_plate")?,
-            m.vehicle_with(|v| v.plate.as_deref() == Some(*bare)).map(VehicleId),
+            m.vehicle_with(|v| v.plate.as_deref() == Some(*bare))
+                .map(VehicleId),
             "vehicle_by_plate({input:?})"
         );
     }
@@ -1242,7 +1307,11 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
         "touchpoint count"
     );
     for (id, t) in &m.touchpoints {
-        ensure_eq!(ok(r.touchpoint(TouchpointId(*id)), "touchpoint")?, *t, "touchpoint T{id}");
+        ensure_eq!(
+            ok(r.touchpoint(TouchpointId(*id)), "touchpoint")?,
+            *t,
+            "touchpoint T{id}"
+        );
     }
     for id in &m.dead_touchpoints {
         if !matches!(r.touchpoint(TouchpointId(*id)), Err(Error::NotFound { .. })) {
@@ -1258,8 +1327,18 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
         let want_ids: Vec<VehicleId> = m.vehicles_of(*id).into_iter().map(VehicleId).collect();
         ensure_eq!(owned_ids, want_ids, "vehicles_of({c})");
         for o in &owned {
-            ensure_eq!(o.vehicle, m.vehicles[&o.id.0], "vehicles_of({c}) record {}", o.id);
-            ensure_eq!(o.ownership.0, m.ownership[&o.id.0], "vehicles_of({c}) ownership {}", o.id);
+            ensure_eq!(
+                o.vehicle,
+                m.vehicles[&o.id.0],
+                "vehicles_of({c}) record {}",
+                o.id
+            );
+            ensure_eq!(
+                o.ownership.0,
+                m.ownership[&o.id.0],
+                "vehicles_of({c}) ownership {}",
+                o.id
+            );
         }
 
         let rollup = m.rollup(*id);
@@ -1285,7 +1364,11 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
             }
         }
         ensure_eq!(got_timeline, want_timeline, "timeline of {c} in pages of 3");
-        ensure_eq!(pages, want_timeline.len().div_ceil(3).max(1), "timeline pages of {c}");
+        ensure_eq!(
+            pages,
+            want_timeline.len().div_ceil(3).max(1),
+            "timeline pages of {c}"
+        );
 
         let mut relations = ok(r.relations_of(c), "relations_of")?;
         relations.sort();
@@ -1300,12 +1383,18 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
                 .is_some_and(|o| o.to.is_none() && o.customer == c)
         });
         ensure_eq!(
-            view.current_vehicles.iter().map(|v| v.id.0).collect::<Vec<_>>(),
+            view.current_vehicles
+                .iter()
+                .map(|v| v.id.0)
+                .collect::<Vec<_>>(),
             cur,
             "360 of {c}: current vehicles"
         );
         ensure_eq!(
-            view.past_vehicles.iter().map(|v| v.id.0).collect::<Vec<_>>(),
+            view.past_vehicles
+                .iter()
+                .map(|v| v.id.0)
+                .collect::<Vec<_>>(),
             past,
             "360 of {c}: past vehicles"
         );
@@ -1356,18 +1445,21 @@ fn database_agrees_with_the_model() {
     let setup = (
         proptest::collection::vec(cust_spec().prop_map(Op::InsertCustomer), 0..4),
         proptest::collection::vec(
-            ((0u8..5, any::<bool>()), plate_sel(), (any::<u8>(), any::<u8>())).prop_map(
-                |(vin, plate, owner)| Op::InsertVehicle {
+            (
+                (0u8..5, any::<bool>()),
+                plate_sel(),
+                (any::<u8>(), any::<u8>()),
+            )
+                .prop_map(|(vin, plate, owner)| Op::InsertVehicle {
                     vin,
                     plate,
                     owner: Some(owner),
-                },
-            ),
+                }),
             0..3,
         ),
     );
-    let ops = (setup, proptest::collection::vec(op(), 1..36))
-        .prop_map(|((mut all, vehicles), rest)| {
+    let ops =
+        (setup, proptest::collection::vec(op(), 1..36)).prop_map(|((mut all, vehicles), rest)| {
             all.extend(vehicles);
             all.extend(rest);
             all
@@ -1434,7 +1526,14 @@ fn a_batch_with_one_bad_record_writes_nothing_and_names_it() {
         Error::InRecord { index, source } => {
             assert_eq!(*index, 2, "{err}");
             assert!(
-                matches!(**source, Error::DuplicateKey { field: "national_id", existing: 2, .. }),
+                matches!(
+                    **source,
+                    Error::DuplicateKey {
+                        field: "national_id",
+                        existing: 2,
+                        ..
+                    }
+                ),
                 "{source:?}"
             );
         }
@@ -1445,7 +1544,9 @@ fn a_batch_with_one_bad_record_writes_nothing_and_names_it() {
     let r = db.begin_read().unwrap();
     assert_eq!(r.customer_by_national_id(&nid).unwrap(), None);
     drop(r);
-    let id = db.write(|tx| tx.insert_customer(&Customer::person("李华"))).unwrap();
+    let id = db
+        .write(|tx| tx.insert_customer(&Customer::person("李华")))
+        .unwrap();
     assert_eq!(id, CustomerId(1), "a rolled-back batch consumes no ids");
 }
 
@@ -1482,7 +1583,9 @@ fn the_same_source_record_twice_is_a_no_op_returning_the_same_id() {
     let t2 = db.write(|tx| tx.insert_touchpoint(&tp)).unwrap();
     assert_eq!(t1, t2);
     // Twice more in one batch, and once in the same transaction as the first write.
-    let ids = db.write(|tx| tx.insert_touchpoints(&[tp.clone(), tp.clone()])).unwrap();
+    let ids = db
+        .write(|tx| tx.insert_touchpoints(&[tp.clone(), tp.clone()]))
+        .unwrap();
     assert_eq!(ids, vec![t1, t1]);
     let tp2 = Touchpoint {
         source: Some(SourceRef::new("dms", "RO-8")),
@@ -1496,7 +1599,10 @@ fn the_same_source_record_twice_is_a_no_op_returning_the_same_id() {
     assert_eq!(r.touchpoint_count().unwrap(), 2);
     let rollup = r.rollup(c).unwrap();
     assert_eq!(rollup.count(TouchpointKind::ServiceVisit), 2);
-    assert_eq!(rollup.spent(TouchpointKind::ServiceVisit), Money::yuan(1600));
+    assert_eq!(
+        rollup.spent(TouchpointKind::ServiceVisit),
+        Money::yuan(1600)
+    );
     assert_eq!(rollup.service_dates, vec![at.date(), at.date()]);
 }
 
@@ -1505,7 +1611,9 @@ fn a_second_open_of_the_same_file_gets_already_open_until_the_first_is_dropped()
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crm.redb");
     let first = Database::open(&path).unwrap();
-    let id = first.write(|tx| tx.insert_customer(&Customer::person("王小明"))).unwrap();
+    let id = first
+        .write(|tx| tx.insert_customer(&Customer::person("王小明")))
+        .unwrap();
 
     let err = Database::open(&path).err().expect("second open must fail");
     assert!(matches!(err, Error::AlreadyOpen { .. }), "{err:?}");
@@ -1514,13 +1622,18 @@ fn a_second_open_of_the_same_file_gets_already_open_until_the_first_is_dropped()
     // A transaction keeps the file open after its database handle is gone.
     let read = first.begin_read().unwrap();
     drop(first);
-    let err = Database::open(&path).err().expect("open while a transaction lives must fail");
+    let err = Database::open(&path)
+        .err()
+        .expect("open while a transaction lives must fail");
     assert_eq!(err.code(), "already_open");
     assert_eq!(read.customer(id).unwrap().name(), "王小明");
     drop(read);
 
     let second = Database::open(&path).unwrap();
-    assert_eq!(second.begin_read().unwrap().customer(id).unwrap().name(), "王小明");
+    assert_eq!(
+        second.begin_read().unwrap().customer(id).unwrap().name(),
+        "王小明"
+    );
 }
 
 #[test]
@@ -1543,7 +1656,9 @@ fn a_transferred_vehicle_is_past_for_the_seller_and_current_for_the_buyer() {
         })
         .unwrap();
     // A transfer dated before the current ownership began is refused and changes nothing.
-    let err = db.write(|tx| tx.transfer_vehicle(v, b, bought.add_days(-1))).unwrap_err();
+    let err = db
+        .write(|tx| tx.transfer_vehicle(v, b, bought.add_days(-1)))
+        .unwrap_err();
     assert!(
         matches!(&err, Error::Validation(e) if e.field == "on" && e.rule == Rule::DateOrder),
         "{err:?}"
@@ -1555,8 +1670,16 @@ fn a_transferred_vehicle_is_past_for_the_seller_and_current_for_the_buyer() {
     assert_eq!(
         history.0,
         vec![
-            Ownership { customer: a, from: bought, to: Some(sold) },
-            Ownership { customer: b, from: sold, to: None },
+            Ownership {
+                customer: a,
+                from: bought,
+                to: Some(sold)
+            },
+            Ownership {
+                customer: b,
+                from: sold,
+                to: None
+            },
         ]
     );
     assert_eq!(history.owner_on(d("2020-01-01")), Some(a));
@@ -1568,7 +1691,11 @@ fn a_transferred_vehicle_is_past_for_the_seller_and_current_for_the_buyer() {
     assert_eq!(seller.past_vehicles[0].id, v);
     assert_eq!(seller.past_vehicles[0].ownership, history);
     assert_eq!(
-        (seller.rollup.vehicles_current, seller.rollup.vehicles_total, seller.rollup.first_vehicle),
+        (
+            seller.rollup.vehicles_current,
+            seller.rollup.vehicles_total,
+            seller.rollup.first_vehicle
+        ),
         (0, 1, Some(bought))
     );
 
@@ -1577,10 +1704,18 @@ fn a_transferred_vehicle_is_past_for_the_seller_and_current_for_the_buyer() {
     assert_eq!(buyer.current_vehicles.len(), 1);
     assert_eq!(buyer.current_vehicles[0].id, v);
     assert_eq!(
-        (buyer.rollup.vehicles_current, buyer.rollup.vehicles_total, buyer.rollup.first_vehicle),
+        (
+            buyer.rollup.vehicles_current,
+            buyer.rollup.vehicles_total,
+            buyer.rollup.first_vehicle
+        ),
         (1, 1, Some(sold))
     );
-    assert_eq!(r.find_customers(&autocrm::CustomerKey::Plate("沪A12345".into())).unwrap(), vec![b]);
+    assert_eq!(
+        r.find_customers(&autocrm::CustomerKey::Plate("沪A12345".into()))
+            .unwrap(),
+        vec![b]
+    );
     drop(r);
 
     // The seller cannot be deleted: the ownership history keeps every owner.

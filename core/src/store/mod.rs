@@ -8,7 +8,7 @@ pub(crate) mod tables;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use redb::{ReadableDatabase, ReadableTable};
 
@@ -175,10 +175,8 @@ impl Database {
 
     /// Starts a read transaction: a consistent snapshot that never blocks writers.
     pub fn begin_read(&self) -> Result<ReadTxn> {
-        Ok(ReadTxn {
-            txn: self.inner.redb.begin_read()?,
-            _db: self.clone(),
-        })
+        let tables = ReadTables::new(self.inner.redb.begin_read()?);
+        Ok(ReadTxn { tables, _db: self.clone() })
     }
 
     /// Runs `f` in a write transaction: commits if it returns `Ok`, rolls back if it returns an
@@ -385,8 +383,66 @@ impl WriteTxn {
 
 /// A read transaction: a consistent snapshot of the database.
 pub struct ReadTxn {
-    pub(crate) txn: redb::ReadTransaction,
+    /// Tables opened so far, kept open for the life of the snapshot: opening a table costs a
+    /// lookup in redb's table directory, as much as the point read that follows it.
+    pub(crate) tables: ReadTables,
     _db: Database,
+}
+
+macro_rules! read_tables {
+    ($($name:ident: $def:ident => $kind:ident<$k:ty, $v:ty>),* $(,)?) => {
+        /// Lazily opened, cached read-only tables of one [`ReadTxn`].
+        pub(crate) struct ReadTables {
+            pub(crate) txn: redb::ReadTransaction,
+            $($name: OnceLock<read_tables!(@type $kind, $k, $v)>,)*
+        }
+
+        impl ReadTables {
+            fn new(txn: redb::ReadTransaction) -> ReadTables {
+                ReadTables { txn, $($name: OnceLock::new(),)* }
+            }
+
+            $(
+                #[doc = concat!("The `", stringify!($def), "` table.")]
+                pub(crate) fn $name(&self) -> Result<&read_tables!(@type $kind, $k, $v)> {
+                    if let Some(t) = self.$name.get() {
+                        return Ok(t);
+                    }
+                    let t = read_tables!(@open $kind, self.txn, $def);
+                    Ok(self.$name.get_or_init(|| t))
+                }
+            )*
+        }
+    };
+    (@type table, $k:ty, $v:ty) => { redb::ReadOnlyTable<$k, $v> };
+    (@type multimap, $k:ty, $v:ty) => { redb::ReadOnlyMultimapTable<$k, $v> };
+    (@open table, $txn:expr, $def:ident) => { $txn.open_table($def)? };
+    (@open multimap, $txn:expr, $def:ident) => { $txn.open_multimap_table($def)? };
+}
+
+read_tables! {
+    dealers: DEALERS => table<u32, &'static [u8]>,
+    dealer_by_code: DEALER_BY_CODE => table<&'static str, u32>,
+    customers: CUSTOMERS => table<u64, &'static [u8]>,
+    customer_by_national_id: CUSTOMER_BY_NATIONAL_ID => table<&'static str, u64>,
+    customer_by_credit_code: CUSTOMER_BY_CREDIT_CODE => table<&'static str, u64>,
+    customer_by_phone: CUSTOMER_BY_PHONE => multimap<&'static str, u64>,
+    rollups: ROLLUPS => table<u64, &'static [u8]>,
+    relations: RELATIONS => table<(u64, u8, u64), ()>,
+    relations_back: RELATIONS_BACK => table<(u64, u8, u64), ()>,
+    vehicles: VEHICLES => table<u64, &'static [u8]>,
+    vehicle_by_vin: VEHICLE_BY_VIN => table<&'static str, u64>,
+    vehicle_by_plate: VEHICLE_BY_PLATE => table<&'static str, u64>,
+    ownership: OWNERSHIP => table<u64, &'static [u8]>,
+    customer_vehicles: CUSTOMER_VEHICLES => multimap<u64, u64>,
+    touchpoints: TOUCHPOINTS => table<(u64, i64, u64), &'static [u8]>,
+    touchpoint_keys: TOUCHPOINT_KEYS => table<u64, (u64, i64)>,
+    leads: LEADS => table<u64, &'static [u8]>,
+    customer_leads: CUSTOMER_LEADS => multimap<u64, u64>,
+    complaints: COMPLAINTS => table<u64, &'static [u8]>,
+    customer_complaints: CUSTOMER_COMPLAINTS => multimap<u64, u64>,
+    surveys: SURVEYS => table<u64, &'static [u8]>,
+    customer_surveys: CUSTOMER_SURVEYS => multimap<u64, u64>,
 }
 
 /// Reads and decodes the record with id `id`, if any.
@@ -403,4 +459,28 @@ pub(crate) fn get_record<M: Model>(
 /// Decodes a record read from a table.
 pub(crate) fn decode_stored<M: Model>(bytes: &[u8]) -> Result<M> {
     codec::stored(codec::decode::<M>(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_can_move_between_threads() {
+        // Bindings hold these in objects shared across threads (Python, Node worker threads).
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<Database>();
+        send_sync::<ReadTxn>();
+        send::<WriteTxn>();
+    }
+
+    #[test]
+    fn format_version_is_written_once_and_checked() {
+        let db = Database::in_memory().unwrap();
+        let r = db.begin_read().unwrap();
+        let meta = r.tables.txn.open_table(META).unwrap();
+        let v = meta.get("format").unwrap().unwrap();
+        assert_eq!(v.value(), FORMAT_VERSION.to_le_bytes());
+    }
 }

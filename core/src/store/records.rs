@@ -9,12 +9,15 @@ use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::source::SourceRef;
 use crate::store::tables::*;
-use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTables, ReadTxn, WriteTxn};
 
 /// Where one kind of customer-owned record lives.
 pub(crate) struct RecordTables {
     pub records: TableDefinition<'static, u64, &'static [u8]>,
     pub by_customer: MultimapTableDefinition<'static, u64, u64>,
+    /// The same two tables, cached in a read transaction.
+    pub read_records: fn(&ReadTables) -> Result<&redb::ReadOnlyTable<u64, &'static [u8]>>,
+    pub read_links: fn(&ReadTables) -> Result<&redb::ReadOnlyMultimapTable<u64, u64>>,
     pub counter: &'static str,
     pub entity: &'static str,
 }
@@ -22,18 +25,24 @@ pub(crate) struct RecordTables {
 pub(crate) const LEAD_TABLES: RecordTables = RecordTables {
     records: LEADS,
     by_customer: CUSTOMER_LEADS,
+    read_records: ReadTables::leads,
+    read_links: ReadTables::customer_leads,
     counter: "next.lead",
     entity: "lead",
 };
 pub(crate) const COMPLAINT_TABLES: RecordTables = RecordTables {
     records: COMPLAINTS,
     by_customer: CUSTOMER_COMPLAINTS,
+    read_records: ReadTables::complaints,
+    read_links: ReadTables::customer_complaints,
     counter: "next.complaint",
     entity: "complaint",
 };
 pub(crate) const SURVEY_TABLES: RecordTables = RecordTables {
     records: SURVEYS,
     by_customer: CUSTOMER_SURVEYS,
+    read_records: ReadTables::surveys,
+    read_links: ReadTables::customer_surveys,
     counter: "next.survey",
     entity: "survey",
 };
@@ -119,7 +128,7 @@ impl WriteTxn {
 impl ReadTxn {
     /// The stored record `id`.
     pub(crate) fn get_owned<M: Model>(&self, spec: &RecordTables, id: u64) -> Result<M> {
-        get_record(&self.txn.open_table(spec.records)?, id)?
+        get_record((spec.read_records)(&self.tables)?, id)?
             .ok_or_else(|| Error::not_found(spec.entity, id))
     }
 
@@ -129,8 +138,8 @@ impl ReadTxn {
         spec: &RecordTables,
         customer: CustomerId,
     ) -> Result<Vec<(u64, M)>> {
-        let links = self.txn.open_multimap_table(spec.by_customer)?;
-        let records = self.txn.open_table(spec.records)?;
+        let links = (spec.read_links)(&self.tables)?;
+        let records = (spec.read_records)(&self.tables)?;
         let mut out = Vec::new();
         for id in links.get(customer.0)? {
             let id = id?.value();
