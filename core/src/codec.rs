@@ -42,6 +42,23 @@ pub enum ModelKind {
     Rollup = 9,
 }
 
+impl ModelKind {
+    /// The record kind's name, as errors show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Dealer => "dealer",
+            ModelKind::Customer => "customer",
+            ModelKind::Vehicle => "vehicle",
+            ModelKind::Ownership => "ownership history",
+            ModelKind::Touchpoint => "touchpoint",
+            ModelKind::Lead => "lead",
+            ModelKind::Complaint => "complaint",
+            ModelKind::Survey => "survey",
+            ModelKind::Rollup => "rollup",
+        }
+    }
+}
+
 /// A type stored through the codec: its model byte, current version, and how to read older
 /// versions of it.
 pub trait Model: Serialize + DeserializeOwned {

@@ -73,7 +73,8 @@ pub struct Customer {
     pub city: Option<String>,
     /// Postal address.
     pub address: Option<String>,
-    /// The source record this customer was first written from.
+    /// The source record this customer was last written from. Every source record it was ever
+    /// written from keeps finding it.
     pub source: Option<SourceRef>,
 }
 
@@ -297,7 +298,7 @@ impl WriteTxn {
 
     fn insert_normalised_customer(&mut self, c: Customer) -> Result<CustomerId> {
         if let Some(src) = &c.source {
-            if let Some(id) = self.source_lookup(ModelKind::Customer, src)? {
+            if let Some(id) = self.source_lookup(ModelKind::Customer, src, CUSTOMERS)? {
                 return Ok(CustomerId(id));
             }
         }
@@ -324,11 +325,23 @@ impl WriteTxn {
             c.source = old.source.clone();
         }
         self.check_unique_keys(&c, Some(id))?;
+        let new_source = self.new_source(
+            ModelKind::Customer,
+            CUSTOMERS,
+            id.0,
+            old.source.as_ref(),
+            c.source.as_ref(),
+        )?;
         self.writing(|tx| {
             tx.unindex_customer(id.0, &old)?;
             tx.txn
                 .open_table(CUSTOMERS)?
                 .insert(id.0, codec::encode(&c).as_slice())?;
+            // The customer stays reachable from every source record it was written from, so
+            // a re-delivery of the old one still finds it.
+            if let Some(src) = &new_source {
+                tx.source_remember(ModelKind::Customer, src, id.0)?;
+            }
             tx.index_customer(id.0, &c)
         })
     }
@@ -353,6 +366,11 @@ impl WriteTxn {
         self.writing(|tx| {
             tx.unindex_customer(id.0, &old)?;
             tx.txn.open_table(CUSTOMERS)?.remove(id.0)?;
+            // Other source records that wrote this customer (and its leads, complaints and
+            // surveys) stay in the source index but no longer resolve: lookups check liveness.
+            if let Some(src) = &old.source {
+                tx.source_forget(ModelKind::Customer, src)?;
+            }
             tx.delete_timeline(id)?;
             tx.delete_customer_records(id)?;
             for r in tx.relations_of(id)? {

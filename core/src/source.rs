@@ -57,18 +57,20 @@ impl SourceRef {
     }
 }
 
-use redb::ReadableTable;
+use redb::{ReadableTable, TableDefinition};
 
 use crate::codec::ModelKind;
 use crate::store::tables::SOURCE_RECORDS;
 use crate::store::WriteTxn;
 
 impl WriteTxn {
-    /// The id already written from `source` for records of `kind`, if any.
+    /// The live record already written from `source` into `records`, if any. An entry whose
+    /// record was deleted since does not count: the source record may be written again.
     pub(crate) fn source_lookup(
         &self,
         kind: ModelKind,
         source: &SourceRef,
+        records: TableDefinition<'static, u64, &'static [u8]>,
     ) -> crate::Result<Option<u64>> {
         let t = self.txn.open_table(SOURCE_RECORDS)?;
         let key = (
@@ -77,7 +79,41 @@ impl WriteTxn {
             source.record_id.as_str(),
         );
         let found = t.get(key)?.map(|v| v.value());
-        Ok(found)
+        match found {
+            Some(id) if self.txn.open_table(records)?.get(id)?.is_some() => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The source an update brings that the record did not have (`None` if unchanged). Fails
+    /// with [`crate::Error::DuplicateKey`] if another live record was written from it.
+    pub(crate) fn new_source(
+        &self,
+        kind: ModelKind,
+        records: TableDefinition<'static, u64, &'static [u8]>,
+        id: u64,
+        old: Option<&SourceRef>,
+        new: Option<&SourceRef>,
+    ) -> crate::Result<Option<SourceRef>> {
+        let Some(new) = new.filter(|n| Some(*n) != old) else {
+            return Ok(None);
+        };
+        match self.source_lookup(kind, new, records)? {
+            Some(other) if other != id => Err(crate::Error::DuplicateKey {
+                entity: kind.name(),
+                field: "source",
+                value: format!("{}/{}", new.system, new.record_id),
+                existing: other,
+            }),
+            _ => Ok(Some(new.clone())),
+        }
+    }
+
+    /// Forgets which record `source` produced (the record was deleted).
+    pub(crate) fn source_forget(&mut self, kind: ModelKind, source: &SourceRef) -> crate::Result<()> {
+        let mut t = self.txn.open_table(SOURCE_RECORDS)?;
+        t.remove((kind as u8, source.system.as_str(), source.record_id.as_str()))?;
+        Ok(())
     }
 
     /// Remembers that `source` produced record `id`.

@@ -267,7 +267,7 @@ impl WriteTxn {
     /// existing id and writes nothing, so at-least-once feeds never duplicate.
     pub fn insert_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId> {
         let t = touchpoint.normalised()?;
-        self.check_touchpoint_refs(std::slice::from_ref(&t))?;
+        self.check_touchpoint_refs(std::slice::from_ref(&t), false)?;
         self.insert_normalised_touchpoints(vec![t])
             .map(|ids| ids[0])
     }
@@ -281,13 +281,13 @@ impl WriteTxn {
             .enumerate()
             .map(|(i, t)| t.normalised().map_err(|e| e.in_record(i)))
             .collect::<Result<Vec<_>, _>>()?;
-        self.check_touchpoint_refs(&checked)?;
+        self.check_touchpoint_refs(&checked, true)?;
         self.insert_normalised_touchpoints(checked)
     }
 
     /// Checks that every customer, vehicle and dealer referenced exists, opening each table
     /// once and looking each distinct id up once (a batch usually names a handful).
-    fn check_touchpoint_refs(&self, batch: &[Touchpoint]) -> Result<()> {
+    fn check_touchpoint_refs(&self, batch: &[Touchpoint], name_records: bool) -> Result<()> {
         let customers = self.txn.open_table(CUSTOMERS)?;
         let vehicles = self.txn.open_table(VEHICLES)?;
         let dealers = self.txn.open_table(DEALERS)?;
@@ -312,7 +312,7 @@ impl WriteTxn {
                 }
             }
             if let Some(e) = missing {
-                return Err(if batch.len() > 1 { e.at_record(i) } else { e });
+                return Err(if name_records { e.at_record(i) } else { e });
             }
             seen.push(refs);
         }

@@ -173,7 +173,7 @@ impl WriteTxn {
             crate::validate::plausible_date("owner.from", from)?;
         }
         if let Some(src) = &v.source {
-            if let Some(id) = self.source_lookup(ModelKind::Vehicle, src)? {
+            if let Some(id) = self.source_lookup(ModelKind::Vehicle, src, VEHICLES)? {
                 return Ok(VehicleId(id));
             }
         }
@@ -219,7 +219,17 @@ impl WriteTxn {
             v.source = old.source.clone();
         }
         self.check_vehicle_keys(&v, Some(id))?;
+        let new_source = self.new_source(
+            ModelKind::Vehicle,
+            VEHICLES,
+            id.0,
+            old.source.as_ref(),
+            v.source.as_ref(),
+        )?;
         self.writing(|tx| {
+            if let Some(src) = &new_source {
+                tx.source_remember(ModelKind::Vehicle, src, id.0)?;
+            }
             tx.txn
                 .open_table(VEHICLE_BY_VIN)?
                 .remove(old.vin.as_str())?;

@@ -11,7 +11,11 @@
 //! the file again; `Batch` runs `insert_customers` inside `Database::write`.
 //!
 //! Plain `#[test]`s at the end cover batch atomicity, source-record idempotence, the
-//! single-open guard and a transferred vehicle in both owners' 360° views.
+//! single-open guard and a transferred vehicle in both owners' 360° views, and two regressions
+//! (a deleted customer's source record, a one-record batch naming its record).
+//!
+//! `PROPTEST_CASES=5000` searches deeper; `MODEL_STATS=1` (with `--nocapture`) prints how often
+//! each call succeeded or failed with each error code.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -184,6 +188,7 @@ struct TpSpec {
     mileage: Option<u16>,
     vehicle: Option<u8>,
     source: Option<(u8, bool)>,
+    sensitive: bool,
     /// 0: valid; 1: negative amount; 2: a service kind on a touchpoint that is no service visit.
     bad: u8,
 }
@@ -276,6 +281,7 @@ fn tp_spec() -> impl Strategy<Value = TpSpec> {
         proptest::option::weighted(0.3, any::<u8>()),
         proptest::option::weighted(0.4, (0u8..4, any::<bool>())),
         prop_oneof![12 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)],
+        proptest::bool::weighted(0.2),
     )
         .prop_map(
             |(
@@ -284,6 +290,7 @@ fn tp_spec() -> impl Strategy<Value = TpSpec> {
                 vehicle,
                 source,
                 bad,
+                sensitive,
             )| {
                 TpSpec {
                     who,
@@ -297,6 +304,7 @@ fn tp_spec() -> impl Strategy<Value = TpSpec> {
                     mileage,
                     vehicle,
                     source,
+                    sensitive,
                     bad,
                 }
             },
@@ -352,10 +360,6 @@ struct Model {
     dead_customers: BTreeSet<u64>,
     /// Customer source record id → customer.
     customer_sources: BTreeMap<String, u64>,
-    /// Source record ids of deleted customers; never written again, because the library keeps
-    /// them pointing at the deleted customer (known bug, see the ignored test
-    /// `a_deleted_customers_source_record_does_not_resolve_to_the_dead_id`).
-    retired_customer_sources: BTreeSet<String>,
     vehicles: BTreeMap<u64, Vehicle>,
     ownership: BTreeMap<u64, Vec<Ownership>>,
     touchpoints: BTreeMap<u64, Touchpoint>,
@@ -610,9 +614,7 @@ impl Model {
         let source = if with_source {
             spec.source.and_then(|i| {
                 let rid = SOURCE_IDS[i as usize % SOURCE_IDS.len()];
-                // Steer around the known bug: never write the source record of a deleted customer again.
-                (!self.retired_customer_sources.contains(rid))
-                    .then(|| SourceRef::new(CUSTOMER_SYSTEM, format!(" {rid}")))
+                Some(SourceRef::new(CUSTOMER_SYSTEM, format!(" {rid}")))
             })
         } else {
             None
@@ -685,6 +687,7 @@ impl Model {
         let channel =
             [Channel::Showroom, Channel::PhoneIn, Channel::WeChat][spec.kind as usize % 3];
         let mut input = Touchpoint::new(at, customer, channel, kind);
+        input.sensitive = spec.sensitive;
         input.amount = spec.amount.map(|a| Money(i64::from(a) * 100));
         input.parts_amount = spec.parts.map(|a| Money(i64::from(a) * 10));
         input.labour_amount = spec.labour.map(|a| Money(i64::from(a) * 10));
@@ -734,9 +737,10 @@ impl Model {
             .source
             .as_ref()
             .map(|s| SourceRef::new(s.system.trim(), s.record_id.trim()));
-        expected.sensitive = matches!(kind, TouchpointKind::Complaint | TouchpointKind::Rescue)
-            || input.service_kind == Some(ServiceKind::WarrantyRepair)
-            || input.parts_amount.is_some_and(|m| m.0 > 0);
+        // Kept if given; always set for complaints, rescues and warranty repairs.
+        expected.sensitive = input.sensitive
+            || matches!(kind, TouchpointKind::Complaint | TouchpointKind::Rescue)
+            || input.service_kind == Some(ServiceKind::WarrantyRepair);
         (input, expected, invalid)
     }
 
@@ -871,7 +875,6 @@ fn step(tx: &mut WriteTxn, m: &mut Model, op: &Op, log: &mut Vec<String>) -> Res
                 m.dead_customers.insert(id.0);
                 if let Some(src) = c.source {
                     m.customer_sources.remove(&src.record_id);
-                    m.retired_customer_sources.insert(src.record_id);
                 }
                 let tps: Vec<u64> = m
                     .touchpoints
@@ -988,21 +991,24 @@ fn step(tx: &mut WriteTxn, m: &mut Model, op: &Op, log: &mut Vec<String>) -> Res
             let inputs: Vec<Touchpoint> = built.iter().map(|(i, _, _)| i.clone()).collect();
             let got = tx.insert_touchpoints(&inputs);
             log.push(format!("insert_touchpoints({inputs:?}) -> {got:?}"));
-            let mut failure = None;
-            for (i, (_, expected, invalid)) in built.iter().enumerate() {
-                if let Some(Expect::Validation { field, rule, .. }) = invalid {
-                    failure = Some(Expect::Validation {
+            // Every record is validated first, then references are checked.
+            let invalid = built
+                .iter()
+                .enumerate()
+                .find_map(|(i, (_, _, invalid))| match invalid {
+                    Some(Expect::Validation { field, rule, .. }) => Some(Expect::Validation {
                         record: Some(i),
                         field,
                         rule: *rule,
-                    });
-                    break;
-                }
-                if let Some(e) = m.tp_refs(expected) {
-                    failure = Some(Expect::InRecord(i, Box::new(e)));
-                    break;
-                }
-            }
+                    }),
+                    _ => None,
+                });
+            let failure = invalid.or_else(|| {
+                built.iter().enumerate().find_map(|(i, (_, expected, _))| {
+                    let e = m.tp_refs(expected)?;
+                    Some(Expect::InRecord(i, Box::new(e)))
+                })
+            });
             let want = match failure {
                 Some(e) => Err(e),
                 None => Ok(built
@@ -1723,13 +1729,9 @@ fn a_transferred_vehicle_is_past_for_the_seller_and_current_for_the_buyer() {
     assert_eq!(err.code(), "invalid_operation");
 }
 
-/// Known library bug (see the test report): deleting a customer leaves its source record in the
-/// source index, so delivering that source record again returns the *deleted* customer's id and
-/// writes nothing. Touchpoints do it right (their source records are forgotten on delete). The
-/// state machine above steers around this (`retired_customer_sources`); drop that and un-ignore
-/// this test once it is fixed.
+/// Regression: deleting a customer used to leave its source record in the source index, so
+/// delivering that source record again returned the deleted customer's id and wrote nothing.
 #[test]
-#[ignore = "known bug: WriteTxn::delete_customer keeps the customer's source record"]
 fn a_deleted_customers_source_record_does_not_resolve_to_the_dead_id() {
     let db = Database::in_memory().unwrap();
     let with_src = Customer {
@@ -1749,4 +1751,23 @@ fn a_deleted_customers_source_record_does_not_resolve_to_the_dead_id() {
             );
         }
     }
+}
+
+/// Regression: `insert_touchpoints` names the record of a missing reference even in a
+/// one-record batch (it used to return a bare `NotFound` there).
+#[test]
+fn a_one_record_touchpoint_batch_names_the_record_of_a_missing_reference() {
+    let db = Database::in_memory().unwrap();
+    let t = Touchpoint::new(
+        d("2024-05-01").at(10, 0, 0),
+        CustomerId(42),
+        Channel::Showroom,
+        TouchpointKind::Enquiry,
+    );
+    let two = db
+        .write(|tx| tx.insert_touchpoints(&[t.clone(), t.clone()]))
+        .unwrap_err();
+    assert!(matches!(two, Error::InRecord { index: 0, .. }), "{two:?}");
+    let one = db.write(|tx| tx.insert_touchpoints(&[t])).unwrap_err();
+    assert!(matches!(one, Error::InRecord { index: 0, .. }), "{one:?}");
 }

@@ -57,7 +57,7 @@ impl WriteTxn {
         source: Option<&SourceRef>,
     ) -> Result<u64> {
         if let Some(src) = source {
-            if let Some(id) = self.source_lookup(M::KIND, src)? {
+            if let Some(id) = self.source_lookup(M::KIND, src, spec.records)? {
                 return Ok(id);
             }
         }
