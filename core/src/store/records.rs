@@ -11,12 +11,15 @@ use crate::source::SourceRef;
 use crate::store::tables::*;
 use crate::store::{decode_stored, get_record, ReadTables, ReadTxn, WriteTxn};
 
+/// A read-only table of records keyed by id.
+type RecordTable = redb::ReadOnlyTable<u64, &'static [u8]>;
+
 /// Where one kind of customer-owned record lives.
 pub(crate) struct RecordTables {
     pub records: TableDefinition<'static, u64, &'static [u8]>,
     pub by_customer: MultimapTableDefinition<'static, u64, u64>,
     /// The same two tables, cached in a read transaction.
-    pub read_records: fn(&ReadTables) -> Result<&redb::ReadOnlyTable<u64, &'static [u8]>>,
+    pub read_records: fn(&ReadTables) -> Result<&RecordTable>,
     pub read_links: fn(&ReadTables) -> Result<&redb::ReadOnlyMultimapTable<u64, u64>>,
     pub counter: &'static str,
     pub entity: &'static str,
