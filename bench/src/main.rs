@@ -49,18 +49,15 @@
 mod autocrm_side;
 mod rawredb;
 mod report;
+mod runner;
 mod sqlite;
 mod store;
 mod workload;
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use autocrm::synth::{Network, SynthConfig};
-
-use crate::report::{SizeResult, StoreFigures};
-use crate::store::{Store, ViewDigest};
-use crate::workload::{Plan, SingleWrite};
+use crate::report::SizeResult;
+use crate::runner::Config;
 
 /// Errors end the run: a benchmark that failed half-way has nothing to report.
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -147,7 +144,7 @@ fn run(config: &Config) -> BenchResult<()> {
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
-        results.push(run_size(config, size, &dir)?);
+        results.push(runner::run_size(config, size, &dir)?);
         std::fs::remove_dir_all(&dir)?;
     }
     drop(scratch);

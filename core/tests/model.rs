@@ -612,9 +612,9 @@ impl Model {
             .map(|&(i, f)| phone_input(i, f))
             .collect();
         let source = if with_source {
-            spec.source.and_then(|i| {
+            spec.source.map(|i| {
                 let rid = SOURCE_IDS[i as usize % SOURCE_IDS.len()];
-                Some(SourceRef::new(CUSTOMER_SYSTEM, format!(" {rid}")))
+                SourceRef::new(CUSTOMER_SYSTEM, format!(" {rid}"))
             })
         } else {
             None
