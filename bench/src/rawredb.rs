@@ -227,7 +227,8 @@ impl Store for RawRedbStore {
                         VehicleStep::New {
                             id, stored, from, ..
                         } => {
-                            t.vehicles.insert(id.0, encode(stored).as_slice())?;
+                            t.vehicles
+                                .insert(id.0, encode(stored.as_ref()).as_slice())?;
                             t.by_vin.insert(stored.vin.as_str(), id.0)?;
                             if let Some(p) = &stored.plate {
                                 t.by_plate.insert(p.as_str(), id.0)?;

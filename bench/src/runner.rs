@@ -240,7 +240,7 @@ impl Contest {
 /// Generates the network of `size` customers, loads it into three fresh databases in `dir` and
 /// measures the four operations.
 pub fn run_size(config: &Config, size: usize, dir: &Path) -> BenchResult<SizeResult> {
-    if config.views % config.rounds != 0 || config.gets % config.rounds != 0 {
+    if !config.views.is_multiple_of(config.rounds) || !config.gets.is_multiple_of(config.rounds) {
         return Err("reads must split into equal rounds (the median round is reported)".into());
     }
     eprintln!("{size} customers (files in {})", dir.display());

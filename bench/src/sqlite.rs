@@ -337,7 +337,7 @@ impl Store for SqliteStore {
                                 stored.selling_dealer.map(|d| d.0),
                                 system,
                                 record,
-                                encode(stored),
+                                encode(stored.as_ref()),
                             ])?;
                             ownership.execute(params![id.0 as i64, me, from.days()])?;
                         }

@@ -77,9 +77,9 @@ pub enum VehicleStep {
         /// Its id.
         id: VehicleId,
         /// As generated (dealer id resolved).
-        input: Vehicle,
+        input: Box<Vehicle>,
         /// Normalised.
-        stored: Vehicle,
+        stored: Box<Vehicle>,
         /// First day of ownership.
         from: Date,
     },
@@ -256,10 +256,10 @@ impl Plan {
                         selling_dealer: self.dealer(sv.vehicle.selling_dealer),
                         ..sv.vehicle.clone()
                     };
-                    let stored = input.normalised()?;
+                    let stored = Box::new(input.normalised()?);
                     vehicles.push(VehicleStep::New {
                         id,
-                        input,
+                        input: Box::new(input),
                         stored,
                         from: sv.acquired,
                     });

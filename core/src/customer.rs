@@ -391,12 +391,18 @@ impl WriteTxn {
         self.require(CUSTOMERS, "customer", from.0)?;
         self.require(CUSTOMERS, "customer", to.0)?;
         self.writing(|tx| {
-            tx.txn
+            let existed = tx
+                .txn
                 .open_table(RELATIONS)?
-                .insert((from.0, kind as u8, to.0), ())?;
-            tx.txn
-                .open_table(RELATIONS_BACK)?
-                .insert((to.0, kind as u8, from.0), ())?;
+                .insert((from.0, kind as u8, to.0), ())?
+                .is_some();
+            if !existed {
+                tx.txn
+                    .open_table(RELATIONS_BACK)?
+                    .insert((to.0, kind as u8, from.0), ())?;
+                tx.rollup_mut(from.0)?.relations += 1;
+                tx.rollup_mut(to.0)?.relations += 1;
+            }
             Ok(())
         })
     }
@@ -418,9 +424,15 @@ impl WriteTxn {
             .open_table(RELATIONS)?
             .remove((r.from.0, k, r.to.0))?
             .is_some();
-        self.txn
-            .open_table(RELATIONS_BACK)?
-            .remove((r.to.0, k, r.from.0))?;
+        if existed {
+            self.txn
+                .open_table(RELATIONS_BACK)?
+                .remove((r.to.0, k, r.from.0))?;
+            for end in [r.from.0, r.to.0] {
+                let count = &mut self.rollup_mut(end)?.relations;
+                *count = count.saturating_sub(1);
+            }
+        }
         Ok(existed)
     }
 

@@ -44,6 +44,15 @@ pub struct Rollup {
     pub vehicles_total: u32,
     /// The day the customer first acquired a vehicle.
     pub first_vehicle: Option<Date>,
+    /// Relations from or to this customer. With the three counts below it lets the 360° view
+    /// skip the indexes of records a customer does not have — most customers have none.
+    pub relations: u32,
+    /// Leads of this customer.
+    pub leads: u32,
+    /// Complaints of this customer.
+    pub complaints: u32,
+    /// Surveys of this customer.
+    pub surveys: u32,
 }
 
 impl Rollup {
@@ -134,6 +143,10 @@ impl Rollup {
             vehicles_current: self.vehicles_current,
             vehicles_total: self.vehicles_total,
             first_vehicle: self.first_vehicle,
+            relations: self.relations,
+            leads: self.leads,
+            complaints: self.complaints,
+            surveys: self.surveys,
             ..Rollup::default()
         };
         for t in all {

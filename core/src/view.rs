@@ -111,21 +111,32 @@ impl ReadTxn {
     /// The 360° view of customer `id` with the newest `timeline_limit` touchpoints.
     pub fn customer_360(&self, id: CustomerId, timeline_limit: usize) -> Result<Customer360> {
         let customer = self.customer(id)?;
-        let (current_vehicles, past_vehicles) = self
-            .vehicles_of(id)?
-            .into_iter()
-            .partition(|v| v.ownership.current().is_some_and(|o| o.customer == id));
+        let rollup = self.rollup(id)?;
+        // The rollup counts what the customer has, so indexes of records the customer does not
+        // have are never probed: most customers have no complaint, lead or relation.
+        let (current_vehicles, past_vehicles) = if rollup.vehicles_total > 0 {
+            self.vehicles_of(id)?
+                .into_iter()
+                .partition(|v| v.ownership.current().is_some_and(|o| o.customer == id))
+        } else {
+            (vec![], vec![])
+        };
+        let when = |n: u32| n > 0;
         Ok(Customer360 {
             id,
             customer,
-            rollup: self.rollup(id)?,
             current_vehicles,
             past_vehicles,
-            relations: self.relations_of(id)?,
-            leads: self.leads_of(id)?,
-            complaints: self.complaints_of(id)?,
-            surveys: self.surveys_of(id)?,
-            timeline: self.timeline(id, None, timeline_limit)?,
+            relations: if when(rollup.relations) { self.relations_of(id)? } else { vec![] },
+            leads: if when(rollup.leads) { self.leads_of(id)? } else { vec![] },
+            complaints: if when(rollup.complaints) { self.complaints_of(id)? } else { vec![] },
+            surveys: if when(rollup.surveys) { self.surveys_of(id)? } else { vec![] },
+            timeline: if rollup.touchpoints() > 0 {
+                self.timeline(id, None, timeline_limit)?
+            } else {
+                TimelinePage { items: vec![], next: None }
+            },
+            rollup,
         })
     }
 }

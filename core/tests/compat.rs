@@ -192,6 +192,7 @@ fn format_v1_fixture_stays_readable() {
     let li_view = r.customer_360(li, 10).unwrap();
     assert_eq!(li_view.current_vehicles.len(), 1);
     assert_eq!(li_view.leads.len(), 1);
+    assert_eq!((li_view.rollup.leads, view.rollup.relations), (1, 1));
     assert_eq!(li_view.leads[0].1.status, LeadStatus::Won);
     drop(r);
 

@@ -22,6 +22,8 @@ pub(crate) struct RecordTables {
     pub read_records: fn(&ReadTables) -> Result<&RecordTable>,
     pub read_links: fn(&ReadTables) -> Result<&redb::ReadOnlyMultimapTable<u64, u64>>,
     pub counter: &'static str,
+    /// The customer's rollup count of these records.
+    pub count: fn(&mut crate::Rollup) -> &mut u32,
     pub entity: &'static str,
 }
 
@@ -31,6 +33,7 @@ pub(crate) const LEAD_TABLES: RecordTables = RecordTables {
     read_records: ReadTables::leads,
     read_links: ReadTables::customer_leads,
     counter: "next.lead",
+    count: |r| &mut r.leads,
     entity: "lead",
 };
 pub(crate) const COMPLAINT_TABLES: RecordTables = RecordTables {
@@ -39,6 +42,7 @@ pub(crate) const COMPLAINT_TABLES: RecordTables = RecordTables {
     read_records: ReadTables::complaints,
     read_links: ReadTables::customer_complaints,
     counter: "next.complaint",
+    count: |r| &mut r.complaints,
     entity: "complaint",
 };
 pub(crate) const SURVEY_TABLES: RecordTables = RecordTables {
@@ -47,6 +51,7 @@ pub(crate) const SURVEY_TABLES: RecordTables = RecordTables {
     read_records: ReadTables::surveys,
     read_links: ReadTables::customer_surveys,
     counter: "next.survey",
+    count: |r| &mut r.surveys,
     entity: "survey",
 };
 
@@ -76,6 +81,7 @@ impl WriteTxn {
             if let Some(src) = source {
                 tx.source_remember(M::KIND, src, id)?;
             }
+            *(spec.count)(tx.rollup_mut(customer.0)?) += 1;
             Ok(id)
         })
     }
