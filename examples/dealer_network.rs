@@ -18,7 +18,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { customers: 100_000, db: "dealer_network.redb".into(), seed: 42 };
+    let mut args = Args {
+        customers: 100_000,
+        db: "dealer_network.redb".into(),
+        seed: 42,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -75,7 +79,10 @@ fn run(args: &Args) -> autocrm::Result<()> {
         let mut next_report = 0u64;
         let stats = network.load(&db, 2_000, |s| {
             if s.customers >= next_report {
-                eprint!("\r  loaded {:>9} customers, {:>10} touchpoints", s.customers, s.touchpoints);
+                eprint!(
+                    "\r  loaded {:>9} customers, {:>10} touchpoints",
+                    s.customers, s.touchpoints
+                );
                 next_report += 20_000;
             }
         })?;
@@ -99,8 +106,11 @@ fn run(args: &Args) -> autocrm::Result<()> {
     let t = Instant::now();
     let r = db.begin_read()?;
     let dealers = r.dealers()?.len();
-    let (customers, vehicles, touchpoints) =
-        (r.customer_count()?, r.vehicle_count()?, r.touchpoint_count()?);
+    let (customers, vehicles, touchpoints) = (
+        r.customer_count()?,
+        r.vehicle_count()?,
+        r.touchpoint_count()?,
+    );
     println!("counts:           {:>8.3} s", t.elapsed().as_secs_f64());
     println!(
         "  {dealers} dealers, {customers} customers, {vehicles} vehicles, {touchpoints} touchpoints"
@@ -129,15 +139,22 @@ fn run(args: &Args) -> autocrm::Result<()> {
     let took = t.elapsed();
     println!("customer 360:     {:>8.3} ms", took.as_secs_f64() * 1e3);
     let phone = view.customer.phones.first().cloned();
-    let plate = view.current_vehicles.first().and_then(|v| v.vehicle.plate.clone());
+    let plate = view
+        .current_vehicles
+        .first()
+        .and_then(|v| v.vehicle.plate.clone());
     println!();
     print!("{view}");
     println!();
 
     // The same customer found by the keys a call-centre agent has at hand.
-    for key in [phone, plate, view.current_vehicles.first().map(|v| v.vehicle.vin.clone())]
-        .into_iter()
-        .flatten()
+    for key in [
+        phone,
+        plate,
+        view.current_vehicles.first().map(|v| v.vehicle.vin.clone()),
+    ]
+    .into_iter()
+    .flatten()
     {
         let t = Instant::now();
         let parsed = CustomerKey::parse(&key).expect("generated keys are valid");

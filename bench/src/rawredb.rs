@@ -61,9 +61,8 @@ const CUSTOMER_VEHICLES: MultimapTableDefinition<u64, u64> =
 const TOUCHPOINTS: TableDefinition<(u64, i64, u64), &[u8]> = TableDefinition::new("touchpoints");
 /// touchpoint id → (customer id, at).
 const TOUCHPOINT_KEYS: TableDefinition<u64, (u64, i64)> = TableDefinition::new("touchpoint_keys");
-/// (model byte, source system, source record id) → id.
-const SOURCE_RECORDS: TableDefinition<(u8, &str, &str), u64> =
-    TableDefinition::new("source_records");
+/// `[model byte][source system]\0[source record id]` → id (`SourceRef::key`).
+const SOURCE_RECORDS: TableDefinition<&[u8], u64> = TableDefinition::new("source_records");
 /// lead id → record.
 const LEADS: TableDefinition<u64, &[u8]> = TableDefinition::new("leads");
 /// customer id → lead ids.
@@ -101,7 +100,7 @@ struct WriteTables<'txn> {
     customer_vehicles: MultimapTable<'txn, u64, u64>,
     touchpoints: Table<'txn, (u64, i64, u64), &'static [u8]>,
     touchpoint_keys: Table<'txn, u64, (u64, i64)>,
-    sources: Table<'txn, (u8, &'static str, &'static str), u64>,
+    sources: Table<'txn, &'static [u8], u64>,
     leads: Table<'txn, u64, &'static [u8]>,
     customer_leads: MultimapTable<'txn, u64, u64>,
     complaints: Table<'txn, u64, &'static [u8]>,
@@ -138,8 +137,7 @@ impl<'txn> WriteTables<'txn> {
 
     fn source(&mut self, kind: ModelKind, src: &Option<SourceRef>, id: u64) -> BenchResult<()> {
         if let Some(s) = src {
-            let key = (kind as u8, s.system.as_str(), s.record_id.as_str());
-            self.sources.insert(key, id)?;
+            self.sources.insert(s.key(kind).as_slice(), id)?;
         }
         Ok(())
     }
@@ -369,12 +367,7 @@ impl Store for RawRedbStore {
             touchpoints.insert((t.customer.0, at, write.id), encode(t).as_slice())?;
             keys.insert(write.id, (t.customer.0, at))?;
             if let Some(s) = &t.source {
-                let key = (
-                    ModelKind::Touchpoint as u8,
-                    s.system.as_str(),
-                    s.record_id.as_str(),
-                );
-                sources.insert(key, write.id)?;
+                sources.insert(s.key(ModelKind::Touchpoint).as_slice(), write.id)?;
             }
         }
         txn.commit()?;

@@ -547,8 +547,7 @@ impl<T: ReadableTable<(u64, u8, u64), ()>> RelationRange for T {
 impl ReadTxn {
     /// The customer with id `id`.
     pub fn customer(&self, id: CustomerId) -> Result<Customer> {
-        get_record(self.tables.customers()?, id.0)?
-            .ok_or_else(|| Error::not_found("customer", id))
+        get_record(self.tables.customers()?, id.0)?.ok_or_else(|| Error::not_found("customer", id))
     }
 
     /// The customer holding national ID `national_id` (validated and normalised first).
@@ -578,11 +577,7 @@ impl ReadTxn {
 
     /// Every relation from or to `id`.
     pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
-        relations(
-            self.tables.relations()?,
-            self.tables.relations_back()?,
-            id,
-        )
+        relations(self.tables.relations()?, self.tables.relations_back()?, id)
     }
 
     /// Number of customers.

@@ -116,7 +116,9 @@ impl ReadTxn {
     /// The dealer with code `code` (case-insensitive).
     pub fn dealer_by_code(&self, code: &str) -> Result<Option<DealerId>> {
         let code = code.trim().to_ascii_uppercase();
-        Ok(self.tables.dealer_by_code()?
+        Ok(self
+            .tables
+            .dealer_by_code()?
             .get(code.as_str())?
             .map(|v| DealerId(v.value())))
     }

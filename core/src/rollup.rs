@@ -12,8 +12,6 @@ use serde::{Deserialize, Serialize};
 use crate::date::{Date, DateTime};
 use crate::money::Money;
 use crate::touchpoint::{Touchpoint, TouchpointKind};
-use crate::vehicle::Ownership;
-use crate::CustomerId;
 
 /// What a customer's history adds up to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,31 +105,19 @@ impl Rollup {
         }
     }
 
-    /// Replaces the vehicle part from every ownership period of `customer` (one entry per
-    /// vehicle: that vehicle's periods).
-    pub(crate) fn set_vehicles<'a>(
-        &mut self,
-        customer: CustomerId,
-        histories: impl IntoIterator<Item = &'a [Ownership]>,
-    ) {
-        let (mut current, mut total, mut first) = (0, 0, None::<Date>);
-        for periods in histories {
-            let mine = periods.iter().filter(|o| o.customer == customer);
-            let mut counted = false;
-            for o in mine {
-                if !counted {
-                    total += 1;
-                    counted = true;
-                }
-                if o.to.is_none() {
-                    current += 1;
-                }
-                first = Some(first.map_or(o.from, |d| d.min(o.from)));
-            }
+    /// The customer acquired a vehicle on `on`; `again` if the customer owned it before (a
+    /// vehicle counts once in `vehicles_total` however often it comes back).
+    pub(crate) fn acquire_vehicle(&mut self, on: Date, again: bool) {
+        self.vehicles_current += 1;
+        if !again {
+            self.vehicles_total += 1;
         }
-        self.vehicles_current = current;
-        self.vehicles_total = total;
-        self.first_vehicle = first;
+        self.first_vehicle = Some(self.first_vehicle.map_or(on, |d| d.min(on)));
+    }
+
+    /// The customer passed a vehicle on to its next owner.
+    pub(crate) fn release_vehicle(&mut self) {
+        self.vehicles_current = self.vehicles_current.saturating_sub(1);
     }
 
     /// The touchpoint part recomputed from scratch (the vehicle part is kept).
@@ -160,6 +146,7 @@ impl Rollup {
 mod tests {
     use super::*;
     use crate::touchpoint::Channel;
+    use crate::CustomerId;
 
     fn d(s: &str) -> Date {
         s.parse().unwrap()
@@ -191,32 +178,11 @@ mod tests {
 
     #[test]
     fn vehicles_count_each_vehicle_once() {
-        let c = CustomerId(7);
-        let other = CustomerId(8);
-        let sold = [
-            Ownership {
-                customer: c,
-                from: d("2020-01-01"),
-                to: Some(d("2021-01-01")),
-            },
-            Ownership {
-                customer: other,
-                from: d("2021-01-01"),
-                to: Some(d("2022-01-01")),
-            },
-            Ownership {
-                customer: c,
-                from: d("2022-01-01"),
-                to: None,
-            },
-        ];
-        let kept = [Ownership {
-            customer: c,
-            from: d("2019-05-05"),
-            to: None,
-        }];
         let mut r = Rollup::default();
-        r.set_vehicles(c, [&sold[..], &kept[..]]);
+        r.acquire_vehicle(d("2020-01-01"), false); // bought
+        r.release_vehicle(); // sold
+        r.acquire_vehicle(d("2022-01-01"), true); // bought back
+        r.acquire_vehicle(d("2019-05-05"), false); // a second car, recorded later
         assert_eq!((r.vehicles_current, r.vehicles_total), (2, 2));
         assert_eq!(r.first_vehicle, Some(d("2019-05-05")));
     }

@@ -18,6 +18,17 @@ pub struct SourceRef {
 }
 
 impl SourceRef {
+    /// The key of this source record for records of `kind` in the source index:
+    /// `[model][system]\0[record id]` (a system name never contains NUL).
+    pub fn key(&self, kind: crate::codec::ModelKind) -> Vec<u8> {
+        let mut k = Vec::with_capacity(2 + self.system.len() + self.record_id.len());
+        k.push(kind as u8);
+        k.extend_from_slice(self.system.as_bytes());
+        k.push(0);
+        k.extend_from_slice(self.record_id.as_bytes());
+        k
+    }
+
     /// A reference to record `record_id` of `system`.
     pub fn new(system: impl Into<String>, record_id: impl Into<String>) -> SourceRef {
         SourceRef {
@@ -41,6 +52,13 @@ impl SourceRef {
                 "source.record_id",
                 Rule::Required,
                 record_id,
+            ));
+        }
+        if system.chars().any(char::is_control) {
+            return Err(ValidationError::new(
+                "source.system",
+                Rule::NotAllowed,
+                system,
             ));
         }
         if system.len() > 64 {
@@ -73,12 +91,7 @@ impl WriteTxn {
         records: TableDefinition<'static, u64, &'static [u8]>,
     ) -> crate::Result<Option<u64>> {
         let t = self.txn.open_table(SOURCE_RECORDS)?;
-        let key = (
-            kind as u8,
-            source.system.as_str(),
-            source.record_id.as_str(),
-        );
-        let found = t.get(key)?.map(|v| v.value());
+        let found = t.get(source.key(kind).as_slice())?.map(|v| v.value());
         match found {
             Some(id) if self.txn.open_table(records)?.get(id)?.is_some() => Ok(Some(id)),
             _ => Ok(None),
@@ -110,9 +123,13 @@ impl WriteTxn {
     }
 
     /// Forgets which record `source` produced (the record was deleted).
-    pub(crate) fn source_forget(&mut self, kind: ModelKind, source: &SourceRef) -> crate::Result<()> {
+    pub(crate) fn source_forget(
+        &mut self,
+        kind: ModelKind,
+        source: &SourceRef,
+    ) -> crate::Result<()> {
         let mut t = self.txn.open_table(SOURCE_RECORDS)?;
-        t.remove((kind as u8, source.system.as_str(), source.record_id.as_str()))?;
+        t.remove(source.key(kind).as_slice())?;
         Ok(())
     }
 
@@ -124,14 +141,7 @@ impl WriteTxn {
         id: u64,
     ) -> crate::Result<()> {
         let mut t = self.txn.open_table(SOURCE_RECORDS)?;
-        t.insert(
-            (
-                kind as u8,
-                source.system.as_str(),
-                source.record_id.as_str(),
-            ),
-            id,
-        )?;
+        t.insert(source.key(kind).as_slice(), id)?;
         Ok(())
     }
 }

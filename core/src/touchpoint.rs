@@ -205,8 +205,10 @@ impl Touchpoint {
 
     /// Whether the kind of contact makes it sensitive whatever the input says.
     fn sensitive_by_kind(&self) -> bool {
-        matches!(self.kind, TouchpointKind::Complaint | TouchpointKind::Rescue)
-            || self.service_kind == Some(ServiceKind::WarrantyRepair)
+        matches!(
+            self.kind,
+            TouchpointKind::Complaint | TouchpointKind::Rescue
+        ) || self.service_kind == Some(ServiceKind::WarrantyRepair)
     }
 
     /// The touchpoint as it will be stored: validated, with the sensitive flag derived.
@@ -331,13 +333,10 @@ impl WriteTxn {
             let mut sources = txn.open_table(SOURCE_RECORDS)?;
             let mut fresh = Vec::with_capacity(batch.len());
             for t in batch {
-                if let Some(src) = &t.source {
-                    let key = (
-                        ModelKind::Touchpoint as u8,
-                        src.system.as_str(),
-                        src.record_id.as_str(),
-                    );
-                    if let Some(existing) = sources.get(key)?.map(|v| v.value()) {
+                let source_key = t.source.as_ref().map(|s| s.key(ModelKind::Touchpoint));
+                if let Some(key) = &source_key {
+                    // Deleting a touchpoint forgets its source record, so a hit is live.
+                    if let Some(existing) = sources.get(key.as_slice())?.map(|v| v.value()) {
                         ids.push(TouchpointId(existing));
                         continue;
                     }
@@ -346,13 +345,8 @@ impl WriteTxn {
                 let at = t.at.seconds();
                 rows.insert((t.customer.0, at, id), codec::encode(&t).as_slice())?;
                 keys.insert(id, (t.customer.0, at))?;
-                if let Some(src) = &t.source {
-                    let key = (
-                        ModelKind::Touchpoint as u8,
-                        src.system.as_str(),
-                        src.record_id.as_str(),
-                    );
-                    sources.insert(key, id)?;
+                if let Some(key) = &source_key {
+                    sources.insert(key.as_slice(), id)?;
                 }
                 ids.push(TouchpointId(id));
                 fresh.push(t);
@@ -384,11 +378,9 @@ impl WriteTxn {
             };
             tx.txn.open_table(TOUCHPOINT_KEYS)?.remove(id.0)?;
             if let Some(src) = &t.source {
-                tx.txn.open_table(SOURCE_RECORDS)?.remove((
-                    ModelKind::Touchpoint as u8,
-                    src.system.as_str(),
-                    src.record_id.as_str(),
-                ))?;
+                tx.txn
+                    .open_table(SOURCE_RECORDS)?
+                    .remove(src.key(ModelKind::Touchpoint).as_slice())?;
             }
             let remaining = tx.timeline_all(CustomerId(customer))?;
             let rebuilt = tx.rollup(customer)?.with_touchpoints(remaining.iter());
@@ -407,12 +399,8 @@ impl WriteTxn {
             rows.remove((c.0, t.at.seconds(), id.0))?;
             keys.remove(id.0)?;
             if let Some(src) = &t.source {
-                let key = (
-                    ModelKind::Touchpoint as u8,
-                    src.system.as_str(),
-                    src.record_id.as_str(),
-                );
-                sources.remove(key)?;
+                let key = src.key(ModelKind::Touchpoint);
+                sources.remove(key.as_slice())?;
             }
         }
         Ok(())
@@ -495,7 +483,9 @@ impl ReadTxn {
 
     /// The touchpoint with id `id`.
     pub fn touchpoint(&self, id: TouchpointId) -> Result<Touchpoint> {
-        let (customer, at) = self.tables.touchpoint_keys()?
+        let (customer, at) = self
+            .tables
+            .touchpoint_keys()?
             .get(id.0)?
             .map(|v| v.value())
             .ok_or_else(|| Error::not_found("touchpoint", id))?;

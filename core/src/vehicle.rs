@@ -151,7 +151,7 @@ impl OwnershipHistory {
 // ---------------------------------------------------------------------------------------------
 // Storage operations
 
-use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, ModelKind};
 use crate::error::{Error, Result};
@@ -198,11 +198,11 @@ impl WriteTxn {
                     .collect(),
             );
             tx.put_ownership(VehicleId(id), &history)?;
-            if let Some((c, _)) = owner {
+            if let Some((c, from)) = owner {
                 tx.txn
                     .open_multimap_table(CUSTOMER_VEHICLES)?
                     .insert(c.0, id)?;
-                tx.refresh_vehicle_rollup(c)?;
+                tx.rollup_mut(c.0)?.acquire_vehicle(from, false);
             }
             if let Some(src) = &v.source {
                 tx.source_remember(ModelKind::Vehicle, src, id)?;
@@ -275,6 +275,7 @@ impl WriteTxn {
                 .into());
             }
         }
+        let owned_before = history.0.iter().any(|o| o.customer == to);
         self.writing(|tx| {
             if let Some(last) = history.0.last_mut().filter(|o| o.to.is_none()) {
                 last.to = Some(on);
@@ -288,9 +289,9 @@ impl WriteTxn {
             tx.txn
                 .open_multimap_table(CUSTOMER_VEHICLES)?
                 .insert(to.0, id.0)?;
-            tx.refresh_vehicle_rollup(to)?;
+            tx.rollup_mut(to.0)?.acquire_vehicle(on, owned_before);
             if let Some(prev) = previous {
-                tx.refresh_vehicle_rollup(prev.customer)?;
+                tx.rollup_mut(prev.customer.0)?.release_vehicle();
             }
             Ok(())
         })
@@ -312,26 +313,6 @@ impl WriteTxn {
         self.txn
             .open_table(OWNERSHIP)?
             .insert(id.0, codec::encode(h).as_slice())?;
-        Ok(())
-    }
-
-    /// Recomputes the vehicle part of a customer's rollup from the ownership histories of the
-    /// vehicles the customer owns or owned.
-    fn refresh_vehicle_rollup(&mut self, c: CustomerId) -> Result<()> {
-        let ids: Vec<u64> = {
-            let t = self.txn.open_multimap_table(CUSTOMER_VEHICLES)?;
-            let ids = t
-                .get(c.0)?
-                .map(|v| v.map(|v| v.value()))
-                .collect::<Result<_, _>>()?;
-            ids
-        };
-        let histories = ids
-            .into_iter()
-            .map(|v| self.ownership(VehicleId(v)))
-            .collect::<Result<Vec<_>>>()?;
-        self.rollup_mut(c.0)?
-            .set_vehicles(c, histories.iter().map(|h| h.0.as_slice()));
         Ok(())
     }
 
@@ -383,20 +364,20 @@ pub struct OwnedVehicle {
 impl ReadTxn {
     /// The vehicle with id `id`.
     pub fn vehicle(&self, id: VehicleId) -> Result<Vehicle> {
-        get_record(self.tables.vehicles()?, id.0)?
-            .ok_or_else(|| Error::not_found("vehicle", id))
+        get_record(self.tables.vehicles()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
     }
 
     /// The vehicle's ownership history.
     pub fn ownership(&self, id: VehicleId) -> Result<OwnershipHistory> {
-        get_record(self.tables.ownership()?, id.0)?
-            .ok_or_else(|| Error::not_found("vehicle", id))
+        get_record(self.tables.ownership()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
     }
 
     /// The vehicle with VIN `vin` (validated and normalised first).
     pub fn vehicle_by_vin(&self, vin: &str) -> Result<Option<VehicleId>> {
         let key = crate::validate::vin("vin", vin)?;
-        Ok(self.tables.vehicle_by_vin()?
+        Ok(self
+            .tables
+            .vehicle_by_vin()?
             .get(key.as_str())?
             .map(|v| VehicleId(v.value())))
     }
@@ -404,7 +385,9 @@ impl ReadTxn {
     /// The vehicle with plate `plate` (normalised first).
     pub fn vehicle_by_plate(&self, plate: &str) -> Result<Option<VehicleId>> {
         let key = crate::validate::plate("plate", plate)?;
-        Ok(self.tables.vehicle_by_plate()?
+        Ok(self
+            .tables
+            .vehicle_by_plate()?
             .get(key.as_str())?
             .map(|v| VehicleId(v.value())))
     }

@@ -127,14 +127,33 @@ impl ReadTxn {
             customer,
             current_vehicles,
             past_vehicles,
-            relations: if when(rollup.relations) { self.relations_of(id)? } else { vec![] },
-            leads: if when(rollup.leads) { self.leads_of(id)? } else { vec![] },
-            complaints: if when(rollup.complaints) { self.complaints_of(id)? } else { vec![] },
-            surveys: if when(rollup.surveys) { self.surveys_of(id)? } else { vec![] },
+            relations: if when(rollup.relations) {
+                self.relations_of(id)?
+            } else {
+                vec![]
+            },
+            leads: if when(rollup.leads) {
+                self.leads_of(id)?
+            } else {
+                vec![]
+            },
+            complaints: if when(rollup.complaints) {
+                self.complaints_of(id)?
+            } else {
+                vec![]
+            },
+            surveys: if when(rollup.surveys) {
+                self.surveys_of(id)?
+            } else {
+                vec![]
+            },
             timeline: if rollup.touchpoints() > 0 {
                 self.timeline(id, None, timeline_limit)?
             } else {
-                TimelinePage { items: vec![], next: None }
+                TimelinePage {
+                    items: vec![],
+                    next: None,
+                }
             },
             rollup,
         })
@@ -169,14 +188,18 @@ impl std::fmt::Display for Customer360 {
         if !c.phones.is_empty() {
             writeln!(f, "  phones        {}", c.phones.join(", "))?;
         }
-        let place: Vec<&str> =
-            [&c.province, &c.city].into_iter().flatten().map(String::as_str).collect();
+        let place: Vec<&str> = [&c.province, &c.city]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
         if !place.is_empty() {
             writeln!(f, "  lives in      {}", place.join(" "))?;
         }
-        for (label, list) in
-            [("vehicle", &self.current_vehicles), ("past vehicle", &self.past_vehicles)]
-        {
+        for (label, list) in [
+            ("vehicle", &self.current_vehicles),
+            ("past vehicle", &self.past_vehicles),
+        ] {
             for v in list {
                 let owned: Vec<String> = v
                     .ownership
@@ -214,14 +237,26 @@ impl std::fmt::Display for Customer360 {
             writeln!(f, "  relation      {} {:?} {}", rel.from, rel.kind, rel.to)?;
         }
         for (id, l) in &self.leads {
-            writeln!(f, "  lead          {id} {} intent {:?} {:?}", l.model, l.intent, l.status)?;
+            writeln!(
+                f,
+                "  lead          {id} {} intent {:?} {:?}",
+                l.model, l.intent, l.status
+            )?;
         }
         for (id, c) in &self.complaints {
-            writeln!(f, "  complaint     {id} {} {:?} received {}", c.category, c.status, c.received)?;
+            writeln!(
+                f,
+                "  complaint     {id} {} {:?} received {}",
+                c.category, c.status, c.received
+            )?;
         }
         for (id, s) in &self.surveys {
             let index = s.weighted_index().map_or("-".into(), |x| format!("{x:.1}"));
-            writeln!(f, "  survey        {id} {:?} {} index {index}", s.kind, s.date)?;
+            writeln!(
+                f,
+                "  survey        {id} {:?} {} index {index}",
+                s.kind, s.date
+            )?;
         }
         writeln!(f, "  timeline (newest first)")?;
         for (id, t) in &self.timeline.items {
@@ -231,7 +266,11 @@ impl std::fmt::Display for Customer360 {
             };
             let amount = t.amount.map(|m| m.to_string()).unwrap_or_default();
             let flag = if t.sensitive { " [sensitive]" } else { "" };
-            writeln!(f, "    {}  {id:<10} {what:<28} {:<10?} {amount}{flag}", t.at, t.channel)?;
+            writeln!(
+                f,
+                "    {}  {id:<10} {what:<28} {:<10?} {amount}{flag}",
+                t.at, t.channel
+            )?;
         }
         if self.timeline.next.is_some() {
             writeln!(f, "    … older touchpoints on the next page")?;

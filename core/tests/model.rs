@@ -586,7 +586,11 @@ impl Model {
             }
         }
         r.service_dates.sort();
-        r.relations = self.relations.iter().filter(|(f, _, t)| *f == c || *t == c).count() as u32;
+        r.relations = self
+            .relations
+            .iter()
+            .filter(|(f, _, t)| *f == c || *t == c)
+            .count() as u32;
         for h in self.ownership.values() {
             let mine: Vec<&Ownership> = h.iter().filter(|o| o.customer.0 == c).collect();
             if mine.is_empty() {

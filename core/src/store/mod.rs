@@ -176,7 +176,10 @@ impl Database {
     /// Starts a read transaction: a consistent snapshot that never blocks writers.
     pub fn begin_read(&self) -> Result<ReadTxn> {
         let tables = ReadTables::new(self.inner.redb.begin_read()?);
-        Ok(ReadTxn { tables, _db: self.clone() })
+        Ok(ReadTxn {
+            tables,
+            _db: self.clone(),
+        })
     }
 
     /// Runs `f` in a write transaction: commits if it returns `Ok`, rolls back if it returns an

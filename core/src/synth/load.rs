@@ -131,7 +131,11 @@ fn load_bundle(
     tx.insert_touchpoints(&touchpoints)?;
     stats.touchpoints += touchpoints.len() as u64;
     for l in &b.leads {
-        tx.insert_lead(&crate::Lead { customer: me, dealer: dealer(l.dealer), ..l.clone() })?;
+        tx.insert_lead(&crate::Lead {
+            customer: me,
+            dealer: dealer(l.dealer),
+            ..l.clone()
+        })?;
         stats.leads += 1;
     }
     for c in &b.complaints {
@@ -144,7 +148,11 @@ fn load_bundle(
         stats.complaints += 1;
     }
     for s in &b.surveys {
-        tx.insert_survey(&crate::Survey { customer: me, dealer: dealer(s.dealer), ..s.clone() })?;
+        tx.insert_survey(&crate::Survey {
+            customer: me,
+            dealer: dealer(s.dealer),
+            ..s.clone()
+        })?;
         stats.surveys += 1;
     }
     Ok(())
