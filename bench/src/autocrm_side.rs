@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use autocrm::{CustomerId, Database, Dealer, DealerId};
 
 use crate::store::{customer_digest, file_bytes, Store, ViewDigest, ViewFold, TIMELINE_LIMIT};
-use crate::workload::{Batch, SingleWrite, VehicleStep};
+use crate::workload::{Batch, Owned, SingleWrite, VehicleStep};
 use crate::BenchResult;
 
 /// An autocrm database file opened with durable commits (the default).
@@ -33,6 +33,31 @@ fn expect_id(what: &str, got: u64, want: u64) -> BenchResult<()> {
     } else {
         Err(format!("autocrm assigned {what} id {got}, the plan expected {want}").into())
     }
+}
+
+/// [`expect_id`] for a batch: the ids autocrm assigned, in order, against every planned id.
+fn expect_ids<'a, I, T>(
+    what: &str,
+    got: &[I],
+    plans: impl Iterator<Item = &'a Owned<T>>,
+) -> BenchResult<()>
+where
+    I: Copy + Into<u64>,
+    T: 'a,
+{
+    let want: Vec<u64> = plans.flat_map(|o| o.with_ids().map(|(id, _)| id)).collect();
+    if got.len() != want.len() {
+        return Err(format!(
+            "autocrm returned {} {what} ids, the plan has {}",
+            got.len(),
+            want.len()
+        )
+        .into());
+    }
+    for (&g, w) in got.iter().zip(want) {
+        expect_id(what, g.into(), w)?;
+    }
+    Ok(())
 }
 
 impl Store for AutocrmStore {
@@ -71,23 +96,24 @@ impl Store for AutocrmStore {
                     VehicleStep::Transfer { id, on } => tx.transfer_vehicle(*id, c.id, *on)?,
                 }
             }
-            if !c.touchpoints.input.is_empty() {
-                let got = tx.insert_touchpoints(&c.touchpoints.input)?;
-                expect_id("touchpoint", got[0].0, c.touchpoints.first_id)?;
-            }
-            for (i, l) in c.leads.input.iter().enumerate() {
-                let got = tx.insert_lead(l)?;
-                expect_id("lead", got.0, c.leads.first_id + i as u64)?;
-            }
-            for (i, k) in c.complaints.input.iter().enumerate() {
-                let got = tx.insert_complaint(k)?;
-                expect_id("complaint", got.0, c.complaints.first_id + i as u64)?;
-            }
-            for (i, s) in c.surveys.input.iter().enumerate() {
-                let got = tx.insert_survey(s)?;
-                expect_id("survey", got.0, c.surveys.first_id + i as u64)?;
-            }
         }
+        // Everything else in one batch call per kind, as a bulk loader would.
+        let got = tx.insert_touchpoints(&batch.touchpoint_inputs)?;
+        expect_ids(
+            "touchpoint",
+            &got,
+            batch.customers.iter().map(|c| &c.touchpoints),
+        )?;
+        let got = tx.insert_leads(&batch.lead_inputs)?;
+        expect_ids("lead", &got, batch.customers.iter().map(|c| &c.leads))?;
+        let got = tx.insert_complaints(&batch.complaint_inputs)?;
+        expect_ids(
+            "complaint",
+            &got,
+            batch.customers.iter().map(|c| &c.complaints),
+        )?;
+        let got = tx.insert_surveys(&batch.survey_inputs)?;
+        expect_ids("survey", &got, batch.customers.iter().map(|c| &c.surveys))?;
         tx.commit()?;
         Ok(())
     }

@@ -54,8 +54,6 @@ pub fn random_customer_ids(customers: u64, count: usize, seed: u64) -> Vec<Custo
 pub struct Owned<T> {
     /// Id of `stored[0]`; record `i` gets `first_id + i`.
     pub first_id: u64,
-    /// As generated, with global ids filled in: the input autocrm validates.
-    pub input: Vec<T>,
     /// Normalised (autocrm's `normalised()`, computed outside the timing): what SQLite and raw
     /// redb store.
     pub stored: Vec<T>,
@@ -118,6 +116,15 @@ pub struct CustomerRecords {
 pub struct Batch {
     /// The customers as generated, for autocrm's batch `insert_customers`.
     pub customer_inputs: Vec<Customer>,
+    /// The batch's touchpoints as generated, in customer order, for autocrm's batch
+    /// `insert_touchpoints` (as are leads, complaints and surveys below).
+    pub touchpoint_inputs: Vec<Touchpoint>,
+    /// Leads as generated.
+    pub lead_inputs: Vec<Lead>,
+    /// Complaints as generated.
+    pub complaint_inputs: Vec<Complaint>,
+    /// Surveys as generated.
+    pub survey_inputs: Vec<Survey>,
     /// Per customer: its normalised record and everything written with it.
     pub customers: Vec<CustomerRecords>,
     /// Rows this batch writes (customers, new vehicles, touchpoints, leads, complaints,
@@ -312,24 +319,28 @@ impl Plan {
             &mut self.next_touchpoint,
             &mut self.counts.touchpoints,
             touchpoints,
+            &mut batch.touchpoint_inputs,
             Touchpoint::normalised,
         )?;
         let leads = owned(
             &mut self.next_lead,
             &mut self.counts.leads,
             leads,
+            &mut batch.lead_inputs,
             Lead::normalised,
         )?;
         let complaints = owned(
             &mut self.next_complaint,
             &mut self.counts.complaints,
             complaints,
+            &mut batch.complaint_inputs,
             Complaint::normalised,
         )?;
         let surveys = owned(
             &mut self.next_survey,
             &mut self.counts.surveys,
             surveys,
+            &mut batch.survey_inputs,
             Survey::normalised,
         )?;
 
@@ -350,22 +361,21 @@ impl Plan {
     }
 }
 
-/// Numbers `input` from `*next`, counts it, and normalises every record.
+/// Numbers `input` from `*next`, counts it, normalises every record and appends the input
+/// to the batch's `inputs`.
 fn owned<T, E>(
     next: &mut u64,
     count: &mut u64,
-    input: Vec<T>,
+    mut input: Vec<T>,
+    inputs: &mut Vec<T>,
     normalise: impl Fn(&T) -> Result<T, E>,
 ) -> Result<Owned<T>, E> {
     let stored = input.iter().map(normalise).collect::<Result<Vec<_>, E>>()?;
     let first_id = *next;
     *next += input.len() as u64;
     *count += input.len() as u64;
-    Ok(Owned {
-        first_id,
-        input,
-        stored,
-    })
+    inputs.append(&mut input);
+    Ok(Owned { first_id, stored })
 }
 
 /// Streams `network`'s customers as batches of `size`, resolved by `plan`. Generation and

@@ -102,9 +102,15 @@ use crate::store::{ReadTxn, WriteTxn};
 impl WriteTxn {
     /// Validates and stores a complaint of its customer; idempotent on its source record.
     pub fn insert_complaint(&mut self, complaint: &Complaint) -> Result<ComplaintId> {
-        let r = complaint.normalised()?;
-        self.insert_owned(&COMPLAINT_TABLES, r.customer, &r, r.source.as_ref())
-            .map(ComplaintId)
+        let ids = self.insert_owned(&COMPLAINT_TABLES, std::slice::from_ref(complaint), false)?;
+        Ok(ComplaintId(ids[0]))
+    }
+
+    /// Validates and stores many complaints in one pass, all or none: a bad record fails the
+    /// batch, names its position and writes nothing. Idempotent on source records.
+    pub fn insert_complaints(&mut self, complaints: &[Complaint]) -> Result<Vec<ComplaintId>> {
+        let ids = self.insert_owned(&COMPLAINT_TABLES, complaints, true)?;
+        Ok(ids.into_iter().map(ComplaintId).collect())
     }
 
     /// Replaces a stored complaint (its customer cannot change).
@@ -134,5 +140,17 @@ impl ReadTxn {
             .into_iter()
             .map(|(id, r)| (ComplaintId(id), r))
             .collect())
+    }
+}
+
+impl crate::store::records::Owned for Complaint {
+    fn checked(&self) -> Result<Complaint> {
+        Ok(self.normalised()?)
+    }
+    fn customer(&self) -> CustomerId {
+        self.customer
+    }
+    fn source(&self) -> Option<&SourceRef> {
+        self.source.as_ref()
     }
 }

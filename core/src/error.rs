@@ -263,6 +263,16 @@ impl Error {
         }
     }
 
+    /// The 0-based position, in a batch, of the record this error is about (`None` for a
+    /// single-record write or an error not about one record).
+    pub fn record(&self) -> Option<usize> {
+        match self {
+            Error::Validation(v) => v.record,
+            Error::InRecord { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
     /// The same error attributed to record `index` of a batch.
     pub fn at_record(self, index: usize) -> Error {
         match self {

@@ -21,6 +21,12 @@ macro_rules! id_type {
             }
         }
 
+        impl From<$name> for $int {
+            fn from(id: $name) -> $int {
+                id.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, concat!($prefix, "{}"), self.0)

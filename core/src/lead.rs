@@ -153,9 +153,15 @@ use crate::store::{ReadTxn, WriteTxn};
 impl WriteTxn {
     /// Validates and stores a lead of its customer; idempotent on its source record.
     pub fn insert_lead(&mut self, lead: &Lead) -> Result<LeadId> {
-        let r = lead.normalised()?;
-        self.insert_owned(&LEAD_TABLES, r.customer, &r, r.source.as_ref())
-            .map(LeadId)
+        let ids = self.insert_owned(&LEAD_TABLES, std::slice::from_ref(lead), false)?;
+        Ok(LeadId(ids[0]))
+    }
+
+    /// Validates and stores many leads in one pass, all or none: a bad record fails the
+    /// batch, names its position and writes nothing. Idempotent on source records.
+    pub fn insert_leads(&mut self, leads: &[Lead]) -> Result<Vec<LeadId>> {
+        let ids = self.insert_owned(&LEAD_TABLES, leads, true)?;
+        Ok(ids.into_iter().map(LeadId).collect())
     }
 
     /// Replaces a stored lead (its customer cannot change).
@@ -185,5 +191,17 @@ impl ReadTxn {
             .into_iter()
             .map(|(id, r)| (LeadId(id), r))
             .collect())
+    }
+}
+
+impl crate::store::records::Owned for Lead {
+    fn checked(&self) -> Result<Lead> {
+        Ok(self.normalised()?)
+    }
+    fn customer(&self) -> CustomerId {
+        self.customer
+    }
+    fn source(&self) -> Option<&SourceRef> {
+        self.source.as_ref()
     }
 }

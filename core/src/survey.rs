@@ -122,9 +122,15 @@ use crate::store::{ReadTxn, WriteTxn};
 impl WriteTxn {
     /// Validates and stores a survey of its customer; idempotent on its source record.
     pub fn insert_survey(&mut self, survey: &Survey) -> Result<SurveyId> {
-        let r = survey.normalised()?;
-        self.insert_owned(&SURVEY_TABLES, r.customer, &r, r.source.as_ref())
-            .map(SurveyId)
+        let ids = self.insert_owned(&SURVEY_TABLES, std::slice::from_ref(survey), false)?;
+        Ok(SurveyId(ids[0]))
+    }
+
+    /// Validates and stores many surveys in one pass, all or none: a bad record fails the
+    /// batch, names its position and writes nothing. Idempotent on source records.
+    pub fn insert_surveys(&mut self, surveys: &[Survey]) -> Result<Vec<SurveyId>> {
+        let ids = self.insert_owned(&SURVEY_TABLES, surveys, true)?;
+        Ok(ids.into_iter().map(SurveyId).collect())
     }
 
     /// Replaces a stored survey (its customer cannot change).
@@ -184,5 +190,17 @@ mod tests {
         // (21*10 + 10*4) / 31 * 10 = 80.645...
         assert!((s.weighted_index().unwrap() - 2500.0 / 31.0).abs() < 1e-9);
         assert_eq!(Survey { items: vec![], ..s }.weighted_index(), None);
+    }
+}
+
+impl crate::store::records::Owned for Survey {
+    fn checked(&self) -> Result<Survey> {
+        Ok(self.normalised()?)
+    }
+    fn customer(&self) -> CustomerId {
+        self.customer
+    }
+    fn source(&self) -> Option<&SourceRef> {
+        self.source.as_ref()
     }
 }

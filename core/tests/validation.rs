@@ -407,3 +407,57 @@ fn lead_complaint_survey_rules() {
     });
     assert_eq!(rule_of(&err), ("items.score", Rule::ScoreOutOfRange));
 }
+
+#[test]
+fn owned_record_batches_are_all_or_nothing_and_idempotent() {
+    let (db, c, _) = setup();
+    let lead = |n: u32, source: Option<SourceRef>| Lead {
+        customer: c,
+        origin: LeadSource::WalkIn,
+        model: format!("Tiguan {n}"),
+        intent: Intent::H,
+        purchase_type: PurchaseType::First,
+        dealer: None,
+        received: d("2025-01-10").at(10, 0, 0),
+        status: LeadStatus::New,
+        status_at: None,
+        source,
+    };
+    let src = |id: &str| Some(SourceRef::new("web", id));
+    let leads_of = |db: &Database| db.begin_read().unwrap().leads_of(c).unwrap().len();
+
+    // The third record is bad: the error names it and nothing of the batch is written.
+    let bad = Lead {
+        status: LeadStatus::Lost(String::new()),
+        ..lead(3, None)
+    };
+    let err = db
+        .write(|tx| tx.insert_leads(&[lead(1, src("a")), lead(2, None), bad]))
+        .unwrap_err();
+    assert_eq!(err.record(), Some(2), "{err:?}");
+    assert_eq!(rule_of(&err), ("status.reason", Rule::Required));
+    assert_eq!(leads_of(&db), 0);
+
+    // A missing customer is named the same way.
+    let stranger = Lead {
+        customer: CustomerId(999),
+        ..lead(4, None)
+    };
+    let err = db
+        .write(|tx| tx.insert_leads(&[lead(1, None), stranger]))
+        .unwrap_err();
+    assert_eq!(err.record(), Some(1), "{err:?}");
+    assert_eq!(err.code(), "not_found");
+    assert_eq!(leads_of(&db), 0);
+
+    // The same source record twice in a batch, then the whole batch again: one lead each.
+    let batch = [lead(1, src("a")), lead(2, src("b")), lead(1, src("a"))];
+    let first = db.write(|tx| tx.insert_leads(&batch)).unwrap();
+    assert_eq!(first[0], first[2]);
+    assert_ne!(first[0], first[1]);
+    let again = db.write(|tx| tx.insert_leads(&batch)).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(leads_of(&db), 2);
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.customer_360(c, 0).unwrap().rollup.leads, 2);
+}

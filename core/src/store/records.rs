@@ -11,6 +11,16 @@ use crate::source::SourceRef;
 use crate::store::tables::*;
 use crate::store::{decode_stored, get_record, ReadTables, ReadTxn, WriteTxn};
 
+/// A record owned by one customer: what the shared storage shape needs to know of it.
+pub(crate) trait Owned: Model {
+    /// The record, validated and normalised.
+    fn checked(&self) -> Result<Self>;
+    /// The customer it belongs to.
+    fn customer(&self) -> CustomerId;
+    /// The source record it came from, if any.
+    fn source(&self) -> Option<&SourceRef>;
+}
+
 /// A read-only table of records keyed by id.
 type RecordTable = redb::ReadOnlyTable<u64, &'static [u8]>;
 
@@ -56,33 +66,69 @@ pub(crate) const SURVEY_TABLES: RecordTables = RecordTables {
 };
 
 impl WriteTxn {
-    /// Stores an already validated record of `customer`; idempotent on its source record.
-    pub(crate) fn insert_owned<M: Model>(
+    /// Validates and stores a batch of records in one pass over their tables: all are
+    /// checked before any is written, so a bad record (named by its position when
+    /// `name_records`) leaves the transaction untouched. A record whose source record was
+    /// already written, earlier or in this batch, returns the existing id.
+    pub(crate) fn insert_owned<M: Owned>(
         &mut self,
         spec: &RecordTables,
-        customer: CustomerId,
-        record: &M,
-        source: Option<&SourceRef>,
-    ) -> Result<u64> {
-        if let Some(src) = source {
-            if let Some(id) = self.source_lookup(M::KIND, src, spec.records)? {
-                return Ok(id);
+        batch: &[M],
+        name_records: bool,
+    ) -> Result<Vec<u64>> {
+        let at = |i: usize, e: Error| if name_records { e.at_record(i) } else { e };
+        let checked = batch
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.checked().map_err(|e| at(i, e)))
+            .collect::<Result<Vec<M>>>()?;
+        {
+            let customers = self.txn.open_table(CUSTOMERS)?;
+            let mut known: Vec<CustomerId> = Vec::new();
+            for (i, r) in checked.iter().enumerate() {
+                let c = r.customer();
+                if !known.contains(&c) {
+                    if customers.get(c.0)?.is_none() {
+                        return Err(at(i, Error::not_found("customer", c)));
+                    }
+                    known.push(c);
+                }
             }
         }
-        self.require(CUSTOMERS, "customer", customer.0)?;
         self.writing(|tx| {
-            let id = tx.next_id(spec.counter)?;
-            tx.txn
-                .open_table(spec.records)?
-                .insert(id, codec::encode(record).as_slice())?;
-            tx.txn
-                .open_multimap_table(spec.by_customer)?
-                .insert(customer.0, id)?;
-            if let Some(src) = source {
-                tx.source_remember(M::KIND, src, id)?;
+            let (txn, counters) = (&tx.txn, &mut tx.counters);
+            let mut records = txn.open_table(spec.records)?;
+            let mut links = txn.open_multimap_table(spec.by_customer)?;
+            let mut sources = txn.open_table(SOURCE_RECORDS)?;
+            let mut ids = Vec::with_capacity(checked.len());
+            let mut fresh = Vec::with_capacity(checked.len());
+            for r in &checked {
+                let source_key = r.source().map(|s| s.key(M::KIND));
+                if let Some(key) = &source_key {
+                    // Deleting a customer's records keeps their source entries, so a hit
+                    // counts only while its record lives.
+                    let hit = sources.get(key.as_slice())?.map(|v| v.value());
+                    if let Some(id) = hit {
+                        if records.get(id)?.is_some() {
+                            ids.push(id);
+                            continue;
+                        }
+                    }
+                }
+                let id = counters.next(txn, spec.counter)?;
+                records.insert(id, codec::encode(r).as_slice())?;
+                links.insert(r.customer().0, id)?;
+                if let Some(key) = &source_key {
+                    sources.insert(key.as_slice(), id)?;
+                }
+                ids.push(id);
+                fresh.push(r.customer());
             }
-            *(spec.count)(tx.rollup_mut(customer.0)?) += 1;
-            Ok(id)
+            drop((records, links, sources));
+            for c in fresh {
+                *(spec.count)(tx.rollup_mut(c.0)?) += 1;
+            }
+            Ok(ids)
         })
     }
 
