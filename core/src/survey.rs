@@ -163,6 +163,18 @@ impl ReadTxn {
     }
 }
 
+impl crate::store::records::Owned for Survey {
+    fn checked(&self) -> Result<Survey> {
+        Ok(self.normalised()?)
+    }
+    fn customer(&self) -> CustomerId {
+        self.customer
+    }
+    fn source(&self) -> Option<&SourceRef> {
+        self.source.as_ref()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,17 +202,5 @@ mod tests {
         // (21*10 + 10*4) / 31 * 10 = 80.645...
         assert!((s.weighted_index().unwrap() - 2500.0 / 31.0).abs() < 1e-9);
         assert_eq!(Survey { items: vec![], ..s }.weighted_index(), None);
-    }
-}
-
-impl crate::store::records::Owned for Survey {
-    fn checked(&self) -> Result<Survey> {
-        Ok(self.normalised()?)
-    }
-    fn customer(&self) -> CustomerId {
-        self.customer
-    }
-    fn source(&self) -> Option<&SourceRef> {
-        self.source.as_ref()
     }
 }
