@@ -40,6 +40,18 @@ pub enum ModelKind {
     Survey = 8,
     /// A customer's [`crate::Rollup`].
     Rollup = 9,
+    /// A customer's club [`crate::loyalty::Membership`].
+    Membership = 10,
+    /// The [`crate::loyalty::LoyaltyConfig`].
+    LoyaltyConfig = 11,
+    /// A ledger [`crate::loyalty::Posting`].
+    Posting = 12,
+    /// A wallet's [`crate::loyalty::Balance`].
+    Balance = 13,
+    /// A points [`crate::loyalty::Lot`].
+    Lot = 14,
+    /// A customer's [`crate::loyalty::TierRecord`].
+    TierRecord = 15,
 }
 
 impl ModelKind {
@@ -55,6 +67,12 @@ impl ModelKind {
             ModelKind::Complaint => "complaint",
             ModelKind::Survey => "survey",
             ModelKind::Rollup => "rollup",
+            ModelKind::Membership => "membership",
+            ModelKind::LoyaltyConfig => "loyalty configuration",
+            ModelKind::Posting => "posting",
+            ModelKind::Balance => "balance",
+            ModelKind::Lot => "lot",
+            ModelKind::TierRecord => "tier record",
         }
     }
 }
@@ -189,6 +207,12 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(7) => run::<crate::Complaint>(bytes),
         Some(8) => run::<crate::Survey>(bytes),
         Some(9) => run::<crate::Rollup>(bytes),
+        Some(10) => run::<crate::loyalty::Membership>(bytes),
+        Some(11) => run::<crate::loyalty::LoyaltyConfig>(bytes),
+        Some(12) => run::<crate::loyalty::Posting>(bytes),
+        Some(13) => run::<crate::loyalty::Balance>(bytes),
+        Some(14) => run::<crate::loyalty::Lot>(bytes),
+        Some(15) => run::<crate::loyalty::TierRecord>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

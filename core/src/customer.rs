@@ -351,6 +351,12 @@ impl WriteTxn {
     /// ownership history would lose a link.
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
         let old = self.customer(id)?;
+        if self.has_postings(id)? {
+            return Err(Error::invalid(
+                format!("customer {id} has loyalty postings"),
+                "the ledger is append-only and refers to the customer; keep the customer",
+            ));
+        }
         if self
             .txn
             .open_multimap_table(CUSTOMER_VEHICLES)?

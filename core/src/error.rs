@@ -55,6 +55,10 @@ pub enum Rule {
     TooLong,
     /// A field given on a record kind it does not apply to.
     NotAllowed,
+    /// A value that must be unique within its list appears twice.
+    Duplicate,
+    /// A number outside its allowed range (e.g. points that must be positive).
+    OutOfRange,
 }
 
 impl Rule {
@@ -82,6 +86,8 @@ impl Rule {
             Rule::ScoreOutOfRange => "score_out_of_range",
             Rule::TooLong => "too_long",
             Rule::NotAllowed => "not_allowed",
+            Rule::Duplicate => "duplicate",
+            Rule::OutOfRange => "out_of_range",
         }
     }
 
@@ -113,6 +119,8 @@ impl Rule {
             Rule::ScoreOutOfRange => "scores are on a 0-10 scale",
             Rule::TooLong => "shorten the text",
             Rule::NotAllowed => "leave this field empty for this kind of record",
+            Rule::Duplicate => "give each entry a distinct value",
+            Rule::OutOfRange => "use a value inside the documented range",
         }
     }
 }
@@ -187,6 +195,34 @@ pub enum Error {
         existing: u64,
     },
 
+    /// A debit larger than what the wallet can spend on that date.
+    #[error(
+        "customer {customer}'s {wallet} can spend {available} points, {requested} were asked; \
+         redeem less or wait for new earnings"
+    )]
+    InsufficientPoints {
+        /// The customer.
+        customer: u64,
+        /// The wallet, e.g. `"brand wallet"`.
+        wallet: String,
+        /// Points spendable on the posting's date.
+        available: i64,
+        /// Points asked for.
+        requested: i64,
+    },
+
+    /// An idempotency key was used again for a different request.
+    #[error(
+        "idempotency key {key:?} already made posting {existing} for a different request; \
+         use a new key for a new request, or resend exactly the original one"
+    )]
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+        /// The posting it made.
+        existing: u64,
+    },
+
     /// The operation is not allowed in the record's current state.
     #[error("{what}: {hint}")]
     InvalidOperation {
@@ -255,6 +291,8 @@ impl Error {
             Error::NotFound { .. } => "not_found".into(),
             Error::DuplicateKey { .. } => "duplicate_key".into(),
             Error::InvalidOperation { .. } => "invalid_operation".into(),
+            Error::InsufficientPoints { .. } => "insufficient_points".into(),
+            Error::IdempotencyConflict { .. } => "idempotency_conflict".into(),
             Error::AlreadyOpen { .. } => "already_open".into(),
             Error::UpgradeRequired { .. } => "upgrade_required".into(),
             Error::Corrupt { .. } => "corrupt".into(),

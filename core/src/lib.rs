@@ -43,6 +43,7 @@ pub mod dealer;
 pub mod error;
 pub mod ids;
 pub mod lead;
+pub mod loyalty;
 pub mod money;
 pub mod rollup;
 pub mod source;
@@ -61,6 +62,11 @@ pub use dealer::{Dealer, DealerKind};
 pub use error::{Error, Result, Rule, ValidationError};
 pub use ids::{ComplaintId, CustomerId, DealerId, LeadId, SurveyId, TouchpointId, VehicleId};
 pub use lead::{Intent, Lead, LeadSource, LeadStatus, PurchaseType};
+pub use loyalty::{
+    Adjustment, Balance, Benefits, Cause, EarnBasis, EarnRule, ExpiryReport, Floor, LedgerCheck,
+    Lot, LoyaltyConfig, Membership, Posting, PostingKind, Redemption, Reversal, SettlementLine,
+    Tier, TierChange, TierRecord, TierRule, TierStatus, Wallet, WalletRule,
+};
 pub use money::Money;
 pub use rollup::Rollup;
 pub use source::SourceRef;

@@ -349,11 +349,17 @@ impl WriteTxn {
                     sources.insert(key.as_slice(), id)?;
                 }
                 ids.push(TouchpointId(id));
-                fresh.push(t);
+                fresh.push((TouchpointId(id), t));
             }
             drop((rows, keys, sources));
-            for t in &fresh {
+            for (_, t) in &fresh {
                 tx.rollup_mut(t.customer.0)?.add(t);
+            }
+            // Qualifying touchpoints of club members earn points in this same transaction.
+            if let Some(config) = tx.loyalty_config()? {
+                for (id, t) in &fresh {
+                    tx.post_touchpoint_earnings(&config, *id, t)?;
+                }
             }
             Ok(ids)
         })
@@ -367,6 +373,12 @@ impl WriteTxn {
             .get(id.0)?
             .map(|v| v.value())
             .ok_or_else(|| Error::not_found("touchpoint", id))?;
+        if self.touchpoint_has_postings(id)? {
+            return Err(Error::invalid(
+                format!("touchpoint {id} earned loyalty points"),
+                "the ledger is append-only and refers to it; reverse its earnings instead",
+            ));
+        }
         self.writing(|tx| {
             let t: Touchpoint = {
                 let mut rows = tx.txn.open_table(TOUCHPOINTS)?;

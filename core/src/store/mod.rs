@@ -146,7 +146,15 @@ impl Database {
                 })
             }
             Some(_) => {
-                txn.abort()?;
+                // Same format, maybe fewer tables: a file written before a feature existed
+                // gets that feature's (empty) tables. Adding tables changes no record.
+                let before = table_count(&txn)?;
+                create_tables(&txn)?;
+                if table_count(&txn)? > before {
+                    txn.commit()?;
+                } else {
+                    txn.abort()?;
+                }
                 Ok(db)
             }
             None => {
@@ -200,6 +208,10 @@ fn parse_format(bytes: &[u8]) -> Result<u16> {
     Ok(u16::from_le_bytes(arr))
 }
 
+fn table_count(txn: &redb::WriteTransaction) -> Result<usize> {
+    Ok(txn.list_tables()?.count() + txn.list_multimap_tables()?.count())
+}
+
 /// Creates every table so that read transactions on a fresh file find them.
 fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(DEALERS)?;
@@ -225,6 +237,17 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_multimap_table(CUSTOMER_COMPLAINTS)?;
     txn.open_table(SURVEYS)?;
     txn.open_multimap_table(CUSTOMER_SURVEYS)?;
+    txn.open_table(MEMBERS)?;
+    txn.open_table(LOYALTY)?;
+    txn.open_table(POSTINGS)?;
+    txn.open_table(POSTING_KEYS)?;
+    txn.open_table(CUSTOMER_POSTINGS)?;
+    txn.open_table(BALANCES)?;
+    txn.open_table(LOTS)?;
+    txn.open_table(LOT_QUEUE)?;
+    txn.open_table(LOT_EXPIRY)?;
+    txn.open_table(REDEMPTIONS)?;
+    txn.open_table(TIERS)?;
     Ok(())
 }
 
@@ -446,6 +469,17 @@ read_tables! {
     customer_complaints: CUSTOMER_COMPLAINTS => multimap<u64, u64>,
     surveys: SURVEYS => table<u64, &'static [u8]>,
     customer_surveys: CUSTOMER_SURVEYS => multimap<u64, u64>,
+    members: MEMBERS => table<u64, &'static [u8]>,
+    loyalty: LOYALTY => table<&'static str, &'static [u8]>,
+    postings: POSTINGS => table<u64, &'static [u8]>,
+    posting_keys: POSTING_KEYS => table<&'static str, u64>,
+    customer_postings: CUSTOMER_POSTINGS => table<(u64, u64), ()>,
+    balances: BALANCES => table<(u64, u64), &'static [u8]>,
+    lots: LOTS => table<u64, &'static [u8]>,
+    lot_queue: LOT_QUEUE => table<(u64, u64, i32, u64), ()>,
+    lot_expiry: LOT_EXPIRY => table<(i32, u64), ()>,
+    redemptions: REDEMPTIONS => table<(i32, u64), ()>,
+    tiers: TIERS => table<u64, &'static [u8]>,
 }
 
 /// Reads and decodes the record with id `id`, if any.

@@ -76,3 +76,30 @@ pub const SURVEYS: TableDefinition<u64, &[u8]> = TableDefinition::new("surveys")
 /// customer id → survey ids.
 pub const CUSTOMER_SURVEYS: MultimapTableDefinition<u64, u64> =
     MultimapTableDefinition::new("customer_surveys");
+
+/// customer id → club membership record (brand club and dealer clubs on one card).
+pub const MEMBERS: TableDefinition<u64, &[u8]> = TableDefinition::new("members");
+/// `"config"` → the club configuration record.
+pub const LOYALTY: TableDefinition<&str, &[u8]> = TableDefinition::new("loyalty");
+/// posting id → posting record. Append-only: postings are never changed or removed.
+pub const POSTINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("postings");
+/// idempotency key → posting id (unique): a retried request finds its posting.
+pub const POSTING_KEYS: TableDefinition<&str, u64> = TableDefinition::new("posting_keys");
+/// (customer id, posting id) → (): a customer's postings in the order they were made.
+pub const CUSTOMER_POSTINGS: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("customer_postings");
+/// (customer id, wallet code) → balance record. Wallet code 0 is the brand wallet, dealer
+/// id + 1 a dealer's, so a customer's wallets are one key range.
+pub const BALANCES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("balances");
+/// lot id (the id of the posting that credited it) → lot record.
+pub const LOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("lots");
+/// (customer id, wallet code, expiry day, lot id) → (): a wallet's live lots in spending
+/// order (earliest expiry first), so a debit reads only the lots it spends.
+pub const LOT_QUEUE: TableDefinition<(u64, u64, i32, u64), ()> = TableDefinition::new("lot_queue");
+/// (expiry day, lot id) → (): every live lot in expiry order, so an expiry run reads only what
+/// is due.
+pub const LOT_EXPIRY: TableDefinition<(i32, u64), ()> = TableDefinition::new("lot_expiry");
+/// (day, posting id) → (): redemptions by day, for settlement statements.
+pub const REDEMPTIONS: TableDefinition<(i32, u64), ()> = TableDefinition::new("redemptions");
+/// customer id → tier record (recorded tier changes and operator floors).
+pub const TIERS: TableDefinition<u64, &[u8]> = TableDefinition::new("tiers");
