@@ -103,12 +103,6 @@ pub struct TierRule {
     pub min_qualifying_points: Option<i64>,
 }
 
-impl Default for Tier {
-    fn default() -> Tier {
-        Tier::Normal
-    }
-}
-
 /// What a tier is entitled to. Discounts are in whole percent.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Benefits {

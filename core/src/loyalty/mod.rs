@@ -97,9 +97,12 @@ impl std::fmt::Display for Wallet {
 
 /// Membership tiers, lowest first. Diamond and VIP are optional HQ tiers: a configuration
 /// without rules for them never grants them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum Tier {
     /// 普通会员.
+    #[default]
     Normal,
     /// 银卡会员.
     Silver,
