@@ -194,7 +194,17 @@ fn format_v1_fixture_stays_readable() {
     assert_eq!(li_view.leads.len(), 1);
     assert_eq!((li_view.rollup.leads, view.rollup.relations), (1, 1));
     assert_eq!(li_view.leads[0].1.status, LeadStatus::Won);
+    // Written before the loyalty club existed: opening added its empty tables.
+    assert_eq!(r.loyalty_config().unwrap(), None);
+    assert_eq!(r.membership(wang).unwrap(), None);
+    assert_eq!(r.balance(wang, Wallet::Brand).unwrap(), Balance::default());
+    assert!(r.verify_ledger().unwrap().problems.is_empty());
     drop(r);
+    db.write(|tx| {
+        tx.set_loyalty_config(&LoyaltyConfig::default())?;
+        tx.join_brand_club(wang, d("2024-01-01"), "dealer").map(|_| ())
+    })
+    .unwrap();
 
     // The old file accepts new writes, and ids continue after the stored counters.
     let next = db
