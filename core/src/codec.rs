@@ -52,6 +52,12 @@ pub enum ModelKind {
     Lot = 14,
     /// A customer's [`crate::loyalty::TierRecord`].
     TierRecord = 15,
+    /// A customer's [`crate::consent::Consents`].
+    Consents = 16,
+    /// A saved segment's [`crate::segment::SegmentRecord`].
+    Segment = 17,
+    /// Materialised members of a segment on one date.
+    SegmentMembers = 18,
 }
 
 impl ModelKind {
@@ -73,6 +79,9 @@ impl ModelKind {
             ModelKind::Balance => "balance",
             ModelKind::Lot => "lot",
             ModelKind::TierRecord => "tier record",
+            ModelKind::Consents => "consents",
+            ModelKind::Segment => "segment",
+            ModelKind::SegmentMembers => "segment members",
         }
     }
 }
@@ -213,6 +222,9 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(13) => run::<crate::loyalty::Balance>(bytes),
         Some(14) => run::<crate::loyalty::Lot>(bytes),
         Some(15) => run::<crate::loyalty::TierRecord>(bytes),
+        Some(16) => run::<crate::consent::Consents>(bytes),
+        Some(17) => run::<crate::segment::SegmentRecord>(bytes),
+        Some(18) => run::<crate::segment::Materialised>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

@@ -223,6 +223,10 @@ pub enum Error {
         existing: u64,
     },
 
+    /// A segment rule was refused at definition time.
+    #[error("{0}")]
+    Rule(Box<crate::segment::RuleError>),
+
     /// The operation is not allowed in the record's current state.
     #[error("{what}: {hint}")]
     InvalidOperation {
@@ -292,6 +296,7 @@ impl Error {
             Error::DuplicateKey { .. } => "duplicate_key".into(),
             Error::InvalidOperation { .. } => "invalid_operation".into(),
             Error::InsufficientPoints { .. } => "insufficient_points".into(),
+            Error::Rule(e) => format!("rule.{}", e.kind.code()),
             Error::IdempotencyConflict { .. } => "idempotency_conflict".into(),
             Error::AlreadyOpen { .. } => "already_open".into(),
             Error::UpgradeRequired { .. } => "upgrade_required".into(),

@@ -35,8 +35,10 @@
 //! # }
 //! ```
 
+pub mod analytics;
 pub mod codec;
 pub mod complaint;
+pub mod consent;
 pub mod customer;
 pub mod date;
 pub mod dealer;
@@ -46,6 +48,7 @@ pub mod lead;
 pub mod loyalty;
 pub mod money;
 pub mod rollup;
+pub mod segment;
 pub mod source;
 pub mod store;
 pub mod survey;
@@ -55,7 +58,9 @@ pub mod validate;
 pub mod vehicle;
 pub mod view;
 
+pub use analytics::{CustomerFacts, Facts, VehicleFact};
 pub use complaint::{Complaint, ComplaintStatus};
+pub use consent::{ConsentChannel, ConsentEvent, Consents};
 pub use customer::{Customer, Gender, Organisation, Party, Person, Relation, RelationKind};
 pub use date::{Date, DateTime, ParseDateError};
 pub use dealer::{Dealer, DealerKind};
@@ -69,6 +74,7 @@ pub use loyalty::{
 };
 pub use money::Money;
 pub use rollup::Rollup;
+pub use segment::{CustomerSet, Rule as SegmentRule, RuleError, SegmentDiff, SegmentRecord};
 pub use source::SourceRef;
 pub use store::{Database, OpenOptions, ReadTxn, WriteTxn, FORMAT_VERSION};
 pub use survey::{Factor, Survey, SurveyKind};

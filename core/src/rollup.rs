@@ -10,8 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::date::{Date, DateTime};
+use crate::ids::DealerId;
 use crate::money::Money;
-use crate::touchpoint::{Touchpoint, TouchpointKind};
+use crate::touchpoint::{ServiceKind, Touchpoint, TouchpointKind};
 
 /// What a customer's history adds up to.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +52,43 @@ pub struct Rollup {
     pub complaints: u32,
     /// Surveys of this customer.
     pub surveys: u32,
+    /// Every touchpoint in digest form, by day: what windowed segment rules and KPIs count
+    /// and sum ("spend in the last 2 years") without reading the timeline. About a dozen
+    /// bytes per touchpoint.
+    pub events: Vec<Event>,
+}
+
+/// A touchpoint as segments and KPIs see it. Ordered by day first, so a rollup's events are
+/// in date order, and then by every other field, so the order does not depend on the order
+/// the touchpoints were written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Event {
+    /// The day it happened.
+    pub day: Date,
+    /// Its kind.
+    pub kind: TouchpointKind,
+    /// For service visits, which kind.
+    pub service_kind: Option<ServiceKind>,
+    /// The dealer involved.
+    pub dealer: Option<DealerId>,
+    /// Amount paid (zero if none).
+    pub amount: Money,
+    /// The outcome says the contact succeeded (callbacks: the customer was reached).
+    pub succeeded: bool,
+}
+
+impl Event {
+    /// The digest of a touchpoint.
+    pub fn of(t: &Touchpoint) -> Event {
+        Event {
+            day: t.date(),
+            kind: t.kind,
+            service_kind: t.service_kind,
+            dealer: t.dealer,
+            amount: t.amount.unwrap_or_default(),
+            succeeded: t.succeeded(),
+        }
+    }
 }
 
 impl Rollup {
@@ -103,6 +141,16 @@ impl Rollup {
         if let Some(km) = t.mileage_km {
             self.max_mileage_km = Some(self.max_mileage_km.map_or(km, |m| m.max(km)));
         }
+        let event = Event::of(t);
+        let at = self.events.partition_point(|e| *e <= event);
+        self.events.insert(at, event);
+    }
+
+    /// Events on days `d` with `from < d <= to`, oldest first.
+    pub fn events_between(&self, from_exclusive: Date, to_inclusive: Date) -> &[Event] {
+        let lo = self.events.partition_point(|e| e.day <= from_exclusive);
+        let hi = self.events.partition_point(|e| e.day <= to_inclusive);
+        &self.events[lo..hi.max(lo)]
     }
 
     /// The customer acquired a vehicle on `on`; `again` if the customer owned it before (a

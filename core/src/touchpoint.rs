@@ -100,7 +100,7 @@ impl TouchpointKind {
 }
 
 /// The kind of a workshop visit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ServiceKind {
     /// First service (首保).
     FirstService,
@@ -175,6 +175,17 @@ pub struct Touchpoint {
 }
 
 impl Touchpoint {
+    /// Whether the outcome says the contact succeeded: `"reached"`, `"success"`,
+    /// `"successful"`, `"resolved"` or `"done"` (any case). Callback success rates count these.
+    pub fn succeeded(&self) -> bool {
+        self.outcome.as_deref().is_some_and(|o| {
+            let o = o.trim();
+            ["reached", "success", "successful", "resolved", "done"]
+                .iter()
+                .any(|w| o.eq_ignore_ascii_case(w))
+        })
+    }
+
     /// A touchpoint with the required fields; fill others with struct update syntax.
     pub fn new(
         at: DateTime,

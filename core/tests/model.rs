@@ -584,8 +584,17 @@ impl Model {
             if let Some(km) = t.mileage_km {
                 r.max_mileage_km = r.max_mileage_km.max(Some(km));
             }
+            r.events.push(autocrm::rollup::Event {
+                day: date,
+                kind: t.kind,
+                service_kind: t.service_kind,
+                dealer: t.dealer,
+                amount: t.amount.unwrap_or_default(),
+                succeeded: t.succeeded(),
+            });
         }
         r.service_dates.sort();
+        r.events.sort();
         r.relations = self
             .relations
             .iter()

@@ -48,7 +48,7 @@ pub use ledger::{
     Reversal,
 };
 pub use settlement::SettlementLine;
-pub use tier::{Floor, QualifyingValue, TierChange, TierRecord, TierStatus};
+pub use tier::{qualified_tier, Floor, QualifyingValue, TierChange, TierRecord, TierStatus};
 
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};

@@ -169,7 +169,8 @@ impl Events {
     }
 }
 
-fn qualified(config: &LoyaltyConfig, v: &QualifyingValue) -> Tier {
+/// The highest tier whose rule in `config` the value meets (normal if none).
+pub fn qualified_tier(config: &LoyaltyConfig, v: &QualifyingValue) -> Tier {
     config
         .tiers
         .iter()
@@ -189,7 +190,7 @@ fn qualified(config: &LoyaltyConfig, v: &QualifyingValue) -> Tier {
 fn status(config: &LoyaltyConfig, events: &Events, record: &TierRecord, as_of: Date) -> TierStatus {
     let window = config.tier_window_days;
     let value = events.value(as_of, window);
-    let now = qualified(config, &value);
+    let now = qualified_tier(config, &value);
     // The highest tier over [as_of − grace, as_of] is reached at the start of that range or on
     // a day an event entered the window: leaving events only ever lower it.
     let start = as_of.add_days(-(config.downgrade_grace_days as i32));
@@ -197,7 +198,7 @@ fn status(config: &LoyaltyConfig, events: &Events, record: &TierRecord, as_of: D
         .entry_days(start, as_of)
         .into_iter()
         .chain([start])
-        .map(|d| qualified(config, &events.value(d, window)))
+        .map(|d| qualified_tier(config, &events.value(d, window)))
         .max()
         .unwrap_or(Tier::Normal)
         .max(now);

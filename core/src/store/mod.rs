@@ -248,6 +248,9 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(LOT_EXPIRY)?;
     txn.open_table(REDEMPTIONS)?;
     txn.open_table(TIERS)?;
+    txn.open_table(CONSENTS)?;
+    txn.open_table(SEGMENTS)?;
+    txn.open_table(SEGMENT_MEMBERS)?;
     Ok(())
 }
 
@@ -480,6 +483,9 @@ read_tables! {
     lot_expiry: LOT_EXPIRY => table<(i32, u64), ()>,
     redemptions: REDEMPTIONS => table<(i32, u64), ()>,
     tiers: TIERS => table<u64, &'static [u8]>,
+    consents: CONSENTS => table<u64, &'static [u8]>,
+    segments: SEGMENTS => table<&'static str, &'static [u8]>,
+    segment_members: SEGMENT_MEMBERS => table<(&'static str, i32), &'static [u8]>,
 }
 
 /// Reads and decodes the record with id `id`, if any.

@@ -103,3 +103,11 @@ pub const LOT_EXPIRY: TableDefinition<(i32, u64), ()> = TableDefinition::new("lo
 pub const REDEMPTIONS: TableDefinition<(i32, u64), ()> = TableDefinition::new("redemptions");
 /// customer id → tier record (recorded tier changes and operator floors).
 pub const TIERS: TableDefinition<u64, &[u8]> = TableDefinition::new("tiers");
+
+/// customer id → consent history record.
+pub const CONSENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("consents");
+/// segment name → saved segment record (every version of its definition).
+pub const SEGMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("segments");
+/// (segment name, as-of day) → materialised members (a serialized compact id set).
+pub const SEGMENT_MEMBERS: TableDefinition<(&str, i32), &[u8]> =
+    TableDefinition::new("segment_members");

@@ -1,0 +1,150 @@
+//! Marketing consents per customer and channel (DOMAIN.md §8: marketing actions go only to
+//! customers who consented to that channel). A consent is a history of grants and withdrawals;
+//! the latest event on or before a date decides.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{self, Model, ModelKind};
+use crate::date::{Date, DateTime};
+use crate::error::{Result, Rule, ValidationError};
+use crate::ids::CustomerId;
+use crate::store::tables::{CONSENTS, CUSTOMERS};
+use crate::store::{get_record, ReadTxn, WriteTxn};
+
+/// A channel marketing may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ConsentChannel {
+    /// Outbound phone calls.
+    Phone,
+    /// SMS.
+    Sms,
+    /// Email.
+    Email,
+    /// WeChat messages.
+    WeChat,
+    /// Owner-app notifications.
+    App,
+    /// Post.
+    Mail,
+}
+
+impl ConsentChannel {
+    /// Every channel.
+    pub const ALL: [ConsentChannel; 6] = [
+        ConsentChannel::Phone,
+        ConsentChannel::Sms,
+        ConsentChannel::Email,
+        ConsentChannel::WeChat,
+        ConsentChannel::App,
+        ConsentChannel::Mail,
+    ];
+
+    /// The channel's stable name, e.g. `"wechat"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConsentChannel::Phone => "phone",
+            ConsentChannel::Sms => "sms",
+            ConsentChannel::Email => "email",
+            ConsentChannel::WeChat => "wechat",
+            ConsentChannel::App => "app",
+            ConsentChannel::Mail => "mail",
+        }
+    }
+
+    /// The channel named `name` (as [`ConsentChannel::name`] gives it).
+    pub fn from_name(name: &str) -> Option<ConsentChannel> {
+        ConsentChannel::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// One grant or withdrawal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentEvent {
+    /// The channel.
+    pub channel: ConsentChannel,
+    /// Granted (true) or withdrawn (false).
+    pub granted: bool,
+    /// When the customer said so.
+    pub at: DateTime,
+    /// Where it was recorded, e.g. `"call_centre"`.
+    pub source: String,
+}
+
+/// A customer's consent history, in the order the events happened.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consents(pub Vec<ConsentEvent>);
+
+impl Consents {
+    /// Whether marketing may use `channel` on `on`: the latest event for the channel on or
+    /// before that day is a grant. No event means no consent.
+    pub fn allows(&self, channel: ConsentChannel, on: Date) -> bool {
+        self.0
+            .iter()
+            .rev()
+            .find(|e| e.channel == channel && e.at.date() <= on)
+            .is_some_and(|e| e.granted)
+    }
+}
+
+impl Model for Consents {
+    const KIND: ModelKind = ModelKind::Consents;
+    const VERSION: u16 = 1;
+    const NAME: &'static str = "consents";
+}
+
+impl WriteTxn {
+    /// Records a grant or withdrawal of consent for a channel.
+    pub fn record_consent(&mut self, customer: CustomerId, event: &ConsentEvent) -> Result<()> {
+        crate::validate::plausible_date("at", event.at.date())?;
+        let source = event.source.trim();
+        if source.is_empty() {
+            return Err(ValidationError::new("source", Rule::Required, source).into());
+        }
+        self.require(CUSTOMERS, "customer", customer.0)?;
+        let mut all: Consents =
+            get_record(&self.txn.open_table(CONSENTS)?, customer.0)?.unwrap_or_default();
+        let at = all.0.partition_point(|e| e.at <= event.at);
+        all.0.insert(
+            at,
+            ConsentEvent {
+                source: source.to_string(),
+                ..event.clone()
+            },
+        );
+        self.writing(|tx| {
+            tx.txn
+                .open_table(CONSENTS)?
+                .insert(customer.0, codec::encode(&all).as_slice())?;
+            Ok(())
+        })
+    }
+}
+
+impl ReadTxn {
+    /// The customer's consent history (empty if none was ever recorded).
+    pub fn consents(&self, customer: CustomerId) -> Result<Consents> {
+        Ok(get_record(self.tables.consents()?, customer.0)?.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_event_on_or_before_the_day_decides() {
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        let ev = |day: &str, granted| ConsentEvent {
+            channel: ConsentChannel::Sms,
+            granted,
+            at: d(day).at(10, 0, 0),
+            source: "call_centre".into(),
+        };
+        let c = Consents(vec![ev("2024-01-01", true), ev("2024-06-01", false)]);
+        assert!(!c.allows(ConsentChannel::Sms, d("2023-12-31")));
+        assert!(c.allows(ConsentChannel::Sms, d("2024-01-01")));
+        assert!(c.allows(ConsentChannel::Sms, d("2024-05-31")));
+        assert!(!c.allows(ConsentChannel::Sms, d("2024-06-01")));
+        assert!(!c.allows(ConsentChannel::Email, d("2024-03-01")));
+    }
+}
