@@ -1,12 +1,33 @@
-//! Complaints and their workflow states.
+//! Complaints, their workflow and the escalation rule (DOMAIN.md §3).
 //!
-//! received → analysed → resolved → called back → closed, with a first response due within
-//! 24 hours. Complaints are sensitive: they are written and visible at once, never batched.
+//! **Workflow.** received → analysed → resolved → called back → closed, one step at a time
+//! ([`WriteTxn::advance_complaint`]); a step to any other state (skipping, going back, repeating,
+//! leaving `closed`) is refused with `invalid_operation`, and so is a step dated before any time
+//! already recorded on the complaint (received, first response, resolved). Resolving records
+//! the resolution time, and counts as the first response when none was recorded before. The
+//! stored record (format version 1) has no fields for the times of the analysed, called-back
+//! and closed steps: those times are checked, not kept.
+//!
+//! **First response.** Due within 24 hours of receipt ([`Complaint::response_due`]): a response
+//! at exactly 24 h is within the SLA ([`Complaint::first_response_within_sla`]); a complaint
+//! without a response is overdue from the first second after the deadline
+//! ([`Complaint::response_overdue`]). [`WriteTxn::respond_to_complaint`] records it.
+//!
+//! **Escalation.** The same customer complaining about the same category more than 3 times in
+//! a month, or more than 5 times in a quarter, escalates ([`escalations`],
+//! [`ReadTxn::complaint_escalations`]). Month and quarter are *rolling* windows ending on the
+//! as-of day D, like the windows of DOMAIN.md §5: the days d with D − 30 < d ≤ D and
+//! D − 91 < d ≤ D (a complaint exactly 30 days before D is outside the month). Rolling rather
+//! than calendar windows, so four complaints on 30 January – 2 February escalate. Categories
+//! compare case-insensitively, ignoring surrounding blanks. All complaints count, whatever
+//! their status.
+//!
+//! Complaints are sensitive: they are written and visible at once, never batched.
 
 use serde::{Deserialize, Serialize};
 
 use crate::customer::opt;
-use crate::date::DateTime;
+use crate::date::{Date, DateTime};
 use crate::error::{Rule, ValidationError};
 use crate::ids::{CustomerId, DealerId, VehicleId};
 use crate::source::SourceRef;
@@ -26,6 +47,47 @@ pub enum ComplaintStatus {
     /// Closed.
     Closed,
 }
+
+impl ComplaintStatus {
+    /// Every status, in workflow order.
+    pub const ALL: [ComplaintStatus; 5] = [
+        ComplaintStatus::Received,
+        ComplaintStatus::Analysed,
+        ComplaintStatus::Resolved,
+        ComplaintStatus::CalledBack,
+        ComplaintStatus::Closed,
+    ];
+
+    /// The stable name, e.g. `"called_back"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ComplaintStatus::Received => "received",
+            ComplaintStatus::Analysed => "analysed",
+            ComplaintStatus::Resolved => "resolved",
+            ComplaintStatus::CalledBack => "called_back",
+            ComplaintStatus::Closed => "closed",
+        }
+    }
+
+    /// The status named `name` (as [`ComplaintStatus::name`] gives it).
+    pub fn from_name(name: &str) -> Option<ComplaintStatus> {
+        ComplaintStatus::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The only state the workflow may move to from this one (`None` once closed).
+    pub fn next(self) -> Option<ComplaintStatus> {
+        match self {
+            ComplaintStatus::Received => Some(ComplaintStatus::Analysed),
+            ComplaintStatus::Analysed => Some(ComplaintStatus::Resolved),
+            ComplaintStatus::Resolved => Some(ComplaintStatus::CalledBack),
+            ComplaintStatus::CalledBack => Some(ComplaintStatus::Closed),
+            ComplaintStatus::Closed => None,
+        }
+    }
+}
+
+/// Seconds within which a complaint must get its first response.
+pub const RESPONSE_SLA_SECONDS: i64 = 24 * 3600;
 
 /// A complaint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +117,28 @@ pub struct Complaint {
 impl Complaint {
     /// The first-response deadline: 24 hours after receipt.
     pub fn response_due(&self) -> DateTime {
-        self.received.add_seconds(24 * 3600)
+        self.received.add_seconds(RESPONSE_SLA_SECONDS)
+    }
+
+    /// Whether the first response came within 24 hours of receipt (at exactly 24 h it did);
+    /// `None` while there is no response.
+    pub fn first_response_within_sla(&self) -> Option<bool> {
+        self.first_response.map(|t| t <= self.response_due())
+    }
+
+    /// Whether, at `now`, the complaint has had no response although its 24 hours are over:
+    /// no first response at or before `now`, and `now` later than [`Complaint::response_due`].
+    /// At exactly 24 h it is not overdue yet.
+    pub fn response_overdue(&self, now: DateTime) -> bool {
+        self.first_response.is_none_or(|t| t > now) && now > self.response_due()
+    }
+
+    /// The latest time recorded on the complaint: a workflow step may not be dated earlier.
+    fn latest_time(&self) -> DateTime {
+        [self.first_response, self.resolved]
+            .into_iter()
+            .flatten()
+            .fold(self.received, DateTime::max)
     }
 
     /// The complaint as it will be stored: validated.
@@ -125,6 +208,83 @@ impl WriteTxn {
         }
         self.update_owned(&COMPLAINT_TABLES, id.0, &r)
     }
+
+    /// Moves complaint `id` one step along received → analysed → resolved → called back →
+    /// closed, at `at`, and returns it as stored. Refused with `invalid_operation` when `to` is
+    /// not the next state of the current one, or when `at` is earlier than a time already
+    /// recorded on the complaint (received, first response, resolved). Moving to `resolved`
+    /// records `at` as the resolution time, and as the first response if there was none.
+    pub fn advance_complaint(
+        &mut self,
+        id: ComplaintId,
+        to: ComplaintStatus,
+        at: DateTime,
+    ) -> Result<Complaint> {
+        let mut c: Complaint = self.get_owned(&COMPLAINT_TABLES, id.0)?;
+        let from = c.status;
+        if from.next() != Some(to) {
+            let what = format!(
+                "complaint {id} is {}; it cannot move to {}",
+                from.name(),
+                to.name()
+            );
+            return Err(crate::Error::invalid(
+                what,
+                match from.next() {
+                    None => "a closed complaint stays closed; record a new complaint instead",
+                    Some(_) => {
+                        "complaints move one step at a time: received → analysed → resolved \
+                         → called_back → closed"
+                    }
+                },
+            ));
+        }
+        let latest = c.latest_time();
+        if at < latest {
+            return Err(crate::Error::invalid(
+                format!(
+                    "complaint {id} cannot become {} at {at}: it already has a time of {latest}",
+                    to.name()
+                ),
+                "time never goes backwards in a complaint's workflow; give the step's real time",
+            ));
+        }
+        crate::validate::plausible_date("at", at.date())?;
+        c.status = to;
+        if to == ComplaintStatus::Resolved {
+            c.resolved = Some(at);
+            c.first_response.get_or_insert(at);
+        }
+        self.update_owned(&COMPLAINT_TABLES, id.0, &c)?;
+        Ok(c)
+    }
+
+    /// Records the first response to complaint `id` at `at` and returns the complaint as
+    /// stored. Refused with `invalid_operation` if a first response is already recorded or `at`
+    /// is before the complaint was received.
+    pub fn respond_to_complaint(&mut self, id: ComplaintId, at: DateTime) -> Result<Complaint> {
+        let mut c: Complaint = self.get_owned(&COMPLAINT_TABLES, id.0)?;
+        if let Some(t) = c.first_response {
+            return Err(crate::Error::invalid(
+                format!("complaint {id} already had its first response at {t}"),
+                "a complaint has one first response; correct it with update_complaint",
+            ));
+        }
+        if at < c.received {
+            return Err(crate::Error::invalid(
+                format!(
+                    "complaint {id} cannot be answered at {at}, before it was received at {}",
+                    c.received
+                ),
+                "time never goes backwards in a complaint's workflow; give the response's real \
+                 time",
+            ));
+        }
+        crate::validate::plausible_date("at", at.date())?;
+        c.first_response = Some(at);
+        self.update_owned(&COMPLAINT_TABLES, id.0, &c)?;
+        Ok(c)
+    }
 }
 
 impl ReadTxn {
@@ -141,6 +301,146 @@ impl ReadTxn {
             .map(|(id, r)| (ComplaintId(id), r))
             .collect())
     }
+
+    /// The escalations of DOMAIN.md §3 as of `as_of` under the default
+    /// [`EscalationParams`] (see the module docs), scanning every complaint once.
+    pub fn complaint_escalations(&self, as_of: Date) -> Result<Vec<Escalation>> {
+        self.complaint_escalations_with(as_of, &EscalationParams::default())
+    }
+
+    /// The escalations as of `as_of` under the given parameters.
+    pub fn complaint_escalations_with(
+        &self,
+        as_of: Date,
+        params: &EscalationParams,
+    ) -> Result<Vec<Escalation>> {
+        use redb::ReadableTable;
+        let mut all = Vec::new();
+        for e in self.tables.complaints()?.iter()? {
+            let (k, v) = e?;
+            let c: Complaint = crate::store::decode_stored(v.value())?;
+            all.push((ComplaintId(k.value()), c));
+        }
+        Ok(escalations(
+            all.iter().map(|(id, c)| (*id, c)),
+            as_of,
+            params,
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escalation
+
+/// The escalation rule's windows and limits (DOMAIN.md §3: more than 3 in a month, more than
+/// 5 in a quarter). Windows are rolling: the days d with D − days < d ≤ D.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EscalationParams {
+    /// Length of the "month" in days.
+    pub month_days: i32,
+    /// More than this many complaints in the month escalate.
+    pub month_limit: usize,
+    /// Length of the "quarter" in days.
+    pub quarter_days: i32,
+    /// More than this many complaints in the quarter escalate.
+    pub quarter_limit: usize,
+}
+
+impl Default for EscalationParams {
+    fn default() -> EscalationParams {
+        EscalationParams {
+            month_days: 30,
+            month_limit: 3,
+            quarter_days: 91,
+            quarter_limit: 5,
+        }
+    }
+}
+
+/// One customer's repeated complaints about one category that break the escalation rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Escalation {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The category, as written on the latest of the complaints.
+    pub category: String,
+    /// The complaints of the month window, oldest first.
+    pub month: Vec<ComplaintId>,
+    /// The complaints of the quarter window (a superset of `month`), oldest first.
+    pub quarter: Vec<ComplaintId>,
+    /// The dealers the quarter's complaints concern, ascending, each once.
+    pub dealers: Vec<DealerId>,
+    /// When the latest of them was received.
+    pub latest: DateTime,
+}
+
+impl Escalation {
+    /// Whether the month limit is exceeded.
+    pub fn by_month(&self, params: &EscalationParams) -> bool {
+        self.month.len() > params.month_limit
+    }
+
+    /// Whether the quarter limit is exceeded.
+    pub fn by_quarter(&self, params: &EscalationParams) -> bool {
+        self.quarter.len() > params.quarter_limit
+    }
+}
+
+/// The escalations among `complaints` as of `as_of`: for each (customer, category) pair, the
+/// complaints received in the month window (D − `month_days`, D] and the quarter window
+/// (D − `quarter_days`, D]; the pair escalates when either count exceeds its limit. Complaints
+/// received after D are ignored. Sorted by customer, then category.
+pub fn escalations<'a>(
+    complaints: impl IntoIterator<Item = (ComplaintId, &'a Complaint)>,
+    as_of: Date,
+    params: &EscalationParams,
+) -> Vec<Escalation> {
+    use std::collections::BTreeMap;
+    let month_start = as_of.add_days(-params.month_days);
+    let quarter_start = as_of.add_days(-params.quarter_days);
+    let window_start = month_start.min(quarter_start);
+    type Group<'c> = Vec<(DateTime, ComplaintId, &'c Complaint)>;
+    let mut groups: BTreeMap<(CustomerId, String), Group<'a>> = BTreeMap::new();
+    for (id, c) in complaints {
+        let day = c.received.date();
+        if day <= window_start || day > as_of {
+            continue;
+        }
+        let key = (c.customer, c.category.trim().to_lowercase());
+        groups.entry(key).or_default().push((c.received, id, c));
+    }
+    let mut out = Vec::new();
+    for ((customer, _), mut list) in groups {
+        list.sort_by_key(|&(at, id, _)| (at, id));
+        let within = |start: Date| -> Vec<ComplaintId> {
+            list.iter()
+                .filter(|(at, _, _)| at.date() > start)
+                .map(|&(_, id, _)| id)
+                .collect()
+        };
+        let month = within(month_start);
+        let quarter = within(quarter_start);
+        if month.len() <= params.month_limit && quarter.len() <= params.quarter_limit {
+            continue;
+        }
+        let mut dealers: Vec<DealerId> = list
+            .iter()
+            .filter(|(at, _, _)| at.date() > quarter_start)
+            .filter_map(|(_, _, c)| c.dealer)
+            .collect();
+        dealers.sort();
+        dealers.dedup();
+        let (latest, _, last) = list[list.len() - 1];
+        out.push(Escalation {
+            customer,
+            category: last.category.trim().to_string(),
+            month,
+            quarter,
+            dealers,
+            latest,
+        });
+    }
+    out
 }
 
 impl crate::store::records::Owned for Complaint {

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod analytics;
+pub mod care;
 pub mod codec;
 pub mod complaint;
 pub mod consent;
@@ -44,6 +45,7 @@ pub mod date;
 pub mod dealer;
 pub mod error;
 pub mod ids;
+pub mod kpi;
 pub mod lead;
 pub mod loyalty;
 pub mod money;
@@ -59,13 +61,16 @@ pub mod vehicle;
 pub mod view;
 
 pub use analytics::{CustomerFacts, Facts, VehicleFact};
+pub use care::{due_actions, due_actions_with, CareAction, CareKind, CareParams, Holiday};
 pub use complaint::{Complaint, ComplaintStatus};
+pub use complaint::{Escalation, EscalationParams};
 pub use consent::{ConsentChannel, ConsentEvent, Consents};
 pub use customer::{Customer, Gender, Organisation, Party, Person, Relation, RelationKind};
 pub use date::{Date, DateTime, ParseDateError};
 pub use dealer::{Dealer, DealerKind};
 pub use error::{Error, Result, Rule, ValidationError};
 pub use ids::{ComplaintId, CustomerId, DealerId, LeadId, SurveyId, TouchpointId, VehicleId};
+pub use kpi::{Kpi, KpiRow};
 pub use lead::{Intent, Lead, LeadSource, LeadStatus, PurchaseType};
 pub use loyalty::{
     Adjustment, Balance, Benefits, Cause, EarnBasis, EarnRule, ExpiryReport, Floor, LedgerCheck,

@@ -203,12 +203,7 @@ pub fn lifecycle_stage(v: &VehicleFact, d: Date, p: LifecycleParams) -> Lifecycl
     if !v.owned_on(d) {
         return LifecycleStage::Gone;
     }
-    let bought = v
-        .vehicle
-        .purchase_date
-        .or(v.vehicle.invoice_date)
-        .or(v.vehicle.registration_date)
-        .unwrap_or_else(|| v.acquired());
+    let bought = crate::care::purchase_day(v, v.acquired());
     if d < bought.add_months(3) {
         return LifecycleStage::New;
     }
