@@ -106,8 +106,14 @@ pub struct Complaint {
     pub status: ComplaintStatus,
     /// First response to the customer (due within 24 hours of `received`).
     pub first_response: Option<DateTime>,
+    /// When it was analysed.
+    pub analysed: Option<DateTime>,
     /// When it was resolved.
     pub resolved: Option<DateTime>,
+    /// When the customer was called back after the resolution.
+    pub called_back: Option<DateTime>,
+    /// When it was closed.
+    pub closed: Option<DateTime>,
     /// The complaint text.
     pub note: Option<String>,
     /// Source system and record id.
@@ -135,29 +141,40 @@ impl Complaint {
 
     /// The latest time recorded on the complaint: a workflow step may not be dated earlier.
     fn latest_time(&self) -> DateTime {
-        [self.first_response, self.resolved]
-            .into_iter()
-            .flatten()
-            .fold(self.received, DateTime::max)
+        [
+            self.first_response,
+            self.analysed,
+            self.resolved,
+            self.called_back,
+            self.closed,
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.received, DateTime::max)
     }
 
     /// The complaint as it will be stored: validated.
     pub fn normalised(&self) -> Result<Complaint, ValidationError> {
         validate::plausible_date("received", self.received.date())?;
+        if let Some(t) = self.first_response.filter(|t| *t < self.received) {
+            let v = format!("{t} before received {}", self.received);
+            return Err(ValidationError::new("first_response", Rule::DateOrder, v));
+        }
+        // The workflow's steps happen in order: received ≤ analysed ≤ resolved ≤ called back
+        // ≤ closed (steps not taken are skipped).
+        let mut last = ("received", self.received);
         for (field, t) in [
-            ("first_response", self.first_response),
+            ("analysed", self.analysed),
             ("resolved", self.resolved),
+            ("called_back", self.called_back),
+            ("closed", self.closed),
         ] {
-            if t.is_some_and(|t| t < self.received) {
-                return Err(ValidationError::new(
-                    field,
-                    Rule::DateOrder,
-                    format!(
-                        "{} before received {}",
-                        t.unwrap_or(self.received),
-                        self.received
-                    ),
-                ));
+            if let Some(t) = t {
+                if t < last.1 {
+                    let v = format!("{t} before {} {}", last.0, last.1);
+                    return Err(ValidationError::new(field, Rule::DateOrder, v));
+                }
+                last = (field, t);
             }
         }
         Ok(Complaint {
@@ -251,9 +268,15 @@ impl WriteTxn {
         }
         crate::validate::plausible_date("at", at.date())?;
         c.status = to;
-        if to == ComplaintStatus::Resolved {
-            c.resolved = Some(at);
-            c.first_response.get_or_insert(at);
+        match to {
+            ComplaintStatus::Analysed => c.analysed = Some(at),
+            ComplaintStatus::Resolved => {
+                c.resolved = Some(at);
+                c.first_response.get_or_insert(at);
+            }
+            ComplaintStatus::CalledBack => c.called_back = Some(at),
+            ComplaintStatus::Closed => c.closed = Some(at),
+            ComplaintStatus::Received => {}
         }
         self.update_owned(&COMPLAINT_TABLES, id.0, &c)?;
         Ok(c)

@@ -2246,6 +2246,22 @@ impl<'a> Gen<'a> {
         let resolved = (status >= ComplaintStatus::Resolved)
             .then(|| received.add_seconds(self.rng.range(86_400, 10 * 86_400)))
             .map(|r| r.min(end_of_history));
+        // Later steps follow at fixed offsets (no random draws, so the rest of the stream is
+        // unchanged): analysis 4 h after receipt, the callback 2 days after the resolution,
+        // closing a day after that.
+        let step = |reached: bool, t: DateTime| reached.then(|| t.min(end_of_history));
+        let analysed = step(
+            status >= ComplaintStatus::Analysed,
+            received.add_seconds(4 * 3600),
+        );
+        let called_back = resolved.and_then(|r| {
+            step(
+                status >= ComplaintStatus::CalledBack,
+                r.add_seconds(2 * 86_400),
+            )
+        });
+        let closed = called_back
+            .and_then(|c| step(status == ComplaintStatus::Closed, c.add_seconds(86_400)));
         let seq = self.complaints.len();
         self.complaints.push(Complaint {
             customer: CustomerId(0),
@@ -2255,7 +2271,10 @@ impl<'a> Gen<'a> {
             received,
             status,
             first_response,
+            analysed,
             resolved,
+            called_back,
+            closed,
             note: Some(note.to_string()),
             source: Some(SourceRef::new(
                 "call_centre",

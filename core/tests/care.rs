@@ -680,6 +680,9 @@ fn resolved_complaints_are_called_back_the_next_day() {
         status: ComplaintStatus::Received,
         first_response: None,
         resolved: None,
+        analysed: None,
+        called_back: None,
+        closed: None,
         note: None,
         source: None,
     };

@@ -202,7 +202,8 @@ fn format_v1_fixture_stays_readable() {
     drop(r);
     db.write(|tx| {
         tx.set_loyalty_config(&LoyaltyConfig::default())?;
-        tx.join_brand_club(wang, d("2024-01-01"), "dealer").map(|_| ())
+        tx.join_brand_club(wang, d("2024-01-01"), "dealer")
+            .map(|_| ())
     })
     .unwrap();
 

@@ -35,6 +35,9 @@ fn complaint(c: CustomerId, category: &str, received: DateTime) -> Complaint {
         status: ComplaintStatus::Received,
         first_response: None,
         resolved: None,
+        analysed: None,
+        called_back: None,
+        closed: None,
         note: None,
         source: None,
     }

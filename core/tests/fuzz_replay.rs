@@ -75,6 +75,9 @@ fn sample_records() -> Vec<(&'static str, Vec<u8>)> {
         status: ComplaintStatus::Received,
         first_response: None,
         resolved: None,
+        analysed: None,
+        called_back: None,
+        closed: None,
         note: None,
         source: None,
     };

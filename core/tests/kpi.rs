@@ -529,6 +529,9 @@ fn complaints_per_served_customer_and_resolution_within_the_24_hour_sla() {
                     status,
                     first_response: first.map(t),
                     resolved: resolved.map(t),
+                    analysed: None,
+                    called_back: None,
+                    closed: None,
                     note: None,
                     source: None,
                 }

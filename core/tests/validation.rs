@@ -383,6 +383,9 @@ fn lead_complaint_survey_rules() {
         status: ComplaintStatus::Received,
         first_response: Some(d("2025-01-31").at(10, 0, 0)),
         resolved: None,
+        analysed: None,
+        called_back: None,
+        closed: None,
         note: None,
         source: None,
     };
