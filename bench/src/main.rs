@@ -43,10 +43,14 @@
 //! - **autocrm / raw redb** is a time ratio, the overhead factor of autocrm's logic over the
 //!   storage it sits on: 1.00× would be free, 1.50× means autocrm takes 50 % longer.
 //!
+//! After these, each size runs a loyalty-ledger section (credits and redemptions through
+//! autocrm's ledger, raw redb and SQLite; see [`ledger`]).
+//!
 //! `--quick` runs a 2,000-customer smoke configuration in seconds (CI runs it so the benchmark
 //! does not rot); its numbers are too small to quote.
 
 mod autocrm_side;
+mod ledger;
 mod rawredb;
 mod report;
 mod runner;
@@ -141,14 +145,17 @@ impl Drop for ScratchDir {
 fn run(config: &Config) -> BenchResult<()> {
     let scratch = ScratchDir::create(&config.dir)?;
     let mut results = Vec::new();
+    let mut ledgers = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
         results.push(runner::run_size(config, size, &dir)?);
+        ledgers.push(ledger::run_size(config, size, &dir)?);
         std::fs::remove_dir_all(&dir)?;
     }
     drop(scratch);
     print_report(config, &results);
+    print!("{}", ledger::report(&ledgers));
     Ok(())
 }
 
