@@ -173,7 +173,7 @@ pub struct Redemption {
     pub dealer: Option<DealerId>,
     /// What for.
     pub item: String,
-    /// Idempotency key.
+    /// Idempotency key (not `tp/…`, `expire/…` or `…/recover`: the ledger's own keys).
     pub key: String,
 }
 
@@ -192,7 +192,7 @@ pub struct Adjustment {
     pub operator: String,
     /// Why.
     pub reason: String,
-    /// Idempotency key.
+    /// Idempotency key (not `tp/…`, `expire/…` or `…/recover`: the ledger's own keys).
     pub key: String,
 }
 
@@ -207,7 +207,7 @@ pub struct Reversal {
     pub operator: String,
     /// Why.
     pub reason: String,
-    /// Idempotency key.
+    /// Idempotency key (not `tp/…`, `expire/…` or `…/recover`: the ledger's own keys).
     pub key: String,
 }
 
@@ -242,6 +242,17 @@ fn required(field: &'static str, value: &str) -> Result<String> {
         return Err(ValidationError::new(field, Rule::TooLong, v).into());
     }
     Ok(v.to_string())
+}
+
+/// A caller's idempotency key: required, and not of a shape the ledger gives the postings it
+/// makes itself (`tp/…` earnings, `expire/…` expiries, `…/recover` recoveries), which it would
+/// otherwise collide with.
+fn caller_key(value: &str) -> Result<String> {
+    let key = required("key", value)?;
+    if key.starts_with("tp/") || key.starts_with("expire/") || key.ends_with("/recover") {
+        return Err(ValidationError::new("key", Rule::NotAllowed, &key).into());
+    }
+    Ok(key)
 }
 
 fn positive(field: &'static str, points: i64) -> Result<()> {
@@ -524,7 +535,7 @@ impl WriteTxn {
     pub fn redeem(&mut self, r: &Redemption) -> Result<u64> {
         positive("points", r.points)?;
         let item = required("item", &r.item)?;
-        let key = required("key", &r.key)?;
+        let key = caller_key(&r.key)?;
         if let (Wallet::Dealer(d), Some(at)) = (r.wallet, r.dealer) {
             if d != at {
                 return Err(Error::invalid(
@@ -583,7 +594,7 @@ impl WriteTxn {
         }
         let operator = required("operator", &a.operator)?;
         let reason = required("reason", &a.reason)?;
-        let key = required("key", &a.key)?;
+        let key = caller_key(&a.key)?;
         let wanted = Posting {
             customer: a.customer,
             wallet: a.wallet,
@@ -620,7 +631,7 @@ impl WriteTxn {
     pub fn reverse(&mut self, r: &Reversal) -> Result<u64> {
         let operator = required("operator", &r.operator)?;
         let reason = required("reason", &r.reason)?;
-        let key = required("key", &r.key)?;
+        let key = caller_key(&r.key)?;
         let credit: Posting = get_record(&self.txn.open_table(POSTINGS)?, r.credit)?
             .ok_or_else(|| Error::not_found("posting", r.credit))?;
         let wanted = Posting {
