@@ -54,6 +54,7 @@ mod ledger;
 mod rawredb;
 mod report;
 mod runner;
+mod segments;
 mod sqlite;
 mod store;
 mod workload;
@@ -146,15 +147,18 @@ fn run(config: &Config) -> BenchResult<()> {
     let scratch = ScratchDir::create(&config.dir)?;
     let mut results = Vec::new();
     let mut ledgers = Vec::new();
+    let mut segment_results = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
         results.push(runner::run_size(config, size, &dir)?);
+        segment_results.push(segments::run_size(size, &dir)?);
         ledgers.push(ledger::run_size(config, size, &dir)?);
         std::fs::remove_dir_all(&dir)?;
     }
     drop(scratch);
     print_report(config, &results);
+    print!("{}", segments::report(&segment_results));
     print!("{}", ledger::report(&ledgers));
     Ok(())
 }
