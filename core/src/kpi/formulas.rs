@@ -61,13 +61,10 @@ fn lead_conversion<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
                 continue;
             }
             let won = l.status == LeadStatus::Won && l.status_at.is_none_or(|t| t.date() < p.to);
-            g.add(
+            g.tally(
                 || l.dealer.or_else(|| c.home_dealer(day)),
                 Models::Named(&l.model),
-                |a| {
-                    a.den += 1.0;
-                    a.num += f64::from(u8::from(won));
-                },
+                won,
             );
         }
     }
@@ -85,14 +82,7 @@ fn repurchase<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
             continue;
         }
         let again = c.vehicles.iter().any(|v| p.contains(v.acquired()));
-        g.add(
-            || c.home_dealer(eve),
-            Models::OwnedOn(c, eve),
-            |a| {
-                a.den += 1.0;
-                a.num += f64::from(u8::from(again));
-            },
-        );
+        g.tally(|| c.home_dealer(eve), Models::OwnedOn(c, eve), again);
     }
 }
 
@@ -112,14 +102,7 @@ fn referral<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
         let referred = events_in(c, p)
             .iter()
             .any(|e| e.kind == TouchpointKind::Referral);
-        g.add(
-            || c.home_dealer(d),
-            Models::OwnedOn(c, d),
-            |a| {
-                a.den += 1.0;
-                a.num += f64::from(u8::from(referred));
-            },
-        );
+        g.tally(|| c.home_dealer(d), Models::OwnedOn(c, d), referred);
     }
 }
 
@@ -140,13 +123,10 @@ fn retention<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
             continue;
         }
         let kept = c.rollup.service_visits_between(year_ago, d) > 0;
-        g.add(
+        g.tally(
             || c.home_dealer(year_ago),
             Models::OwnedOn(c, year_ago),
-            |a| {
-                a.den += 1.0;
-                a.num += f64::from(u8::from(kept));
-            },
+            kept,
         );
     }
 }
@@ -173,14 +153,7 @@ fn after_sales_churn<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
             continue;
         }
         let churned = builtin::owner_status(c, d, params) == Some(OwnerStatus::Churned);
-        g.add(
-            || c.home_dealer(d),
-            Models::OwnedOn(c, d),
-            |a| {
-                a.den += 1.0;
-                a.num += f64::from(u8::from(churned));
-            },
-        );
+        g.tally(|| c.home_dealer(d), Models::OwnedOn(c, d), churned);
     }
 }
 
@@ -245,13 +218,10 @@ fn complaint_resolution<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
                 None => k.status >= ComplaintStatus::Resolved,
             };
             let ok = answered && resolved;
-            g.add(
+            g.tally(
                 || k.dealer.or_else(|| c.home_dealer(day)),
                 Models::Vehicle(c, k.vehicle, day),
-                |a| {
-                    a.den += 1.0;
-                    a.num += f64::from(u8::from(ok));
-                },
+                ok,
             );
         }
     }
@@ -382,13 +352,10 @@ fn callbacks<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>, success: bool
                 (made, true)
             };
             if counted {
-                g.add(
+                g.tally(
                     || due.dealer.or_else(|| c.home_dealer(due.day)),
                     Models::Vehicle(c, Some(due.vehicle), due.day),
-                    |a| {
-                        a.den += 1.0;
-                        a.num += f64::from(u8::from(num));
-                    },
+                    num,
                 );
             }
         }
@@ -426,14 +393,7 @@ fn return_to_service<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
         let back = c.rollup.events_between(buy.day, d).iter().any(|e| {
             e.kind == TouchpointKind::ServiceVisit && (dealer.is_none() || e.dealer == dealer)
         });
-        g.add(
-            || dealer,
-            Models::AcquiredOn(c, buy.day),
-            |a| {
-                a.den += 1.0;
-                a.num += f64::from(u8::from(back));
-            },
-        );
+        g.tally(|| dealer, Models::AcquiredOn(c, buy.day), back);
     }
 }
 
@@ -451,14 +411,7 @@ fn valid_info_ratio<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
             continue;
         }
         let valid = basic_fields_valid(&c.customer);
-        g.add(
-            || c.home_dealer(d),
-            Models::OwnedOn(c, d),
-            |a| {
-                a.den += 1.0;
-                a.num += f64::from(u8::from(valid));
-            },
-        );
+        g.tally(|| c.home_dealer(d), Models::OwnedOn(c, d), valid);
     }
 }
 

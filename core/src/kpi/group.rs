@@ -171,6 +171,20 @@ impl<'a> Grouper<'a> {
         self.scratch = slots;
     }
 
+    /// Counts one member of the denominator, and of the numerator if `hit`, in every group
+    /// it belongs to: the shape of every "share of customers who…" KPI.
+    pub(super) fn tally(
+        &mut self,
+        dealer: impl FnOnce() -> Option<DealerId>,
+        models: Models<'a>,
+        hit: bool,
+    ) {
+        self.add(dealer, models, |a| {
+            a.den += 1.0;
+            a.num += f64::from(u8::from(hit));
+        });
+    }
+
     /// Applies `f` to the accumulators of `slots`.
     pub(super) fn apply(&mut self, slots: &[u32], f: impl Fn(&mut Acc)) {
         for &s in slots {
