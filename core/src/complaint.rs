@@ -213,6 +213,11 @@ impl WriteTxn {
         Ok(ids.into_iter().map(ComplaintId).collect())
     }
 
+    /// The complaint `id`, as this transaction sees it.
+    pub fn complaint(&self, id: ComplaintId) -> Result<Complaint> {
+        self.get_owned(&COMPLAINT_TABLES, id.0)
+    }
+
     /// Replaces a stored complaint (its customer cannot change).
     pub fn update_complaint(&mut self, id: ComplaintId, complaint: &Complaint) -> Result<()> {
         let r = complaint.normalised()?;

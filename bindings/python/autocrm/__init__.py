@@ -1,0 +1,194 @@
+"""autocrm: an embedded CRM database for car makers and their dealer networks.
+
+The Python binding of the autocrm Rust core. Every rule lives in the core; this package converts
+arguments, calls it and maps its errors. See API.md for the full contract.
+
+    import autocrm
+    with autocrm.Database.open("crm.redb") as db:
+        with db.write() as tx:
+            cid = tx.insert_customer(name="王小明", phones=["13812345678"])
+        print(db.customer_360(cid))
+"""
+
+from __future__ import annotations
+
+import functools as _functools
+from typing import Any, Optional
+
+from . import _native
+from ._native import (  # noqa: F401
+    AlreadyOpenError,
+    Balance,
+    Benefits,
+    CareAction,
+    Complaint,
+    ConsentEvent,
+    CorruptError,
+    Customer,
+    Customer360,
+    CustomerSet,
+    Dealer,
+    DuplicateKeyError,
+    Error,
+    Escalation,
+    ExpiryReport,
+    IdempotencyConflictError,
+    InsufficientPointsError,
+    InvalidOperationError,
+    KpiRow,
+    KpiTable,
+    Lead,
+    LedgerCheck,
+    LoyaltyConfig,
+    Membership,
+    NotFoundError,
+    Ownership,
+    Posting,
+    ReadTxn,
+    Relation,
+    Rollup,
+    RuleError,
+    SegmentDiff,
+    SegmentVersion,
+    SettlementLine,
+    StorageError,
+    Survey,
+    Table,
+    TierChange,
+    TierStatus,
+    TimelinePage,
+    Touchpoint,
+    UpgradeRequiredError,
+    ValidationError,
+    Vehicle,
+    WriteTxn,
+    CARE_KINDS,
+    CONSENT_CHANNELS,
+    DIMENSIONS,
+    FORMAT_VERSION,
+    KPIS,
+    RELATION_KINDS,
+    __version__,
+)
+
+from . import synth  # noqa: E402,F401
+
+
+class Database:
+    """An autocrm database: one file (or memory), ACID transactions, no server.
+
+    Open with :meth:`open` or :meth:`in_memory`; use as a context manager to close it. Share one
+    handle between threads. Besides :meth:`write` and :meth:`read`, every ``WriteTxn`` method is
+    available here running in its own committed write transaction, and every ``ReadTxn``
+    method running on a fresh snapshot.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: "_native.Database") -> None:
+        self._native = native
+
+    @classmethod
+    def open(cls, path: Any, *, durable: bool = True, cache_bytes: Optional[int] = None) -> "Database":
+        """Open (or create) the database file at ``path``. Raises AlreadyOpenError if another
+        process or handle has it open."""
+        return cls(_native.Database.open(path, durable=durable, cache_bytes=cache_bytes))
+
+    @classmethod
+    def in_memory(cls, *, durable: bool = True) -> "Database":
+        """A new, empty in-memory database."""
+        return cls(_native.Database.in_memory(durable=durable))
+
+    @property
+    def path(self) -> Optional[str]:
+        """The file path, or None in memory."""
+        return self._native.path
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._native.closed
+
+    def close(self) -> None:
+        """Close the handle (idempotent)."""
+        self._native.close()
+
+    def write(self) -> WriteTxn:
+        """Start a write transaction; ``with db.write() as tx:`` commits on success and rolls
+        back on exception."""
+        return self._native.write()
+
+    def read(self) -> ReadTxn:
+        """Start a read transaction: a consistent snapshot."""
+        return self._native.read()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        self.close()
+        return False
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+
+_WRITE_METHODS = [
+    "insert_dealer", "insert_customer", "insert_customers", "update_customer",
+    "delete_customer", "insert_vehicle", "insert_vehicles", "update_vehicle",
+    "transfer_vehicle", "insert_touchpoint", "insert_touchpoints", "delete_touchpoint",
+    "insert_lead", "insert_leads", "update_lead", "insert_complaint", "insert_complaints",
+    "advance_complaint", "respond_to_complaint", "insert_survey", "insert_surveys", "relate",
+    "unrelate", "record_consent", "set_loyalty_config", "join_brand_club", "join_dealer_club",
+    "redeem", "adjust", "reverse", "expire_lots", "set_tier_floor", "review_tiers",
+    "save_segment", "materialise_segment",
+]
+
+_READ_METHODS = [
+    "customer", "dealer", "dealer_by_code", "dealers", "vehicle", "touchpoint", "lead",
+    "complaint", "survey", "customer_by_national_id", "customer_by_credit_code",
+    "customers_by_phone", "vehicle_by_vin", "vehicle_by_plate", "find_customers",
+    "vehicles_of", "leads_of", "complaints_of", "surveys_of", "relations_of", "consents",
+    "rollup", "timeline", "customer_360", "customer_count", "vehicle_count",
+    "touchpoint_count", "customer_ids", "loyalty_config", "membership", "balance",
+    "wallets_of", "spendable", "postings_of", "posting", "posting_by_key", "tier_status",
+    "tier_history", "benefits", "settlement", "verify_ledger", "parse_rule", "evaluate",
+    "evaluate_segment", "segment", "segment_names", "materialised", "segment_diff", "kpi",
+    "due_actions", "complaint_escalations", "customers_table", "vehicles_table",
+    "touchpoints_table", "postings_table",
+]
+
+
+def _write_method(name: str):
+    native = getattr(_native.WriteTxn, name)
+
+    @_functools.wraps(native)
+    def method(self: Database, *args: Any, **kwargs: Any) -> Any:
+        with self._native.write() as tx:
+            return getattr(tx, name)(*args, **kwargs)
+
+    method.__doc__ = (native.__doc__ or "") + "\n\nRuns in its own write transaction and commits."
+    method.__name__ = name
+    return method
+
+
+def _read_method(name: str):
+    native = getattr(_native.ReadTxn, name)
+
+    @_functools.wraps(native)
+    def method(self: Database, *args: Any, **kwargs: Any) -> Any:
+        with self._native.read() as r:
+            return getattr(r, name)(*args, **kwargs)
+
+    method.__doc__ = (native.__doc__ or "") + "\n\nRuns on a fresh snapshot."
+    method.__name__ = name
+    return method
+
+
+for _n in _WRITE_METHODS:
+    setattr(Database, _n, _write_method(_n))
+for _n in _READ_METHODS:
+    setattr(Database, _n, _read_method(_n))
+del _n
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any", "Optional")]

@@ -1,0 +1,490 @@
+//! Tables out as Arrow through the PyCapsule interface (`__arrow_c_stream__`): built in Rust
+//! from core records with the GIL released, never through per-row Python objects.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, ListBuilder,
+    StringBuilder, TimestampSecondBuilder, UInt32Builder, UInt64Builder, UInt8Builder,
+};
+use arrow_array::{ArrayRef, RecordBatch, StructArray};
+use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
+use autocrm::kpi::KpiRow;
+use autocrm::loyalty::Posting;
+use autocrm::{
+    Customer, CustomerId, CustomerSet, Money, OwnershipHistory, Party, Touchpoint, TouchpointId,
+    Vehicle, VehicleId,
+};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use pyo3_arrow::ffi::{to_stream_pycapsule, ArrayIterator};
+
+use crate::conv::{wallet_label, Named};
+use crate::types::group_key;
+
+fn arrow_err(e: ArrowError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// Exports `batch` as an Arrow C stream capsule.
+pub fn stream_capsule<'py>(
+    py: Python<'py>,
+    batch: &RecordBatch,
+    requested_schema: Option<Bound<'py, PyCapsule>>,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let schema = batch.schema();
+    let arr: ArrayRef = Arc::new(StructArray::from(batch.clone()));
+    let field = Arc::new(
+        Field::new_struct("", schema.fields().clone(), false)
+            .with_metadata(schema.metadata.clone()),
+    );
+    let reader = Box::new(ArrayIterator::new(std::iter::once(Ok(arr)), field));
+    Ok(to_stream_pycapsule(py, reader, requested_schema)?)
+}
+
+/// Calls `module.attr(obj)`, with an ImportError naming the package if it is missing.
+fn via<'py>(obj: &Bound<'py, PyAny>, module: &str, attr: &str) -> PyResult<Bound<'py, PyAny>> {
+    let m = obj.py().import(module)?;
+    m.getattr(attr)?.call1((obj,))
+}
+
+/// An Arrow table built from core records. Consume it with `pyarrow.table(t)`,
+/// `polars.DataFrame(t)`, or `t.to_pandas()` / `t.to_polars()`.
+#[pyclass(frozen, module = "autocrm", name = "Table")]
+pub struct Table {
+    pub batch: RecordBatch,
+}
+
+#[pymethods]
+impl Table {
+    /// Arrow PyCapsule interface: a C stream of the table's record batches.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        stream_capsule(py, &self.batch, requested_schema)
+    }
+
+    /// Number of rows.
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    /// Column names, in order.
+    #[getter]
+    fn column_names(&self) -> Vec<String> {
+        self.batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    }
+
+    fn __len__(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    /// As a `pyarrow.Table` (requires pyarrow).
+    fn to_pyarrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        via(slf.as_any(), "pyarrow", "table")
+    }
+
+    /// As a `pandas.DataFrame` (requires pyarrow and pandas).
+    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        via(slf.as_any(), "pyarrow", "table")?.call_method0("to_pandas")
+    }
+
+    /// As a `polars.DataFrame` (requires polars).
+    fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        via(slf.as_any(), "polars", "DataFrame")
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "autocrm.Table({} rows: {})",
+            self.batch.num_rows(),
+            self.column_names().join(", ")
+        )
+    }
+}
+
+fn money(b: &mut Decimal128Builder, m: Option<Money>) {
+    b.append_option(m.map(|m| i128::from(m.fen())));
+}
+
+fn decimal_builder() -> Decimal128Builder {
+    Decimal128Builder::new()
+        .with_precision_and_scale(18, 2)
+        .expect("valid precision")
+}
+
+fn decimal_field(name: &str) -> Field {
+    Field::new(name, DataType::Decimal128(18, 2), true)
+}
+
+fn ts_field(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Timestamp(TimeUnit::Second, None), nullable)
+}
+
+fn batch(fields: Vec<Field>, cols: Vec<ArrayRef>) -> PyResult<RecordBatch> {
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(arrow_err)
+}
+
+/// customers: one row per customer.
+pub fn customers(rows: &[(CustomerId, Customer)]) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::new();
+    let mut kind = StringBuilder::new();
+    let mut name = StringBuilder::new();
+    let mut gender = StringBuilder::new();
+    let mut birth = Date32Builder::new();
+    let mut nid = StringBuilder::new();
+    let mut cc = StringBuilder::new();
+    let mut phones = ListBuilder::new(StringBuilder::new());
+    let mut province = StringBuilder::new();
+    let mut city = StringBuilder::new();
+    let mut occupation = StringBuilder::new();
+    let mut employer = StringBuilder::new();
+    let mut industry = StringBuilder::new();
+    let mut ssys = StringBuilder::new();
+    let mut srec = StringBuilder::new();
+    for (cid, c) in rows {
+        id.append_value(cid.0);
+        name.append_value(c.name());
+        match &c.party {
+            Party::Person(p) => {
+                kind.append_value("person");
+                gender.append_option(p.gender.map(Named::name));
+                birth.append_option(p.birth_date.map(|d| d.days()));
+                nid.append_option(p.national_id.as_deref());
+                cc.append_null();
+                occupation.append_option(p.occupation.as_deref());
+                employer.append_option(p.employer.as_deref());
+                industry.append_null();
+            }
+            Party::Organisation(o) => {
+                kind.append_value("organisation");
+                gender.append_null();
+                birth.append_null();
+                nid.append_null();
+                cc.append_option(o.credit_code.as_deref());
+                occupation.append_null();
+                employer.append_null();
+                industry.append_option(o.industry.as_deref());
+            }
+        }
+        for p in &c.phones {
+            phones.values().append_value(p);
+        }
+        phones.append(true);
+        province.append_option(c.province.as_deref());
+        city.append_option(c.city.as_deref());
+        ssys.append_option(c.source.as_ref().map(|s| s.system.as_str()));
+        srec.append_option(c.source.as_ref().map(|s| s.record_id.as_str()));
+    }
+    let s = |n: &str| Field::new(n, DataType::Utf8, true);
+    batch(
+        vec![
+            Field::new("id", DataType::UInt64, false),
+            Field::new("kind", DataType::Utf8, false),
+            Field::new("name", DataType::Utf8, false),
+            s("gender"),
+            Field::new("birth_date", DataType::Date32, true),
+            s("national_id"),
+            s("credit_code"),
+            Field::new(
+                "phones",
+                DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                true,
+            ),
+            s("province"),
+            s("city"),
+            s("occupation"),
+            s("employer"),
+            s("industry"),
+            s("source_system"),
+            s("source_record_id"),
+        ],
+        vec![
+            Arc::new(id.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(name.finish()),
+            Arc::new(gender.finish()),
+            Arc::new(birth.finish()),
+            Arc::new(nid.finish()),
+            Arc::new(cc.finish()),
+            Arc::new(phones.finish()),
+            Arc::new(province.finish()),
+            Arc::new(city.finish()),
+            Arc::new(occupation.finish()),
+            Arc::new(employer.finish()),
+            Arc::new(industry.finish()),
+            Arc::new(ssys.finish()),
+            Arc::new(srec.finish()),
+        ],
+    )
+}
+
+/// vehicles: one row per vehicle, with its current owner.
+pub fn vehicles(rows: &[(VehicleId, Vehicle, OwnershipHistory)]) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::new();
+    let mut strs: Vec<StringBuilder> = (0..6).map(|_| StringBuilder::new()).collect();
+    let mut dates: Vec<Date32Builder> = (0..7).map(|_| Date32Builder::new()).collect();
+    let mut dealer = UInt32Builder::new();
+    let mut owner = UInt64Builder::new();
+    let mut since = Date32Builder::new();
+    for (vid, v, h) in rows {
+        id.append_value(vid.0);
+        strs[0].append_value(&v.vin);
+        strs[1].append_option(v.plate.as_deref());
+        strs[2].append_value(&v.brand);
+        strs[3].append_value(&v.model);
+        strs[4].append_option(v.trim.as_deref());
+        strs[5].append_value(v.usage.name());
+        let ds = [
+            v.purchase_date,
+            v.invoice_date,
+            v.registration_date,
+            v.first_service_date,
+            v.warranty_end,
+            v.insurance_expiry,
+            v.inspection_due,
+        ];
+        for (b, d) in dates.iter_mut().zip(ds) {
+            b.append_option(d.map(|d| d.days()));
+        }
+        dealer.append_option(v.selling_dealer.map(|d| d.0));
+        let cur = h.current();
+        owner.append_option(cur.map(|o| o.customer.0));
+        since.append_option(cur.map(|o| o.from.days()));
+    }
+    let mut fields = vec![Field::new("id", DataType::UInt64, false)];
+    let mut cols: Vec<ArrayRef> = vec![Arc::new(id.finish())];
+    for (n, b) in ["vin", "plate", "brand", "model", "trim", "usage"]
+        .iter()
+        .zip(strs.iter_mut())
+    {
+        fields.push(Field::new(*n, DataType::Utf8, true));
+        cols.push(Arc::new(b.finish()));
+    }
+    for (n, b) in [
+        "purchase_date",
+        "invoice_date",
+        "registration_date",
+        "first_service_date",
+        "warranty_end",
+        "insurance_expiry",
+        "inspection_due",
+    ]
+    .iter()
+    .zip(dates.iter_mut())
+    {
+        fields.push(Field::new(*n, DataType::Date32, true));
+        cols.push(Arc::new(b.finish()));
+    }
+    fields.push(Field::new("selling_dealer", DataType::UInt32, true));
+    cols.push(Arc::new(dealer.finish()));
+    fields.push(Field::new("owner", DataType::UInt64, true));
+    cols.push(Arc::new(owner.finish()));
+    fields.push(Field::new("owner_since", DataType::Date32, true));
+    cols.push(Arc::new(since.finish()));
+    batch(fields, cols)
+}
+
+/// touchpoints: one row per touchpoint.
+pub fn touchpoints(rows: &[(TouchpointId, Touchpoint)]) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::new();
+    let mut customer = UInt64Builder::new();
+    let mut at = TimestampSecondBuilder::new();
+    let mut vehicle = UInt64Builder::new();
+    let mut dealer = UInt32Builder::new();
+    let mut channel = StringBuilder::new();
+    let mut kind = StringBuilder::new();
+    let mut service_kind = StringBuilder::new();
+    let mut stage = StringBuilder::new();
+    let mut sensitive = BooleanBuilder::new();
+    let mut amount = decimal_builder();
+    let mut parts = decimal_builder();
+    let mut labour = decimal_builder();
+    let mut mileage = UInt32Builder::new();
+    let mut score = UInt8Builder::new();
+    let mut outcome = StringBuilder::new();
+    let mut note = StringBuilder::new();
+    for (tid, t) in rows {
+        id.append_value(tid.0);
+        customer.append_value(t.customer.0);
+        at.append_value(t.at.seconds());
+        vehicle.append_option(t.vehicle.map(|v| v.0));
+        dealer.append_option(t.dealer.map(|d| d.0));
+        channel.append_value(t.channel.name());
+        kind.append_value(Named::name(t.kind));
+        service_kind.append_option(t.service_kind.map(Named::name));
+        stage.append_option(t.stage.map(Named::name));
+        sensitive.append_value(t.sensitive);
+        money(&mut amount, t.amount);
+        money(&mut parts, t.parts_amount);
+        money(&mut labour, t.labour_amount);
+        mileage.append_option(t.mileage_km);
+        score.append_option(t.score);
+        outcome.append_option(t.outcome.as_deref());
+        note.append_option(t.note.as_deref());
+    }
+    let s = |n: &str| Field::new(n, DataType::Utf8, true);
+    batch(
+        vec![
+            Field::new("id", DataType::UInt64, false),
+            Field::new("customer", DataType::UInt64, false),
+            ts_field("at", false),
+            Field::new("vehicle", DataType::UInt64, true),
+            Field::new("dealer", DataType::UInt32, true),
+            Field::new("channel", DataType::Utf8, false),
+            Field::new("kind", DataType::Utf8, false),
+            s("service_kind"),
+            s("stage"),
+            Field::new("sensitive", DataType::Boolean, false),
+            decimal_field("amount"),
+            decimal_field("parts_amount"),
+            decimal_field("labour_amount"),
+            Field::new("mileage_km", DataType::UInt32, true),
+            Field::new("score", DataType::UInt8, true),
+            s("outcome"),
+            s("note"),
+        ],
+        vec![
+            Arc::new(id.finish()),
+            Arc::new(customer.finish()),
+            Arc::new(at.finish()),
+            Arc::new(vehicle.finish()),
+            Arc::new(dealer.finish()),
+            Arc::new(channel.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(service_kind.finish()),
+            Arc::new(stage.finish()),
+            Arc::new(sensitive.finish()),
+            Arc::new(amount.finish()),
+            Arc::new(parts.finish()),
+            Arc::new(labour.finish()),
+            Arc::new(mileage.finish()),
+            Arc::new(score.finish()),
+            Arc::new(outcome.finish()),
+            Arc::new(note.finish()),
+        ],
+    )
+}
+
+/// postings: one row per ledger posting.
+pub fn postings(rows: &[(u64, Posting)]) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::new();
+    let mut customer = UInt64Builder::new();
+    let mut wallet = StringBuilder::new();
+    let mut kind = StringBuilder::new();
+    let mut points = Int64Builder::new();
+    let mut at = TimestampSecondBuilder::new();
+    let mut key = StringBuilder::new();
+    let mut dealer = UInt32Builder::new();
+    let mut expires = Date32Builder::new();
+    let mut shortfall = Int64Builder::new();
+    for (pid, p) in rows {
+        id.append_value(*pid);
+        customer.append_value(p.customer.0);
+        wallet.append_value(wallet_label(p.wallet));
+        kind.append_value(Named::name(p.kind));
+        points.append_value(p.points);
+        at.append_value(p.at.seconds());
+        key.append_value(&p.key);
+        dealer.append_option(p.dealer.map(|d| d.0));
+        expires.append_option(p.expires.map(|d| d.days()));
+        shortfall.append_value(p.shortfall);
+    }
+    batch(
+        vec![
+            Field::new("id", DataType::UInt64, false),
+            Field::new("customer", DataType::UInt64, false),
+            Field::new("wallet", DataType::Utf8, false),
+            Field::new("kind", DataType::Utf8, false),
+            Field::new("points", DataType::Int64, false),
+            ts_field("at", false),
+            Field::new("key", DataType::Utf8, false),
+            Field::new("dealer", DataType::UInt32, true),
+            Field::new("expires", DataType::Date32, true),
+            Field::new("shortfall", DataType::Int64, false),
+        ],
+        vec![
+            Arc::new(id.finish()),
+            Arc::new(customer.finish()),
+            Arc::new(wallet.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(points.finish()),
+            Arc::new(at.finish()),
+            Arc::new(key.finish()),
+            Arc::new(dealer.finish()),
+            Arc::new(expires.finish()),
+            Arc::new(shortfall.finish()),
+        ],
+    )
+}
+
+/// segment members: one `customer_id` column.
+pub fn members(set: &CustomerSet) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::with_capacity(set.len() as usize);
+    for c in set.iter() {
+        id.append_value(c.0);
+    }
+    batch(
+        vec![Field::new("customer_id", DataType::UInt64, false)],
+        vec![Arc::new(id.finish())],
+    )
+}
+
+/// KPI rows.
+pub fn kpi_rows(rows: &[KpiRow]) -> PyResult<RecordBatch> {
+    let mut kpi = StringBuilder::new();
+    let mut dim = StringBuilder::new();
+    let mut key = StringBuilder::new();
+    let mut label = StringBuilder::new();
+    let mut from = Date32Builder::new();
+    let mut to = Date32Builder::new();
+    let mut num = Float64Builder::new();
+    let mut den = Float64Builder::new();
+    let mut val = Float64Builder::new();
+    for r in rows {
+        let (d, k) = group_key(&r.key);
+        kpi.append_value(r.kpi.name());
+        dim.append_value(d);
+        key.append_option(k);
+        label.append_value(&r.label);
+        from.append_value(r.period.from.days());
+        to.append_value(r.period.to.days());
+        num.append_value(r.numerator);
+        den.append_value(r.denominator);
+        val.append_option(r.value);
+    }
+    batch(
+        vec![
+            Field::new("kpi", DataType::Utf8, false),
+            Field::new("dimension", DataType::Utf8, false),
+            Field::new("key", DataType::Utf8, true),
+            Field::new("label", DataType::Utf8, false),
+            Field::new("period_from", DataType::Date32, false),
+            Field::new("period_to", DataType::Date32, false),
+            Field::new("numerator", DataType::Float64, false),
+            Field::new("denominator", DataType::Float64, false),
+            Field::new("value", DataType::Float64, true),
+        ],
+        vec![
+            Arc::new(kpi.finish()),
+            Arc::new(dim.finish()),
+            Arc::new(key.finish()),
+            Arc::new(label.finish()),
+            Arc::new(from.finish()),
+            Arc::new(to.finish()),
+            Arc::new(num.finish()),
+            Arc::new(den.finish()),
+            Arc::new(val.finish()),
+        ],
+    )
+}
