@@ -56,7 +56,7 @@
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use autocrm::codec::{decode, encode};
 use autocrm::{
@@ -66,8 +66,8 @@ use autocrm::{
 use redb::{ReadableDatabase, ReadableTable, Table, TableDefinition, WriteTransaction};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::report::thousands;
-use crate::runner::Config;
+use crate::report::{rate, thousands};
+use crate::runner::{rotation, timed, Config};
 use crate::workload::Rng;
 use crate::BenchResult;
 
@@ -833,13 +833,7 @@ impl LedgerFigures {
 
     /// The `q` quantile (0..=1) of the single-posting latencies.
     fn single_quantile(&self, q: f64) -> Duration {
-        let mut v = self.singles.clone();
-        v.sort_unstable();
-        if v.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-        v[rank - 1]
+        crate::report::quantile(&self.singles, q)
     }
 }
 
@@ -858,19 +852,6 @@ pub struct LedgerResult {
     pub draws: u64,
     /// Per store: autocrm, SQLite, raw redb (the indexes of [`crate::report`]).
     pub stores: [LedgerFigures; 3],
-}
-
-/// The order in which the stores take turn number `turn`: each goes first, second and last
-/// equally often.
-fn rotation(turn: usize) -> [usize; 3] {
-    [turn % 3, (turn + 1) % 3, (turn + 2) % 3]
-}
-
-/// Runs `f` and returns the time it took.
-fn timed(f: impl FnOnce() -> BenchResult<()>) -> BenchResult<Duration> {
-    let t = Instant::now();
-    f()?;
-    Ok(t.elapsed())
 }
 
 /// Runs the ledger section for a size of `members` customers with files in `dir`.
@@ -896,7 +877,7 @@ pub fn run_size(config: &Config, members: usize, dir: &Path) -> BenchResult<Ledg
     for (i, chunk) in batched.chunks(lc.batch.max(1)).enumerate() {
         let first = (i * lc.batch) as u64 + 1;
         for k in rotation(i) {
-            figures[k].batched += timed(|| stores[k].post(first, chunk))?;
+            figures[k].batched += timed(|| stores[k].post(first, chunk))?.1;
         }
     }
     eprintln!("  ledger: batched postings done");
@@ -905,7 +886,7 @@ pub fn run_size(config: &Config, members: usize, dir: &Path) -> BenchResult<Ledg
         let id = (lc.postings + i) as u64 + 1;
         let one = std::slice::from_ref(op);
         for k in rotation(i) {
-            let t = timed(|| stores[k].post(id, one))?;
+            let t = timed(|| stores[k].post(id, one))?.1;
             if i >= lc.warm_singles {
                 figures[k].singles.push(t);
             }
@@ -945,11 +926,6 @@ pub fn run_size(config: &Config, members: usize, dir: &Path) -> BenchResult<Ledg
         draws: work.draws,
         stores: figures,
     })
-}
-
-/// Operations per second.
-fn rate(ops: u64, time: Duration) -> f64 {
-    ops as f64 / time.as_secs_f64().max(1e-9)
 }
 
 /// The goal of a ratio, met or missed.

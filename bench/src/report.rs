@@ -47,14 +47,19 @@ impl StoreFigures {
 
     /// The `q` quantile (0..=1) of the single-write latencies.
     fn write_quantile(&self, q: f64) -> Duration {
-        let mut v = self.writes.clone();
-        v.sort_unstable();
-        if v.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-        v[rank - 1]
+        quantile(&self.writes, q)
     }
+}
+
+/// The `q` quantile (0..=1) of `latencies` (nearest rank; zero for none).
+pub fn quantile(latencies: &[Duration], q: f64) -> Duration {
+    let mut v = latencies.to_vec();
+    v.sort_unstable();
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
 }
 
 /// The total time of equal rounds, robust to bursts of background load: the median round
@@ -89,7 +94,7 @@ pub struct SizeResult {
 }
 
 /// Operations per second.
-fn rate(ops: u64, time: Duration) -> f64 {
+pub fn rate(ops: u64, time: Duration) -> f64 {
     ops as f64 / time.as_secs_f64().max(1e-9)
 }
 

@@ -74,7 +74,7 @@ impl Config {
 
 /// The order in which the stores take turn number `turn`: each goes first, second and last
 /// equally often.
-fn rotation(turn: usize) -> [usize; 3] {
+pub fn rotation(turn: usize) -> [usize; 3] {
     [turn % 3, (turn + 1) % 3, (turn + 2) % 3]
 }
 
@@ -84,7 +84,7 @@ fn rounds<T>(ids: &[T], n: usize) -> impl Iterator<Item = &[T]> {
 }
 
 /// Runs `f` and returns its result with the time it took.
-fn timed<T>(f: impl FnOnce() -> BenchResult<T>) -> BenchResult<(T, Duration)> {
+pub fn timed<T>(f: impl FnOnce() -> BenchResult<T>) -> BenchResult<(T, Duration)> {
     let t = Instant::now();
     let out = f()?;
     Ok((out, t.elapsed()))

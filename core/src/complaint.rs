@@ -213,6 +213,23 @@ impl WriteTxn {
         Ok(ids.into_iter().map(ComplaintId).collect())
     }
 
+    /// Moves complaint `id` to the status after its current one, at `at` (see
+    /// [`WriteTxn::advance_complaint`]); a closed complaint is refused with `invalid_operation`.
+    pub fn advance_complaint_to_next(
+        &mut self,
+        id: ComplaintId,
+        at: DateTime,
+    ) -> Result<Complaint> {
+        let current = self.complaint(id)?.status;
+        let next = current.next().ok_or_else(|| {
+            crate::Error::invalid(
+                format!("complaint {id} is closed"),
+                "a closed complaint stays closed; record a new complaint instead",
+            )
+        })?;
+        self.advance_complaint(id, next, at)
+    }
+
     /// The complaint `id`, as this transaction sees it.
     pub fn complaint(&self, id: ComplaintId) -> Result<Complaint> {
         self.get_owned(&COMPLAINT_TABLES, id.0)

@@ -372,6 +372,28 @@ impl ReadTxn {
         get_record(self.tables.ownership()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
     }
 
+    /// Every vehicle with its ownership history, in id order (two full-table scans in step,
+    /// no lookups per vehicle).
+    pub fn all_vehicles(&self) -> Result<Vec<(VehicleId, Vehicle, OwnershipHistory)>> {
+        let owners = self.tables.ownership()?;
+        let mut out = Vec::new();
+        for (v, o) in self.tables.vehicles()?.iter()?.zip(owners.iter()?) {
+            let ((id, v), (oid, o)) = (v?, o?);
+            if id.value() != oid.value() {
+                return Err(Error::Corrupt {
+                    what: "ownership history",
+                    source: crate::codec::DecodeError::Malformed(format!(
+                        "vehicle {} has no ownership record",
+                        id.value()
+                    )),
+                });
+            }
+            let h = decode_stored(o.value())?;
+            out.push((VehicleId(id.value()), decode_stored(v.value())?, h));
+        }
+        Ok(out)
+    }
+
     /// The vehicle with VIN `vin` (validated and normalised first).
     pub fn vehicle_by_vin(&self, vin: &str) -> Result<Option<VehicleId>> {
         let key = crate::validate::vin("vin", vin)?;

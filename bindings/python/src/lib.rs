@@ -503,20 +503,9 @@ impl PyWriteTxn {
     ) -> PyResult<Complaint> {
         let to = to.map(ComplaintStatus::from_py).transpose()?;
         let at = DateTime::from_py(at)?;
-        let c = self.with(py, move |tx| {
-            let to = match to {
-                Some(t) => t,
-                None => {
-                    let current = tx.complaint(ComplaintId(id))?.status;
-                    current
-                        .next()
-                        .ok_or_else(|| autocrm::Error::InvalidOperation {
-                            what: format!("complaint {id} is closed"),
-                            hint: "a closed complaint stays closed; record a new complaint instead",
-                        })?
-                }
-            };
-            tx.advance_complaint(ComplaintId(id), to, at)
+        let c = self.with(py, move |tx| match to {
+            Some(to) => tx.advance_complaint(ComplaintId(id), to, at),
+            None => tx.advance_complaint_to_next(ComplaintId(id), at),
         })?;
         Complaint::new(py, ComplaintId(id), &c)
     }
@@ -1296,23 +1285,7 @@ impl PyReadTxn {
 
     /// Every vehicle as an Arrow table (with the current owner).
     fn vehicles_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| {
-            let n = r.vehicle_count()?;
-            let mut out = Vec::with_capacity(n as usize);
-            // Ids start at 1 and vehicles are never deleted; ids burnt by a failed insert leave
-            // gaps, so scan until every vehicle is found.
-            let mut id = 1u64;
-            let mut misses = 0u64;
-            while (out.len() as u64) < n && misses < 1_000_000 {
-                match r.vehicle(VehicleId(id)) {
-                    Ok(v) => out.push((VehicleId(id), v, r.ownership(VehicleId(id))?)),
-                    Err(autocrm::Error::NotFound { .. }) => misses += 1,
-                    Err(e) => return Err(e),
-                }
-                id += 1;
-            }
-            Ok(out)
-        })?;
+        let rows = self.with(py, |r| r.all_vehicles())?;
         let batch = py.detach(|| arrow::vehicles(&rows))?;
         Ok(arrow::Table { batch })
     }

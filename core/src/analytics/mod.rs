@@ -22,7 +22,7 @@ use crate::loyalty::{Balance, Membership, TierRecord, Wallet};
 use crate::rollup::Rollup;
 use crate::store::{decode_stored, ReadTxn};
 use crate::survey::Survey;
-use crate::vehicle::{OwnershipHistory, Vehicle};
+use crate::vehicle::Vehicle;
 
 /// One ownership period: from (inclusive), to (exclusive; `None` while owned).
 pub type Period = (Date, Option<Date>);
@@ -171,15 +171,7 @@ impl ReadTxn {
                 customers[i].rollup = decode_stored(v.value())?;
             }
         }
-        let vehicles = t.vehicles()?;
-        for e in t.ownership()?.iter()? {
-            let (k, v) = e?;
-            let id = VehicleId(k.value());
-            let history: OwnershipHistory = decode_stored(v.value())?;
-            let Some(bytes) = vehicles.get(id.0)? else {
-                continue;
-            };
-            let vehicle: Vehicle = decode_stored(bytes.value())?;
+        for (id, vehicle, history) in self.all_vehicles()? {
             let mut by_owner: Vec<(u64, Vec<Period>)> = Vec::new();
             for o in &history.0 {
                 match by_owner.iter_mut().find(|(c, _)| *c == o.customer.0) {

@@ -340,25 +340,31 @@ impl WriteTxn {
         get_record(&self.txn.open_table(LOTS)?, id)?.ok_or_else(|| Error::not_found("lot", id))
     }
 
-    /// Writes a lot back, keeping the spending and expiry queues to its live state.
-    fn put_lot(&mut self, id: u64, lot: &Lot) -> Result<()> {
+    /// Writes a lot back. The spending and expiry queues hold live lots only, so they change
+    /// only when the lot becomes live (`was_live` false, points remaining) or empties.
+    fn put_lot(&mut self, id: u64, lot: &Lot, was_live: bool) -> Result<()> {
         self.txn
             .open_table(LOTS)?
             .insert(id, codec::encode(lot).as_slice())?;
         let qk = (lot.customer.0, lot.wallet.code(), lot.expires.days(), id);
         let ek = (lot.expires.days(), id);
-        if lot.remaining > 0 {
-            self.txn.open_table(LOT_QUEUE)?.insert(qk, ())?;
-            self.txn.open_table(LOT_EXPIRY)?.insert(ek, ())?;
-        } else {
-            self.txn.open_table(LOT_QUEUE)?.remove(qk)?;
-            self.txn.open_table(LOT_EXPIRY)?.remove(ek)?;
+        match (was_live, lot.remaining > 0) {
+            (false, true) => {
+                self.txn.open_table(LOT_QUEUE)?.insert(qk, ())?;
+                self.txn.open_table(LOT_EXPIRY)?.insert(ek, ())?;
+            }
+            (true, false) => {
+                self.txn.open_table(LOT_QUEUE)?.remove(qk)?;
+                self.txn.open_table(LOT_EXPIRY)?.remove(ek)?;
+            }
+            _ => {}
         }
         Ok(())
     }
 
-    /// Appends a posting with its indexes and applies it to the balance. Returns its id.
-    fn append(&mut self, p: &Posting, owed_change: i64) -> Result<u64> {
+    /// Appends a posting with its indexes and applies it to the balance. Returns its id and
+    /// the wallet's new balance.
+    fn append(&mut self, p: &Posting, owed_change: i64) -> Result<(u64, Balance)> {
         let id = self.next_id("next.posting")?;
         self.txn
             .open_table(POSTINGS)?
@@ -379,36 +385,47 @@ impl WriteTxn {
         b.owed += owed_change;
         debug_assert!(b.points >= 0 && b.owed >= 0, "ledger invariant");
         self.put_balance(p.customer, p.wallet, &b)?;
-        Ok(id)
+        Ok((id, b))
     }
 
-    /// Takes up to `points` from the wallet's live lots expiring after day `after`, earliest
-    /// expiry first, skipping `except`. Returns the draws; marks them spent.
-    fn draw(
-        &mut self,
+    /// Plans taking up to `points` from the wallet's live lots expiring after day `after`,
+    /// earliest expiry first, skipping `except`; reads only the lots it would spend and
+    /// writes nothing. Fewer points than asked means the wallet cannot cover them.
+    fn plan_draws(
+        &self,
         customer: CustomerId,
         wallet: Wallet,
         points: i64,
         after: i32,
         except: Option<u64>,
-    ) -> Result<Vec<(u64, i64)>> {
-        let lots = spendable_lots(&self.txn.open_table(LOT_QUEUE)?, customer, wallet, after)?;
+    ) -> Result<Vec<(u64, Lot, i64)>> {
+        let queue = self.txn.open_table(LOT_QUEUE)?;
+        let lots = self.txn.open_table(LOTS)?;
         let mut left = points;
-        let mut draws = Vec::new();
-        for (_, id) in lots {
+        let mut plan = Vec::new();
+        for (_, id) in spendable_lots(&queue, customer, wallet, after)? {
             if left == 0 {
                 break;
             }
             if Some(id) == except {
                 continue;
             }
-            let mut lot = self.lot(id)?;
+            let lot: Lot = get_record(&lots, id)?.ok_or_else(|| Error::not_found("lot", id))?;
             let n = lot.remaining.min(left);
+            left -= n;
+            plan.push((id, lot, n));
+        }
+        Ok(plan)
+    }
+
+    /// Marks planned draws spent. Returns the draws as a posting records them.
+    fn apply_draws(&mut self, plan: Vec<(u64, Lot, i64)>) -> Result<Vec<(u64, i64)>> {
+        let mut draws = Vec::with_capacity(plan.len());
+        for (id, mut lot, n) in plan {
             lot.remaining -= n;
             lot.spent += n;
-            self.put_lot(id, &lot)?;
+            self.put_lot(id, &lot, true)?;
             draws.push((id, n));
-            left -= n;
         }
         Ok(draws)
     }
@@ -430,7 +447,7 @@ impl WriteTxn {
     fn credit(&mut self, mut p: Posting, lot_days: u32) -> Result<u64> {
         let expires = p.at.date().add_days(lot_days as i32);
         p.expires = Some(expires);
-        let id = self.append(&p, 0)?;
+        let (id, balance) = self.append(&p, 0)?;
         let lot = Lot {
             customer: p.customer,
             wallet: p.wallet,
@@ -444,14 +461,13 @@ impl WriteTxn {
             reversed: 0,
             reversal: None,
         };
-        self.put_lot(id, &lot)?;
-        let owed = self.balance(p.customer, p.wallet)?.owed;
-        if owed > 0 {
-            let n = owed.min(p.points);
+        self.put_lot(id, &lot, false)?;
+        if balance.owed > 0 {
+            let n = balance.owed.min(p.points);
             let mut lot = lot;
             lot.remaining -= n;
             lot.spent += n;
-            self.put_lot(id, &lot)?;
+            self.put_lot(id, &lot, true)?;
             let recover = Posting {
                 kind: PostingKind::Recover,
                 points: -n,
@@ -471,7 +487,7 @@ impl WriteTxn {
     fn lot_days(&self) -> Result<u32> {
         Ok(self
             .loyalty_config()?
-            .map_or(LoyaltyConfig::default().lot_days, |c| c.lot_days))
+            .map_or_else(|| LoyaltyConfig::default().lot_days, |c| c.lot_days))
     }
 
     /// Posts the earnings of a newly stored touchpoint under `config` (called by the
@@ -570,8 +586,10 @@ impl WriteTxn {
     /// Spends `points` for posting `p` (a redemption or negative adjustment).
     fn debit(&mut self, mut p: Posting, points: i64) -> Result<u64> {
         let on = p.at.date();
-        let available = self.spendable(p.customer, p.wallet, on)?;
+        let plan = self.plan_draws(p.customer, p.wallet, points, on.days() + 1, None)?;
+        let available: i64 = plan.iter().map(|d| d.2).sum();
         if available < points {
+            // A plan short of `points` took every spendable lot whole.
             return Err(Error::InsufficientPoints {
                 customer: p.customer.0,
                 wallet: p.wallet.to_string(),
@@ -580,8 +598,8 @@ impl WriteTxn {
             });
         }
         self.writing(|tx| {
-            p.draws = tx.draw(p.customer, p.wallet, points, on.days() + 1, None)?;
-            tx.append(&p, 0)
+            p.draws = tx.apply_draws(plan)?;
+            Ok(tx.append(&p, 0)?.0)
         })
     }
 
@@ -674,7 +692,8 @@ impl WriteTxn {
             if own > 0 {
                 draws.push((r.credit, own));
             }
-            let others = tx.draw(p.customer, p.wallet, lot.spent, i32::MIN, Some(r.credit))?;
+            let plan = tx.plan_draws(p.customer, p.wallet, lot.spent, i32::MIN, Some(r.credit))?;
+            let others = tx.apply_draws(plan)?;
             let clawed: i64 = others.iter().map(|d| d.1).sum();
             draws.extend(others);
             let shortfall = lot.spent - clawed;
@@ -683,9 +702,9 @@ impl WriteTxn {
             p.points = -(own + clawed);
             p.draws = draws;
             p.shortfall = shortfall;
-            let id = tx.append(&p, shortfall)?;
+            let (id, _) = tx.append(&p, shortfall)?;
             lot.reversal = Some(id);
-            tx.put_lot(r.credit, &lot)?;
+            tx.put_lot(r.credit, &lot, own > 0)?;
             Ok(id)
         })
     }
@@ -710,7 +729,7 @@ impl WriteTxn {
                 }
                 lot.remaining = 0;
                 lot.expired += n;
-                tx.put_lot(id, &lot)?;
+                tx.put_lot(id, &lot, true)?;
                 let p = Posting {
                     customer: lot.customer,
                     wallet: lot.wallet,
