@@ -58,6 +58,17 @@ pub enum ModelKind {
     Segment = 17,
     /// Materialised members of a segment on one date.
     SegmentMembers = 18,
+    /// The registry of source systems and their priorities ([`crate::integration::SourceRegistry`]).
+    SourceRegistry = 19,
+    /// Where each field value of one customer or vehicle came from (a list of
+    /// [`crate::integration::FieldLineage`]).
+    FieldLineage = 20,
+    /// An offered value that was not applied ([`crate::integration::Conflict`]).
+    Conflict = 21,
+    /// A rejected record in a dealer's feedback queue ([`crate::integration::FeedbackEntry`]).
+    FeedbackEntry = 22,
+    /// A merge of two customers ([`crate::identity::MergeRecord`]).
+    MergeRecord = 23,
 }
 
 impl ModelKind {
@@ -82,6 +93,11 @@ impl ModelKind {
             ModelKind::Consents => "consents",
             ModelKind::Segment => "segment",
             ModelKind::SegmentMembers => "segment members",
+            ModelKind::SourceRegistry => "source registry",
+            ModelKind::FieldLineage => "field lineage",
+            ModelKind::Conflict => "conflict",
+            ModelKind::FeedbackEntry => "feedback entry",
+            ModelKind::MergeRecord => "merge record",
         }
     }
 }
@@ -225,6 +241,11 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(16) => run::<crate::consent::Consents>(bytes),
         Some(17) => run::<crate::segment::SegmentRecord>(bytes),
         Some(18) => run::<crate::segment::Materialised>(bytes),
+        Some(19) => run::<crate::integration::SourceRegistry>(bytes),
+        Some(20) => run::<crate::integration::RecordLineage>(bytes),
+        Some(21) => run::<crate::integration::Conflict>(bytes),
+        Some(22) => run::<crate::integration::FeedbackEntry>(bytes),
+        Some(23) => run::<crate::identity::MergeRecord>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }
@@ -268,6 +289,23 @@ model!(crate::Lead, Lead, "lead");
 model!(crate::Complaint, Complaint, "complaint");
 model!(crate::Survey, Survey, "survey");
 model!(crate::Rollup, Rollup, "rollup");
+model!(
+    crate::integration::SourceRegistry,
+    SourceRegistry,
+    "source registry"
+);
+model!(
+    crate::integration::RecordLineage,
+    FieldLineage,
+    "field lineage"
+);
+model!(crate::integration::Conflict, Conflict, "conflict");
+model!(
+    crate::integration::FeedbackEntry,
+    FeedbackEntry,
+    "feedback entry"
+);
+model!(crate::identity::MergeRecord, MergeRecord, "merge record");
 
 #[cfg(test)]
 mod tests {

@@ -177,6 +177,55 @@ impl Customer {
         matches!(self.party, Party::Organisation(_))
     }
 
+    /// The basic fields this customer lacks, by field name, in the order below; empty when
+    /// its information is complete and valid (DOMAIN §7, the valid customer information ratio;
+    /// seed 003 §4.2.1, completeness):
+    /// - `name`: at least 2 characters (stored names already passed the placeholder rule);
+    /// - `phones`: at least one mainland mobile number (11 digits, `1[3-9]…`);
+    /// - `national_id` (person) / `credit_code` (organisation) with a correct check digit;
+    /// - `province` and `city`.
+    ///
+    /// Rechecked rather than trusted, so the answer stays right for records written before a
+    /// rule existed. Allocates only for an incomplete customer.
+    pub fn missing_basic_fields(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if self.name().trim().chars().count() < 2 {
+            missing.push("name");
+        }
+        let mobile = |p: &String| {
+            let b = p.as_bytes();
+            b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && b[1] >= b'3'
+        };
+        if !self.phones.iter().any(mobile) {
+            missing.push("phones");
+        }
+        let checked = |key: Option<&str>, check: fn(&str) -> Option<char>| {
+            key.is_some_and(|k| {
+                k.len() == 18 && k.is_ascii() && check(&k[..17]) == k[17..].chars().next()
+            })
+        };
+        match &self.party {
+            Party::Person(p) => {
+                if !checked(p.national_id.as_deref(), validate::national_id_check_digit) {
+                    missing.push("national_id");
+                }
+            }
+            Party::Organisation(o) => {
+                if !checked(o.credit_code.as_deref(), validate::credit_code_check_char) {
+                    missing.push("credit_code");
+                }
+            }
+        }
+        let place = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if !place(&self.province) {
+            missing.push("province");
+        }
+        if !place(&self.city) {
+            missing.push("city");
+        }
+        missing
+    }
+
     /// The customer as it will be stored: every field validated and normalised.
     pub fn normalised(&self) -> Result<Customer, ValidationError> {
         let party = match &self.party {
@@ -256,7 +305,7 @@ use crate::codec::{self, ModelKind};
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::store::tables::*;
-use crate::store::{get_record, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
 
 /// A relation as seen from one customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -599,5 +648,45 @@ impl ReadTxn {
             out.push(CustomerId(entry?.0.value()));
         }
         Ok(out)
+    }
+
+    /// Every customer with its id, in id order: one scan of the customer table, no lookup
+    /// per customer (exports, bindings' tables).
+    pub fn all_customers(&self) -> Result<Vec<(CustomerId, Customer)>> {
+        let mut out = Vec::with_capacity(self.customer_count()? as usize);
+        self.each_customer(.., |id, c| out.push((id, c)))?;
+        Ok(out)
+    }
+
+    /// Calls `f` with every customer whose id is in `ids` (`..` for all), in id order, in one
+    /// range scan, decoding one record at a time: for exports that convert each record as it
+    /// comes without holding them all, and that split the ids between threads (see
+    /// [`ReadTxn::customer_id_range`]).
+    pub fn each_customer(
+        &self,
+        ids: impl std::ops::RangeBounds<CustomerId>,
+        mut f: impl FnMut(CustomerId, Customer),
+    ) -> Result<()> {
+        use std::ops::Bound;
+        let raw = |b: Bound<&CustomerId>| match b {
+            Bound::Included(c) => Bound::Included(c.0),
+            Bound::Excluded(c) => Bound::Excluded(c.0),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        let range = (raw(ids.start_bound()), raw(ids.end_bound()));
+        for entry in self.tables.customers()?.range::<u64>(range)? {
+            let (k, v) = entry?;
+            f(CustomerId(k.value()), decode_stored(v.value())?);
+        }
+        Ok(())
+    }
+
+    /// The lowest and the highest customer id, or `None` without customers.
+    pub fn customer_id_range(&self) -> Result<Option<(CustomerId, CustomerId)>> {
+        let t = self.tables.customers()?;
+        let (first, last) = (t.first()?, t.last()?);
+        Ok(first
+            .zip(last)
+            .map(|((a, _), (b, _))| (CustomerId(a.value()), CustomerId(b.value()))))
     }
 }

@@ -59,6 +59,12 @@ pub enum Rule {
     Duplicate,
     /// A number outside its allowed range (e.g. points that must be positive).
     OutOfRange,
+    /// A record from a source system that is not in the source registry.
+    UnknownSource,
+    /// A stored customer lacks basic fields (mobile, national ID / credit code, province,
+    /// city): not a rejection — the record is stored — but the sending dealer is asked to
+    /// complete it (seed 003 §4.2.1: missing data goes back to the dealer).
+    Incomplete,
 }
 
 impl Rule {
@@ -88,6 +94,8 @@ impl Rule {
             Rule::NotAllowed => "not_allowed",
             Rule::Duplicate => "duplicate",
             Rule::OutOfRange => "out_of_range",
+            Rule::UnknownSource => "unknown_source",
+            Rule::Incomplete => "incomplete",
         }
     }
 
@@ -121,6 +129,14 @@ impl Rule {
             Rule::NotAllowed => "leave this field empty for this kind of record",
             Rule::Duplicate => "give each entry a distinct value",
             Rule::OutOfRange => "use a value inside the documented range",
+            Rule::Incomplete => {
+                "the record was stored; ask the customer for the missing basic fields and \
+                 resubmit the record with the same source id"
+            }
+            Rule::UnknownSource => {
+                "register the source system first (WriteTxn::register_source) with its priority \
+                 per field group, or use one of the registered systems (ReadTxn::sources)"
+            }
         }
     }
 }
@@ -284,6 +300,11 @@ pub enum Error {
     /// The storage engine failed (I/O error, full disk, damaged file).
     #[error("storage failed: {0}; the transaction was rolled back")]
     Storage(#[source] Box<redb::Error>),
+
+    /// An import file, or one row of it, could not be read (see [`crate::import`]); the error
+    /// names the file, line and field.
+    #[error(transparent)]
+    Import(Box<crate::import::ImportError>),
 }
 
 impl Error {
@@ -302,6 +323,7 @@ impl Error {
             Error::UpgradeRequired { .. } => "upgrade_required".into(),
             Error::Corrupt { .. } => "corrupt".into(),
             Error::Storage(_) => "storage".into(),
+            Error::Import(e) => e.code.to_string(),
             Error::InRecord { source, .. } => source.code(),
         }
     }

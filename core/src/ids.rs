@@ -49,3 +49,7 @@ id_type!(/// A complaint.
     ComplaintId(u64), "K");
 id_type!(/// A satisfaction survey.
     SurveyId(u64), "S");
+id_type!(/// A conflict: an offered value that survivorship did not apply, kept for review.
+    ConflictId(u64), "X");
+id_type!(/// An entry of a dealer's feedback queue (a rejected record).
+    FeedbackId(u64), "F");

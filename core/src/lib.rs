@@ -44,7 +44,10 @@ pub mod customer;
 pub mod date;
 pub mod dealer;
 pub mod error;
+pub mod identity;
 pub mod ids;
+pub mod import;
+pub mod integration;
 pub mod kpi;
 pub mod lead;
 pub mod loyalty;
@@ -69,7 +72,15 @@ pub use customer::{Customer, Gender, Organisation, Party, Person, Relation, Rela
 pub use date::{Date, DateTime, ParseDateError};
 pub use dealer::{Dealer, DealerKind};
 pub use error::{Error, Result, Rule, ValidationError};
+pub use identity::{DuplicateCandidate, MatchReason, MergeCounts, MergeRecord};
 pub use ids::{ComplaintId, CustomerId, DealerId, LeadId, SurveyId, TouchpointId, VehicleId};
+pub use ids::{ConflictId, FeedbackId};
+pub use import::{import_file, import_reader, ImportOptions, ImportReport};
+pub use integration::{
+    Conflict, ConflictReason, ConflictStatus, Entity, FeedbackEntry, Field, FieldGroup,
+    FieldLineage, FieldValue, Outcome, QualityReport, QualityRow, Received, RecordKind, Resolution,
+    SourceRegistry, SourceSystem, Upsert,
+};
 pub use kpi::{Kpi, KpiRow};
 pub use lead::{Intent, Lead, LeadSource, LeadStatus, PurchaseType};
 pub use loyalty::{

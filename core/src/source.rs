@@ -94,6 +94,10 @@ impl WriteTxn {
         let found = t.get(source.key(kind).as_slice())?.map(|v| v.value());
         match found {
             Some(id) if self.txn.open_table(records)?.get(id)?.is_some() => Ok(Some(id)),
+            // A customer merged into another: its source records find the survivor.
+            Some(id) if kind == ModelKind::Customer => {
+                Ok(self.redirected_customer(id)?.map(|c| c.0))
+            }
             _ => Ok(None),
         }
     }

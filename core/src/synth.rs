@@ -73,6 +73,7 @@ use crate::touchpoint::{Channel, LifecycleStage, ServiceKind, Touchpoint, Touchp
 use crate::validate;
 use crate::vehicle::{Usage, Vehicle};
 
+pub mod dirty;
 pub mod load;
 pub use load::LoadStats;
 

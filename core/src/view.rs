@@ -35,6 +35,9 @@ pub struct Customer360 {
     pub surveys: Vec<(SurveyId, Survey)>,
     /// The newest touchpoints; continue with [`ReadTxn::timeline`] from `timeline.next`.
     pub timeline: TimelinePage,
+    /// Where each profile field came from (source system, record, time, priority), for
+    /// values written through the integration path; see [`ReadTxn::lineage_of_customer`].
+    pub lineage: Vec<crate::integration::FieldLineage>,
 }
 
 /// A key identifying a customer.
@@ -89,8 +92,9 @@ impl ReadTxn {
     pub fn find_customers(&self, key: &CustomerKey) -> Result<Vec<CustomerId>> {
         let one = |c: Option<CustomerId>| Ok(c.into_iter().collect());
         match key {
-            CustomerKey::Id(id) => match self.customer(*id) {
-                Ok(_) => Ok(vec![*id]),
+            // A merged id finds the customer it was merged into.
+            CustomerKey::Id(id) => match self.resolve_customer(*id) {
+                Ok(live) => Ok(vec![live]),
                 Err(Error::NotFound { .. }) => Ok(vec![]),
                 Err(e) => Err(e),
             },
@@ -110,7 +114,8 @@ impl ReadTxn {
 
     /// The 360° view of customer `id` with the newest `timeline_limit` touchpoints.
     pub fn customer_360(&self, id: CustomerId, timeline_limit: usize) -> Result<Customer360> {
-        let customer = self.customer(id)?;
+        // A merged id shows the customer it was merged into (the view's `id` says which).
+        let (id, customer) = self.live_customer(id)?;
         let rollup = self.rollup(id)?;
         // The rollup counts what the customer has, so indexes of records the customer does not
         // have are never probed: most customers have no complaint, lead or relation.
@@ -123,6 +128,7 @@ impl ReadTxn {
         };
         let when = |n: u32| n > 0;
         Ok(Customer360 {
+            lineage: self.lineage_of_customer(id)?,
             id,
             customer,
             current_vehicles,
@@ -274,6 +280,22 @@ impl std::fmt::Display for Customer360 {
         }
         if self.timeline.next.is_some() {
             writeln!(f, "    … older touchpoints on the next page")?;
+        }
+        if !self.lineage.is_empty() {
+            writeln!(f, "  lineage (field, value, source, received, priority)")?;
+            for l in &self.lineage {
+                let verified = if l.verified { " verified" } else { "" };
+                writeln!(
+                    f,
+                    "    {:<13} {:<20} {}/{} {} p{}{verified}",
+                    l.field.name(),
+                    l.value,
+                    l.source.system,
+                    l.source.record_id,
+                    l.at,
+                    l.priority
+                )?;
+            }
         }
         Ok(())
     }

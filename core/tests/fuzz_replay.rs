@@ -2,6 +2,9 @@
 //! every seed decodes, and deterministic mutations of every seed (truncations, bit flips,
 //! inflated length prefixes, wrong model bytes, newer versions) return errors without panicking.
 //! Run with `UPDATE_SEEDS=1` to rewrite the corpus from the records below.
+//!
+//! It also replays the `import` target's seeds (fuzz/seeds/import: small CSV and JSON Lines
+//! files of every kind, UTF-8, with BOM and GBK) with the target's checks, whole and mutated.
 
 use std::path::PathBuf;
 
@@ -188,4 +191,126 @@ fn mutated_seeds_fail_cleanly() {
         ));
     }
     assert!(mutations > 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `import` fuzz target's seeds.
+
+fn import_database() -> Database {
+    let db = Database::in_memory().unwrap();
+    db.write(|tx| {
+        tx.insert_dealer(&Dealer {
+            code: "SH0001".into(),
+            name: "上海大众徐汇4S店".into(),
+            region: "East".into(),
+            province: "上海".into(),
+            city: "上海".into(),
+            kind: DealerKind::FourS,
+        })?;
+        let c = tx.insert_customer(&Customer {
+            party: Party::Person(Person {
+                name: "王小明".into(),
+                national_id: Some("11010519491231002X".into()),
+                ..Person::default()
+            }),
+            phones: vec!["13812345678".into()],
+            source: Some(SourceRef::new("finance", "F-1")),
+            ..Customer::person("")
+        })?;
+        tx.insert_vehicle(
+            &Vehicle::new("LSVAU218XN2183294", "Volkswagen", "Passat"),
+            Some((c, d("2024-05-01"))),
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    db
+}
+
+/// What fuzz/fuzz_targets/import.rs does with one input; returns the rows accepted.
+fn import_one(data: &[u8]) -> u64 {
+    use autocrm::import::{import_reader, Encoding, Format, ImportOptions};
+    use autocrm::integration::RecordKind;
+    let db = import_database();
+    let at = "2025-06-01 08:00".parse().unwrap();
+    // Mostly detected; sometimes forced, whatever the bytes are.
+    let encoding = match data.len() % 5 {
+        0 => Encoding::Gbk,
+        1 => Encoding::Utf8,
+        _ => Encoding::Auto,
+    };
+    let mut accepted = 0;
+    for kind in RecordKind::ALL {
+        for format in [Format::Csv, Format::JsonLines] {
+            let opts = ImportOptions {
+                format: Some(format),
+                encoding,
+                batch_size: 3,
+                max_rejections: 4,
+                ..ImportOptions::new(kind, at)
+            };
+            let mut last = 0;
+            let result = import_reader(&db, data, "fuzz", Some(data.len() as u64), &opts, |p| {
+                assert!(p.rows >= last);
+                last = p.rows;
+            });
+            if let Ok(r) = result {
+                assert_eq!(r.rows, r.accepted() + r.rejected);
+                assert_eq!(r.rejected, r.rejected_by_code.values().sum::<u64>());
+                assert!(r.rejections.len() <= 4);
+                assert!(r.bytes <= data.len() as u64);
+                accepted += r.accepted();
+            }
+        }
+    }
+    accepted
+}
+
+fn import_seeds() -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/import");
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .expect("seed corpus fuzz/seeds/import exists")
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn import_seeds_replay_without_panics() {
+    let seeds = import_seeds();
+    assert!(seeds.len() >= 8);
+    let mut accepted = 0;
+    for (_, bytes) in &seeds {
+        accepted += import_one(bytes);
+    }
+    // The seeds are mostly good rows of their kind: some must get through.
+    assert!(accepted >= 10, "only {accepted} rows accepted");
+}
+
+#[test]
+fn mutated_import_seeds_never_panic() {
+    let mut cases = 0;
+    for (_, seed) in import_seeds() {
+        let n = seed.len();
+        for cut in (0..n).step_by((n / 12).max(1)) {
+            import_one(&seed[..cut]);
+            cases += 1;
+        }
+        for i in (0..n).step_by((n / 6).max(1)) {
+            for m in [b'"', b'\n', b',', 0x81] {
+                let mut s = seed.clone();
+                s[i] = m;
+                import_one(&s);
+                cases += 1;
+            }
+        }
+    }
+    assert!(cases > 200);
 }

@@ -1241,6 +1241,34 @@ fn check(db: &Database, m: &Model) -> Result<(), String> {
         ids.len() as u64,
         "customer count"
     );
+    let all: Vec<(CustomerId, Customer)> = m
+        .customers
+        .iter()
+        .map(|(id, c)| (CustomerId(*id), c.clone()))
+        .collect();
+    ensure_eq!(
+        ok(r.all_customers(), "all_customers")?,
+        all,
+        "every customer in one scan"
+    );
+    ensure_eq!(
+        ok(r.customer_id_range(), "customer_id_range")?,
+        ids.first().copied().zip(ids.last().copied()),
+        "lowest and highest customer id"
+    );
+    if let Some(mid) = ids.get(ids.len() / 2) {
+        // Two range scans split at an existing id give the whole table, in order.
+        let mut halves = Vec::new();
+        ok(
+            r.each_customer(..*mid, |id, c| halves.push((id, c))),
+            "each_customer",
+        )?;
+        ok(
+            r.each_customer(*mid.., |id, c| halves.push((id, c))),
+            "each_customer",
+        )?;
+        ensure_eq!(halves, all, "each_customer over two ranges");
+    }
     for (id, c) in &m.customers {
         ensure_eq!(
             ok(r.customer(CustomerId(*id)), "customer")?,

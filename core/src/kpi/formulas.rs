@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use crate::analytics::{CustomerFacts, Facts};
 use crate::complaint::ComplaintStatus;
-use crate::customer::{Customer, Party};
 use crate::date::Date;
 use crate::ids::{DealerId, VehicleId};
 use crate::lead::LeadStatus;
@@ -19,7 +18,6 @@ use crate::rollup::Event;
 use crate::segment::builtin::{self, Card, OwnerStatus, OwnerStatusParams};
 use crate::survey::SurveyKind;
 use crate::touchpoint::TouchpointKind;
-use crate::validate;
 
 pub(super) fn accumulate<'a>(facts: &'a Facts, which: Kpi, p: Period, g: &mut Grouper<'a>) {
     match which {
@@ -402,7 +400,7 @@ fn return_to_service<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
 /// - denominator: customers who had acquired a vehicle on or before D (every customer sold
 ///   so far, whether or not they still own it);
 /// - numerator: those of them whose basic fields are complete and valid
-///   ([`basic_fields_valid`]);
+///   ([`Customer::missing_basic_fields`] is empty);
 /// - attribution (anchor D): home dealer and models owned on D (else before).
 fn valid_info_ratio<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
     let d = p.last();
@@ -410,40 +408,9 @@ fn valid_info_ratio<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
         if c.first_vehicle().is_none_or(|f| f > d) {
             continue;
         }
-        let valid = basic_fields_valid(&c.customer);
+        let valid = c.customer.missing_basic_fields().is_empty();
         g.tally(|| c.home_dealer(d), Models::OwnedOn(c, d), valid);
     }
-}
-
-/// The basic fields of the valid customer information ratio, all required:
-/// - a name of at least 2 characters (stored names already passed the placeholder rule);
-/// - at least one mainland mobile number (11 digits, `1[3-9]…`);
-/// - a person's national ID with a correct GB 11643 check digit, or an organisation's unified
-///   social credit code with a correct GB 32100 check character;
-/// - a province **and** a city.
-///
-/// Rechecked here without allocating, although the store validates them on write, so the
-/// figure stays right for records from before a rule existed.
-pub(super) fn basic_fields_valid(c: &Customer) -> bool {
-    let name = c.name().trim().chars().count() >= 2;
-    let phone = c.phones.iter().any(|p| {
-        let b = p.as_bytes();
-        b.len() == 11 && b.iter().all(u8::is_ascii_digit) && b[0] == b'1' && b[1] >= b'3'
-    });
-    let key = match &c.party {
-        Party::Person(p) => p.national_id.as_deref().is_some_and(|id| {
-            id.len() == 18
-                && id.is_ascii()
-                && validate::national_id_check_digit(&id[..17]) == id[17..].chars().next()
-        }),
-        Party::Organisation(o) => o.credit_code.as_deref().is_some_and(|code| {
-            code.len() == 18
-                && code.is_ascii()
-                && validate::credit_code_check_char(&code[..17]) == code[17..].chars().next()
-        }),
-    };
-    let place = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
-    name && phone && key && place(&c.province) && place(&c.city)
 }
 
 /// **CSI / SSI** = mean weighted index of the surveys of that kind answered in P.

@@ -42,7 +42,7 @@ mod ledger;
 mod settlement;
 mod tier;
 
-pub use config::{Benefits, EarnBasis, EarnRule, LoyaltyConfig, TierRule, WalletRule};
+pub use config::{AmountField, Benefits, EarnBasis, EarnRule, LoyaltyConfig, TierRule, WalletRule};
 pub use ledger::{
     Adjustment, Balance, Cause, ExpiryReport, LedgerCheck, Lot, Posting, PostingKind, Redemption,
     Reversal,

@@ -251,6 +251,16 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(CONSENTS)?;
     txn.open_table(SEGMENTS)?;
     txn.open_table(SEGMENT_MEMBERS)?;
+    txn.open_table(SOURCES)?;
+    txn.open_table(LINEAGE)?;
+    txn.open_table(CONFLICTS)?;
+    txn.open_table(OPEN_CONFLICTS)?;
+    txn.open_table(CONFLICTS_BY_RECORD)?;
+    txn.open_table(FEEDBACK)?;
+    txn.open_table(FEEDBACK_BY_SOURCE)?;
+    txn.open_table(REJECTION_COUNTS)?;
+    txn.open_table(REDIRECTS)?;
+    txn.open_table(MERGES)?;
     Ok(())
 }
 
@@ -486,6 +496,16 @@ read_tables! {
     consents: CONSENTS => table<u64, &'static [u8]>,
     segments: SEGMENTS => table<&'static str, &'static [u8]>,
     segment_members: SEGMENT_MEMBERS => table<(&'static str, i32), &'static [u8]>,
+    sources: SOURCES => table<&'static str, &'static [u8]>,
+    lineage: LINEAGE => table<(u8, u64), &'static [u8]>,
+    conflicts: CONFLICTS => table<u64, &'static [u8]>,
+    open_conflicts: OPEN_CONFLICTS => table<(u8, u64, u64), ()>,
+    conflicts_by_record: CONFLICTS_BY_RECORD => table<(u8, u64, u64), ()>,
+    feedback: FEEDBACK => table<(u32, u64), &'static [u8]>,
+    feedback_by_source: FEEDBACK_BY_SOURCE => table<&'static [u8], (u32, u64)>,
+    rejection_counts: REJECTION_COUNTS => table<(u32, &'static str), u64>,
+    redirects: REDIRECTS => table<u64, u64>,
+    merges: MERGES => table<(u64, u64), &'static [u8]>,
 }
 
 /// Reads and decodes the record with id `id`, if any.

@@ -111,3 +111,38 @@ pub const SEGMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("segment
 /// (segment name, as-of day) → materialised members (a serialized compact id set).
 pub const SEGMENT_MEMBERS: TableDefinition<(&str, i32), &[u8]> =
     TableDefinition::new("segment_members");
+
+/// `"registry"` → the source registry record (systems and their priority per field group).
+/// Absent until a source is registered: the documented defaults apply meanwhile.
+pub const SOURCES: TableDefinition<&str, &[u8]> = TableDefinition::new("sources");
+/// (entity code, record id) → the lineage of every field of that customer or vehicle, in one
+/// record: an upsert reads and writes it once, not once per field.
+pub const LINEAGE: TableDefinition<(u8, u64), &[u8]> = TableDefinition::new("lineage");
+/// conflict id → conflict record.
+pub const CONFLICTS: TableDefinition<u64, &[u8]> = TableDefinition::new("conflicts");
+/// (entity code, record id, conflict id) → (): the open conflicts, by the record they are about.
+pub const OPEN_CONFLICTS: TableDefinition<(u8, u64, u64), ()> =
+    TableDefinition::new("open_conflicts");
+/// (entity code, record id, conflict id) → (): every conflict, open or resolved, by record, so
+/// a replayed source record finds the conflict it already raised.
+pub const CONFLICTS_BY_RECORD: TableDefinition<(u8, u64, u64), ()> =
+    TableDefinition::new("conflicts_by_record");
+/// (dealer id or 0 for the unassigned queue, entry id) → feedback entry record: one dealer's
+/// queue is one contiguous range.
+pub const FEEDBACK: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("feedback");
+/// `[record kind]<system>\0<record id>` → (dealer or 0, entry id): finds the queued entry of a
+/// source record, so a rejection again replaces it and a resubmission removes it.
+pub const FEEDBACK_BY_SOURCE: TableDefinition<&[u8], (u32, u64)> =
+    TableDefinition::new("feedback_by_source");
+/// (dealer id or 0, reason code) → rejections ever made: the quality report's lifetime counts,
+/// which stay after the rejected records are resubmitted.
+pub const REJECTION_COUNTS: TableDefinition<(u32, &str), u64> =
+    TableDefinition::new("rejection_counts");
+
+/// merged customer id → the customer it stands for now. A merge re-points every id that led to
+/// the merged customer (A merged into B, later B into C: A → C), so a lookup is one hop;
+/// `resolve_customer` follows longer chains all the same.
+pub const REDIRECTS: TableDefinition<u64, u64> = TableDefinition::new("redirects");
+/// (survivor id, merged id) → merge record: who merged, when, what moved, and the merged
+/// customer's full record. One survivor's merges are one contiguous range.
+pub const MERGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("merges");

@@ -1,0 +1,276 @@
+//! The dealer feedback queue: rejected records go back to the dealer that sent them with the
+//! reason code, the field, a readable message, a hint and the raw record, until a corrected
+//! record from the same source record is accepted.
+//!
+//! Tables: `feedback` keyed (dealer id or 0 for records no dealer sent, entry id), so a
+//! dealer's queue is one range; `feedback_by_source` finds the entry of a source record
+//! (`[record kind]<system>\0<record id>`); `rejection_counts` keeps lifetime counts per
+//! (dealer, reason) that stay after resubmission, for the quality report.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Received, RecordKind};
+use crate::codec;
+use crate::date::DateTime;
+use crate::error::{Error, Result};
+use crate::ids::{DealerId, FeedbackId};
+use crate::source::SourceRef;
+use crate::store::tables::{FEEDBACK, FEEDBACK_BY_SOURCE, REJECTION_COUNTS};
+use crate::store::{decode_stored, ReadTxn, WriteTxn};
+
+use redb::ReadableTable;
+
+/// Raw record text kept in an entry is cut to this many characters.
+const MAX_RAW_CHARS: usize = 16 * 1024;
+
+/// One rejected record waiting in a dealer's queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackEntry {
+    /// The entry's id (kept when the same source record is rejected again).
+    pub id: FeedbackId,
+    /// The dealer whose queue holds it (`None`: the unassigned queue).
+    pub dealer: Option<DealerId>,
+    /// What kind of record was rejected.
+    pub kind: RecordKind,
+    /// The source record.
+    pub source: SourceRef,
+    /// Line (or record number) in the delivered file, if known.
+    pub line: Option<u64>,
+    /// The record as delivered (cut to 16 Ki characters).
+    pub raw: String,
+    /// The stable reason code, [`Error::code`], e.g. `validation.name_placeholder`.
+    pub code: String,
+    /// The offending field, if the error names one.
+    pub field: Option<String>,
+    /// A readable message.
+    pub message: String,
+    /// How to fix the record.
+    pub hint: String,
+    /// When the record (its latest delivery) was received.
+    pub received: DateTime,
+    /// When this source record was first rejected (kept across rejections again): the age of
+    /// the entry counts from here.
+    pub first_rejected: DateTime,
+}
+
+impl FeedbackEntry {
+    /// Whole days the entry has waited on `on`.
+    pub fn age_days(&self, on: crate::Date) -> i32 {
+        on.days_since(self.first_rejected.date()).max(0)
+    }
+}
+
+/// The key of a source record in `feedback_by_source`. A blank record id (the record was
+/// rejected for lacking one) falls back to the line, so distinct bad lines stay distinct.
+fn source_key(kind: RecordKind, source: &SourceRef, line: Option<u64>) -> (SourceRef, Vec<u8>) {
+    let system = source.system.trim();
+    let record_id = source.record_id.trim();
+    let record_id = match (record_id.is_empty(), line) {
+        (false, _) => record_id.to_string(),
+        (true, Some(n)) => format!("#line{n}"),
+        (true, None) => "#blank".to_string(),
+    };
+    let mut k = Vec::with_capacity(2 + system.len() + record_id.len());
+    k.push(kind as u8);
+    k.extend_from_slice(system.as_bytes());
+    k.push(0);
+    k.extend_from_slice(record_id.as_bytes());
+    (SourceRef::new(system, record_id), k)
+}
+
+fn dealer_code(d: Option<DealerId>) -> u32 {
+    d.map_or(0, |d| d.0)
+}
+
+/// Field and hint of an error, looking through batch wrappers.
+fn details(e: &Error) -> (Option<String>, String) {
+    match e {
+        Error::Validation(v) => (Some(v.field.to_string()), v.rule.hint().to_string()),
+        Error::DuplicateKey { field, .. } => (
+            Some(field.to_string()),
+            "the key belongs to another record: send an update of that record, or correct the key"
+                .to_string(),
+        ),
+        Error::InvalidOperation { hint, .. } => (None, hint.to_string()),
+        Error::NotFound { .. } => (None, "send the referenced record first".to_string()),
+        Error::InRecord { source, .. } => details(source),
+        Error::Import(e) => (e.field.map(str::to_string), String::new()),
+        _ => (None, String::new()),
+    }
+}
+
+impl WriteTxn {
+    /// Settles the feedback entry of source record `from` after it was stored (as `customer`,
+    /// for a customer record): a customer that still lacks basic fields
+    /// ([`crate::Customer::missing_basic_fields`]) is (re)queued as `validation.incomplete` —
+    /// stored, but to be completed (seed 003 §4.2.1: missing data goes back to the dealer for
+    /// supplementary entry); anything else leaves the queue. Replacing the entry in place
+    /// keeps a replayed incomplete record from being counted twice. Returns whether the record
+    /// is queued as incomplete.
+    pub(crate) fn settle_feedback(
+        &mut self,
+        from: &Received,
+        kind: RecordKind,
+        customer: Option<&crate::Customer>,
+    ) -> Result<bool> {
+        let missing = customer.map(crate::Customer::missing_basic_fields);
+        let Some(first) = missing.as_ref().and_then(|m| m.first()) else {
+            self.clear_feedback(&from.source, kind)?;
+            return Ok(false);
+        };
+        let what = format!(
+            "missing {}",
+            missing.as_deref().unwrap_or_default().join(", ")
+        );
+        let error = Error::Validation(crate::ValidationError::new(
+            first,
+            crate::Rule::Incomplete,
+            &what,
+        ));
+        let name = customer.map_or("", |c| c.name());
+        self.reject(from, kind, None, &format!("{name} ({what})"), &error)?;
+        Ok(true)
+    }
+
+    /// Puts a rejected record into the sending dealer's feedback queue (`from.dealer` `None`:
+    /// the unassigned queue), keyed by its source record: rejecting the same source record
+    /// again replaces the entry (keeping its id and first rejection time), and a later
+    /// successful upsert of it removes the entry. The lifetime count of (dealer, reason) grows
+    /// once per distinct rejection: a replay of the same file does not count twice.
+    pub fn reject(
+        &mut self,
+        from: &Received,
+        kind: RecordKind,
+        line: Option<u64>,
+        raw: &str,
+        error: &Error,
+    ) -> Result<FeedbackId> {
+        let (source, key) = source_key(kind, &from.source, line);
+        let code = error.code();
+        let (field, hint) = details(error);
+        let dealer = dealer_code(from.dealer);
+        let old = self.feedback_by_key(&key)?;
+        self.writing(|tx| {
+            let (id, first, already_counted) = match &old {
+                Some(o) => {
+                    tx.txn
+                        .open_table(FEEDBACK)?
+                        .remove((dealer_code(o.dealer), o.id.0))?;
+                    let same = o.code == code && o.dealer == from.dealer;
+                    (o.id, o.first_rejected.min(from.at), same)
+                }
+                None => (FeedbackId(tx.next_id("next.feedback")?), from.at, false),
+            };
+            let entry = FeedbackEntry {
+                id,
+                dealer: from.dealer,
+                kind,
+                source,
+                line,
+                raw: raw.chars().take(MAX_RAW_CHARS).collect(),
+                code: code.clone(),
+                field,
+                message: error.to_string(),
+                hint,
+                received: from.at,
+                first_rejected: first,
+            };
+            tx.txn
+                .open_table(FEEDBACK)?
+                .insert((dealer, id.0), codec::encode(&entry).as_slice())?;
+            tx.txn
+                .open_table(FEEDBACK_BY_SOURCE)?
+                .insert(key.as_slice(), (dealer, id.0))?;
+            if !already_counted {
+                let mut t = tx.txn.open_table(REJECTION_COUNTS)?;
+                let n = t.get((dealer, code.as_str()))?.map_or(0, |v| v.value());
+                t.insert((dealer, code.as_str()), n + 1)?;
+            }
+            Ok(id)
+        })
+    }
+
+    /// Removes the queued entry of `source` (a corrected record was accepted); returns whether
+    /// there was one. Upserts of customers and vehicles do this themselves; importers call it
+    /// for touchpoints and leads they write.
+    pub fn clear_feedback(&mut self, source: &SourceRef, kind: RecordKind) -> Result<bool> {
+        let (_, key) = source_key(kind, source, None);
+        let found = self
+            .txn
+            .open_table(FEEDBACK_BY_SOURCE)?
+            .get(key.as_slice())?
+            .map(|v| v.value());
+        let Some((dealer, id)) = found else {
+            return Ok(false);
+        };
+        self.writing(|tx| {
+            tx.txn
+                .open_table(FEEDBACK_BY_SOURCE)?
+                .remove(key.as_slice())?;
+            tx.txn.open_table(FEEDBACK)?.remove((dealer, id))?;
+            Ok(true)
+        })
+    }
+
+    fn feedback_by_key(&self, key: &[u8]) -> Result<Option<FeedbackEntry>> {
+        let found = self
+            .txn
+            .open_table(FEEDBACK_BY_SOURCE)?
+            .get(key)?
+            .map(|v| v.value());
+        let Some(k) = found else { return Ok(None) };
+        let t = self.txn.open_table(FEEDBACK)?;
+        let v = t.get(k)?;
+        v.map(|v| decode_stored(v.value())).transpose()
+    }
+}
+
+impl ReadTxn {
+    /// The feedback queue of `dealer` (`None`: the unassigned queue), oldest entry first.
+    pub fn feedback(&self, dealer: Option<DealerId>) -> Result<Vec<FeedbackEntry>> {
+        let d = dealer_code(dealer);
+        let mut out = Vec::new();
+        for entry in self.tables.feedback()?.range((d, 0u64)..=(d, u64::MAX))? {
+            out.push(decode_stored(entry?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The queued entry of source record `source` of `kind`, if it is queued.
+    pub fn feedback_entry(
+        &self,
+        kind: RecordKind,
+        source: &SourceRef,
+    ) -> Result<Option<FeedbackEntry>> {
+        let (_, key) = source_key(kind, source, None);
+        let found = self
+            .tables
+            .feedback_by_source()?
+            .get(key.as_slice())?
+            .map(|v| v.value());
+        let Some(k) = found else { return Ok(None) };
+        let v = self.tables.feedback()?.get(k)?;
+        v.map(|v| decode_stored(v.value())).transpose()
+    }
+
+    /// Every queued entry, by dealer (the unassigned queue first), then oldest first.
+    pub fn feedback_all(&self) -> Result<Vec<FeedbackEntry>> {
+        let mut out = Vec::new();
+        for entry in self.tables.feedback()?.iter()? {
+            out.push(decode_stored(entry?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Lifetime rejection counts: (dealer, reason code, rejections), by dealer then code.
+    pub fn rejection_counts(&self) -> Result<Vec<(Option<DealerId>, String, u64)>> {
+        let mut out = Vec::new();
+        for entry in self.tables.rejection_counts()?.iter()? {
+            let (k, v) = entry?;
+            let (d, code) = k.value();
+            let dealer = (d != 0).then_some(DealerId(d));
+            out.push((dealer, code.to_string(), v.value()));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,860 @@
+//! Survivorship: an incoming customer or vehicle record is matched to a stored one and merged
+//! field by field by source priority; what is not applied becomes a conflict.
+//!
+//! Rules, per field (the field's group gives the source's priority, [`super::sources`]):
+//! - no value offered → nothing happens (a source that does not know a field never clears it);
+//! - nothing stored → the offer is applied;
+//! - the same value stored → kept; its lineage moves to the offering source if that ranks
+//!   higher (or as high, for a value without lineage), and becomes verified if the source
+//!   verifies;
+//! - a verified national ID, credit code or birth date that "changes" → conflict
+//!   `verified_change`, whatever the offering source's rank;
+//! - higher priority → applied; lower → conflict `lower_priority`; equal → the record
+//!   received later wins, an older or simultaneous one is a conflict `stale`;
+//! - an offered national ID, credit code or plate that another record holds → conflict
+//!   `key_taken` (never an error: the row is fine, the duplicate is for identity resolution);
+//! - phones are a set, never a conflict: new numbers are added (a change), and the offered
+//!   first number becomes the primary if the source ranks at least as high (Contact group) as
+//!   the source of the stored primary;
+//! - a vehicle's usage `Private` is the type's default, which records that do not know the
+//!   usage carry as well: it is never an offer against a stored value (fleet, taxi and rental
+//!   are); changing a vehicle back to private use is an operator's `update_vehicle`;
+//! - a stored value without lineage (written by `insert_*`) counts as coming from the record's
+//!   own `source` system (received before anything else), or priority 0 if it has none.
+//!
+//! Everything is validated and decided before the first write, so a rejected row leaves the
+//! batch transaction usable. Replaying a source record changes nothing and raises no conflict
+//! twice: an offer equal to an earlier conflict's (same record, field and value) from the same
+//! source record is not recorded again, even if an operator rejected it since, nor is one from
+//! the same source system while that conflict is still open.
+
+use std::collections::HashMap;
+
+use redb::ReadableTable;
+
+use super::conflict::{Conflict, ConflictReason, ConflictStatus};
+use super::fields::{
+    customer_fields, set_customer_field, set_vehicle_field, vehicle_fields, Entity, Field,
+    FieldValue,
+};
+use super::lineage::FieldLineage;
+use super::sources::{FieldGroup, SourceRegistry, SourceSystem};
+use super::{Outcome, Received, RecordKind, Upsert};
+use crate::codec::ModelKind;
+use crate::customer::Customer;
+use crate::date::{Date, DateTime};
+use crate::error::{Error, Result};
+use crate::ids::{ConflictId, CustomerId, VehicleId};
+use crate::source::SourceRef;
+use crate::store::tables::*;
+use crate::store::{get_record, WriteTxn};
+use crate::validate;
+use crate::vehicle::{OwnershipHistory, Usage, Vehicle};
+
+/// Where a stored value stands: the priority and time of its source, whether it is verified,
+/// and whether it has a lineage entry at all.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    priority: u16,
+    at: Option<DateTime>,
+    verified: bool,
+    has_lineage: bool,
+}
+
+impl Held {
+    fn of(l: &FieldLineage) -> Held {
+        Held {
+            priority: l.priority,
+            at: Some(l.at),
+            verified: l.verified,
+            has_lineage: true,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Decision {
+    Apply,
+    Equal,
+    Conflict(ConflictReason),
+}
+
+fn decide(
+    field: Field,
+    stored: Option<&FieldValue>,
+    held: Held,
+    offer: &FieldValue,
+    o: &Offer,
+) -> Decision {
+    let Some(stored) = stored else {
+        return Decision::Apply;
+    };
+    if stored == offer {
+        return Decision::Equal;
+    }
+    let prio = o.priority(field);
+    if field.is_verified_identity() && held.verified {
+        Decision::Conflict(ConflictReason::VerifiedChange)
+    } else if prio > held.priority {
+        Decision::Apply
+    } else if prio < held.priority {
+        Decision::Conflict(ConflictReason::LowerPriority)
+    } else if held.at.is_none_or(|h| o.from.at > h) {
+        Decision::Apply
+    } else {
+        Decision::Conflict(ConflictReason::Stale)
+    }
+}
+
+/// The incoming record's source as survivorship sees it.
+struct Offer<'a> {
+    from: &'a Received,
+    system: &'a SourceSystem,
+}
+
+impl Offer<'_> {
+    fn priority(&self, field: Field) -> u16 {
+        self.system.priority(field.group())
+    }
+
+    /// Whether a value of `field` from this source counts as verified: identity fields from
+    /// a source that checks identity documents.
+    fn verifies(&self, field: Field) -> bool {
+        self.system.verifies && field.group() == FieldGroup::Identity
+    }
+
+    fn lineage(&self, field: Field, value: &FieldValue) -> FieldLineage {
+        FieldLineage::new(
+            field,
+            value.to_string(),
+            self.from,
+            self.priority(field),
+            self.verifies(field),
+        )
+    }
+}
+
+/// What a merge decided: the merged values, lineage to write, conflicts to record.
+struct Merge {
+    entity: Entity,
+    id: u64,
+    lineage: HashMap<(Field, String), FieldLineage>,
+    fallback: Option<SourceSystem>,
+    writes: Vec<FieldLineage>,
+    conflicts: Vec<Conflict>,
+    known: Vec<Conflict>,
+    /// Fields applied, in order (to take a change back if the record became inconsistent).
+    applied: Vec<(Field, Option<FieldValue>)>,
+}
+
+impl Merge {
+    fn new(
+        tx: &WriteTxn,
+        entity: Entity,
+        id: u64,
+        stored_source: Option<&SourceRef>,
+        registry: &SourceRegistry,
+    ) -> Result<Merge> {
+        let lineage = tx
+            .lineage_of(entity, id)?
+            .into_iter()
+            .map(|l| ((l.field, l.sub().to_string()), l))
+            .collect();
+        Ok(Merge {
+            entity,
+            id,
+            lineage,
+            fallback: stored_source.and_then(|s| registry.get(&s.system).cloned()),
+            writes: vec![],
+            conflicts: vec![],
+            known: tx.conflicts_about(entity, id)?,
+            applied: vec![],
+        })
+    }
+
+    fn held(&self, field: Field, sub: &str) -> Held {
+        match self.lineage.get(&(field, sub.to_string())) {
+            Some(l) => Held::of(l),
+            None => Held {
+                priority: self
+                    .fallback
+                    .as_ref()
+                    .map_or(0, |s| s.priority(field.group())),
+                at: None,
+                verified: self.fallback.as_ref().is_some_and(|s| s.verifies)
+                    && field.group() == FieldGroup::Identity,
+                has_lineage: false,
+            },
+        }
+    }
+
+    /// An equal value was offered again: move its lineage to a higher-ranked source, record a
+    /// first lineage, or mark it verified.
+    fn confirm(&mut self, field: Field, value: &FieldValue, sub: &str, o: &Offer) {
+        let held = self.held(field, sub);
+        let prio = o.priority(field);
+        // A value without lineage keeps standing for its record's source unless this one
+        // ranks at least as high: lineage never lowers a value's standing.
+        if prio > held.priority || (!held.has_lineage && prio == held.priority) {
+            let mut l = o.lineage(field, value);
+            l.verified |= held.verified;
+            self.writes.push(l);
+        } else if o.verifies(field) && !held.verified {
+            if let Some(l) = self.lineage.get(&(field, sub.to_string())) {
+                let mut l = l.clone();
+                l.verified = true;
+                self.writes.push(l);
+            }
+        }
+    }
+
+    fn conflict(
+        &mut self,
+        field: Field,
+        current: Option<FieldValue>,
+        offered: FieldValue,
+        reason: ConflictReason,
+        o: &Offer,
+    ) {
+        let c = Conflict {
+            id: ConflictId(0),
+            entity: self.entity,
+            record: self.id,
+            field,
+            current,
+            current_lineage: self.lineage.get(&(field, String::new())).cloned(),
+            offered,
+            received: o.from.clone(),
+            priority: o.priority(field),
+            verified: o.verifies(field),
+            reason,
+            status: ConflictStatus::Open,
+        };
+        let seen = self
+            .known
+            .iter()
+            .chain(&self.conflicts)
+            .any(|k| k.repeated_by(&c));
+        if !seen {
+            self.conflicts.push(c);
+        }
+    }
+
+    /// Decides every scalar field; `taken` says whether a key value belongs to another
+    /// record; `set` applies a value to the merged record.
+    fn fields(
+        &mut self,
+        stored: Vec<(Field, Option<FieldValue>)>,
+        offered: Vec<(Field, Option<FieldValue>)>,
+        o: &Offer,
+        mut taken: impl FnMut(Field, &FieldValue) -> Result<bool>,
+        mut set: impl FnMut(Field, FieldValue),
+    ) -> Result<()> {
+        let stored: HashMap<Field, Option<FieldValue>> = stored.into_iter().collect();
+        for (field, offer) in offered {
+            let Some(offer) = offer else { continue };
+            // `Usage` has a default (private) that a record not knowing the usage carries
+            // too: only a stated fleet, taxi or rental usage is an offer.
+            if offer == FieldValue::Usage(Usage::Private) {
+                continue;
+            }
+            let current = stored.get(&field).cloned().flatten();
+            let held = self.held(field, "");
+            match decide(field, current.as_ref(), held, &offer, o) {
+                Decision::Equal => self.confirm(field, &offer, "", o),
+                Decision::Conflict(r) => self.conflict(field, current, offer, r, o),
+                Decision::Apply if taken(field, &offer)? => {
+                    self.conflict(field, current, offer, ConflictReason::KeyTaken, o)
+                }
+                Decision::Apply => {
+                    self.writes.push(o.lineage(field, &offer));
+                    self.applied.push((field, current));
+                    set(field, offer);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes back the application of `field` (it made the record inconsistent), turning it
+    /// into a conflict. Returns the stored value to restore.
+    fn take_back(&mut self, field: Field, o: &Offer) -> Option<Option<FieldValue>> {
+        let i = self.applied.iter().position(|(f, _)| *f == field)?;
+        let (_, before) = self.applied.remove(i);
+        let w = self.writes.iter().position(|l| l.field == field)?;
+        let l = self.writes.remove(w);
+        let offered = match field {
+            Field::PurchaseDate
+            | Field::InvoiceDate
+            | Field::RegistrationDate
+            | Field::FirstServiceDate
+            | Field::WarrantyEnd
+            | Field::InsuranceExpiry
+            | Field::InspectionDue => l.value.parse().ok().map(FieldValue::Date),
+            _ => None,
+        };
+        if let Some(offered) = offered {
+            self.conflict(
+                field,
+                before.clone(),
+                offered,
+                ConflictReason::Inconsistent,
+                o,
+            );
+        }
+        Some(before)
+    }
+}
+
+impl WriteTxn {
+    fn received(&self, from: &Received) -> Result<(Received, SourceRegistry)> {
+        let from = Received {
+            source: from.source.normalised()?,
+            dealer: from.dealer,
+            at: from.at,
+        };
+        validate::plausible_date("received.at", from.at.date())?;
+        let registry = self.sources()?;
+        registry.require(&from.source.system)?;
+        Ok((from, registry))
+    }
+
+    /// Upserts a customer delivered by a source system, following DOMAIN §4.
+    ///
+    /// Match, in order: the customer this source record wrote before; the customer with the
+    /// same national ID or credit code; the current owner of `vin` (if a person/organisation
+    /// like the incoming one); a customer with one of the incoming phone numbers, the same
+    /// name and no conflicting national ID / credit code. No match creates a customer. A
+    /// match is merged field by field by the survivorship rules of this module. A successful
+    /// upsert removes the source record's entry from the feedback queue.
+    ///
+    /// Errors, all before anything is written (the transaction stays usable): validation of
+    /// the record, of `vin` or of `from` (`validation.unknown_source` for a system not in the
+    /// registry); [`Error::InvalidOperation`] if the source record wrote a person and now
+    /// sends an organisation or the reverse.
+    pub fn upsert_customer(
+        &mut self,
+        incoming: &Customer,
+        vin: Option<&str>,
+        from: &Received,
+    ) -> Result<Upsert<CustomerId>> {
+        let mut c = incoming.normalised()?;
+        let vin = vin.map(|v| validate::vin("vin", v)).transpose()?;
+        let (from, registry) = self.received(from)?;
+        let system = registry.require(&from.source.system)?;
+        let o = Offer {
+            from: &from,
+            system,
+        };
+        c.source = Some(from.source.clone());
+        // The customer this source record wrote, or the one it was merged into since.
+        let written = self
+            .txn
+            .open_table(SOURCE_RECORDS)?
+            .get(from.source.key(ModelKind::Customer).as_slice())?
+            .map(|v| v.value());
+        let by_source = match written {
+            Some(id) => self.redirected_customer(id)?.map(|c| c.0),
+            None => None,
+        };
+        if let Some(id) = by_source {
+            let stored = self.customer(CustomerId(id))?;
+            if stored.is_organisation() != c.is_organisation() {
+                return Err(Error::invalid(
+                    format!(
+                        "source record {}/{} wrote customer {} as {}, now it sends {}",
+                        from.source.system,
+                        from.source.record_id,
+                        CustomerId(id),
+                        kind_name(&stored),
+                        kind_name(&c)
+                    ),
+                    "a customer's kind never changes: send the record under a new record id",
+                ));
+            }
+        }
+        let matched = match by_source {
+            Some(id) => Some(CustomerId(id)),
+            None => self.match_customer(&c, vin.as_deref())?,
+        };
+        let Some(id) = matched else {
+            return self.create_customer(c, &o);
+        };
+        let stored = self.customer(id)?;
+        let mut m = Merge::new(
+            self,
+            Entity::Customer,
+            id.0,
+            stored.source.as_ref(),
+            &registry,
+        )?;
+        let mut merged = stored.clone();
+        m.fields(
+            customer_fields(&stored),
+            customer_fields(&c),
+            &o,
+            |field, value| self.key_taken(field, value, id.0),
+            |field, value| {
+                set_customer_field(&mut merged, field, value);
+            },
+        )?;
+        // Phones: a set. New numbers are added; the offered first number becomes primary if
+        // this source ranks at least as high as the stored primary's.
+        for p in &c.phones {
+            let value = FieldValue::Text(p.clone());
+            if merged.phones.contains(p) {
+                m.confirm(Field::Phone, &value, p, &o);
+            } else {
+                merged.phones.push(p.clone());
+                m.writes.push(o.lineage(Field::Phone, &value));
+            }
+        }
+        if let (Some(first), Some(primary)) = (c.phones.first(), stored.phones.first()) {
+            let held = m.held(Field::Phone, primary);
+            if first != primary && o.priority(Field::Phone) >= held.priority {
+                merged.phones.retain(|p| p != first);
+                merged.phones.insert(0, first.clone());
+            }
+        }
+        let changed = merged != stored;
+        merged.source = Some(from.source.clone());
+        if changed {
+            merged.normalised()?;
+        }
+        let outcome = if changed {
+            Outcome::Updated
+        } else {
+            Outcome::Unchanged
+        };
+        let conflicts = m.conflicts.len() as u32;
+        self.writing(|tx| {
+            if changed {
+                tx.update_customer(id, &merged)?;
+            }
+            if written != Some(id.0) {
+                tx.source_remember(ModelKind::Customer, &from.source, id.0)?;
+            }
+            let incomplete = tx.finish(m, RecordKind::Customer, &from, Some(&merged))?;
+            Ok(Upsert {
+                id,
+                outcome,
+                conflicts,
+                incomplete,
+            })
+        })
+    }
+
+    fn create_customer(&mut self, c: Customer, o: &Offer) -> Result<Upsert<CustomerId>> {
+        let mut writes: Vec<FieldLineage> = customer_fields(&c)
+            .into_iter()
+            .filter_map(|(f, v)| v.map(|v| o.lineage(f, &v)))
+            .collect();
+        writes.extend(
+            c.phones
+                .iter()
+                .map(|p| o.lineage(Field::Phone, &FieldValue::Text(p.clone()))),
+        );
+        // The unified keys are free (otherwise the record would have matched).
+        let id = self.insert_customer(&c)?;
+        self.writing(|tx| {
+            tx.put_lineage(Entity::Customer, id.0, &writes)?;
+            let incomplete = tx.settle_feedback(o.from, RecordKind::Customer, Some(&c))?;
+            Ok(Upsert {
+                id,
+                outcome: Outcome::Created,
+                conflicts: 0,
+                incomplete,
+            })
+        })
+    }
+
+    /// Writes a merge's lineage and conflicts and clears the source record's feedback entry.
+    fn finish(
+        &mut self,
+        m: Merge,
+        kind: RecordKind,
+        from: &Received,
+        stored: Option<&Customer>,
+    ) -> Result<bool> {
+        self.put_lineage(m.entity, m.id, &m.writes)?;
+        for c in m.conflicts {
+            self.put_new_conflict(c)?;
+        }
+        self.settle_feedback(from, kind, stored)
+    }
+
+    /// Whether `value` of a unique key field belongs to a record other than `me`.
+    fn key_taken(&self, field: Field, value: &FieldValue, me: u64) -> Result<bool> {
+        let FieldValue::Text(s) = value else {
+            return Ok(false);
+        };
+        let table = match field {
+            Field::NationalId => CUSTOMER_BY_NATIONAL_ID,
+            Field::CreditCode => CUSTOMER_BY_CREDIT_CODE,
+            Field::Plate => VEHICLE_BY_PLATE,
+            _ => return Ok(false),
+        };
+        let holder = self
+            .txn
+            .open_table(table)?
+            .get(s.as_str())?
+            .map(|v| v.value());
+        Ok(holder.is_some_and(|h| h != me))
+    }
+
+    /// Match by national ID / credit code, then the owner of `vin`, then phone + name.
+    fn match_customer(&self, c: &Customer, vin: Option<&str>) -> Result<Option<CustomerId>> {
+        let keys = [
+            (CUSTOMER_BY_NATIONAL_ID, c.national_id()),
+            (CUSTOMER_BY_CREDIT_CODE, c.credit_code()),
+        ];
+        for (table, key) in keys {
+            let Some(key) = key else { continue };
+            if let Some(id) = self.txn.open_table(table)?.get(key)?.map(|v| v.value()) {
+                return Ok(Some(CustomerId(id)));
+            }
+        }
+        let compatible = |other: &Customer| {
+            other.is_organisation() == c.is_organisation()
+                && !(c.national_id().is_some()
+                    && other.national_id().is_some()
+                    && c.national_id() != other.national_id())
+                && !(c.credit_code().is_some()
+                    && other.credit_code().is_some()
+                    && c.credit_code() != other.credit_code())
+        };
+        if let Some(vin) = vin {
+            let found = self
+                .txn
+                .open_table(VEHICLE_BY_VIN)?
+                .get(vin)?
+                .map(|v| v.value());
+            if let Some(v) = found {
+                let owner = self.ownership(VehicleId(v))?.current().map(|o| o.customer);
+                if let Some(owner) = owner {
+                    if compatible(&self.customer(owner)?) {
+                        return Ok(Some(owner));
+                    }
+                }
+            }
+        }
+        let phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+        let customers = self.txn.open_table(CUSTOMERS)?;
+        for p in &c.phones {
+            for id in redb::ReadableMultimapTable::get(&phones, p.as_str())? {
+                let id = id?.value();
+                let Some(other) = get_record::<Customer>(&customers, id)? else {
+                    continue;
+                };
+                if other.name() == c.name() && compatible(&other) {
+                    return Ok(Some(CustomerId(id)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Upserts a vehicle delivered by a source system, owned by `owner` (a customer id, e.g.
+    /// from [`WriteTxn::upsert_customer`] on the same row).
+    ///
+    /// Match by VIN, then by the source record. A new vehicle is stored with `owner` from its
+    /// purchase date (else invoice date, else the day received). An existing one is merged
+    /// field by field (the VIN never changes); a change that would put its dates out of order
+    /// is not applied but becomes a conflict `inconsistent`. If another customer owns it now,
+    /// it is transferred to `owner` on the day received — unless that day is before the
+    /// current ownership began (an older record): then the ownership change is a conflict.
+    /// A plate another vehicle holds is a conflict `key_taken`, not an error.
+    ///
+    /// Errors, all before anything is written: validation of the record or of `from`;
+    /// [`Error::NotFound`] for an unknown `owner`; [`Error::InvalidOperation`] if this source
+    /// record wrote a vehicle with another VIN.
+    pub fn upsert_vehicle(
+        &mut self,
+        incoming: &Vehicle,
+        owner: CustomerId,
+        from: &Received,
+    ) -> Result<Upsert<VehicleId>> {
+        let mut v = incoming.normalised()?;
+        let (from, registry) = self.received(from)?;
+        let system = registry.require(&from.source.system)?;
+        let o = Offer {
+            from: &from,
+            system,
+        };
+        v.source = Some(from.source.clone());
+        // An owner merged into another customer since means that customer.
+        let owner = self
+            .redirected_customer(owner.0)?
+            .ok_or_else(|| Error::not_found("customer", owner))?;
+        let by_vin = self
+            .txn
+            .open_table(VEHICLE_BY_VIN)?
+            .get(v.vin.as_str())?
+            .map(|x| x.value());
+        let by_source = self.source_lookup(ModelKind::Vehicle, &from.source, VEHICLES)?;
+        if let (Some(s), false) = (by_source, by_source == by_vin) {
+            return Err(Error::invalid(
+                format!(
+                    "source record {}/{} wrote vehicle {} with another VIN than {}",
+                    from.source.system,
+                    from.source.record_id,
+                    VehicleId(s),
+                    v.vin
+                ),
+                "a VIN never changes: correct the vehicle by its own VIN, or use a new record id",
+            ));
+        }
+        let Some(id) = by_vin.map(VehicleId) else {
+            return self.create_vehicle(v, owner, &o);
+        };
+        let stored = self.vehicle(id)?;
+        let mut m = Merge::new(
+            self,
+            Entity::Vehicle,
+            id.0,
+            stored.source.as_ref(),
+            &registry,
+        )?;
+        let mut merged = stored.clone();
+        m.fields(
+            vehicle_fields(&stored),
+            vehicle_fields(&v),
+            &o,
+            |field, value| self.key_taken(field, value, id.0),
+            |field, value| {
+                set_vehicle_field(&mut merged, field, Some(value));
+            },
+        )?;
+        // Changes that leave the dates out of order are taken back, one at a time: the field
+        // the rule names if it was changed, else the last date changed.
+        while let Err(e) = merged.normalised() {
+            let named = Field::from_name(e.field).filter(|f| m.applied.iter().any(|a| a.0 == *f));
+            let last_date = m.applied.iter().rev().map(|a| a.0).find(|f| {
+                f.group() == FieldGroup::PurchaseDates || f.group() == FieldGroup::ServiceDates
+            });
+            let Some(field) = named.or(last_date) else {
+                return Err(e.into());
+            };
+            let before = m.take_back(field, &o).flatten();
+            set_vehicle_field(&mut merged, field, before);
+        }
+        let transfer = self.plan_transfer(id, owner, &from, &mut m, &o)?;
+        let changed = merged != stored;
+        merged.source = Some(from.source.clone());
+        let outcome = if changed || transfer.is_some() {
+            Outcome::Updated
+        } else {
+            Outcome::Unchanged
+        };
+        let conflicts = m.conflicts.len() as u32;
+        self.writing(|tx| {
+            if changed {
+                tx.update_vehicle(id, &merged)?;
+            }
+            if by_source.is_none() {
+                tx.source_remember(ModelKind::Vehicle, &from.source, id.0)?;
+            }
+            if let Some(on) = transfer {
+                tx.transfer_vehicle(id, owner, on)?;
+            }
+            tx.finish(m, RecordKind::Vehicle, &from, None)?;
+            Ok(Upsert {
+                id,
+                outcome,
+                conflicts,
+                incomplete: false,
+            })
+        })
+    }
+
+    /// The day to transfer the vehicle to `owner`, if it goes to them; an ownership change
+    /// dated before the current ownership began becomes a conflict instead.
+    fn plan_transfer(
+        &self,
+        id: VehicleId,
+        owner: CustomerId,
+        from: &Received,
+        m: &mut Merge,
+        o: &Offer,
+    ) -> Result<Option<Date>> {
+        let history: OwnershipHistory = self.ownership(id)?;
+        let on = from.at.date();
+        let current = history.current().copied();
+        if current.is_some_and(|c| c.customer == owner) {
+            return Ok(None);
+        }
+        let too_early = match current {
+            Some(c) => on < c.from,
+            None => history.0.last().and_then(|l| l.to).is_some_and(|t| on < t),
+        };
+        if too_early {
+            m.conflict(
+                Field::Owner,
+                current.map(|c| FieldValue::Customer(c.customer)),
+                FieldValue::Customer(owner),
+                ConflictReason::Inconsistent,
+                o,
+            );
+            return Ok(None);
+        }
+        Ok(Some(on))
+    }
+
+    fn create_vehicle(
+        &mut self,
+        mut v: Vehicle,
+        owner: CustomerId,
+        o: &Offer,
+    ) -> Result<Upsert<VehicleId>> {
+        // A plate another vehicle holds: store the vehicle without it, and raise the plate
+        // as a conflict on the new vehicle (identity resolution decides which one is right).
+        let plate_taken = match &v.plate {
+            Some(p) => self
+                .txn
+                .open_table(VEHICLE_BY_PLATE)?
+                .get(p.as_str())?
+                .is_some(),
+            None => false,
+        };
+        let plate = if plate_taken { v.plate.take() } else { None };
+        let writes: Vec<FieldLineage> = vehicle_fields(&v)
+            .into_iter()
+            .filter_map(|(f, x)| x.map(|x| o.lineage(f, &x)))
+            .collect();
+        let since = v
+            .purchase_date
+            .or(v.invoice_date)
+            .unwrap_or(o.from.at.date());
+        let id = self.insert_vehicle(&v, Some((owner, since)))?;
+        let conflict = plate.map(|p| Conflict {
+            id: ConflictId(0),
+            entity: Entity::Vehicle,
+            record: id.0,
+            field: Field::Plate,
+            current: None,
+            current_lineage: None,
+            offered: FieldValue::Text(p),
+            received: o.from.clone(),
+            priority: o.priority(Field::Plate),
+            verified: false,
+            reason: ConflictReason::KeyTaken,
+            status: ConflictStatus::Open,
+        });
+        let conflicts = u32::from(conflict.is_some());
+        self.writing(|tx| {
+            tx.put_lineage(Entity::Vehicle, id.0, &writes)?;
+            if let Some(c) = conflict {
+                tx.put_new_conflict(c)?;
+            }
+            tx.settle_feedback(o.from, RecordKind::Vehicle, None)?;
+            Ok(Upsert {
+                id,
+                outcome: Outcome::Created,
+                conflicts,
+                incomplete: false,
+            })
+        })
+    }
+}
+
+fn kind_name(c: &Customer) -> &'static str {
+    if c.is_organisation() {
+        "an organisation"
+    } else {
+        "a person"
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accepting a conflict
+
+/// What accepting a conflict will write, decided before writing.
+pub(crate) enum AcceptPlan {
+    Customer(Customer, FieldLineage),
+    Vehicle(Vehicle, FieldLineage),
+    Transfer(CustomerId, Date),
+}
+
+impl WriteTxn {
+    pub(crate) fn plan_accept(&self, c: &Conflict) -> Result<AcceptPlan> {
+        // An operator checked the value: it counts as verified from now on.
+        let lineage = FieldLineage::new(
+            c.field,
+            c.offered.to_string(),
+            &c.received,
+            c.priority,
+            true,
+        );
+        let unfit = || {
+            Error::invalid(
+                format!("conflict {}: {} cannot take {:?}", c.id, c.field, c.offered),
+                "the record changed kind since the conflict was raised; reject the conflict",
+            )
+        };
+        let taken = |field: &'static str, value: &FieldValue| -> Result<()> {
+            if self.key_taken(c.field, value, c.record)? {
+                return Err(Error::DuplicateKey {
+                    entity: c.entity.name(),
+                    field,
+                    value: value.to_string(),
+                    existing: 0,
+                });
+            }
+            Ok(())
+        };
+        match c.entity {
+            Entity::Customer => {
+                let mut cust = self.customer(CustomerId(c.record))?;
+                // (A conflict about a customer merged away was moved to the survivor.)
+                if !set_customer_field(&mut cust, c.field, c.offered.clone()) {
+                    return Err(unfit());
+                }
+                taken(c.field.name(), &c.offered)?;
+                let cust = cust.normalised()?;
+                Ok(AcceptPlan::Customer(cust, lineage))
+            }
+            Entity::Vehicle if c.field == Field::Owner => {
+                let FieldValue::Customer(to) = c.offered else {
+                    return Err(unfit());
+                };
+                self.require(CUSTOMERS, "customer", to.0)?;
+                let history = self.ownership(VehicleId(c.record))?;
+                let cur = history.current().copied();
+                if cur.is_some_and(|x| x.customer == to) {
+                    return Err(Error::invalid(
+                        format!("vehicle {} already belongs to customer {to}", c.record),
+                        "reject the conflict: nothing to change",
+                    ));
+                }
+                let floor = cur
+                    .map(|x| x.from)
+                    .or_else(|| history.0.last().and_then(|l| l.to));
+                let on = floor.map_or(c.received.at.date(), |f| f.max(c.received.at.date()));
+                Ok(AcceptPlan::Transfer(to, on))
+            }
+            Entity::Vehicle => {
+                let mut v = self.vehicle(VehicleId(c.record))?;
+                if !set_vehicle_field(&mut v, c.field, Some(c.offered.clone())) {
+                    return Err(unfit());
+                }
+                taken(c.field.name(), &c.offered)?;
+                let v = v.normalised()?;
+                Ok(AcceptPlan::Vehicle(v, lineage))
+            }
+        }
+    }
+
+    pub(crate) fn apply_accept(&mut self, c: &Conflict, plan: AcceptPlan) -> Result<()> {
+        match plan {
+            AcceptPlan::Customer(cust, l) => {
+                self.update_customer(CustomerId(c.record), &cust)?;
+                self.put_lineage(Entity::Customer, c.record, &[l])
+            }
+            AcceptPlan::Vehicle(v, l) => {
+                self.update_vehicle(VehicleId(c.record), &v)?;
+                self.put_lineage(Entity::Vehicle, c.record, &[l])
+            }
+            AcceptPlan::Transfer(to, on) => self.transfer_vehicle(VehicleId(c.record), to, on),
+        }
+    }
+}
