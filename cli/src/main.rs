@@ -1,0 +1,521 @@
+//! `autocrm`: the command-line tool over an autocrm database file — bulk import with a progress
+//! bar, the data-quality report, a customer's 360° view, source conflicts, the dealer feedback
+//! queue, duplicate candidates and merges, and generated dirty demo files.
+//!
+//! Every rule lives in the `autocrm` crate; this tool parses arguments, calls it and prints.
+//! It is the only place that reads the clock: `--at` / `--as-of` default to now / today.
+
+/// `println!` that ends the program quietly when stdout is closed early
+/// (`autocrm feedback | head`), where `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` with the same care as [`say!`].
+macro_rules! say_inline {
+    ($($arg:tt)*) => { $crate::write_out(format_args!($($arg)*)) };
+}
+
+mod print;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use autocrm::import::{self, Encoding, Format, ImportOptions, ImportReport};
+use autocrm::integration::{RecordKind, Resolution};
+use autocrm::synth::dirty::{self, DirtyConfig};
+use autocrm::{ConflictId, CustomerId, CustomerKey, Database, Date, DateTime, DealerId};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The autocrm command-line tool: one customer-keyed store for a carmaker and its dealers.
+///
+/// Every command works on one database file, given with --db or the AUTOCRM_DB environment
+/// variable (created if missing). Start with `autocrm generate demo/ --db crm.redb` to get dirty
+/// source files, then `autocrm import` them and look at `autocrm quality`.
+#[derive(Parser, Debug)]
+#[command(name = "autocrm", version, about, long_about)]
+struct Cli {
+    /// The database file.
+    #[arg(
+        long,
+        env = "AUTOCRM_DB",
+        global = true,
+        default_value = "autocrm.redb"
+    )]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import CSV or JSON Lines files of customers, vehicles, touchpoints or leads.
+    ///
+    /// Rows are matched to existing customers (national ID / credit code, VIN, phone + name),
+    /// merged field by field by source priority, and rejected rows go to the sending dealer's
+    /// feedback queue. Importing the same file again changes nothing. Column sets:
+    /// docs/import.md.
+    Import(ImportArgs),
+    /// Data-quality report by dealer: valid customer information ratio, rejections by reason,
+    /// open conflicts, feedback-queue size and age.
+    Quality {
+        /// The day the report is for (YYYY-MM-DD; default today).
+        #[arg(long)]
+        as_of: Option<Date>,
+    },
+    /// Print a customer's 360° view, with where each field value came from.
+    Customer {
+        /// Customer id (C123 or 123), mobile phone, VIN, plate, national ID or credit code.
+        key: String,
+        /// Touchpoints of the timeline to show.
+        #[arg(long, default_value_t = 20)]
+        timeline: usize,
+    },
+    /// List conflicts: values a source offered that were not applied.
+    Conflicts {
+        /// Also list resolved conflicts.
+        #[arg(long)]
+        all: bool,
+        /// Only this customer's (id or any key `customer` accepts).
+        #[arg(long)]
+        customer: Option<String>,
+    },
+    /// Resolve a conflict: --accept applies the offered value, --reject keeps the stored one.
+    Resolve {
+        /// Conflict id (X12 or 12).
+        id: String,
+        /// Apply the offered value.
+        #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+        accept: bool,
+        /// Keep the stored value.
+        #[arg(long)]
+        reject: bool,
+        /// Who decides (kept with the conflict).
+        #[arg(long)]
+        by: String,
+    },
+    /// List a dealer's feedback queue: rejected records waiting for correction.
+    Feedback {
+        /// Dealer code; without it, every queue.
+        #[arg(long)]
+        dealer: Option<String>,
+    },
+    /// List duplicate candidates: customers that are probably the same person or company.
+    Duplicates {
+        /// Minimum score (0–100).
+        #[arg(long, default_value_t = 70)]
+        min_score: u8,
+        /// Only candidates of this customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Print at most this many pairs.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Merge customer MERGED into SURVIVOR: vehicles, touchpoints, relations, leads,
+    /// complaints and surveys move; MERGED's id keeps finding SURVIVOR.
+    Merge {
+        /// The customer that stays.
+        survivor: String,
+        /// The customer merged into it.
+        merged: String,
+        /// Who merges (recorded).
+        #[arg(long)]
+        by: String,
+    },
+    /// List the source systems and their priority per field group.
+    Sources,
+    /// Write dirty demo exports (finance, invoice, DMS) of a synthetic network into DIR and
+    /// register its dealers in the database.
+    Generate {
+        /// Directory to write the CSV files to.
+        dir: PathBuf,
+        /// Customers in the network.
+        #[arg(long, default_value_t = 2000)]
+        customers: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Share of rows with dirt (0.0–1.0).
+        #[arg(long, default_value_t = 0.1)]
+        dirt: f64,
+        /// Write GBK-encoded files, as Chinese source systems export them.
+        #[arg(long)]
+        gbk: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ImportArgs {
+    /// Files to import, in order.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Kind of record: customer, vehicle, touchpoint or lead (default: from the file name,
+    /// e.g. customers_dms.csv).
+    #[arg(long)]
+    kind: Option<String>,
+    /// csv or jsonl (default: from the extension).
+    #[arg(long)]
+    format: Option<String>,
+    /// auto, utf-8 or gbk.
+    #[arg(long, default_value = "auto")]
+    encoding: String,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Source system of rows without a source_system column.
+    #[arg(long)]
+    source: Option<String>,
+    /// When the rows were received (YYYY-MM-DDTHH:MM; default now).
+    #[arg(long)]
+    received_at: Option<DateTime>,
+    /// Write the import report (summary and rejected rows) as CSV to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// An error to print: what went wrong, with the file when one is involved.
+struct Failure(String);
+
+impl From<autocrm::Error> for Failure {
+    fn from(e: autocrm::Error) -> Failure {
+        Failure(format!("{e} [{}]", e.code()))
+    }
+}
+
+type CliResult<T = ()> = Result<T, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    let db = Database::open(&cli.db)
+        .map_err(|e| Failure(format!("{}: {e} [{}]", cli.db.display(), e.code())))?;
+    match cli.command {
+        Command::Import(args) => import_files(&db, &args),
+        Command::Quality { as_of } => {
+            let report = db
+                .begin_read()?
+                .quality_report(as_of.unwrap_or_else(today))?;
+            say_inline!("{report}");
+            Ok(())
+        }
+        Command::Customer { key, timeline } => {
+            let rtx = db.begin_read()?;
+            let ids = find(&rtx, &key)?;
+            for id in ids {
+                say_inline!("{}", rtx.customer_360(id, timeline)?);
+                for c in rtx.conflicts_of(id)?.iter().filter(|c| c.is_open()) {
+                    say!("  open conflict {}", print::conflict_line(c));
+                }
+            }
+            Ok(())
+        }
+        Command::Conflicts { all, customer } => {
+            let rtx = db.begin_read()?;
+            let conflicts = match customer {
+                Some(key) => {
+                    let mut out = Vec::new();
+                    for id in find(&rtx, &key)? {
+                        out.extend(
+                            rtx.conflicts_of(id)?
+                                .into_iter()
+                                .filter(|c| all || c.is_open()),
+                        );
+                    }
+                    out
+                }
+                None => rtx.conflicts(!all)?,
+            };
+            print::conflicts(&conflicts);
+            Ok(())
+        }
+        Command::Resolve {
+            id,
+            accept,
+            reject: _,
+            by,
+        } => {
+            let id = ConflictId(parse_id(&id, 'X', "conflict")?);
+            let resolution = if accept {
+                Resolution::Accept
+            } else {
+                Resolution::Reject
+            };
+            let c = db.write(|tx| tx.resolve_conflict(id, resolution, &by, now()))?;
+            say!("{}", print::conflict_line(&c));
+            Ok(())
+        }
+        Command::Feedback { dealer } => {
+            let rtx = db.begin_read()?;
+            let entries = match dealer {
+                Some(code) => rtx.feedback(Some(dealer_id(&rtx, &code)?))?,
+                None => rtx.feedback_all()?,
+            };
+            print::feedback(&rtx, &entries, today())
+        }
+        Command::Duplicates {
+            min_score,
+            customer,
+            limit,
+        } => {
+            let rtx = db.begin_read()?;
+            let mut pairs = match customer {
+                Some(key) => {
+                    let mut out = Vec::new();
+                    for id in find(&rtx, &key)? {
+                        out.extend(rtx.duplicates_of(id)?);
+                    }
+                    out
+                }
+                None => rtx.duplicate_candidates(min_score)?,
+            };
+            pairs.retain(|p| p.score >= min_score);
+            print::duplicates(&rtx, &pairs, limit)
+        }
+        Command::Merge {
+            survivor,
+            merged,
+            by,
+        } => {
+            let (s, m) = {
+                let rtx = db.begin_read()?;
+                (one(&rtx, &survivor)?, one(&rtx, &merged)?)
+            };
+            let record = db.write(|tx| tx.merge_customers(s, m, now(), &by))?;
+            say!(
+                "merged {} into {}: {:?}",
+                record.merged,
+                record.survivor,
+                record.counts
+            );
+            Ok(())
+        }
+        Command::Sources => {
+            print::sources(&db.begin_read()?.sources()?);
+            Ok(())
+        }
+        Command::Generate {
+            dir,
+            customers,
+            seed,
+            dirt,
+            gbk,
+        } => {
+            let config = DirtyConfig {
+                seed,
+                dirt,
+                gbk,
+                ..DirtyConfig::new(customers)
+            };
+            let added = dirty::insert_dealers(&db, &config)?;
+            let files = dirty::write_dirty_csvs(&dir, &config)?;
+            say!(
+                "registered {added} dealers in {}; wrote {} files ({}) to {}:",
+                cli.db.display(),
+                files.files.len(),
+                files.encoding,
+                dir.display()
+            );
+            for f in &files.files {
+                say!(
+                    "  {:<28} {:>7} {} rows from {}",
+                    file_name(&f.path),
+                    f.rows,
+                    f.kind.name(),
+                    f.source_system
+                );
+            }
+            let dirt: Vec<String> = files
+                .injected
+                .iter()
+                .map(|(what, n)| format!("{what} {n}"))
+                .collect();
+            say!("dirt injected: {}", dirt.join(", "));
+            Ok(())
+        }
+    }
+}
+
+fn import_files(db: &Database, args: &ImportArgs) -> CliResult {
+    let received_at = args.received_at.unwrap_or_else(now);
+    let encoding = Encoding::parse(&args.encoding)?;
+    let format = args.format.as_deref().map(Format::parse).transpose()?;
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let kind = match &args.kind {
+            Some(k) => import::parse_kind(k)?,
+            None => kind_from_name(path)?,
+        };
+        let opts = ImportOptions {
+            format,
+            encoding,
+            batch_size: args.batch,
+            source_system: args.source.clone(),
+            ..ImportOptions::new(kind, received_at)
+        };
+        let bar = progress_bar(path, args.quiet);
+        let report = import::import_file(db, path, &opts, |p| {
+            if let Some(total) = p.total_bytes {
+                bar.set_length(total);
+            }
+            bar.set_position(p.bytes);
+            bar.set_message(format!("{} rows", p.rows));
+        });
+        bar.finish_and_clear();
+        let report = report?;
+        print::import_report(&report);
+        reports.push(report);
+    }
+    if let Some(out) = &args.report {
+        write_reports(out, &reports)?;
+    }
+    Ok(())
+}
+
+/// Writes the reports as CSV: to `out` for one imported file; for several, one file per import
+/// next to `out`, named `<out stem>-<file stem>.csv`.
+fn write_reports(out: &Path, reports: &[ImportReport]) -> CliResult {
+    for r in reports {
+        let path = if reports.len() == 1 {
+            out.to_path_buf()
+        } else {
+            let stem = |p: &Path| {
+                p.file_stem()
+                    .map_or(String::new(), |s| s.to_string_lossy().into_owned())
+            };
+            out.with_file_name(format!("{}-{}.csv", stem(out), stem(Path::new(&r.file))))
+        };
+        let fail = |e: std::io::Error| {
+            Failure(format!("{}: cannot write the report: {e}", path.display()))
+        };
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(fail)?);
+        r.write_csv(&mut file).map_err(fail)?;
+        std::io::Write::flush(&mut file).map_err(fail)?;
+        say!("report written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn progress_bar(path: &Path, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ({bytes_per_sec}, eta {eta})",
+        )
+        .expect("the template is valid")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(file_name(path));
+    bar
+}
+
+fn kind_from_name(path: &Path) -> CliResult<RecordKind> {
+    let name = file_name(path).to_lowercase();
+    RecordKind::ALL
+        .into_iter()
+        .find(|k| name.starts_with(k.name()))
+        .ok_or_else(|| {
+            Failure(format!(
+                "{}: cannot tell the kind of record from the file name; pass --kind \
+                 customer|vehicle|touchpoint|lead (or name the file customers_….csv)",
+                path.display()
+            ))
+        })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Customers matching a key: an id (merged ids find their survivor), phone, VIN, plate,
+/// national ID or credit code.
+fn find(rtx: &autocrm::ReadTxn, key: &str) -> CliResult<Vec<CustomerId>> {
+    let parsed = CustomerKey::parse(key).ok_or_else(|| {
+        Failure(format!(
+            "{key:?} is not a customer id, mobile phone, VIN, plate, national ID or credit code"
+        ))
+    })?;
+    let ids = rtx.find_customers(&parsed)?;
+    if ids.is_empty() {
+        return Err(Failure(format!("no customer matches {key:?}")));
+    }
+    Ok(ids)
+}
+
+/// The one customer a key names; a shared phone naming several is an error listing them.
+fn one(rtx: &autocrm::ReadTxn, key: &str) -> CliResult<CustomerId> {
+    let ids = find(rtx, key)?;
+    match ids.as_slice() {
+        [id] => Ok(*id),
+        many => {
+            let list: Vec<String> = many.iter().map(|c| c.to_string()).collect();
+            Err(Failure(format!(
+                "{key:?} matches several customers ({}); use an id",
+                list.join(", ")
+            )))
+        }
+    }
+}
+
+fn dealer_id(rtx: &autocrm::ReadTxn, code: &str) -> CliResult<DealerId> {
+    rtx.dealer_by_code(code)?.ok_or_else(|| {
+        Failure(format!(
+            "no dealer has code {code:?}; `autocrm quality` lists them"
+        ))
+    })
+}
+
+fn parse_id(text: &str, prefix: char, what: &str) -> CliResult<u64> {
+    let t = text.trim();
+    t.strip_prefix([prefix, prefix.to_ascii_lowercase()])
+        .unwrap_or(t)
+        .parse()
+        .map_err(|_| {
+            Failure(format!(
+                "{text:?} is not a {what} id (e.g. {prefix}12 or 12)"
+            ))
+        })
+}
+
+/// Writes to stdout; a closed pipe ends the program successfully (the reader has what it
+/// wanted), any other write error with a message.
+fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn now() -> DateTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    DateTime::from_seconds(secs)
+}
+
+fn today() -> Date {
+    now().date()
+}

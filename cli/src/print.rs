@@ -1,0 +1,191 @@
+//! Plain-text rendering of reports for a terminal: aligned columns, one record per line, so the
+//! output also reads well in a log or through `grep`.
+
+use autocrm::identity::DuplicateCandidate;
+use autocrm::import::ImportReport;
+use autocrm::integration::{Conflict, ConflictStatus, FeedbackEntry, FieldGroup, SourceRegistry};
+use autocrm::{Date, DealerId, ReadTxn};
+use unicode_width::UnicodeWidthChar;
+
+use crate::CliResult;
+
+/// One import's outcome: counts, then rejections by reason, then the first rejected rows.
+pub fn import_report(r: &ImportReport) {
+    say!(
+        "{}: {} rows ({} {}): {} created, {} updated, {} unchanged, {} rejected, {} conflicts, \
+         {} incomplete",
+        r.file,
+        r.rows,
+        r.kind.name(),
+        r.encoding,
+        r.created,
+        r.updated,
+        r.unchanged,
+        r.rejected,
+        r.conflicts,
+        r.incomplete
+    );
+    for (code, n) in &r.rejected_by_code {
+        say!("  rejected {n:>6}  {code}");
+    }
+    const SHOWN: usize = 5;
+    for rej in r.rejections.iter().take(SHOWN) {
+        say!(
+            "    line {}{}: {} ({})",
+            rej.line,
+            rej.field
+                .as_deref()
+                .map_or(String::new(), |f| format!(" field {f}")),
+            rej.message,
+            rej.code
+        );
+    }
+    if r.rejected as usize > SHOWN {
+        say!(
+            "    … {} more; --report FILE writes them all",
+            r.rejected as usize - SHOWN
+        );
+    }
+    if !r.ignored_columns.is_empty() {
+        say!("  ignored columns: {}", r.ignored_columns.join(", "));
+    }
+}
+
+/// One conflict on one line.
+pub fn conflict_line(c: &Conflict) -> String {
+    let status = match &c.status {
+        ConflictStatus::Open => "open".to_string(),
+        ConflictStatus::Accepted { by, at } => format!("accepted by {by} {at}"),
+        ConflictStatus::Rejected { by, at } => format!("rejected by {by} {at}"),
+    };
+    let current_from = c.current_lineage.as_ref().map_or(String::new(), |l| {
+        format!(" (from {} p{})", l.source.system, l.priority)
+    });
+    format!(
+        "{} {} {} {}: stored {:?}{current_from}, offered {:?} by {}/{} p{} — {} [{status}]",
+        c.id,
+        c.entity.name(),
+        c.record,
+        c.field.name(),
+        c.current.as_ref().map_or(String::new(), |v| v.to_string()),
+        c.offered.to_string(),
+        c.received.source.system,
+        c.received.source.record_id,
+        c.priority,
+        c.reason.code(),
+    )
+}
+
+/// Conflicts, one per line.
+pub fn conflicts(list: &[Conflict]) {
+    if list.is_empty() {
+        say!("no conflicts");
+        return;
+    }
+    for c in list {
+        say!("{}", conflict_line(c));
+    }
+    say!(
+        "{} conflicts; `autocrm resolve <id> --accept|--reject --by <name>` decides one",
+        list.len()
+    );
+}
+
+/// Feedback-queue entries, oldest first per dealer.
+pub fn feedback(rtx: &ReadTxn, entries: &[FeedbackEntry], today: Date) -> CliResult {
+    if entries.is_empty() {
+        say!("feedback queue empty");
+        return Ok(());
+    }
+    for e in entries {
+        let dealer = match e.dealer {
+            Some(d) => dealer_label(rtx, d)?,
+            None => "(no dealer)".into(),
+        };
+        say!(
+            "{} {} {} {}/{}{} {}d: {} [{}]",
+            e.id,
+            pad(&dealer, 24),
+            e.kind.name(),
+            e.source.system,
+            e.source.record_id,
+            e.field
+                .as_deref()
+                .map_or(String::new(), |f| format!(" field {f}")),
+            e.age_days(today),
+            e.message,
+            e.code
+        );
+    }
+    say!(
+        "{} records wait for correction; a corrected record re-imported with the same source id \
+         leaves the queue",
+        entries.len()
+    );
+    Ok(())
+}
+
+/// Duplicate candidate pairs with both names and the rules that fired.
+pub fn duplicates(rtx: &ReadTxn, pairs: &[DuplicateCandidate], limit: usize) -> CliResult {
+    if pairs.is_empty() {
+        say!("no duplicate candidates");
+        return Ok(());
+    }
+    for p in pairs.iter().take(limit) {
+        let a = rtx.customer(p.customer)?;
+        let b = rtx.customer(p.other)?;
+        let reasons: Vec<&str> = p.reasons.iter().map(|r| r.name()).collect();
+        say!(
+            "{:>3}  {} {} ~ {} {}  [{}]",
+            p.score,
+            p.customer,
+            a.name(),
+            p.other,
+            b.name(),
+            reasons.join(", ")
+        );
+    }
+    if pairs.len() > limit {
+        say!("… {} more (--limit)", pairs.len() - limit);
+    }
+    say!("`autocrm merge <survivor> <merged> --by <name>` merges a pair");
+    Ok(())
+}
+
+/// The source registry: one line per system, a column per field group.
+pub fn sources(registry: &SourceRegistry) {
+    say_inline!("{:<14}", "source");
+    for g in FieldGroup::ALL {
+        say_inline!(" {:>14}", g.name());
+    }
+    say!(" verifies");
+    for s in &registry.systems {
+        say_inline!("{:<14}", s.name);
+        for g in FieldGroup::ALL {
+            say_inline!(" {:>14}", s.priority(g));
+        }
+        say!(" {}", if s.verifies { "yes" } else { "no" });
+    }
+}
+
+fn dealer_label(rtx: &ReadTxn, id: DealerId) -> CliResult<String> {
+    let d = rtx.dealer(id)?;
+    Ok(format!("{} {}", d.code, d.name))
+}
+
+/// `s` cut or padded to `width` terminal columns. Chinese names are double-width: counting
+/// bytes or characters would misalign every column after them.
+fn pad(s: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.extend(std::iter::repeat_n(' ', width - used));
+    out
+}

@@ -1,0 +1,154 @@
+//! The `autocrm` binary end to end: generate dirty exports, import them (twice), and read the
+//! quality report, feedback queue, conflicts, duplicates and a customer's 360° view back.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn autocrm(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_autocrm"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(db: &Path, args: &[&str]) -> String {
+    let out = autocrm(db, args);
+    assert!(
+        out.status.success(),
+        "autocrm {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("output is UTF-8")
+}
+
+/// The number before `word` in `text`, e.g. `count(text, "created")` in "12 created".
+fn count(text: &str, word: &str) -> u64 {
+    let words: Vec<&str> = text
+        .split([' ', ',', ':'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let at = words
+        .iter()
+        .position(|w| *w == word)
+        .unwrap_or_else(|| panic!("{word:?} not in {text:?}"));
+    words[at - 1].parse().expect("a count")
+}
+
+#[test]
+fn generate_import_twice_then_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.redb");
+    let data = dir.path().join("demo");
+    let data_s = data.to_str().unwrap();
+    let gen = ok(
+        &db,
+        &["generate", data_s, "--customers", "300", "--dirt", "0.3"],
+    );
+    assert!(gen.contains("customers_finance.csv"), "{gen}");
+
+    let files = [
+        "customers_finance.csv",
+        "customers_invoice.csv",
+        "customers_dms.csv",
+        "vehicles_invoice.csv",
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| data.join(f).to_str().unwrap().to_string())
+        .collect();
+    let mut args = vec!["import", "--quiet"];
+    args.extend(paths.iter().map(String::as_str));
+    let first = ok(&db, &args);
+    let finance = first
+        .lines()
+        .find(|l| l.contains("customers_finance"))
+        .unwrap();
+    assert!(count(finance, "created") > 0, "{first}");
+    let rejected: u64 = first
+        .lines()
+        .filter(|l| l.contains(" rows ("))
+        .map(|l| count(l, "rejected"))
+        .sum();
+    assert!(rejected > 0, "30% dirt must reject rows: {first}");
+
+    // The same files again change nothing.
+    let second = ok(&db, &args);
+    for line in second.lines().filter(|l| l.contains(" rows (")) {
+        assert_eq!(count(line, "created"), 0, "{line}");
+        assert_eq!(count(line, "updated"), 0, "{line}");
+        assert_eq!(count(line, "conflicts"), 0, "{line}");
+    }
+
+    let quality = ok(&db, &["quality", "--as-of", "2026-07-01"]);
+    assert!(quality.contains("network"), "{quality}");
+    assert!(quality.contains("feedback by reason"), "{quality}");
+    assert!(quality.contains("validation.incomplete"), "{quality}");
+
+    let feedback = ok(&db, &["feedback"]);
+    assert!(
+        feedback.contains("records wait for correction"),
+        "{feedback}"
+    );
+
+    // A customer from the finance file, by id, prints its 360° view with lineage.
+    let view = ok(&db, &["customer", "C1"]);
+    assert!(view.contains("lineage"), "{view}");
+    assert!(view.contains("finance/") || view.contains("dms/") || view.contains("invoice/"));
+
+    ok(&db, &["conflicts", "--all"]);
+    ok(&db, &["duplicates", "--min-score", "50"]);
+    let sources = ok(&db, &["sources"]);
+    assert!(
+        sources.lines().nth(1).unwrap().starts_with("finance"),
+        "{sources}"
+    );
+}
+
+#[test]
+fn errors_name_the_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.redb");
+
+    // A file that does not exist: the error names it.
+    let missing = dir.path().join("customers_missing.csv");
+    let out = autocrm(&db, &["import", missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("customers_missing.csv"), "{err}");
+
+    // A file whose kind cannot be told from its name.
+    let odd = dir.path().join("export.csv");
+    std::fs::write(&odd, "source_system,source_id,name\n").unwrap();
+    let out = autocrm(&db, &["import", odd.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kind"));
+
+    // A rejected row is reported with its line and field, and the report CSV has it.
+    let file = dir.path().join("customers_dms.csv");
+    std::fs::write(
+        &file,
+        "source_system,source_id,name,phones\ndms,R1,王小明,13812345678\ndms,R2,李女士,13912345678\n",
+    )
+    .unwrap();
+    let report = dir.path().join("report.csv");
+    let out = ok(
+        &db,
+        &[
+            "import",
+            "--quiet",
+            file.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("line 3 field name"), "{out}");
+    let csv = std::fs::read_to_string(&report).unwrap();
+    assert!(csv.contains("validation.name_placeholder"), "{csv}");
+
+    // An unknown customer key.
+    let out = autocrm(&db, &["customer", "13000000000"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no customer matches"));
+}
