@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! cargo run --release -p autocrm-bench -- [--customers 100000,1000000] [--dir PATH] [--quick]
+//!     [--only store,segments,ledger,import]
 //! ```
 //!
 //! One run generates a synthetic dealer network (`autocrm::synth`, seed 42) per size and loads
@@ -43,13 +44,17 @@
 //! - **autocrm / raw redb** is a time ratio, the overhead factor of autocrm's logic over the
 //!   storage it sits on: 1.00× would be free, 1.50× means autocrm takes 50 % longer.
 //!
-//! After these, each size runs a loyalty-ledger section (credits and redemptions through
-//! autocrm's ledger, raw redb and SQLite; see [`ledger`]).
+//! After these, each size runs a segments section ([`segments`]), a loyalty-ledger section
+//! (credits and redemptions through autocrm's ledger, raw redb and SQLite; see [`ledger`]) and
+//! an import section (the dirty CSV exports of the network imported by autocrm, with cleaning
+//! and survivorship, and loaded into SQLite by hand; see [`import`]). `--only` runs some
+//! sections and skips the others.
 //!
 //! `--quick` runs a 2,000-customer smoke configuration in seconds (CI runs it so the benchmark
 //! does not rot); its numbers are too small to quote.
 
 mod autocrm_side;
+mod import;
 mod ledger;
 mod rawredb;
 mod report;
@@ -68,19 +73,83 @@ use crate::runner::Config;
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str = "usage: autocrm-bench [--customers N[,N...]] [--dir PATH] [--quick]
+                     [--only SECTION[,SECTION...]]
 
   --customers 100000,1000000  network sizes to run (default 100000)
   --dir PATH                  where the database files go (default: the system temp dir);
                               a fresh subdirectory is created and removed afterwards
-  --quick                     2,000-customer smoke run (seconds; numbers not meaningful)";
+  --quick                     2,000-customer smoke run (seconds; numbers not meaningful)
+  --only store,segments,ledger,import
+                              run only these sections (default: all)";
 
-fn parse_args() -> Result<Config, String> {
+/// The sections of a run, in the order they run.
+const SECTIONS: [&str; 4] = ["store", "segments", "ledger", "import"];
+
+/// Which sections to run.
+#[derive(Clone, Copy, Debug)]
+struct Sections {
+    store: bool,
+    segments: bool,
+    ledger: bool,
+    import: bool,
+}
+
+impl Sections {
+    const ALL: Sections = Sections {
+        store: true,
+        segments: true,
+        ledger: true,
+        import: true,
+    };
+
+    /// The comma-separated list of `--only`.
+    fn parse(list: &str) -> Result<Sections, String> {
+        let mut s = Sections {
+            store: false,
+            segments: false,
+            ledger: false,
+            import: false,
+        };
+        for name in list.split(',').map(str::trim) {
+            match name {
+                "store" => s.store = true,
+                "segments" => s.segments = true,
+                "ledger" => s.ledger = true,
+                "import" => s.import = true,
+                other => {
+                    return Err(format!(
+                        "--only {other}: unknown section (one of {})",
+                        SECTIONS.join(", ")
+                    ))
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// The `--only` argument that selects these sections, if not all.
+    fn only(self) -> Option<String> {
+        let on = [self.store, self.segments, self.ledger, self.import];
+        if on.iter().all(|&b| b) {
+            return None;
+        }
+        let names: Vec<&str> = SECTIONS
+            .iter()
+            .zip(on)
+            .filter_map(|(name, b)| b.then_some(*name))
+            .collect();
+        Some(names.join(","))
+    }
+}
+
+fn parse_args() -> Result<(Config, Sections), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut config = if args.iter().any(|a| a == "--quick") {
         Config::quick()
     } else {
         Config::full()
     };
+    let mut sections = Sections::ALL;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
@@ -103,6 +172,7 @@ fn parse_args() -> Result<Config, String> {
                     .collect::<Result<_, _>>()?;
             }
             "--dir" => config.dir = value()?.into(),
+            "--only" => sections = Sections::parse(value()?)?,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -110,15 +180,15 @@ fn parse_args() -> Result<Config, String> {
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
-    Ok(config)
+    Ok((config, sections))
 }
 
 fn main() {
-    let config = parse_args().unwrap_or_else(|e| {
+    let (config, sections) = parse_args().unwrap_or_else(|e| {
         eprintln!("error: {e}");
         std::process::exit(2);
     });
-    if let Err(e) = run(&config) {
+    if let Err(e) = run(&config, sections) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
@@ -143,29 +213,49 @@ impl Drop for ScratchDir {
     }
 }
 
-fn run(config: &Config) -> BenchResult<()> {
+fn run(config: &Config, sections: Sections) -> BenchResult<()> {
+    if sections.segments && !sections.store {
+        return Err("--only segments needs store too: it queries the store section's files".into());
+    }
     let scratch = ScratchDir::create(&config.dir)?;
     let mut results = Vec::new();
     let mut ledgers = Vec::new();
     let mut segment_results = Vec::new();
+    let mut imports = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
-        results.push(runner::run_size(config, size, &dir)?);
-        segment_results.push(segments::run_size(size, &dir)?);
-        ledgers.push(ledger::run_size(config, size, &dir)?);
+        if sections.store {
+            results.push(runner::run_size(config, size, &dir)?);
+        }
+        if sections.segments {
+            segment_results.push(segments::run_size(size, &dir)?);
+        }
+        if sections.ledger {
+            ledgers.push(ledger::run_size(config, size, &dir)?);
+        }
+        if sections.import {
+            imports.push(import::run_size(size, &dir)?);
+        }
         std::fs::remove_dir_all(&dir)?;
     }
     drop(scratch);
-    print_report(config, &results);
-    print!("{}", segments::report(&segment_results));
-    print!("{}", ledger::report(&ledgers));
+    print_report(config, sections, &results);
+    if sections.segments {
+        print!("{}", segments::report(&segment_results));
+    }
+    if sections.ledger {
+        print!("{}", ledger::report(&ledgers));
+    }
+    if sections.import {
+        print!("{}", import::report(&imports));
+    }
     Ok(())
 }
 
-fn print_report(config: &Config, results: &[SizeResult]) {
+fn print_report(config: &Config, sections: Sections, results: &[SizeResult]) {
     let sizes: Vec<String> = config.sizes.iter().map(|s| s.to_string()).collect();
-    let command = if config.quick {
+    let mut command = if config.quick {
         "cargo run --release -p autocrm-bench -- --quick".to_string()
     } else {
         format!(
@@ -173,10 +263,20 @@ fn print_report(config: &Config, results: &[SizeResult]) {
             sizes.join(",")
         )
     };
-    println!("## autocrm vs SQLite vs raw redb\n");
+    if let Some(only) = sections.only() {
+        command.push_str(&format!(" --only {only}"));
+    }
+    if sections.store {
+        println!("## autocrm vs SQLite vs raw redb\n");
+    } else {
+        println!("## autocrm-bench\n");
+    }
     println!("Command: `{command}`\n");
     if config.quick {
         println!("**Quick smoke run: too small to quote.**\n");
+    }
+    if !sections.store {
+        return;
     }
     println!(
         "Settings: SQLite {} (bundled {}), prepared statements; autocrm and raw redb: redb \
