@@ -12,7 +12,10 @@ arguments, calls it and maps its errors. See API.md for the full contract.
 
 from __future__ import annotations
 
+import datetime as _dt
+import decimal as _decimal
 import functools as _functools
+import typing as _t
 from typing import Any, Optional
 
 from . import _native
@@ -72,6 +75,35 @@ from ._native import (  # noqa: F401
 )
 
 from . import synth  # noqa: E402,F401
+from ._native import (  # noqa: E402,F401  (issue 3: integration, identity resolution, import)
+    Conflict,
+    DuplicateCandidate,
+    DuplicateCandidates,
+    FeedbackEntry,
+    FieldLineage,
+    ImportReport,
+    MergeRecord,
+    QualityReport,
+    QualityRow,
+    Rejection,
+    SourceSystem,
+    UpsertResult,
+    FIELD_GROUPS,
+)
+
+# Types of arguments, for annotations (see API.md, "Value conventions").
+DateLike = _t.Union[_dt.date, _dt.datetime, str]
+"""A date: ``datetime.date``, ``datetime.datetime`` (its date) or an ISO ``str``."""
+DateTimeLike = _t.Union[_dt.datetime, _dt.date, str]
+"""A date-time: ``datetime.datetime``, ``datetime.date`` (midnight) or an ISO ``str``."""
+MoneyLike = _t.Union[_decimal.Decimal, int, str]
+"""Yuan, exact to the fen: ``Decimal``, ``int`` (whole yuan) or ``str``; never ``float``."""
+Wallet = _t.Union[_t.Literal["brand"], int]
+"""``"brand"`` or a dealer id (that dealer's club wallet)."""
+PeriodLike = _t.Union[str, _t.Tuple[DateLike, DateLike]]
+"""A KPI period: ``"2025"``, ``"2025-H1"``, ``"2025-Q3"``, ``"2025-07"`` or ``(from, to)``."""
+Record = _t.Mapping[str, Any]
+"""A record given as a dict."""
 
 
 class Database:
@@ -184,6 +216,34 @@ def _read_method(name: str):
     method.__name__ = name
     return method
 
+
+# Issue 3: integration (sources, survivorship upserts, conflicts, feedback, lineage, quality),
+# identity resolution (duplicates, merges) and bulk import.
+_WRITE_METHODS += [
+    "upsert_customer", "upsert_vehicle", "resolve_conflict", "merge_customers", "set_sources",
+    "register_source", "set_source_priority", "reject", "clear_feedback",
+]
+_READ_METHODS += [
+    "sources", "conflict", "conflicts", "conflicts_of", "open_conflict_count", "feedback",
+    "feedback_all", "feedback_entry", "rejection_counts", "lineage_of_customer",
+    "lineage_of_vehicle", "quality_report", "duplicate_candidates", "duplicates_of",
+    "resolve_customer", "merges_of",
+]
+
+
+def _database_method(name: str):
+    native = getattr(_native.Database, name)
+
+    @_functools.wraps(native)
+    def method(self: Database, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._native, name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _n in ("import_file", "import_bytes"):
+    setattr(Database, _n, _database_method(_n))
 
 for _n in _WRITE_METHODS:
     setattr(Database, _n, _write_method(_n))

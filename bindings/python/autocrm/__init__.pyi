@@ -1,7 +1,10 @@
 """Type stubs for autocrm (see API.md for the full contract)."""
 import datetime as _dt
 from decimal import Decimal
-from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from types import TracebackType
+from typing import Any, Callable, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Type, TypedDict, Union, final
+
+from typing_extensions import Unpack
 
 from . import synth as synth
 
@@ -12,6 +15,81 @@ Wallet = Union[Literal["brand"], int]
 PeriodLike = Union[str, Tuple[DateLike, DateLike]]
 Record = Mapping[str, Any]
 
+# Shapes of configuration dicts and keyword arguments (type-checking only; see API.md).
+class _EarnRule(TypedDict, total=False):
+    name: str
+    kind: str
+    wallet: Literal["brand", "issuing_dealer"]
+    points: int
+    points_per_yuan: int
+    amount: Literal["total", "parts", "labour"]
+class _TierRule(TypedDict, total=False):
+    tier: str
+    min_vehicles: Optional[int]
+    min_service_visits: Optional[int]
+    min_total_spend: Optional[MoneyLike]
+    min_single_ticket: Optional[MoneyLike]
+    min_qualifying_points: Optional[int]
+class _Benefits(TypedDict, total=False):
+    labour_discount_pct: int
+    parts_discount_pct: int
+    rescue_discount_pct: int
+    priority: bool
+class _LoyaltyConfigFields(TypedDict, total=False):
+    rules: Sequence[_EarnRule]
+    multipliers: Mapping[str, int]
+    lot_days: int
+    tiers: Sequence[_TierRule]
+    tier_window_days: int
+    downgrade_grace_days: int
+    benefits: Mapping[str, _Benefits]
+    settlement_per_100_points: MoneyLike
+class _OwnerStatusWindows(TypedDict, total=False):
+    window_days: int
+    recent_days: int
+class _CareParams(TypedDict, total=False):
+    callback_day3_days: int
+    callback_day7_days: int
+    callback_month1_months: int
+    first_service_months: int
+    first_service_km: Optional[int]
+    maintenance_months: int
+    maintenance_km: Optional[int]
+    insurance_lead_days: int
+    inspection_lead_days: int
+    warranty_lead_days: int
+    lead_report_days: int
+    complaint_callback_days: int
+    owner_status: _OwnerStatusWindows
+    holidays: Sequence[Tuple[DateLike, str]]
+    birthday_channels: Sequence[str]
+    holiday_channels: Sequence[str]
+    win_back_channels: Sequence[str]
+    insurance_channels: Sequence[str]
+class _EscalationParams(TypedDict, total=False):
+    month_days: int
+    month_limit: int
+    quarter_days: int
+    quarter_limit: int
+
+__all__ = [
+    "AlreadyOpenError", "Balance", "Benefits", "CARE_KINDS", "CONSENT_CHANNELS", "CareAction",
+    "Complaint", "ConsentEvent", "CorruptError", "Customer", "Customer360", "CustomerSet",
+    "DIMENSIONS", "Database", "DateLike", "DateTimeLike", "Dealer", "DuplicateKeyError", "Error",
+    "Escalation", "ExpiryReport", "FORMAT_VERSION", "IdempotencyConflictError",
+    "InsufficientPointsError", "InvalidOperationError", "KPIS", "KpiRow", "KpiTable", "Lead",
+    "LedgerCheck", "LoyaltyConfig", "Membership", "MoneyLike", "NotFoundError", "Ownership",
+    "PeriodLike", "Posting", "RELATION_KINDS", "ReadTxn", "Record", "Relation", "Rollup",
+    "RuleError", "SegmentDiff", "SegmentVersion", "SettlementLine", "StorageError", "Survey",
+    "Table", "TierChange", "TierStatus", "TimelinePage", "Touchpoint", "UpgradeRequiredError",
+    "ValidationError", "Vehicle", "Wallet", "WriteTxn", "synth",
+]
+__all__ += [  # issue 3: integration, identity resolution, import
+    "Conflict", "DuplicateCandidate", "DuplicateCandidates", "FIELD_GROUPS", "FeedbackEntry",
+    "FieldLineage", "ImportReport", "MergeRecord", "QualityReport", "QualityRow", "Rejection",
+    "SourceSystem", "UpsertResult",
+]
+
 __version__: str
 FORMAT_VERSION: int
 KPIS: List[str]
@@ -19,6 +97,7 @@ DIMENSIONS: List[str]
 CARE_KINDS: List[str]
 RELATION_KINDS: List[str]
 CONSENT_CHANNELS: List[str]
+FIELD_GROUPS: List[str]
 
 class Error(Exception):
     """Base of every autocrm error."""
@@ -61,116 +140,217 @@ class StorageError(Error): ...
 class _Record:
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class Dealer(_Record):
     id: int; code: str; name: str; region: str; province: str; city: str; kind: str
+@final
 class Customer(_Record):
     id: int; kind: str; name: str; phones: List[str]; province: Optional[str]; city: Optional[str]
     address: Optional[str]; source: Optional[Tuple[str, str]]; gender: Optional[str]
     birth_date: Optional[_dt.date]; occupation: Optional[str]; employer: Optional[str]
     interests: List[str]; national_id: Optional[str]; credit_code: Optional[str]; industry: Optional[str]
+@final
 class Ownership(_Record):
     customer: int; since: _dt.date; until: Optional[_dt.date]
+@final
 class Vehicle(_Record):
     id: int; vin: str; plate: Optional[str]; brand: str; model: str; trim: Optional[str]
     purchase_date: Optional[_dt.date]; invoice_date: Optional[_dt.date]; registration_date: Optional[_dt.date]
     first_service_date: Optional[_dt.date]; warranty_end: Optional[_dt.date]
     insurance_expiry: Optional[_dt.date]; inspection_due: Optional[_dt.date]; usage: str
     selling_dealer: Optional[int]; source: Optional[Tuple[str, str]]; owners: List[Ownership]; owner: Optional[int]
+@final
 class Touchpoint(_Record):
     id: int; at: _dt.datetime; customer: int; vehicle: Optional[int]; dealer: Optional[int]
     channel: str; kind: str; service_kind: Optional[str]; stage: Optional[str]; sensitive: bool
     amount: Optional[Decimal]; parts_amount: Optional[Decimal]; labour_amount: Optional[Decimal]
     mileage_km: Optional[int]; score: Optional[int]; outcome: Optional[str]; note: Optional[str]
     source: Optional[Tuple[str, str]]
+@final
 class Lead(_Record):
     id: int; customer: int; origin: str; model: str; intent: str; purchase_type: str
     dealer: Optional[int]; received: _dt.datetime; status: str; lost_reason: Optional[str]
     status_at: Optional[_dt.datetime]; source: Optional[Tuple[str, str]]
+@final
 class Complaint(_Record):
     id: int; customer: int; vehicle: Optional[int]; dealer: Optional[int]; category: str
     received: _dt.datetime; status: str; first_response: Optional[_dt.datetime]
     analysed: Optional[_dt.datetime]; resolved: Optional[_dt.datetime]
     called_back: Optional[_dt.datetime]; closed: Optional[_dt.datetime]; note: Optional[str]
     source: Optional[Tuple[str, str]]
+@final
 class Survey(_Record):
     id: int; customer: int; dealer: Optional[int]; kind: str; date: _dt.date
     items: Dict[str, int]; weighted_index: Optional[float]; source: Optional[Tuple[str, str]]
+@final
 class Relation(_Record):
     from_: int; kind: str; to: int
+@final
 class ConsentEvent(_Record):
     channel: str; granted: bool; at: _dt.datetime; source: str
+@final
 class Rollup(_Record):
     counts: Dict[str, int]; spend: Dict[str, Decimal]; parts_spend: Decimal; labour_spend: Decimal
     service_dates: List[_dt.date]; first_purchase: Optional[_dt.date]; last_purchase: Optional[_dt.date]
     first_touch: Optional[_dt.datetime]; last_touch: Optional[_dt.datetime]; max_mileage_km: Optional[int]
     vehicles_current: int; vehicles_total: int; first_vehicle: Optional[_dt.date]
     relations: int; leads: int; complaints: int; surveys: int; touchpoints: int
+@final
 class TimelinePage(_Record):
     items: List[Touchpoint]; next: Optional[Tuple[_dt.datetime, int]]
+@final
 class Customer360:
     id: int; customer: Customer; rollup: Rollup; current_vehicles: List[Vehicle]
     past_vehicles: List[Vehicle]; relations: List[Relation]; leads: List[Lead]
     complaints: List[Complaint]; surveys: List[Survey]; timeline: List[Touchpoint]
     timeline_next: Optional[Tuple[_dt.datetime, int]]
+    lineage: List[FieldLineage]
+    text: str  # = str(view), core's plain-text rendering
+@final
 class Membership(_Record):
     enrolled: _dt.date; source: str; dealer_clubs: List[Tuple[int, _dt.date]]
+@final
 class Balance(_Record):
     points: int; owed: int
+@final
 class Posting(_Record):
     id: int; customer: int; wallet: Wallet; kind: str; points: int; at: _dt.datetime; key: str
     cause: Dict[str, Any]; dealer: Optional[int]; expires: Optional[_dt.date]; shortfall: int
+@final
 class ExpiryReport(_Record):
     lots: int; points: int
+@final
 class TierStatus(_Record):
     tier: str; qualified: str; by_grace: bool; floor_tier: Optional[str]; vehicles: int
     service_visits: int; total_spend: Decimal; single_ticket: Decimal; points: int
+@final
 class TierChange(_Record):
     on: _dt.date; from_tier: str; to_tier: str; why: str
+@final
 class Benefits(_Record):
     labour_discount_pct: int; parts_discount_pct: int; rescue_discount_pct: int; priority: bool
+@final
 class SettlementLine(_Record):
     debtor: int; creditor: int; points: int; amount: Decimal
+@final
 class LedgerCheck(_Record):
     wallets: int; postings: int; lots: int; problems: List[str]; ok: bool
+@final
 class SegmentVersion(_Record):
     saved: _dt.datetime; definition: str
+@final
 class KpiRow(_Record):
     kpi: str; dimension: str; key: Optional[str]; label: str; period_from: _dt.date
     period_to: _dt.date; numerator: float; denominator: float; value: Optional[float]
+@final
 class CareAction(_Record):
     kind: str; customer: int; vehicle: Optional[int]; lead: Optional[int]; complaint: Optional[int]
     due: _dt.date; basis: _dt.date; dealer: Optional[int]; channel: str; marketing: bool; detail: str
+@final
 class Escalation(_Record):
     customer: int; category: str; month: List[int]; quarter: List[int]; dealers: List[int]; latest: _dt.datetime
 
+# Issue 3: integration, identity resolution, import.
+@final
+class SourceSystem(_Record):
+    name: str; priorities: Dict[str, int]; verifies: bool
+@final
+class FieldLineage(_Record):
+    field: str; value: str; source: Tuple[str, str]; dealer: Optional[int]; at: _dt.datetime
+    priority: int; verified: bool
+@final
+class Conflict(_Record):
+    id: int; entity: Literal["customer", "vehicle"]; record: int; customer: Optional[int]
+    vehicle: Optional[int]; field: str; current: Any; current_lineage: Optional[FieldLineage]
+    offered: Any; source: Tuple[str, str]; dealer: Optional[int]; received_at: _dt.datetime
+    priority: int; verified: bool; reason: str; status: Literal["open", "accepted", "rejected"]
+    resolved_by: Optional[str]; resolved_at: Optional[_dt.datetime]
+@final
+class UpsertResult(_Record):
+    id: int; outcome: Literal["created", "updated", "unchanged"]; conflicts: int
+    incomplete: bool
+@final
+class FeedbackEntry(_Record):
+    id: int; dealer: Optional[int]; kind: str; source: Tuple[str, str]; line: Optional[int]
+    raw: str; code: str; field: Optional[str]; message: str; hint: str; received: _dt.datetime
+    first_rejected: _dt.datetime
+@final
+class DuplicateCandidate(_Record):
+    customer: int; other: int; score: int; reasons: List[str]
+@final
+class MergeRecord(_Record):
+    survivor: int; merged: int; at: _dt.datetime; by: str; counts: Dict[str, int]
+    merged_customer: Customer; survivor_before: Customer; filled: List[str]; vehicles: List[int]
+    dropped_relations: List[Tuple[int, str, int]]
+@final
+class QualityRow(_Record):
+    dealer: Optional[int]; label: str; customers: int; customers_sold: int; valid_info: int
+    valid_info_ratio: Optional[float]; rejections: Dict[str, int]; rejections_total: int
+    incomplete_queued: int; queued_by_reason: Dict[str, int]; open_conflicts: int; queue_size: int
+    oldest_queued_days: Optional[int]
+@final
+class Rejection(_Record):
+    line: int; source_id: Optional[str]; code: str; field: Optional[str]; message: str
+@final
+class ImportReport:
+    file: str; kind: str; encoding: str; rows: int; created: int; updated: int; unchanged: int
+    accepted: int; rejected: int; rejected_by_code: Dict[str, int]; conflicts: int
+    incomplete: int; rejections: List[Rejection]; ignored_columns: List[str]; bytes: int
+    def write_csv(self, path: Any) -> None: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
 class _ArrowExport:
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any: ...
+    def to_pyarrow(self) -> Any: ...
     def to_pandas(self) -> Any: ...
     def to_polars(self) -> Any: ...
+@final
 class Table(_ArrowExport):
     num_rows: int
     column_names: List[str]
     def __len__(self) -> int: ...
-    def to_pyarrow(self) -> Any: ...
+@final
 class CustomerSet(_ArrowExport):
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[int]: ...
-    def __contains__(self, id: int) -> bool: ...
-    def __and__(self, other: CustomerSet) -> CustomerSet: ...
-    def __or__(self, other: CustomerSet) -> CustomerSet: ...
-    def __sub__(self, other: CustomerSet) -> CustomerSet: ...
+    def __contains__(self, id: int, /) -> bool: ...
+    def __and__(self, other: CustomerSet, /) -> CustomerSet: ...
+    def __or__(self, other: CustomerSet, /) -> CustomerSet: ...
+    def __sub__(self, other: CustomerSet, /) -> CustomerSet: ...
+    def __rand__(self, other: CustomerSet, /) -> CustomerSet: ...
+    def __ror__(self, other: CustomerSet, /) -> CustomerSet: ...
+    def __rsub__(self, other: CustomerSet, /) -> CustomerSet: ...
     def to_list(self) -> List[int]: ...
     def to_table(self) -> Table: ...
+@final
 class SegmentDiff:
     entered: CustomerSet; left: CustomerSet
+@final
 class KpiTable(_ArrowExport, Sequence[KpiRow]):
     def __len__(self) -> int: ...
-    def __getitem__(self, i: int) -> KpiRow: ...  # type: ignore[override]
+    def __getitem__(self, i: int, /) -> KpiRow: ...  # type: ignore[override]
     def rows(self) -> List[KpiRow]: ...
     def to_table(self) -> Table: ...
+@final
+class QualityReport(_ArrowExport, Sequence[QualityRow]):
+    as_of: _dt.date; rows: List[QualityRow]; network: QualityRow
+    def row(self, dealer: Optional[int] = None) -> Optional[QualityRow]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> QualityRow: ...  # type: ignore[override]
+    def to_table(self) -> Table: ...
+@final
+class DuplicateCandidates(_ArrowExport, Sequence[DuplicateCandidate]):
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> DuplicateCandidate: ...  # type: ignore[override]
+    def rows(self) -> List[DuplicateCandidate]: ...
+    def to_table(self) -> Table: ...
+@final
 class LoyaltyConfig:
+    def __new__(cls, config: Optional[_LoyaltyConfigFields] = None, **fields: Unpack[_LoyaltyConfigFields]) -> LoyaltyConfig: ...
     @staticmethod
     def default() -> LoyaltyConfig: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def replace(self, **fields: Unpack[_LoyaltyConfigFields]) -> LoyaltyConfig: ...
     lot_days: int; tier_window_days: int; downgrade_grace_days: int; rule_names: List[str]
 
 class _Writes:
@@ -198,7 +378,9 @@ class _Writes:
     def relate(self, from_: int, kind: str, to: int) -> None: ...
     def unrelate(self, from_: int, kind: str, to: int) -> bool: ...
     def record_consent(self, customer: int, record: Optional[Record] = None, **fields: Any) -> None: ...
-    def set_loyalty_config(self, config: Optional[LoyaltyConfig] = None) -> None: ...
+    def set_loyalty_config(
+        self, config: Union[LoyaltyConfig, _LoyaltyConfigFields, None] = None, **fields: Unpack[_LoyaltyConfigFields]
+    ) -> None: ...
     def join_brand_club(self, customer: int, on: DateLike, source: str = "app") -> Membership: ...
     def join_dealer_club(self, customer: int, dealer: int, on: DateLike, source: str = "app") -> Membership: ...
     def redeem(self, record: Optional[Record] = None, **fields: Any) -> int: ...
@@ -209,6 +391,20 @@ class _Writes:
     def review_tiers(self, as_of: DateLike) -> List[Tuple[int, TierChange]]: ...
     def save_segment(self, name: str, definition: str, saved: Optional[DateTimeLike] = None) -> int: ...
     def materialise_segment(self, name: str, as_of: DateLike) -> CustomerSet: ...
+    # issue 3: record keys of insert_customer / insert_vehicle plus source=(system, id),
+    # dealer, received_at (default now); upsert_customer also vin, upsert_vehicle owner.
+    def upsert_customer(self, record: Optional[Record] = None, **fields: Any) -> UpsertResult: ...
+    def upsert_vehicle(self, record: Optional[Record] = None, **fields: Any) -> UpsertResult: ...
+    def resolve_conflict(self, id: int, accept: bool, by: str, at: Optional[DateTimeLike] = None) -> Conflict: ...
+    def merge_customers(self, survivor: int, merged: int, by: str, at: Optional[DateTimeLike] = None) -> MergeRecord: ...
+    def set_sources(self, systems: Sequence[Union[SourceSystem, Record]]) -> None: ...
+    def register_source(self, name: str, priorities: Union[int, Mapping[str, int]], verifies: bool = False) -> None: ...
+    def set_source_priority(self, system: str, group: str, priority: int) -> None: ...
+    def reject(
+        self, kind: str, source: Tuple[str, str], raw: str, error: Error, *, dealer: Optional[int] = None,
+        line: Optional[int] = None, received_at: Optional[DateTimeLike] = None,
+    ) -> int: ...
+    def clear_feedback(self, kind: str, source: Tuple[str, str]) -> bool: ...
 
 class _Reads:
     def customer(self, id: int) -> Customer: ...
@@ -260,35 +456,78 @@ class _Reads:
     def materialised(self, name: str, as_of: DateLike) -> Optional[CustomerSet]: ...
     def segment_diff(self, name: str, from_: DateLike, to: DateLike) -> SegmentDiff: ...
     def kpi(self, name: str, period: PeriodLike, by: str = "network") -> KpiTable: ...
-    def due_actions(self, from_: DateLike, to: DateLike, dealer: Optional[int] = None) -> List[CareAction]: ...
-    def complaint_escalations(self, as_of: DateLike) -> List[Escalation]: ...
-    def customers_table(self) -> Table: ...
+    def due_actions(
+        self, from_: DateLike, to: DateLike, dealer: Optional[int] = None, **params: Unpack[_CareParams]
+    ) -> List[CareAction]: ...
+    def complaint_escalations(self, as_of: DateLike, **params: Unpack[_EscalationParams]) -> List[Escalation]: ...
+    def customers_table(self, threads: Optional[int] = None) -> Table: ...
     def vehicles_table(self) -> Table: ...
     def touchpoints_table(self, customer: Optional[int] = None) -> Table: ...
     def postings_table(self, customer: Optional[int] = None) -> Table: ...
+    # issue 3
+    def sources(self) -> List[SourceSystem]: ...
+    def conflict(self, id: int) -> Conflict: ...
+    def conflicts(self, open_only: bool = True) -> List[Conflict]: ...
+    def conflicts_of(self, customer: int) -> List[Conflict]: ...
+    def open_conflict_count(self) -> int: ...
+    def feedback(self, dealer: Optional[int] = None) -> List[FeedbackEntry]: ...
+    def feedback_all(self) -> List[FeedbackEntry]: ...
+    def feedback_entry(self, kind: str, source: Tuple[str, str]) -> Optional[FeedbackEntry]: ...
+    def rejection_counts(self) -> List[Tuple[Optional[int], str, int]]: ...
+    def lineage_of_customer(self, id: int) -> List[FieldLineage]: ...
+    def lineage_of_vehicle(self, id: int) -> List[FieldLineage]: ...
+    def quality_report(self, as_of: DateLike) -> QualityReport: ...
+    def duplicate_candidates(self, min_score: int = 70) -> DuplicateCandidates: ...
+    def duplicates_of(self, customer: int) -> List[DuplicateCandidate]: ...
+    def resolve_customer(self, id: int) -> int: ...
+    def merges_of(self, survivor: int) -> List[MergeRecord]: ...
 
+@final
 class WriteTxn(_Writes):
     finished: bool
     def commit(self) -> None: ...
     def abort(self) -> None: ...
     def set_durable(self, durable: bool) -> None: ...
     def __enter__(self) -> WriteTxn: ...
-    def __exit__(self, *exc: Any) -> bool: ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]] = None,
+        _exc: Optional[BaseException] = None,
+        _tb: Optional[TracebackType] = None,
+    ) -> Literal[False]: ...
 
+@final
 class ReadTxn(_Reads):
     def close(self) -> None: ...
     def __enter__(self) -> ReadTxn: ...
-    def __exit__(self, *exc: Any) -> bool: ...
+    def __exit__(self, *exc: Any) -> Literal[False]: ...
 
 class Database(_Writes, _Reads):
     @classmethod
     def open(cls, path: Any, *, durable: bool = True, cache_bytes: Optional[int] = None) -> Database: ...
     @classmethod
     def in_memory(cls, *, durable: bool = True) -> Database: ...
-    path: Optional[str]
-    closed: bool
+    def __init__(self, native: Any) -> None: ...  # internal: use open() or in_memory()
+    @property
+    def path(self) -> Optional[str]: ...
+    @property
+    def closed(self) -> bool: ...
     def close(self) -> None: ...
     def write(self) -> WriteTxn: ...
     def read(self) -> ReadTxn: ...
+    def import_file(
+        self, path: Any, kind: Optional[str] = None, *, format: Optional[str] = None,
+        encoding: str = "auto", batch_size: int = 1000, source_system: Optional[str] = None,
+        received_at: Optional[DateTimeLike] = None,
+        progress: Optional[Callable[[int, int, Optional[int]], object]] = None,
+        delimiter: str = ",", max_rejections: int = 10000,
+    ) -> ImportReport: ...
+    def import_bytes(
+        self, data: Union[bytes, str], name: str = "input.csv", kind: Optional[str] = None, *,
+        format: Optional[str] = None, encoding: str = "auto", batch_size: int = 1000,
+        source_system: Optional[str] = None, received_at: Optional[DateTimeLike] = None,
+        progress: Optional[Callable[[int, int, Optional[int]], object]] = None,
+        delimiter: str = ",", max_rejections: int = 10000,
+    ) -> ImportReport: ...
     def __enter__(self) -> Database: ...
-    def __exit__(self, *exc: Any) -> bool: ...
+    def __exit__(self, *exc: Any) -> Literal[False]: ...

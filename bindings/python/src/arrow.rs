@@ -27,19 +27,25 @@ fn arrow_err(e: ArrowError) -> PyErr {
     PyValueError::new_err(e.to_string())
 }
 
-/// Exports `batch` as an Arrow C stream capsule.
+/// Exports `batches` (at least one, all of one schema) as an Arrow C stream capsule.
 pub fn stream_capsule<'py>(
     py: Python<'py>,
-    batch: &RecordBatch,
+    batches: &[RecordBatch],
     requested_schema: Option<Bound<'py, PyCapsule>>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let schema = batch.schema();
-    let arr: ArrayRef = Arc::new(StructArray::from(batch.clone()));
+    let schema = batches
+        .first()
+        .ok_or_else(|| PyValueError::new_err("an Arrow table needs a schema"))?
+        .schema();
+    let arrays: Vec<ArrayRef> = batches
+        .iter()
+        .map(|b| Arc::new(StructArray::from(b.clone())) as ArrayRef)
+        .collect();
     let field = Arc::new(
         Field::new_struct("", schema.fields().clone(), false)
             .with_metadata(schema.metadata.clone()),
     );
-    let reader = Box::new(ArrayIterator::new(std::iter::once(Ok(arr)), field));
+    let reader = Box::new(ArrayIterator::new(arrays.into_iter().map(Ok), field));
     Ok(to_stream_pycapsule(py, reader, requested_schema)?)
 }
 
@@ -53,7 +59,27 @@ fn via<'py>(obj: &Bound<'py, PyAny>, module: &str, attr: &str) -> PyResult<Bound
 /// `polars.DataFrame(t)`, or `t.to_pandas()` / `t.to_polars()`.
 #[pyclass(frozen, module = "autocrm", name = "Table")]
 pub struct Table {
-    pub batch: RecordBatch,
+    /// One or more record batches of one schema (several when built by several threads).
+    batches: Vec<RecordBatch>,
+}
+
+impl Table {
+    /// A table of one batch.
+    pub fn new(batch: RecordBatch) -> Table {
+        Table {
+            batches: vec![batch],
+        }
+    }
+
+    /// A table of `batches` in order (at least one; all of one schema).
+    pub fn chunked(batches: Vec<RecordBatch>) -> Table {
+        debug_assert!(!batches.is_empty());
+        Table { batches }
+    }
+
+    fn rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
 }
 
 #[pymethods]
@@ -65,19 +91,19 @@ impl Table {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        stream_capsule(py, &self.batch, requested_schema)
+        stream_capsule(py, &self.batches, requested_schema)
     }
 
     /// Number of rows.
     #[getter]
     fn num_rows(&self) -> usize {
-        self.batch.num_rows()
+        self.rows()
     }
 
     /// Column names, in order.
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.batch
+        self.batches[0]
             .schema()
             .fields()
             .iter()
@@ -86,7 +112,7 @@ impl Table {
     }
 
     fn __len__(&self) -> usize {
-        self.batch.num_rows()
+        self.rows()
     }
 
     /// As a `pyarrow.Table` (requires pyarrow).
@@ -107,7 +133,7 @@ impl Table {
     fn __repr__(&self) -> String {
         format!(
             "autocrm.Table({} rows: {})",
-            self.batch.num_rows(),
+            self.rows(),
             self.column_names().join(", ")
         )
     }
@@ -135,98 +161,133 @@ fn batch(fields: Vec<Field>, cols: Vec<ArrayRef>) -> PyResult<RecordBatch> {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(arrow_err)
 }
 
-/// customers: one row per customer.
-pub fn customers(rows: &[(CustomerId, Customer)]) -> PyResult<RecordBatch> {
-    let mut id = UInt64Builder::new();
-    let mut kind = StringBuilder::new();
-    let mut name = StringBuilder::new();
-    let mut gender = StringBuilder::new();
-    let mut birth = Date32Builder::new();
-    let mut nid = StringBuilder::new();
-    let mut cc = StringBuilder::new();
-    let mut phones = ListBuilder::new(StringBuilder::new());
-    let mut province = StringBuilder::new();
-    let mut city = StringBuilder::new();
-    let mut occupation = StringBuilder::new();
-    let mut employer = StringBuilder::new();
-    let mut industry = StringBuilder::new();
-    let mut ssys = StringBuilder::new();
-    let mut srec = StringBuilder::new();
-    for (cid, c) in rows {
-        id.append_value(cid.0);
-        name.append_value(c.name());
+/// The customers table, built one customer at a time (see `ReadTxn::customers_table`: the
+/// records are appended as the scan decodes them, so none is held longer than its row takes).
+pub struct Customers {
+    id: UInt64Builder,
+    kind: StringBuilder,
+    name: StringBuilder,
+    gender: StringBuilder,
+    birth: Date32Builder,
+    nid: StringBuilder,
+    cc: StringBuilder,
+    phones: ListBuilder<StringBuilder>,
+    province: StringBuilder,
+    city: StringBuilder,
+    occupation: StringBuilder,
+    employer: StringBuilder,
+    industry: StringBuilder,
+    ssys: StringBuilder,
+    srec: StringBuilder,
+}
+
+impl Customers {
+    /// Builders sized for `n` rows (a guess at the text per row; they grow if it is short).
+    pub fn with_capacity(n: usize) -> Customers {
+        let s = |bytes_per_row: usize| StringBuilder::with_capacity(n, n * bytes_per_row);
+        Customers {
+            id: UInt64Builder::with_capacity(n),
+            kind: s(6),
+            name: s(12),
+            gender: s(6),
+            birth: Date32Builder::with_capacity(n),
+            nid: s(18),
+            cc: s(0),
+            phones: ListBuilder::with_capacity(StringBuilder::with_capacity(n, n * 11), n),
+            province: s(9),
+            city: s(9),
+            occupation: s(0),
+            employer: s(0),
+            industry: s(0),
+            ssys: s(0),
+            srec: s(0),
+        }
+    }
+
+    /// Appends one customer's row.
+    pub fn push(&mut self, cid: CustomerId, c: &Customer) {
+        self.id.append_value(cid.0);
+        self.name.append_value(c.name());
         match &c.party {
             Party::Person(p) => {
-                kind.append_value("person");
-                gender.append_option(p.gender.map(Named::name));
-                birth.append_option(p.birth_date.map(|d| d.days()));
-                nid.append_option(p.national_id.as_deref());
-                cc.append_null();
-                occupation.append_option(p.occupation.as_deref());
-                employer.append_option(p.employer.as_deref());
-                industry.append_null();
+                self.kind.append_value("person");
+                self.gender.append_option(p.gender.map(Named::name));
+                self.birth.append_option(p.birth_date.map(|d| d.days()));
+                self.nid.append_option(p.national_id.as_deref());
+                self.cc.append_null();
+                self.occupation.append_option(p.occupation.as_deref());
+                self.employer.append_option(p.employer.as_deref());
+                self.industry.append_null();
             }
             Party::Organisation(o) => {
-                kind.append_value("organisation");
-                gender.append_null();
-                birth.append_null();
-                nid.append_null();
-                cc.append_option(o.credit_code.as_deref());
-                occupation.append_null();
-                employer.append_null();
-                industry.append_option(o.industry.as_deref());
+                self.kind.append_value("organisation");
+                self.gender.append_null();
+                self.birth.append_null();
+                self.nid.append_null();
+                self.cc.append_option(o.credit_code.as_deref());
+                self.occupation.append_null();
+                self.employer.append_null();
+                self.industry.append_option(o.industry.as_deref());
             }
         }
         for p in &c.phones {
-            phones.values().append_value(p);
+            self.phones.values().append_value(p);
         }
-        phones.append(true);
-        province.append_option(c.province.as_deref());
-        city.append_option(c.city.as_deref());
-        ssys.append_option(c.source.as_ref().map(|s| s.system.as_str()));
-        srec.append_option(c.source.as_ref().map(|s| s.record_id.as_str()));
+        self.phones.append(true);
+        self.province.append_option(c.province.as_deref());
+        self.city.append_option(c.city.as_deref());
+        self.ssys
+            .append_option(c.source.as_ref().map(|s| s.system.as_str()));
+        self.srec
+            .append_option(c.source.as_ref().map(|s| s.record_id.as_str()));
     }
-    let s = |n: &str| Field::new(n, DataType::Utf8, true);
-    batch(
-        vec![
-            Field::new("id", DataType::UInt64, false),
-            Field::new("kind", DataType::Utf8, false),
-            Field::new("name", DataType::Utf8, false),
-            s("gender"),
-            Field::new("birth_date", DataType::Date32, true),
-            s("national_id"),
-            s("credit_code"),
-            Field::new(
-                "phones",
-                DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-                true,
-            ),
-            s("province"),
-            s("city"),
-            s("occupation"),
-            s("employer"),
-            s("industry"),
-            s("source_system"),
-            s("source_record_id"),
-        ],
-        vec![
-            Arc::new(id.finish()),
-            Arc::new(kind.finish()),
-            Arc::new(name.finish()),
-            Arc::new(gender.finish()),
-            Arc::new(birth.finish()),
-            Arc::new(nid.finish()),
-            Arc::new(cc.finish()),
-            Arc::new(phones.finish()),
-            Arc::new(province.finish()),
-            Arc::new(city.finish()),
-            Arc::new(occupation.finish()),
-            Arc::new(employer.finish()),
-            Arc::new(industry.finish()),
-            Arc::new(ssys.finish()),
-            Arc::new(srec.finish()),
-        ],
-    )
+
+    /// The record batch: `id u64, kind, name, gender, birth_date date32, national_id,
+    /// credit_code, phones list<utf8>, province, city, occupation, employer, industry,
+    /// source_system, source_record_id`.
+    pub fn finish(mut self) -> PyResult<RecordBatch> {
+        let s = |n: &str| Field::new(n, DataType::Utf8, true);
+        batch(
+            vec![
+                Field::new("id", DataType::UInt64, false),
+                Field::new("kind", DataType::Utf8, false),
+                Field::new("name", DataType::Utf8, false),
+                s("gender"),
+                Field::new("birth_date", DataType::Date32, true),
+                s("national_id"),
+                s("credit_code"),
+                Field::new(
+                    "phones",
+                    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                    true,
+                ),
+                s("province"),
+                s("city"),
+                s("occupation"),
+                s("employer"),
+                s("industry"),
+                s("source_system"),
+                s("source_record_id"),
+            ],
+            vec![
+                Arc::new(self.id.finish()),
+                Arc::new(self.kind.finish()),
+                Arc::new(self.name.finish()),
+                Arc::new(self.gender.finish()),
+                Arc::new(self.birth.finish()),
+                Arc::new(self.nid.finish()),
+                Arc::new(self.cc.finish()),
+                Arc::new(self.phones.finish()),
+                Arc::new(self.province.finish()),
+                Arc::new(self.city.finish()),
+                Arc::new(self.occupation.finish()),
+                Arc::new(self.employer.finish()),
+                Arc::new(self.industry.finish()),
+                Arc::new(self.ssys.finish()),
+                Arc::new(self.srec.finish()),
+            ],
+        )
+    }
 }
 
 /// vehicles: one row per vehicle, with its current owner.

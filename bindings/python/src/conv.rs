@@ -4,7 +4,7 @@
 
 use autocrm::care::CareKind;
 use autocrm::kpi::{Dimension, Period};
-use autocrm::loyalty::Wallet;
+use autocrm::loyalty::{AmountField, Wallet, WalletRule};
 use autocrm::{
     Channel, ComplaintStatus, ConsentChannel, Date, DateTime, DealerId, DealerKind, Factor, Gender,
     Intent, Kpi, LeadSource, LifecycleStage, Money, PostingKind, PurchaseType, RelationKind,
@@ -74,7 +74,7 @@ macro_rules! int_from_py {
         }
     )*};
 }
-int_from_py!(u8, u32, u64, i64, usize);
+int_from_py!(u8, u32, u64, i32, i64, usize);
 
 impl FromPy for bool {
     fn from_py(o: &Bound<'_, PyAny>) -> PyResult<Self> {
@@ -432,6 +432,8 @@ named!(PostingKind, "posting kind", {
     Earn => "earn", Adjust => "adjust", Redeem => "redeem", Expire => "expire",
     Reverse => "reverse", Recover => "recover",
 });
+named!(AmountField, "amount field", { Total => "total", Parts => "parts", Labour => "labour" });
+named!(WalletRule, "wallet rule", { Brand => "brand", IssuingDealer => "issuing_dealer" });
 named!(ComplaintStatus, "complaint status", core);
 named!(ConsentChannel, "consent channel", core);
 named!(Tier, "tier", core);
@@ -479,6 +481,8 @@ named_from_py_impl!(
     SurveyKind,
     Factor,
     PostingKind,
+    AmountField,
+    WalletRule,
     ComplaintStatus,
     ConsentChannel,
     Tier,
@@ -577,6 +581,20 @@ impl<'py> Fields<'py> {
         self.take_raw(key)?
             .map(|v| T::from_py(&v).map_err(|e| self.annotate(key, e)))
             .transpose()
+    }
+
+    /// A field whose `None` means something (unlike `opt`): absent → `None`, given as `None`
+    /// → `Some(None)`.
+    pub fn nullable<T: FromPy>(&self, key: &str) -> PyResult<Option<Option<T>>> {
+        match self.d.get_item(key)? {
+            Some(v) => {
+                self.d.del_item(key)?;
+                Option::<T>::from_py(&v)
+                    .map(Some)
+                    .map_err(|e| self.annotate(key, e))
+            }
+            None => Ok(None),
+        }
     }
 
     /// An optional field with a default.

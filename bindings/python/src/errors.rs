@@ -217,6 +217,17 @@ pub fn to_py(e: Error) -> PyErr {
                 set("column", n(r.column as i128));
                 set("line_text", s(&r.line_text));
             }
+            Error::Import(ie) => {
+                if let Some(f) = &ie.field {
+                    set("field", s(f));
+                }
+                if let Some(l) = ie.line {
+                    set("line", n(i128::from(l)));
+                }
+                if let Some(f) = &ie.file {
+                    set("file", s(f));
+                }
+            }
             Error::AlreadyOpen { path } => set("path", s(path)),
             Error::UpgradeRequired {
                 found, supported, ..
@@ -226,6 +237,7 @@ pub fn to_py(e: Error) -> PyErr {
             }
             _ => {}
         }
+        crate::integration::keep_core(v, e);
         err
     })
 }

@@ -5,11 +5,15 @@
 mod arrow;
 mod conv;
 mod errors;
+mod integration;
+mod params;
 mod records;
 mod types;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, TryLockError};
+use std::thread::ThreadId;
 
 use autocrm::care::CareKind;
 use autocrm::kpi::{Dimension, Period};
@@ -34,6 +38,8 @@ enum Fail {
     Busy,
     Finished,
     Closed,
+    /// The calling thread already holds this database's write transaction.
+    Reentrant,
 }
 
 impl From<autocrm::Error> for Fail {
@@ -50,6 +56,10 @@ fn fail(f: Fail) -> PyErr {
         ),
         Fail::Finished => invalid("this transaction is already committed, aborted or closed"),
         Fail::Closed => invalid("the database is closed"),
+        Fail::Reentrant => invalid(
+            "this thread already has a write transaction open on this database; a second one \
+             would wait for it forever: use the open transaction, or commit or abort it first",
+        ),
     }
 }
 
@@ -62,9 +72,56 @@ fn fail(f: Fail) -> PyErr {
 struct PyDatabase {
     inner: RwLock<Option<Database>>,
     path: Option<String>,
+    writer: Arc<Writer>,
+}
+
+/// Who holds the database's write transaction: the thread that opened it, and a serial number
+/// naming that transaction. Core allows one write transaction at a time and `begin_write`
+/// waits for the open one, so a thread asking for a second while it holds the first would wait
+/// forever; `PyDatabase::write` checks this first and raises instead.
+#[derive(Default)]
+struct Writer {
+    holder: Mutex<Option<(ThreadId, u64)>>,
+    serial: AtomicU64,
+}
+
+impl Writer {
+    /// Fails if the calling thread holds the write transaction.
+    fn check(&self) -> Result<(), Fail> {
+        let me = std::thread::current().id();
+        match *self.holder.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some((t, _)) if t == me => Err(Fail::Reentrant),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records that the calling thread now holds the write transaction; returns its serial.
+    fn acquired(&self) -> u64 {
+        let n = self.serial.fetch_add(1, Ordering::Relaxed) + 1;
+        *self.holder.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::thread::current().id(), n));
+        n
+    }
+
+    /// Records that transaction `serial` is finishing (called before its lock is released, so
+    /// the next holder's record is never overwritten).
+    fn released(&self, serial: u64) {
+        let mut g = self.holder.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(*g, Some((_, n)) if n == serial) {
+            *g = None;
+        }
+    }
 }
 
 impl PyDatabase {
+    fn new(db: Database, path: Option<String>) -> Self {
+        PyDatabase {
+            inner: RwLock::new(Some(db)),
+            path,
+            writer: Arc::default(),
+        }
+    }
+
     fn get(&self) -> Result<Database, Fail> {
         self.inner
             .read()
@@ -96,10 +153,7 @@ impl PyDatabase {
                 o.open(&path)
             })
             .py()?;
-        Ok(PyDatabase {
-            inner: RwLock::new(Some(db)),
-            path: Some(shown),
-        })
+        Ok(PyDatabase::new(db, Some(shown)))
     }
 
     /// A new, empty in-memory database.
@@ -109,10 +163,7 @@ impl PyDatabase {
         let db = py
             .detach(|| Database::options().durable(durable).in_memory())
             .py()?;
-        Ok(PyDatabase {
-            inner: RwLock::new(Some(db)),
-            path: None,
-        })
+        Ok(PyDatabase::new(db, None))
     }
 
     /// The file path, or None in memory.
@@ -135,13 +186,18 @@ impl PyDatabase {
     }
 
     /// Starts a write transaction (`with db.write() as tx:` commits on success, rolls back on
-    /// exception). Blocks, without the GIL, while another write transaction is open.
+    /// exception). Blocks, without the GIL, while another thread's write transaction is open;
+    /// raises InvalidOperationError if this thread's own is still open (it would wait forever).
     fn write(&self, py: Python<'_>) -> PyResult<PyWriteTxn> {
         let db = self.get().map_err(fail)?;
+        self.writer.check().map_err(fail)?;
         let tx = py.detach(|| db.begin_write()).py()?;
+        let serial = self.writer.acquired();
         Ok(PyWriteTxn {
             txn: Mutex::new(Some(tx)),
             db: Mutex::new(Some(db)),
+            writer: self.writer.clone(),
+            serial,
         })
     }
 
@@ -182,6 +238,17 @@ struct PyWriteTxn {
     /// The database, for reads a write needs (materialising segments); dropped with the
     /// transaction so a finished transaction does not keep the file open.
     db: Mutex<Option<Database>>,
+    /// The database's record of who holds its write transaction.
+    writer: Arc<Writer>,
+    /// This transaction's serial in `writer`.
+    serial: u64,
+}
+
+impl Drop for PyWriteTxn {
+    /// A transaction dropped unfinished is rolled back by core; it no longer holds the lock.
+    fn drop(&mut self) {
+        self.writer.released(self.serial);
+    }
 }
 
 impl PyWriteTxn {
@@ -211,6 +278,7 @@ impl PyWriteTxn {
                 Err(TryLockError::Poisoned(_)) => return Err(Fail::Finished),
             };
             let tx = g.take().ok_or(Fail::Finished)?;
+            self.writer.released(self.serial);
             if let Ok(mut db) = self.db.lock() {
                 db.take();
             }
@@ -577,14 +645,17 @@ impl PyWriteTxn {
         self.with(py, move |tx| tx.record_consent(CustomerId(customer), &e))
     }
 
-    /// Stores the club configuration (None: core's default).
-    #[pyo3(signature = (config=None))]
+    /// Stores the club configuration: a `LoyaltyConfig`, a dict or keyword arguments (keys
+    /// as in `LoyaltyConfig.to_dict()`; keyword arguments override the first argument's
+    /// keys; keys not given take core's default). No argument: core's default.
+    #[pyo3(signature = (config=None, **fields))]
     fn set_loyalty_config(
         &self,
         py: Python<'_>,
-        config: Option<PyRef<'_, PyLoyaltyConfig>>,
+        config: Option<&Bound<'_, PyAny>>,
+        fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let c = config.map(|c| c.0.clone()).unwrap_or_default();
+        let c = loyalty_config_arg(py, config, fields)?;
         self.with(py, move |tx| tx.set_loyalty_config(&c))
     }
 
@@ -1243,51 +1314,71 @@ impl PyReadTxn {
         Ok(PyKpiTable(Arc::new(rows)))
     }
 
-    /// Care actions due on days from_ ≤ d < to, optionally for one dealer.
-    #[pyo3(signature = (from_, to, dealer=None))]
+    /// Care actions due on days from_ ≤ d < to, optionally for one dealer. Keyword
+    /// arguments named like core's `CareParams` fields (e.g. `insurance_lead_days=45`,
+    /// `holidays=[(date, name)]`) replace core's defaults for this call.
+    #[pyo3(signature = (from_, to, dealer=None, **params))]
     fn due_actions(
         &self,
         py: Python<'_>,
         from_: &Bound<'_, PyAny>,
         to: &Bound<'_, PyAny>,
         dealer: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Vec<CareAction>> {
         let (f, t) = (Date::from_py(from_)?, Date::from_py(to)?);
         let d = opt_dealer(dealer)?;
-        let v = self.with_facts(py, |_, facts| Ok(autocrm::due_actions(facts, f, t, d)))?;
+        let p = one(py, "care parameters", None, params, params::care_params)?;
+        let v = self.with_facts(py, |_, facts| {
+            Ok(autocrm::due_actions_with(facts, f, t, d, &p))
+        })?;
         v.iter().map(|a| CareAction::new(py, a)).collect()
     }
 
-    /// Complaint escalations as of `as_of`.
+    /// Complaint escalations as of `as_of`. Keyword arguments named like core's
+    /// `EscalationParams` fields (`month_days`, `month_limit`, `quarter_days`,
+    /// `quarter_limit`) replace core's defaults for this call.
+    #[pyo3(signature = (as_of, **params))]
     fn complaint_escalations(
         &self,
         py: Python<'_>,
         as_of: &Bound<'_, PyAny>,
+        params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Vec<Escalation>> {
         let d = Date::from_py(as_of)?;
-        let v = self.with(py, |r| r.complaint_escalations(d))?;
+        let p = one(
+            py,
+            "escalation parameters",
+            None,
+            params,
+            params::escalation_params,
+        )?;
+        let v = self.with(py, |r| r.complaint_escalations_with(d, &p))?;
         v.iter().map(|e| Escalation::new(py, e)).collect()
     }
 
     // -- Arrow tables
 
-    /// Every customer as an Arrow table.
-    fn customers_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| {
-            r.customer_ids()?
+    /// Every customer as an Arrow table. `threads`: how many threads decode the records (by
+    /// default one per 50,000 customers, at most the CPUs available and 8); the table then has
+    /// one record batch per thread, in id order.
+    #[pyo3(signature = (threads=None))]
+    fn customers_table(&self, py: Python<'_>, threads: Option<usize>) -> PyResult<arrow::Table> {
+        let columns = self.with(py, |r| customer_columns(r, threads))?;
+        let batches = py.detach(|| {
+            columns
                 .into_iter()
-                .map(|id| Ok((id, r.customer(id)?)))
-                .collect::<autocrm::Result<Vec<_>>>()
+                .map(arrow::Customers::finish)
+                .collect::<PyResult<Vec<_>>>()
         })?;
-        let batch = py.detach(|| arrow::customers(&rows))?;
-        Ok(arrow::Table { batch })
+        Ok(arrow::Table::chunked(batches))
     }
 
     /// Every vehicle as an Arrow table (with the current owner).
     fn vehicles_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
         let rows = self.with(py, |r| r.all_vehicles())?;
         let batch = py.detach(|| arrow::vehicles(&rows))?;
-        Ok(arrow::Table { batch })
+        Ok(arrow::Table::new(batch))
     }
 
     /// Touchpoints as an Arrow table: one customer's, or everyone's.
@@ -1305,7 +1396,7 @@ impl PyReadTxn {
             Ok(out)
         })?;
         let batch = py.detach(|| arrow::touchpoints(&rows))?;
-        Ok(arrow::Table { batch })
+        Ok(arrow::Table::new(batch))
     }
 
     /// Ledger postings as an Arrow table: one customer's, or everyone's.
@@ -1323,8 +1414,51 @@ impl PyReadTxn {
             Ok(out)
         })?;
         let batch = py.detach(|| arrow::postings(&rows))?;
-        Ok(arrow::Table { batch })
+        Ok(arrow::Table::new(batch))
     }
+}
+
+/// Customers per export thread, at least (fewer are not worth a thread).
+const CUSTOMERS_PER_THREAD: usize = 50_000;
+
+/// The customers' columns, built by `threads` threads (default: by size and CPUs) from
+/// consecutive id ranges, each record appended as its range scan decodes it (no list of
+/// customers is held). At least one (possibly empty) part; parts in id order.
+fn customer_columns(r: &ReadTxn, threads: Option<usize>) -> autocrm::Result<Vec<arrow::Customers>> {
+    let n = r.customer_count()? as usize;
+    let Some((lo, hi)) = r.customer_id_range()? else {
+        return Ok(vec![arrow::Customers::with_capacity(0)]);
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let want = threads.unwrap_or_else(|| (n / CUSTOMERS_PER_THREAD).min(cpus).min(8));
+    let span = hi.0 - lo.0 + 1;
+    let parts = (want.max(1) as u64).min(span);
+    if parts == 1 {
+        let mut t = arrow::Customers::with_capacity(n);
+        r.each_customer(.., |id, c| t.push(id, &c))?;
+        return Ok(vec![t]);
+    }
+    // Equal id ranges: ids are handed out in order and never reused, so ranges of ids are
+    // ranges of customers (deleted ones leave gaps).
+    let width = span.div_ceil(parts);
+    let per_part = n / parts as usize + 1;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..parts)
+            .map(|k| {
+                let from = CustomerId(lo.0 + k * width);
+                let to = CustomerId((lo.0 + (k + 1) * width - 1).min(hi.0));
+                s.spawn(move || {
+                    let mut t = arrow::Customers::with_capacity(per_part);
+                    r.each_customer(from..=to, |id, c| t.push(id, &c))?;
+                    Ok(t)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 fn wallet_arg(w: Option<&Bound<'_, PyAny>>) -> PyResult<Wallet> {
@@ -1394,15 +1528,13 @@ impl PyCustomerSet {
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let s = self.0.clone();
         let b = py.detach(move || arrow::members(&s))?;
-        arrow::stream_capsule(py, &b, requested_schema)
+        arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
     }
 
     /// As an Arrow table object.
     fn to_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
         let s = self.0.clone();
-        Ok(arrow::Table {
-            batch: py.detach(move || arrow::members(&s))?,
-        })
+        Ok(arrow::Table::new(py.detach(move || arrow::members(&s))?))
     }
 
     /// As a `pyarrow.Table` (requires pyarrow).
@@ -1485,15 +1617,15 @@ impl PyKpiTable {
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let rows = self.0.clone();
         let b = py.detach(move || arrow::kpi_rows(&rows))?;
-        arrow::stream_capsule(py, &b, requested_schema)
+        arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
     }
 
     /// As an Arrow table object.
     fn to_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
         let rows = self.0.clone();
-        Ok(arrow::Table {
-            batch: py.detach(move || arrow::kpi_rows(&rows))?,
-        })
+        Ok(arrow::Table::new(
+            py.detach(move || arrow::kpi_rows(&rows))?,
+        ))
     }
 
     /// As a `pyarrow.Table` (requires pyarrow).
@@ -1512,17 +1644,70 @@ impl PyKpiTable {
     }
 }
 
-/// The club configuration (earning rules, tiers, lot lifetime, settlement rate). This version
-/// exposes the default and the stored configuration; `repr` shows every setting.
-#[pyclass(frozen, module = "autocrm", name = "LoyaltyConfig")]
+/// The club configuration (earning rules, tier multipliers, lot lifetime, tier thresholds,
+/// benefits, settlement rate). Build one from a dict or keyword arguments
+/// (`LoyaltyConfig(lot_days=365)`; keys as in `to_dict()`, keys not given take core's default,
+/// core validates); `repr` shows every setting.
+#[pyclass(frozen, eq, module = "autocrm", name = "LoyaltyConfig")]
+#[derive(PartialEq)]
 struct PyLoyaltyConfig(LoyaltyConfig);
+
+/// A `LoyaltyConfig`, a dict and/or keyword arguments as one core configuration.
+fn loyalty_config_arg(
+    py: Python<'_>,
+    config: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyDict>>,
+) -> PyResult<LoyaltyConfig> {
+    let base = match config {
+        Some(c) if !c.is_none() => match c.cast::<PyLoyaltyConfig>() {
+            Ok(c) if fields.is_none_or(|f| f.is_empty()) => return Ok(c.get().0.clone()),
+            Ok(c) => Some(params::loyalty_config_dict(py, &c.get().0)?.into_any()),
+            Err(_) => Some(c.clone()),
+        },
+        _ => None,
+    };
+    let c = one(
+        py,
+        "loyalty config",
+        base.as_ref(),
+        fields,
+        params::loyalty_config,
+    )?;
+    c.validate()
+        .map_err(|e| to_py(autocrm::Error::Validation(e)))?;
+    Ok(c)
+}
 
 #[pymethods]
 impl PyLoyaltyConfig {
+    /// A configuration from a dict and/or keyword arguments; keys not given take core's
+    /// default. Raises ValidationError if core refuses it.
+    #[new]
+    #[pyo3(signature = (config=None, **fields))]
+    fn new(
+        py: Python<'_>,
+        config: Option<&Bound<'_, PyAny>>,
+        fields: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        loyalty_config_arg(py, config, fields).map(PyLoyaltyConfig)
+    }
+
     /// Core's default configuration.
     #[staticmethod]
     fn default() -> Self {
         PyLoyaltyConfig(LoyaltyConfig::default())
+    }
+
+    /// Every setting as a dict (the shape the constructor and `set_loyalty_config` take).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        params::loyalty_config_dict(py, &self.0)
+    }
+
+    /// A copy with the given keys changed (the others kept from this configuration).
+    #[pyo3(signature = (**fields))]
+    fn replace(&self, py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let base = params::loyalty_config_dict(py, &self.0)?.into_any();
+        loyalty_config_arg(py, Some(&base), fields).map(PyLoyaltyConfig)
     }
 
     /// Days a lot of earned points stays valid.
@@ -1584,6 +1769,7 @@ fn synth_generate<'py>(
     }
     cfg.years = years;
     let database = db.get().map_err(fail)?;
+    db.writer.check().map_err(fail)?;
     let stats = py
         .detach(move || Network::new(cfg).load(&database, batch.max(1), |_| {}))
         .py()?;
@@ -1606,6 +1792,7 @@ fn synth_generate<'py>(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     types::register(m)?;
+    integration::register(m)?;
     m.add_class::<PyDatabase>()?;
     m.add_class::<PyWriteTxn>()?;
     m.add_class::<PyReadTxn>()?;

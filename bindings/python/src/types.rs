@@ -508,6 +508,8 @@ pub struct Customer360 {
     pub timeline: Py<PyAny>,
     /// Cursor `(datetime, id)` of the next timeline page, or None.
     pub timeline_next: Py<PyAny>,
+    /// `list[FieldLineage]`: where each field came from (integration path only).
+    pub lineage: Py<PyAny>,
     text: String,
 }
 
@@ -555,6 +557,7 @@ impl Customer360 {
             )?,
             timeline: touchpoints_py(py, &v.timeline.items)?,
             timeline_next: cursor_py(py, &v.timeline)?,
+            lineage: crate::integration::lineage_list(py, &v.lineage)?,
             text: v.to_string(),
         })
     }

@@ -228,3 +228,62 @@ def test_complaint_escalations(small):
         assert e.dealers == [small.sh]
         assert e.latest == T(2025, 5, 15, 10, 0)
         assert r.complaint_escalations("2025-09-30") == []
+
+
+def test_due_actions_with_care_parameters(small):
+    db = small.db
+    with db.write() as tx:
+        c = tx.insert_customer(name="孙丽", phones=["13600001234"])
+        from conftest import vin
+
+        tx.insert_vehicle(vin=vin(300), brand="Volkswagen", model="Tiguan L",
+                          purchase_date="2025-06-02", selling_dealer=small.sh, owner=c)
+        tx.insert_lead(customer=small.zhao, origin="web", model="ID.4", intent="A",
+                       received="2025-06-01T10:00", dealer=small.sh)
+        tx.record_consent(c, channel="wechat", granted=True, at="2025-06-02T10:00", source="app")
+    with db.read() as r:
+        acts = r.due_actions("2025-06-01", "2025-06-15", callback_day3_days=2, lead_report_days=10,
+                             holidays=[(D(2025, 6, 10), "端午节")], holiday_channels=["wechat", "sms"])
+        got = sorted((a.kind, a.customer, a.due) for a in acts)
+        assert got == sorted([
+            ("callback_day3", c, D(2025, 6, 4)),
+            ("callback_day7", c, D(2025, 6, 9)),
+            ("lead_follow_up", small.zhao, D(2025, 6, 11)),
+            ("holiday", c, D(2025, 6, 10)),  # only c consented
+        ])
+        h = next(a for a in acts if a.kind == "holiday")
+        assert h.marketing and h.channel == "wechat"
+        # the defaults are core's: no keyword arguments is the plain call
+        assert r.due_actions("2025-06-01", "2025-06-15") == r.due_actions("2025-06-01", "2025-06-15", callback_day3_days=3)
+        # None turns the mileage rules off (a value, not "absent"); no odometer readings here,
+        # so the same actions
+        assert r.due_actions("2025-06-01", "2025-06-15", first_service_km=None, maintenance_km=None) == r.due_actions("2025-06-01", "2025-06-15")
+        with pytest.raises(TypeError, match="unknown field"):
+            r.due_actions("2025-06-01", "2025-06-15", callback_days=3)
+        with pytest.raises(TypeError):
+            r.due_actions("2025-06-01", "2025-06-15", holidays=["2025-06-10"])
+        with pytest.raises(ValueError, match="consent channel"):
+            r.due_actions("2025-06-01", "2025-06-15", birthday_channels=["pigeon"])
+        with pytest.raises(TypeError, match="unknown field"):
+            r.due_actions("2025-06-01", "2025-06-15", owner_status={"window": 10})
+    # the Database convenience method passes them on
+    assert len(db.due_actions("2025-06-01", "2025-06-15", callback_day3_days=2, holidays=[("2025-06-10", "端午节")])) == 4
+
+
+def test_complaint_escalations_with_parameters(small):
+    db = small.db
+    ids = db.insert_complaints([
+        {"customer": small.li, "category": "noise", "received": f"2025-05-{d:02d}T10:00", "dealer": small.sh}
+        for d in (1, 5, 10, 15)
+    ])
+    with db.read() as r:
+        assert r.complaint_escalations("2025-05-20", month_limit=4) == []
+        # a 10-day "month" (05-10, 05-20] holds one complaint; more than 0 escalates
+        esc = r.complaint_escalations("2025-05-20", month_days=10, month_limit=0)
+        assert len(esc) == 1 and esc[0].month == [ids[3]] and esc[0].quarter == ids
+        assert r.complaint_escalations("2025-05-20", month_limit=10, quarter_limit=3)[0].quarter == ids
+        with pytest.raises(TypeError, match="unknown field"):
+            r.complaint_escalations("2025-05-20", month=3)
+        with pytest.raises(TypeError):
+            r.complaint_escalations("2025-05-20", month_limit="3")
+    assert db.complaint_escalations("2025-05-20", month_limit=4) == []

@@ -192,6 +192,32 @@ def test_synth_tables_match_counts(synth_db):
     assert df.filter(pl.col("kind") == "organisation")["credit_code"].null_count() == 0
 
 
+def test_customers_table_threads_give_the_same_rows_in_order(synth_db, small):
+    db = synth_db.db
+    with db.read() as r:
+        one = pa.table(r.customers_table(threads=1))
+        for threads in (2, 3, 7):
+            t = r.customers_table(threads=threads)
+            assert t.num_rows == len(t) == 2000
+            got = pa.table(t)
+            assert len(got.column("id").chunks) == threads  # one record batch per thread
+            assert got.schema == one.schema and got.equals(one)
+            assert pl.DataFrame(t).equals(pl.DataFrame(one))
+        assert pa.table(r.customers_table()).equals(one)
+    # gaps in the ids (deleted customers), more threads than customers, an empty database
+    sdb = small.db
+    sdb.delete_customer(small.zhao)
+    extra = sdb.insert_customer(name="孙丽")
+    with sdb.read() as r:
+        one = pa.table(r.customers_table(threads=1))
+        assert one.column("id").to_pylist() == [small.wang, small.li, small.fleet, extra]
+        for threads in (2, 4, 64):
+            assert pa.table(r.customers_table(threads=threads)).equals(one)
+    empty = autocrm.Database.in_memory()
+    t = empty.customers_table(threads=4)
+    assert t.num_rows == 0 and pa.table(t).schema == one.schema
+
+
 def test_synth_rollups_agree_with_touchpoint_table(synth_db):
     db = synth_db.db
     df = pl.DataFrame(db.touchpoints_table())

@@ -234,3 +234,93 @@ def test_explicit_default_config_and_its_fields(small):
     db.insert_touchpoint(at="2025-02-02T10:00", customer=small.li, channel="event", kind="club_activity", source=("app", "A-1"))
     db.insert_touchpoint(at="2025-02-02T10:00", customer=small.li, channel="event", kind="club_activity", source=("app", "A-1"))
     assert db.balance(small.li).points == 400
+
+
+# --- custom configuration -------------------------------------------------------------------------
+
+
+def test_default_config_as_dict():
+    d = autocrm.LoyaltyConfig.default().to_dict()
+    assert d["rules"][0] == {"name": "purchase", "kind": "purchase", "points_per_yuan": 1, "amount": "total", "wallet": "brand"}
+    assert d["rules"][1]["wallet"] == "issuing_dealer"
+    assert {"name": "referral", "kind": "referral", "points": 5000, "wallet": "brand"} in d["rules"]
+    assert d["multipliers"] == {"silver": 120, "gold": 150}
+    assert (d["lot_days"], d["tier_window_days"], d["downgrade_grace_days"]) == (730, 365, 90)
+    assert d["tiers"][0] == {
+        "tier": "silver", "min_vehicles": None, "min_service_visits": 2,
+        "min_total_spend": Decimal("20000.00"), "min_single_ticket": None, "min_qualifying_points": None,
+    }
+    assert d["benefits"]["gold"] == {"labour_discount_pct": 10, "parts_discount_pct": 5, "rescue_discount_pct": 100, "priority": True}
+    assert d["settlement_per_100_points"] == Decimal("1.00")
+    # the dict is the constructor's shape
+    assert autocrm.LoyaltyConfig(d) == autocrm.LoyaltyConfig.default()
+    assert autocrm.LoyaltyConfig() == autocrm.LoyaltyConfig.default()
+
+
+def test_custom_earn_rate_changes_earned_points(small):
+    db = small.db
+    with db.write() as tx:
+        # keyword arguments; keys not given keep core's default
+        tx.set_loyalty_config(
+            rules=[{"name": "purchase", "kind": "purchase", "points_per_yuan": 3},
+                   {"name": "forum", "kind": "forum_post", "points": 7, "wallet": "brand"}],
+            lot_days=365,
+        )
+        tx.join_brand_club(small.wang, "2025-01-01")
+        buy = tx.insert_touchpoint(at=T(2025, 2, 1, 10, 0), customer=small.wang, channel="showroom",
+                                   kind="purchase", dealer=small.sh, amount=Decimal("1000.50"))
+        tx.insert_touchpoint(at=T(2025, 2, 2, 10, 0), customer=small.wang, channel="web", kind="forum_post")
+        # no service rule any more: a service visit earns nothing
+        tx.insert_touchpoint(at=T(2025, 3, 1, 10, 0), customer=small.wang, channel="showroom",
+                             kind="service_visit", dealer=small.sh, amount=500, parts_amount=300, labour_amount=200)
+    assert db.balance(small.wang).points == 3 * 1000 + 7
+    assert db.balance(small.wang, wallet=small.sh).points == 0
+    p = db.posting_by_key(f"tp/{buy}/purchase")
+    assert p.points == 3000 and p.expires == D(2026, 2, 1)  # lots live 365 days
+    stored = db.loyalty_config()
+    assert stored.lot_days == 365 and stored.rule_names == ["purchase", "forum"]
+    d = stored.to_dict()
+    assert d["rules"][0] == {"name": "purchase", "kind": "purchase", "points_per_yuan": 3, "amount": "total", "wallet": "brand"}
+    assert d["tiers"] == autocrm.LoyaltyConfig.default().to_dict()["tiers"]
+    assert stored != autocrm.LoyaltyConfig.default()
+
+
+def test_config_from_dict_object_and_replace(small):
+    db = small.db
+    db.set_loyalty_config({"multipliers": {"silver": 200}, "settlement_per_100_points": "2.50"})
+    c = db.loyalty_config()
+    assert c.to_dict()["multipliers"] == {"silver": 200}
+    assert c.to_dict()["settlement_per_100_points"] == Decimal("2.50")
+    # replace keeps this configuration's other keys
+    c2 = c.replace(lot_days=100, benefits={"gold": {"priority": True}})
+    assert c2.lot_days == 100 and c2.to_dict()["multipliers"] == {"silver": 200}
+    assert c2.to_dict()["benefits"] == {"gold": {"labour_discount_pct": 0, "parts_discount_pct": 0, "rescue_discount_pct": 0, "priority": True}}
+    db.set_loyalty_config(c2)
+    assert db.loyalty_config() == c2
+    # an object plus keyword overrides
+    db.set_loyalty_config(c2, tier_window_days=180)
+    assert db.loyalty_config() == c2.replace(tier_window_days=180)
+    db.set_loyalty_config()  # back to core's default
+    assert db.loyalty_config() == autocrm.LoyaltyConfig.default()
+
+
+def test_bad_configs_are_refused(db):
+    with pytest.raises(autocrm.ValidationError) as e:
+        autocrm.LoyaltyConfig(lot_days=0)
+    assert e.value.field == "lot_days"
+    with pytest.raises(autocrm.ValidationError) as e:
+        db.set_loyalty_config(rules=[{"name": "a", "kind": "purchase", "points": 1}, {"name": "a", "kind": "referral", "points": 2}])
+    assert e.value.field == "rules.name"
+    with pytest.raises(TypeError, match="unknown field"):
+        autocrm.LoyaltyConfig(lot_dayz=10)
+    with pytest.raises(TypeError, match="not both"):
+        autocrm.LoyaltyConfig(rules=[{"name": "a", "kind": "purchase", "points": 1, "points_per_yuan": 2}])
+    with pytest.raises(ValueError, match="tier"):
+        autocrm.LoyaltyConfig(multipliers={"platinum": 120})
+    with pytest.raises(ValueError, match="touchpoint kind"):
+        autocrm.LoyaltyConfig(rules=[{"name": "a", "kind": "purchas", "points": 1}])
+    with pytest.raises(TypeError):
+        autocrm.LoyaltyConfig(settlement_per_100_points=1.5)
+    with pytest.raises(TypeError):
+        db.set_loyalty_config([1, 2])
+    assert db.loyalty_config() == autocrm.LoyaltyConfig.default()  # nothing stored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -194,3 +195,72 @@ def test_call_during_long_call_on_same_write_txn_raises_busy(db):
     else:
         assert big_running_after or waited < 0.5
         assert db.customer_count() == 100_000
+
+
+# --- one write transaction per thread -----------------------------------------------------------
+
+
+def test_second_write_in_the_same_thread_raises_instead_of_deadlocking(db):
+    with db.write() as tx:
+        tx.insert_customer(name="王小明")
+        with pytest.raises(autocrm.InvalidOperationError, match="already has a write transaction") as e:
+            db.write()
+        assert e.value.code == "invalid_operation"
+        # the convenience methods open their own write transaction: refused the same way
+        with pytest.raises(autocrm.InvalidOperationError):
+            db.insert_customer(name="李华")
+        with pytest.raises(autocrm.InvalidOperationError):
+            autocrm.synth.generate(db, customers=10)
+        # reads are fine, and the open transaction is untouched
+        assert db.customer_count() == 0
+        tx.insert_customer(name="赵敏")
+    assert db.customer_count() == 2
+    with db.write() as tx:  # finished: a new one opens
+        tx.insert_customer(name="孙丽")
+    assert db.customer_count() == 3
+
+
+def test_an_unfinished_transaction_blocks_only_its_own_thread(db):
+    tx = db.write()
+    with pytest.raises(autocrm.InvalidOperationError):
+        db.write()
+    tx.abort()
+    db.write().commit()
+    tx = db.write()
+    del tx  # rolled back when collected: the thread may write again
+    gc.collect()
+    db.write().commit()
+
+
+def test_another_threads_write_waits_for_the_open_one(db):
+    tx = db.write()
+    done = threading.Event()
+    errors = []
+
+    def other():
+        try:
+            with db.write() as t2:
+                t2.insert_customer(name="李华")
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+        done.set()
+
+    th = threading.Thread(target=other)
+    th.start()
+    assert not done.wait(0.3), "the other thread must wait, not fail"
+    tx.insert_customer(name="王小明")
+    tx.commit()
+    th.join(10)
+    assert done.is_set() and errors == []
+    assert db.customer_count() == 2
+
+
+def test_a_transaction_finished_by_another_thread_frees_its_opener(db):
+    tx = db.write()
+    tx.insert_customer(name="王小明")
+    th = threading.Thread(target=tx.commit)
+    th.start()
+    th.join(10)
+    with db.write() as t2:
+        t2.insert_customer(name="李华")
+    assert db.customer_count() == 2
