@@ -295,11 +295,24 @@ fn run(cli: Cli) -> CliResult {
                 (one(&rtx, &survivor)?, one(&rtx, &merged)?)
             };
             let record = db.write(|tx| tx.merge_customers(s, m, now(), &by))?;
+            let n = &record.counts;
             say!(
-                "merged {} into {}: {:?}",
+                "merged {} into {}: moved {} vehicles, {} touchpoints, {} relations, {} leads, \
+                 {} complaints, {} surveys, {} consent events; {} phones and {} fields added; \
+                 {} keeps finding {}",
                 record.merged,
                 record.survivor,
-                record.counts
+                n.vehicles,
+                n.touchpoints,
+                n.relations,
+                n.leads,
+                n.complaints,
+                n.surveys,
+                n.consent_events,
+                n.phones_added,
+                record.filled.len(),
+                record.merged,
+                record.survivor
             );
             Ok(())
         }

@@ -61,11 +61,15 @@ pub fn conflict_line(c: &Conflict) -> String {
     let current_from = c.current_lineage.as_ref().map_or(String::new(), |l| {
         format!(" (from {} p{})", l.source.system, l.priority)
     });
+    let record = match (c.customer(), c.vehicle()) {
+        (Some(id), _) => id.to_string(),
+        (_, Some(id)) => id.to_string(),
+        _ => c.record.to_string(),
+    };
     format!(
-        "{} {} {} {}: stored {:?}{current_from}, offered {:?} by {}/{} p{} — {} [{status}]",
+        "{} {} {record} {}: stored {:?}{current_from}, offered {:?} by {}/{} p{} — {} [{status}]",
         c.id,
         c.entity.name(),
-        c.record,
         c.field.name(),
         c.current.as_ref().map_or(String::new(), |v| v.to_string()),
         c.offered.to_string(),

@@ -23,6 +23,8 @@
 //! * `conflict`: a DMS row with the same national ID as the finance row but another spelling
 //!   of the name, or another birth date (the finance value must survive, the DMS one becomes a
 //!   conflict);
+//! * `missing_place`: an owner whose province and city no source knows (stored, but
+//!   incomplete: queued for the dealer to complete);
 //! * `duplicate`: an extra DMS row of the same person from another dealer, without national ID,
 //!   with one character of the name changed or one digit of the phone changed.
 //!
@@ -415,6 +417,14 @@ pub fn write_dirty_csvs(dir: impl AsRef<Path>, config: &DirtyConfig) -> Result<D
             }
         }
         let owner = !b.vehicles.is_empty();
+        if owner && rng.chance(dirt / 4.0) {
+            // Nobody asked where the customer lives: every source leaves the place blank. The
+            // record is stored, but incomplete: it lowers the valid customer information ratio
+            // and waits in the dealer's feedback queue for completion.
+            base.province.clear();
+            base.city.clear();
+            count("missing_place");
+        }
         let financed = owner && rng.chance(0.4);
 
         if financed {
