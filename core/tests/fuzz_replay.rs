@@ -196,75 +196,9 @@ fn mutated_seeds_fail_cleanly() {
 // ---------------------------------------------------------------------------------------------
 // The `import` fuzz target's seeds.
 
-fn import_database() -> Database {
-    let db = Database::in_memory().unwrap();
-    db.write(|tx| {
-        tx.insert_dealer(&Dealer {
-            code: "SH0001".into(),
-            name: "上海大众徐汇4S店".into(),
-            region: "East".into(),
-            province: "上海".into(),
-            city: "上海".into(),
-            kind: DealerKind::FourS,
-        })?;
-        let c = tx.insert_customer(&Customer {
-            party: Party::Person(Person {
-                name: "王小明".into(),
-                national_id: Some("11010519491231002X".into()),
-                ..Person::default()
-            }),
-            phones: vec!["13812345678".into()],
-            source: Some(SourceRef::new("finance", "F-1")),
-            ..Customer::person("")
-        })?;
-        tx.insert_vehicle(
-            &Vehicle::new("LSVAU218XN2183294", "Volkswagen", "Passat"),
-            Some((c, d("2024-05-01"))),
-        )?;
-        Ok(())
-    })
-    .unwrap();
-    db
-}
-
-/// What fuzz/fuzz_targets/import.rs does with one input; returns the rows accepted.
-fn import_one(data: &[u8]) -> u64 {
-    use autocrm::import::{import_reader, Encoding, Format, ImportOptions};
-    use autocrm::integration::RecordKind;
-    let db = import_database();
-    let at = "2025-06-01 08:00".parse().unwrap();
-    // Mostly detected; sometimes forced, whatever the bytes are.
-    let encoding = match data.len() % 5 {
-        0 => Encoding::Gbk,
-        1 => Encoding::Utf8,
-        _ => Encoding::Auto,
-    };
-    let mut accepted = 0;
-    for kind in RecordKind::ALL {
-        for format in [Format::Csv, Format::JsonLines] {
-            let opts = ImportOptions {
-                format: Some(format),
-                encoding,
-                batch_size: 3,
-                max_rejections: 4,
-                ..ImportOptions::new(kind, at)
-            };
-            let mut last = 0;
-            let result = import_reader(&db, data, "fuzz", Some(data.len() as u64), &opts, |p| {
-                assert!(p.rows >= last);
-                last = p.rows;
-            });
-            if let Ok(r) = result {
-                assert_eq!(r.rows, r.accepted() + r.rejected);
-                assert_eq!(r.rejected, r.rejected_by_code.values().sum::<u64>());
-                assert!(r.rejections.len() <= 4);
-                assert!(r.bytes <= data.len() as u64);
-                accepted += r.accepted();
-            }
-        }
-    }
-    accepted
-}
+#[path = "../../fuzz/checks/import.rs"]
+mod import_check;
+use import_check::import_one;
 
 fn import_seeds() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/import");
