@@ -49,6 +49,61 @@ pub fn stream_capsule<'py>(
     Ok(to_stream_pycapsule(py, reader, requested_schema)?)
 }
 
+/// Gives a Python class wrapping an `Arc<T>` the Arrow PyCapsule interface
+/// (`__arrow_c_stream__`) and `to_table` / `to_pyarrow` / `to_pandas` / `to_polars`: its rows
+/// become one record batch through `$batch(&T)`, built with the GIL released. A macro because
+/// pyo3 cannot take `#[pymethods]` from a trait; one extra `#[pymethods]` block per class
+/// (pyo3's `multiple-pymethods`).
+macro_rules! arrow_methods {
+    ($class:ident, $batch:path) => {
+        #[pyo3::pymethods]
+        impl $class {
+            /// Arrow PyCapsule interface.
+            #[pyo3(signature = (requested_schema=None))]
+            fn __arrow_c_stream__<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+                requested_schema: Option<pyo3::Bound<'py, pyo3::types::PyCapsule>>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyCapsule>> {
+                let rows = self.0.clone();
+                let b = py.detach(move || $batch(&rows))?;
+                $crate::arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
+            }
+
+            /// As an Arrow table object.
+            fn to_table(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<$crate::arrow::Table> {
+                let rows = self.0.clone();
+                Ok($crate::arrow::Table::new(py.detach(move || $batch(&rows))?))
+            }
+
+            /// As a `pyarrow.Table` (requires pyarrow).
+            fn to_pyarrow<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                pyo3::Bound::new(py, self.to_table(py)?)?.call_method0("to_pyarrow")
+            }
+
+            /// As a pandas DataFrame (requires pyarrow and pandas).
+            fn to_pandas<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                pyo3::Bound::new(py, self.to_table(py)?)?.call_method0("to_pandas")
+            }
+
+            /// As a polars DataFrame (requires polars).
+            fn to_polars<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                pyo3::Bound::new(py, self.to_table(py)?)?.call_method0("to_polars")
+            }
+        }
+    };
+}
+pub(crate) use arrow_methods;
+
 /// Calls `module.attr(obj)`, with an ImportError naming the package if it is missing.
 fn via<'py>(obj: &Bound<'py, PyAny>, module: &str, attr: &str) -> PyResult<Bound<'py, PyAny>> {
     let m = obj.py().import(module)?;

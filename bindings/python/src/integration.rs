@@ -28,7 +28,7 @@ use autocrm::{
 };
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCapsule, PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::conv::{Fields, FromPy, Named, ToPy};
 use crate::errors::IntoPyResult;
@@ -367,6 +367,11 @@ impl QualityRowPy {
 // Table-like results (sequence + Arrow)
 
 /// Arrow columns of the quality report, one row per dealer (then the unassigned row).
+/// The report's dealer rows as one batch.
+fn quality_report_batch(r: &QualityReport) -> PyResult<RecordBatch> {
+    quality_batch(&r.rows)
+}
+
 fn quality_batch(rows: &[QualityRow]) -> PyResult<RecordBatch> {
     let n = rows.len();
     let mut dealer = UInt32Builder::with_capacity(n);
@@ -469,6 +474,8 @@ fn index(i: isize, n: usize, what: &str) -> PyResult<usize> {
 #[pyclass(frozen, module = "autocrm", name = "QualityReport")]
 pub struct PyQualityReport(Arc<QualityReport>);
 
+arrow::arrow_methods!(PyQualityReport, quality_report_batch);
+
 #[pymethods]
 impl PyQualityReport {
     /// The report date.
@@ -528,47 +535,14 @@ impl PyQualityReport {
             self.0.rows.len()
         )
     }
-
-    /// Arrow PyCapsule interface.
-    #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(
-        &self,
-        py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyCapsule>>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let r = self.0.clone();
-        let b = py.detach(move || quality_batch(&r.rows))?;
-        arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
-    }
-
-    /// As an Arrow table object.
-    fn to_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let r = self.0.clone();
-        Ok(arrow::Table::new(
-            py.detach(move || quality_batch(&r.rows))?,
-        ))
-    }
-
-    /// As a `pyarrow.Table` (requires pyarrow).
-    fn to_pyarrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pyarrow")
-    }
-
-    /// As a pandas DataFrame (requires pyarrow and pandas).
-    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pandas")
-    }
-
-    /// As a polars DataFrame (requires polars).
-    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_polars")
-    }
 }
 
 /// Duplicate candidates: a sequence of `DuplicateCandidate` (len, index, iteration) and an
 /// Arrow table (customer uint64, other uint64, score uint8, reasons list<utf8>).
 #[pyclass(frozen, module = "autocrm", name = "DuplicateCandidates")]
 pub struct PyCandidates(Arc<Vec<DuplicateCandidate>>);
+
+arrow::arrow_methods!(PyCandidates, candidates_batch);
 
 #[pymethods]
 impl PyCandidates {
@@ -594,39 +568,6 @@ impl PyCandidates {
 
     fn __repr__(&self) -> String {
         format!("autocrm.DuplicateCandidates({} pairs)", self.0.len())
-    }
-
-    /// Arrow PyCapsule interface.
-    #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(
-        &self,
-        py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyCapsule>>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let r = self.0.clone();
-        let b = py.detach(move || candidates_batch(&r))?;
-        arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
-    }
-
-    /// As an Arrow table object.
-    fn to_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let r = self.0.clone();
-        Ok(arrow::Table::new(py.detach(move || candidates_batch(&r))?))
-    }
-
-    /// As a `pyarrow.Table` (requires pyarrow).
-    fn to_pyarrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pyarrow")
-    }
-
-    /// As a pandas DataFrame (requires pyarrow and pandas).
-    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pandas")
-    }
-
-    /// As a polars DataFrame (requires polars).
-    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_polars")
     }
 }
 

@@ -26,7 +26,7 @@ use autocrm::{
 };
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::conv::{names, period_from_py, Fields, FromPy, ToPy};
 use crate::errors::{invalid, to_py, IntoPyResult};
@@ -1477,6 +1477,8 @@ fn wallet_arg(w: Option<&Bound<'_, PyAny>>) -> PyResult<Wallet> {
 #[derive(Clone)]
 struct PyCustomerSet(Arc<CustomerSet>);
 
+arrow::arrow_methods!(PyCustomerSet, arrow::members);
+
 #[pymethods]
 impl PyCustomerSet {
     fn __len__(&self) -> usize {
@@ -1518,39 +1520,6 @@ impl PyCustomerSet {
     fn __repr__(&self) -> String {
         format!("autocrm.CustomerSet({} customers)", self.0.len())
     }
-
-    /// Arrow PyCapsule interface.
-    #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(
-        &self,
-        py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyCapsule>>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let s = self.0.clone();
-        let b = py.detach(move || arrow::members(&s))?;
-        arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
-    }
-
-    /// As an Arrow table object.
-    fn to_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let s = self.0.clone();
-        Ok(arrow::Table::new(py.detach(move || arrow::members(&s))?))
-    }
-
-    /// As a `pyarrow.Table` (requires pyarrow).
-    fn to_pyarrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pyarrow")
-    }
-
-    /// As a pandas DataFrame (requires pyarrow and pandas).
-    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pandas")
-    }
-
-    /// As a polars DataFrame (requires polars).
-    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_polars")
-    }
 }
 
 /// Who entered and who left a segment between two dates.
@@ -1576,6 +1545,8 @@ impl PySegmentDiff {
 /// KPI rows: a sequence of `KpiRow` (len, index, iteration) and an Arrow table.
 #[pyclass(frozen, module = "autocrm", name = "KpiTable")]
 struct PyKpiTable(Arc<Vec<autocrm::KpiRow>>);
+
+arrow::arrow_methods!(PyKpiTable, arrow::kpi_rows);
 
 #[pymethods]
 impl PyKpiTable {
@@ -1606,41 +1577,6 @@ impl PyKpiTable {
 
     fn __repr__(&self) -> String {
         format!("autocrm.KpiTable({} rows)", self.0.len())
-    }
-
-    /// Arrow PyCapsule interface.
-    #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(
-        &self,
-        py: Python<'py>,
-        requested_schema: Option<Bound<'py, PyCapsule>>,
-    ) -> PyResult<Bound<'py, PyCapsule>> {
-        let rows = self.0.clone();
-        let b = py.detach(move || arrow::kpi_rows(&rows))?;
-        arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
-    }
-
-    /// As an Arrow table object.
-    fn to_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.0.clone();
-        Ok(arrow::Table::new(
-            py.detach(move || arrow::kpi_rows(&rows))?,
-        ))
-    }
-
-    /// As a `pyarrow.Table` (requires pyarrow).
-    fn to_pyarrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pyarrow")
-    }
-
-    /// As a pandas DataFrame (requires pyarrow and pandas).
-    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_pandas")
-    }
-
-    /// As a polars DataFrame (requires polars).
-    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Bound::new(py, self.to_table(py)?)?.call_method0("to_polars")
     }
 }
 
