@@ -352,6 +352,12 @@ impl WriteTxn {
             }
         }
         self.check_unique_keys(&c, None)?;
+        self.insert_checked_customer(c)
+    }
+
+    /// Stores a normalised customer whose source record and unified keys are known to be
+    /// free in this transaction.
+    pub(crate) fn insert_checked_customer(&mut self, c: Customer) -> Result<CustomerId> {
         self.writing(|tx| {
             let id = tx.next_id("next.customer")?;
             tx.txn
@@ -368,8 +374,19 @@ impl WriteTxn {
     /// Replaces a customer's data (indexes follow). The customer's original source reference
     /// is kept if the new data carries none.
     pub fn update_customer(&mut self, id: CustomerId, customer: &Customer) -> Result<()> {
-        let mut c = customer.normalised()?;
+        let c = customer.normalised()?;
         let old = self.customer(id)?;
+        self.replace_customer(id, &old, c)
+    }
+
+    /// [`WriteTxn::update_customer`] with the stored record `old` already read and `c`
+    /// already normalised.
+    pub(crate) fn replace_customer(
+        &mut self,
+        id: CustomerId,
+        old: &Customer,
+        mut c: Customer,
+    ) -> Result<()> {
         if c.source.is_none() {
             c.source = old.source.clone();
         }
@@ -382,7 +399,7 @@ impl WriteTxn {
             c.source.as_ref(),
         )?;
         self.writing(|tx| {
-            tx.unindex_customer(id.0, &old)?;
+            tx.reindex_customer(id.0, old, &c)?;
             tx.txn
                 .open_table(CUSTOMERS)?
                 .insert(id.0, codec::encode(&c).as_slice())?;
@@ -391,7 +408,7 @@ impl WriteTxn {
             if let Some(src) = &new_source {
                 tx.source_remember(ModelKind::Customer, src, id.0)?;
             }
-            tx.index_customer(id.0, &c)
+            Ok(())
         })
     }
 
@@ -543,6 +560,45 @@ impl WriteTxn {
         let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
         for p in &c.phones {
             phones.insert(p.as_str(), id)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the index entries of customer `id` from `old` to `new`, touching only the keys
+    /// and phones that differ.
+    fn reindex_customer(&mut self, id: u64, old: &Customer, new: &Customer) -> Result<()> {
+        let keys = [
+            (
+                CUSTOMER_BY_NATIONAL_ID,
+                old.national_id(),
+                new.national_id(),
+            ),
+            (
+                CUSTOMER_BY_CREDIT_CODE,
+                old.credit_code(),
+                new.credit_code(),
+            ),
+        ];
+        for (table, before, after) in keys {
+            if before == after {
+                continue;
+            }
+            let mut t = self.txn.open_table(table)?;
+            if let Some(k) = before {
+                t.remove(k)?;
+            }
+            if let Some(k) = after {
+                t.insert(k, id)?;
+            }
+        }
+        if old.phones != new.phones {
+            let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+            for p in old.phones.iter().filter(|p| !new.phones.contains(p)) {
+                phones.remove(p.as_str(), id)?;
+            }
+            for p in new.phones.iter().filter(|p| !old.phones.contains(p)) {
+                phones.insert(p.as_str(), id)?;
+            }
         }
         Ok(())
     }

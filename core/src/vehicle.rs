@@ -181,6 +181,16 @@ impl WriteTxn {
         if let Some((c, _)) = owner {
             self.require(CUSTOMERS, "customer", c.0)?;
         }
+        self.insert_checked_vehicle(v, owner)
+    }
+
+    /// Stores a normalised vehicle whose source record, VIN and plate are known to be free in
+    /// this transaction, with a live owner and a plausible date if it has one.
+    pub(crate) fn insert_checked_vehicle(
+        &mut self,
+        v: Vehicle,
+        owner: Option<(CustomerId, Date)>,
+    ) -> Result<VehicleId> {
         self.writing(|tx| {
             let id = tx.next_id("next.vehicle")?;
             tx.txn
@@ -213,8 +223,19 @@ impl WriteTxn {
 
     /// Replaces a vehicle's data (VIN and plate indexes follow). Ownership is unchanged.
     pub fn update_vehicle(&mut self, id: VehicleId, vehicle: &Vehicle) -> Result<()> {
-        let mut v = vehicle.normalised()?;
+        let v = vehicle.normalised()?;
         let old = self.vehicle(id)?;
+        self.replace_vehicle(id, &old, v)
+    }
+
+    /// [`WriteTxn::update_vehicle`] with the stored record `old` already read and `v` already
+    /// normalised.
+    pub(crate) fn replace_vehicle(
+        &mut self,
+        id: VehicleId,
+        old: &Vehicle,
+        mut v: Vehicle,
+    ) -> Result<()> {
         if v.source.is_none() {
             v.source = old.source.clone();
         }
@@ -230,16 +251,25 @@ impl WriteTxn {
             if let Some(src) = &new_source {
                 tx.source_remember(ModelKind::Vehicle, src, id.0)?;
             }
-            tx.txn
-                .open_table(VEHICLE_BY_VIN)?
-                .remove(old.vin.as_str())?;
-            if let Some(p) = &old.plate {
-                tx.txn.open_table(VEHICLE_BY_PLATE)?.remove(p.as_str())?;
+            // Only the keys that change move.
+            if old.vin != v.vin {
+                let mut t = tx.txn.open_table(VEHICLE_BY_VIN)?;
+                t.remove(old.vin.as_str())?;
+                t.insert(v.vin.as_str(), id.0)?;
+            }
+            if old.plate != v.plate {
+                let mut t = tx.txn.open_table(VEHICLE_BY_PLATE)?;
+                if let Some(p) = &old.plate {
+                    t.remove(p.as_str())?;
+                }
+                if let Some(p) = &v.plate {
+                    t.insert(p.as_str(), id.0)?;
+                }
             }
             tx.txn
                 .open_table(VEHICLES)?
                 .insert(id.0, codec::encode(&v).as_slice())?;
-            tx.index_vehicle(id.0, &v)
+            Ok(())
         })
     }
 

@@ -97,6 +97,10 @@ impl WriteTxn {
     /// The live customer at the end of `id`'s redirects, if any (`id` itself if live).
     pub(crate) fn redirected_customer(&self, id: u64) -> Result<Option<CustomerId>> {
         let customers = self.txn.open_table(CUSTOMERS)?;
+        // A live id (the usual case) needs no look at the redirects.
+        if customers.get(id)?.is_some() {
+            return Ok(Some(CustomerId(id)));
+        }
         let redirects = self.txn.open_table(REDIRECTS)?;
         resolve(
             CustomerId(id),

@@ -188,7 +188,25 @@ schema!(
 pub(crate) struct Row {
     pub line: u64,
     pub values: Vec<Option<String>>,
-    pub raw: String,
+    pub raw: Raw,
+}
+
+/// A row as it was read. A CSV record is kept as parsed and written back as a CSV line only
+/// if the row is rejected (most rows are not).
+#[derive(Debug)]
+pub(crate) enum Raw {
+    Csv(csv::StringRecord),
+    Text(String),
+}
+
+impl Row {
+    /// The row as one line of text, for the feedback queue.
+    pub(crate) fn raw(&self) -> std::borrow::Cow<'_, str> {
+        match &self.raw {
+            Raw::Csv(record) => super::input::raw_csv(record).into(),
+            Raw::Text(s) => s.as_str().into(),
+        }
+    }
 }
 
 /// Reads a row's cells against its schema.

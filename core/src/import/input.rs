@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
-use super::columns::{Row, Schema};
+use super::columns::{Raw, Row, Schema};
 use super::{codes, Encoding, Format, ImportError};
 
 /// Bytes looked at to choose the encoding of input that cannot be read twice.
@@ -174,6 +174,13 @@ impl<R: Read> Rows<R> {
         }
     }
 
+    /// Takes back a row that has been handled, so that its buffers serve the next one.
+    pub(crate) fn recycle(&mut self, row: Row) {
+        if let (Rows::Csv(r), Raw::Csv(record)) = (self, row.raw) {
+            r.spare = Some(record);
+        }
+    }
+
     /// Columns (CSV) or keys (JSON) that the schema does not know and that were ignored.
     pub(crate) fn ignored(&self) -> &[String] {
         match self {
@@ -201,6 +208,8 @@ pub(crate) struct CsvRows<R: Read> {
     /// Schema column of each CSV column (`None`: ignored).
     map: Vec<Option<usize>>,
     record: csv::StringRecord,
+    /// A record handed back by [`Rows::recycle`], reused for the next row.
+    spare: Option<csv::StringRecord>,
     file: String,
     ignored: Vec<String>,
 }
@@ -293,6 +302,7 @@ impl<R: Read> CsvRows<R> {
                 schema,
                 map,
                 record: csv::StringRecord::new(),
+                spare: None,
                 file: file.to_string(),
                 ignored: ignored.clone(),
             },
@@ -318,10 +328,14 @@ impl<R: Read> CsvRows<R> {
                             }
                         }
                     }
+                    // The record moves into the row (a recycled one takes its place): the CSV
+                    // line is rebuilt from it only if the row is rejected.
+                    let spare = self.spare.take().unwrap_or_default();
+                    let record = std::mem::replace(&mut self.record, spare);
                     return Ok(Next::Row(Row {
                         line,
                         values,
-                        raw: raw_csv(&self.record),
+                        raw: Raw::Csv(record),
                     }));
                 }
                 Err(e) => {
@@ -356,7 +370,7 @@ impl<R: Read> CsvRows<R> {
 }
 
 /// The record written back as one CSV line, for the feedback queue.
-fn raw_csv(record: &csv::StringRecord) -> String {
+pub(crate) fn raw_csv(record: &csv::StringRecord) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
@@ -516,7 +530,11 @@ impl<R: Read> JsonRows<R> {
                     values[i] = Some(t.trim().to_string());
                 }
             }
-            return Ok(Next::Row(Row { line, values, raw }));
+            return Ok(Next::Row(Row {
+                line,
+                values,
+                raw: Raw::Text(raw),
+            }));
         }
     }
 }

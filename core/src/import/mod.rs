@@ -466,6 +466,7 @@ fn run(
                 Next::Row(row) => {
                     importer.report.rows += 1;
                     importer.row(&mut tx, &row)?;
+                    rows.recycle(row);
                 }
                 Next::Bad { line, raw, error } => {
                     importer.report.rows += 1;
@@ -586,7 +587,7 @@ impl Importer<'_> {
                     dealer,
                     at: self.opts.received_at,
                 };
-                return self.reject(tx, &from, row.line, &row.raw, e.into());
+                return self.reject(tx, &from, row.line, &row.raw(), e.into());
             }
         };
         let mut from = Received {
@@ -599,7 +600,7 @@ impl Importer<'_> {
                 Some(d) => from.dealer = Some(d),
                 None => {
                     let e = unknown_dealer(row.line, "dealer", code);
-                    return self.reject(tx, &from, row.line, &row.raw, e);
+                    return self.reject(tx, &from, row.line, &row.raw(), e);
                 }
             }
         }
@@ -614,7 +615,7 @@ impl Importer<'_> {
                 self.report.incomplete += u64::from(done.incomplete);
                 Ok(())
             }
-            Err(e) if is_row_error(&e) => self.reject(tx, &from, row.line, &row.raw, e),
+            Err(e) if is_row_error(&e) => self.reject(tx, &from, row.line, &row.raw(), e),
             Err(e) => Err(e),
         }
     }

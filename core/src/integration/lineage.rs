@@ -75,8 +75,16 @@ impl FieldLineage {
 pub struct RecordLineage(pub Vec<FieldLineage>);
 
 impl RecordLineage {
+    /// The entry of `field` (`sub`: the number for phones, else empty).
+    pub(crate) fn get(&self, field: Field, sub: &str) -> Option<&FieldLineage> {
+        self.0
+            .binary_search_by(|x| (x.field, x.sub()).cmp(&(field, sub)))
+            .ok()
+            .map(|i| &self.0[i])
+    }
+
     /// Adds `entries`, replacing those of the same field (and number).
-    fn set(&mut self, entries: &[FieldLineage]) {
+    pub(crate) fn set(&mut self, entries: &[FieldLineage]) {
         for l in entries {
             match self
                 .0
@@ -94,9 +102,17 @@ fn read(
     entity: Entity,
     id: u64,
 ) -> Result<Vec<FieldLineage>> {
+    Ok(read_record(t, entity, id)?.0)
+}
+
+fn read_record(
+    t: &impl ReadableTable<(u8, u64), &'static [u8]>,
+    entity: Entity,
+    id: u64,
+) -> Result<RecordLineage> {
     match t.get((entity as u8, id))? {
-        Some(v) => Ok(decode_stored::<RecordLineage>(v.value())?.0),
-        None => Ok(vec![]),
+        Some(v) => decode_stored::<RecordLineage>(v.value()),
+        None => Ok(RecordLineage::default()),
     }
 }
 
@@ -104,6 +120,40 @@ impl WriteTxn {
     /// The lineage of every field of a record, as this transaction sees it.
     pub(crate) fn lineage_of(&self, entity: Entity, id: u64) -> Result<Vec<FieldLineage>> {
         read(&self.txn.open_table(LINEAGE)?, entity, id)
+    }
+
+    /// The stored lineage of a record, as this transaction sees it.
+    pub(crate) fn record_lineage(&self, entity: Entity, id: u64) -> Result<RecordLineage> {
+        read_record(&self.txn.open_table(LINEAGE)?, entity, id)
+    }
+
+    /// Replaces the whole lineage of a record (read with [`WriteTxn::record_lineage`] in this
+    /// transaction, then changed with [`RecordLineage::set`]).
+    pub(crate) fn put_record_lineage(
+        &mut self,
+        entity: Entity,
+        id: u64,
+        record: &RecordLineage,
+    ) -> Result<()> {
+        self.txn
+            .open_table(LINEAGE)?
+            .insert((entity as u8, id), crate::codec::encode(record).as_slice())?;
+        Ok(())
+    }
+
+    /// Writes the lineage of a record just created (it has none yet).
+    pub(crate) fn put_new_lineage(
+        &mut self,
+        entity: Entity,
+        id: u64,
+        entries: &[FieldLineage],
+    ) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut record = RecordLineage::default();
+        record.set(entries);
+        self.put_record_lineage(entity, id, &record)
     }
 
     /// Writes (or replaces) lineage entries of a record.

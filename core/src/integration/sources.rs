@@ -197,6 +197,16 @@ impl WriteTxn {
         Ok(found.unwrap_or_default())
     }
 
+    /// The source registry, read once per transaction (until it is changed in it).
+    pub(crate) fn source_registry(&mut self) -> Result<std::sync::Arc<SourceRegistry>> {
+        if let Some(r) = &self.registry {
+            return Ok(r.clone());
+        }
+        let r = std::sync::Arc::new(self.sources()?);
+        self.registry = Some(r.clone());
+        Ok(r)
+    }
+
     /// Stores the whole registry (replacing the stored one or the defaults).
     pub fn set_sources(&mut self, registry: &SourceRegistry) -> Result<()> {
         for s in &registry.systems {
@@ -207,6 +217,7 @@ impl WriteTxn {
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(ValidationError::new("source.system", Rule::Duplicate, w[0]).into());
         }
+        self.registry = None;
         self.writing(|tx| {
             tx.txn
                 .open_table(SOURCES)?

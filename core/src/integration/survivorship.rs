@@ -29,6 +29,7 @@
 //! the same source system while that conflict is still open.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use redb::ReadableTable;
 
@@ -37,7 +38,7 @@ use super::fields::{
     customer_fields, set_customer_field, set_vehicle_field, vehicle_fields, Entity, Field,
     FieldValue,
 };
-use super::lineage::FieldLineage;
+use super::lineage::{FieldLineage, RecordLineage};
 use super::sources::{FieldGroup, SourceRegistry, SourceSystem};
 use super::{Outcome, Received, RecordKind, Upsert};
 use crate::codec::ModelKind;
@@ -138,11 +139,14 @@ impl Offer<'_> {
 struct Merge {
     entity: Entity,
     id: u64,
-    lineage: HashMap<(Field, String), FieldLineage>,
+    /// The record's stored lineage, read once per upsert, sorted by field then number (as
+    /// stored); the writes are applied to it at the end.
+    lineage: RecordLineage,
     fallback: Option<SourceSystem>,
     writes: Vec<FieldLineage>,
+    /// Conflicts to record. Until [`Merge::drop_known`] runs, the candidates: those repeating
+    /// a stored conflict are dropped there (stored conflicts are read only if there is one).
     conflicts: Vec<Conflict>,
-    known: Vec<Conflict>,
     /// Fields applied, in order (to take a change back if the record became inconsistent).
     applied: Vec<(Field, Option<FieldValue>)>,
 }
@@ -155,25 +159,19 @@ impl Merge {
         stored_source: Option<&SourceRef>,
         registry: &SourceRegistry,
     ) -> Result<Merge> {
-        let lineage = tx
-            .lineage_of(entity, id)?
-            .into_iter()
-            .map(|l| ((l.field, l.sub().to_string()), l))
-            .collect();
         Ok(Merge {
             entity,
             id,
-            lineage,
+            lineage: tx.record_lineage(entity, id)?,
             fallback: stored_source.and_then(|s| registry.get(&s.system).cloned()),
             writes: vec![],
             conflicts: vec![],
-            known: tx.conflicts_about(entity, id)?,
             applied: vec![],
         })
     }
 
     fn held(&self, field: Field, sub: &str) -> Held {
-        match self.lineage.get(&(field, sub.to_string())) {
+        match self.lineage.get(field, sub) {
             Some(l) => Held::of(l),
             None => Held {
                 priority: self
@@ -200,7 +198,7 @@ impl Merge {
             l.verified |= held.verified;
             self.writes.push(l);
         } else if o.verifies(field) && !held.verified {
-            if let Some(l) = self.lineage.get(&(field, sub.to_string())) {
+            if let Some(l) = self.lineage.get(field, sub) {
                 let mut l = l.clone();
                 l.verified = true;
                 self.writes.push(l);
@@ -222,7 +220,7 @@ impl Merge {
             record: self.id,
             field,
             current,
-            current_lineage: self.lineage.get(&(field, String::new())).cloned(),
+            current_lineage: self.lineage.get(field, "").cloned(),
             offered,
             received: o.from.clone(),
             priority: o.priority(field),
@@ -230,14 +228,21 @@ impl Merge {
             reason,
             status: ConflictStatus::Open,
         };
-        let seen = self
-            .known
-            .iter()
-            .chain(&self.conflicts)
-            .any(|k| k.repeated_by(&c));
-        if !seen {
+        if !self.conflicts.iter().any(|k| k.repeated_by(&c)) {
             self.conflicts.push(c);
         }
+    }
+
+    /// Drops the candidate conflicts that repeat a stored conflict about the record (read only
+    /// if there is a candidate: most upserts raise none).
+    fn drop_known(&mut self, tx: &WriteTxn) -> Result<()> {
+        if self.conflicts.is_empty() {
+            return Ok(());
+        }
+        let known = tx.conflicts_about(self.entity, self.id)?;
+        self.conflicts
+            .retain(|c| !known.iter().any(|k| k.repeated_by(c)));
+        Ok(())
     }
 
     /// Decides every scalar field; `taken` says whether a key value belongs to another
@@ -307,14 +312,14 @@ impl Merge {
 }
 
 impl WriteTxn {
-    fn received(&self, from: &Received) -> Result<(Received, SourceRegistry)> {
+    fn received(&mut self, from: &Received) -> Result<(Received, Arc<SourceRegistry>)> {
         let from = Received {
             source: from.source.normalised()?,
             dealer: from.dealer,
             at: from.at,
         };
         validate::plausible_date("received.at", from.at.date())?;
-        let registry = self.sources()?;
+        let registry = self.source_registry()?;
         registry.require(&from.source.system)?;
         Ok((from, registry))
     }
@@ -357,6 +362,8 @@ impl WriteTxn {
             Some(id) => self.redirected_customer(id)?.map(|c| c.0),
             None => None,
         };
+        // The stored record of a customer found by its source record, read once.
+        let mut found = None;
         if let Some(id) = by_source {
             let stored = self.customer(CustomerId(id))?;
             if stored.is_organisation() != c.is_organisation() {
@@ -372,6 +379,7 @@ impl WriteTxn {
                     "a customer's kind never changes: send the record under a new record id",
                 ));
             }
+            found = Some(stored);
         }
         let matched = match by_source {
             Some(id) => Some(CustomerId(id)),
@@ -380,7 +388,10 @@ impl WriteTxn {
         let Some(id) = matched else {
             return self.create_customer(c, &o);
         };
-        let stored = self.customer(id)?;
+        let stored = match found {
+            Some(stored) => stored,
+            None => self.customer(id)?,
+        };
         let mut m = Merge::new(
             self,
             Entity::Customer,
@@ -416,11 +427,14 @@ impl WriteTxn {
                 merged.phones.insert(0, first.clone());
             }
         }
+        m.drop_known(self)?;
         let changed = merged != stored;
         merged.source = Some(from.source.clone());
-        if changed {
-            merged.normalised()?;
-        }
+        let normalised = if changed {
+            Some(merged.normalised()?)
+        } else {
+            None
+        };
         let outcome = if changed {
             Outcome::Updated
         } else {
@@ -428,8 +442,8 @@ impl WriteTxn {
         };
         let conflicts = m.conflicts.len() as u32;
         self.writing(|tx| {
-            if changed {
-                tx.update_customer(id, &merged)?;
+            if let Some(c) = normalised {
+                tx.replace_customer(id, &stored, c)?;
             }
             if written != Some(id.0) {
                 tx.source_remember(ModelKind::Customer, &from.source, id.0)?;
@@ -454,10 +468,13 @@ impl WriteTxn {
                 .iter()
                 .map(|p| o.lineage(Field::Phone, &FieldValue::Text(p.clone()))),
         );
-        // The unified keys are free (otherwise the record would have matched).
-        let id = self.insert_customer(&c)?;
+        // `c` is normalised, its source record wrote no live customer (or it would have
+        // matched) and its unified keys are free (otherwise the record would have matched):
+        // nothing for `insert_customer` to check again.
+        debug_assert_eq!(c.normalised().ok().as_ref(), Some(&c));
+        let id = self.insert_checked_customer(c.clone())?;
         self.writing(|tx| {
-            tx.put_lineage(Entity::Customer, id.0, &writes)?;
+            tx.put_new_lineage(Entity::Customer, id.0, &writes)?;
             let incomplete = tx.settle_feedback(o.from, RecordKind::Customer, Some(&c))?;
             Ok(Upsert {
                 id,
@@ -476,7 +493,11 @@ impl WriteTxn {
         from: &Received,
         stored: Option<&Customer>,
     ) -> Result<bool> {
-        self.put_lineage(m.entity, m.id, &m.writes)?;
+        if !m.writes.is_empty() {
+            let mut lineage = m.lineage;
+            lineage.set(&m.writes);
+            self.put_record_lineage(m.entity, m.id, &lineage)?;
+        }
         for c in m.conflicts {
             self.put_new_conflict(c)?;
         }
@@ -639,8 +660,14 @@ impl WriteTxn {
             set_vehicle_field(&mut merged, field, before);
         }
         let transfer = self.plan_transfer(id, owner, &from, &mut m, &o)?;
+        m.drop_known(self)?;
         let changed = merged != stored;
         merged.source = Some(from.source.clone());
+        let normalised = if changed {
+            Some(merged.normalised()?)
+        } else {
+            None
+        };
         let outcome = if changed || transfer.is_some() {
             Outcome::Updated
         } else {
@@ -648,8 +675,8 @@ impl WriteTxn {
         };
         let conflicts = m.conflicts.len() as u32;
         self.writing(|tx| {
-            if changed {
-                tx.update_vehicle(id, &merged)?;
+            if let Some(v) = normalised {
+                tx.replace_vehicle(id, &stored, v)?;
             }
             if by_source.is_none() {
                 tx.source_remember(ModelKind::Vehicle, &from.source, id.0)?;
@@ -725,7 +752,11 @@ impl WriteTxn {
             .purchase_date
             .or(v.invoice_date)
             .unwrap_or(o.from.at.date());
-        let id = self.insert_vehicle(&v, Some((owner, since)))?;
+        // `v` is normalised, its VIN and source record wrote no vehicle (else it would have
+        // matched or been refused), a taken plate was taken off it above and `owner` is live.
+        debug_assert_eq!(v.normalised().ok().as_ref(), Some(&v));
+        validate::plausible_date("owner.from", since)?;
+        let id = self.insert_checked_vehicle(v, Some((owner, since)))?;
         let conflict = plate.map(|p| Conflict {
             id: ConflictId(0),
             entity: Entity::Vehicle,
@@ -742,7 +773,7 @@ impl WriteTxn {
         });
         let conflicts = u32::from(conflict.is_some());
         self.writing(|tx| {
-            tx.put_lineage(Entity::Vehicle, id.0, &writes)?;
+            tx.put_new_lineage(Entity::Vehicle, id.0, &writes)?;
             if let Some(c) = conflict {
                 tx.put_new_conflict(c)?;
             }

@@ -177,6 +177,7 @@ impl Database {
             _db: self.clone(),
             rollups: HashMap::new(),
             counters: Counters::default(),
+            registry: None,
             poisoned: false,
         })
     }
@@ -278,6 +279,8 @@ pub struct WriteTxn {
     /// for one customer costs one rollup write, not one per touchpoint.
     rollups: HashMap<u64, Rollup>,
     pub(crate) counters: Counters,
+    /// The source registry as read in this transaction (cleared when it is changed).
+    pub(crate) registry: Option<Arc<crate::integration::SourceRegistry>>,
     poisoned: bool,
 }
 
