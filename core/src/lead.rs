@@ -83,6 +83,36 @@ pub enum LeadStatus {
 }
 
 impl LeadStatus {
+    /// Every status's stable name, in workflow order.
+    pub const NAMES: [&'static str; 6] =
+        ["new", "contacted", "test_drive", "ordered", "won", "lost"];
+
+    /// The stable name: `new`, `contacted`, `test_drive`, `ordered`, `won` or `lost`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LeadStatus::New => "new",
+            LeadStatus::Contacted => "contacted",
+            LeadStatus::TestDrive => "test_drive",
+            LeadStatus::Ordered => "ordered",
+            LeadStatus::Won => "won",
+            LeadStatus::Lost(_) => "lost",
+        }
+    }
+
+    /// The status named `name` ([`LeadStatus::NAMES`]); `lost` carries `lost_reason` (an empty
+    /// or missing reason is refused when the lead is written). `None` for an unknown name.
+    pub fn from_name(name: &str, lost_reason: Option<String>) -> Option<LeadStatus> {
+        Some(match name {
+            "new" => LeadStatus::New,
+            "contacted" => LeadStatus::Contacted,
+            "test_drive" => LeadStatus::TestDrive,
+            "ordered" => LeadStatus::Ordered,
+            "won" => LeadStatus::Won,
+            "lost" => LeadStatus::Lost(lost_reason.unwrap_or_default()),
+            _ => return None,
+        })
+    }
+
     /// Whether the lead is closed (won or lost).
     pub fn is_closed(&self) -> bool {
         matches!(self, LeadStatus::Won | LeadStatus::Lost(_))

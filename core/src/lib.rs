@@ -52,6 +52,7 @@ pub mod kpi;
 pub mod lead;
 pub mod loyalty;
 pub mod money;
+pub mod names;
 pub mod rollup;
 pub mod segment;
 pub mod source;
@@ -89,6 +90,7 @@ pub use loyalty::{
     Tier, TierChange, TierRecord, TierRule, TierStatus, Wallet, WalletRule,
 };
 pub use money::Money;
+pub use names::Named;
 pub use rollup::Rollup;
 pub use segment::{CustomerSet, Rule as SegmentRule, RuleError, SegmentDiff, SegmentRecord};
 pub use source::SourceRef;

@@ -354,98 +354,14 @@ pub fn dates_to_py(py: Python<'_>, ds: &[Date]) -> PyResult<Py<PyAny>> {
     Ok(l.into_any().unbind())
 }
 
-/// An enum with stable snake_case names.
-pub trait Named: Sized + Copy + 'static {
-    /// What the enum is called in messages.
-    const WHAT: &'static str;
-    /// Every value.
-    fn all() -> Vec<Self>;
-    /// The stable name.
-    fn name(self) -> &'static str;
-    /// The value named `s`.
-    fn from_name(s: &str) -> Option<Self> {
-        Self::all().into_iter().find(|v| v.name() == s)
-    }
-}
-
-macro_rules! named {
-    ($t:ty, $what:expr, { $($v:ident => $n:expr),* $(,)? }) => {
-        impl Named for $t {
-            const WHAT: &'static str = $what;
-            fn all() -> Vec<Self> { vec![$(<$t>::$v),*] }
-            fn name(self) -> &'static str {
-                match self { $(<$t>::$v => $n,)* #[allow(unreachable_patterns)] _ => "unknown" }
-            }
-        }
-    };
-    ($t:ty, $what:expr, core) => {
-        impl Named for $t {
-            const WHAT: &'static str = $what;
-            fn all() -> Vec<Self> { <$t>::ALL.to_vec() }
-            fn name(self) -> &'static str { <$t>::name(self) }
-        }
-    };
-}
-
-named!(Gender, "gender", { Male => "male", Female => "female" });
-named!(DealerKind, "dealer kind", { FourS => "four_s", ServiceStation => "service_station" });
-named!(Usage, "usage", { Private => "private", Fleet => "fleet", Taxi => "taxi", Rental => "rental" });
-named!(Channel, "channel", {
-    PhoneIn => "phone_in", PhoneOut => "phone_out", Sms => "sms", Email => "email", Web => "web",
-    App => "app", WeChat => "wechat", Showroom => "showroom", Event => "event", Mail => "mail",
-});
-named!(TouchpointKind, "touchpoint kind", {
-    Enquiry => "enquiry", Lead => "lead", TestDrive => "test_drive", Order => "order",
-    Delivery => "delivery", Purchase => "purchase", ServiceVisit => "service_visit",
-    Callback => "callback", Survey => "survey", Complaint => "complaint", Rescue => "rescue",
-    Referral => "referral", ClubActivity => "club_activity", ForumPost => "forum_post",
-});
-named!(ServiceKind, "service kind", {
-    FirstService => "first_service", Maintenance => "maintenance", Repair => "repair",
-    WarrantyRepair => "warranty_repair", BodyAndPaint => "body_and_paint",
-});
-named!(LifecycleStage, "lifecycle stage", {
-    Prospect => "prospect", New => "new", BeforeFirstService => "before_first_service",
-    InWarranty => "in_warranty", OutOfWarranty => "out_of_warranty", FinalYear => "final_year",
-    Gone => "gone",
-});
-named!(RelationKind, "relation kind", {
-    Relative => "relative", Contact => "contact", ReferredBy => "referred_by",
-    DecisionMaker => "decision_maker", Purchaser => "purchaser", Driver => "driver",
-});
-named!(LeadSource, "lead origin", {
-    CallCentre => "call_centre", Web => "web", AutoShow => "auto_show", WalkIn => "walk_in",
-    Referral => "referral",
-});
-named!(Intent, "intent", { H => "H", A => "A", B => "B", C => "C" });
-named!(PurchaseType, "purchase type", {
-    First => "first", SameBrandReplacement => "same_brand_replacement",
-    OtherBrandReplacement => "other_brand_replacement", Additional => "additional",
-});
-named!(SurveyKind, "survey kind", { Sales => "sales", Service => "service" });
-named!(Factor, "survey factor", {
-    Friendliness => "friendliness", Initiative => "initiative", Supervision => "supervision",
-    RepairProcess => "repair_process", ProductIssues => "product_issues",
-    ServiceQuality => "service_quality", VehiclePickUp => "vehicle_pick_up",
-});
-named!(PostingKind, "posting kind", {
-    Earn => "earn", Adjust => "adjust", Redeem => "redeem", Expire => "expire",
-    Reverse => "reverse", Recover => "recover",
-});
-named!(AmountField, "amount field", { Total => "total", Parts => "parts", Labour => "labour" });
-named!(WalletRule, "wallet rule", { Brand => "brand", IssuingDealer => "issuing_dealer" });
-named!(ComplaintStatus, "complaint status", core);
-named!(ConsentChannel, "consent channel", core);
-named!(Tier, "tier", core);
-named!(Kpi, "KPI", core);
-named!(Dimension, "dimension", core);
-named!(CareKind, "care kind", core);
+/// Enumerations and their stable names: core's table, the one place they are spelled.
+pub use autocrm::Named;
 
 /// Converts a Python str naming a value of `T`.
 pub fn named_from_py<T: Named>(o: &Bound<'_, PyAny>) -> PyResult<T> {
     let s = String::from_py(o)?;
     T::from_name(&s).ok_or_else(|| {
-        let names: Vec<&str> = T::all().into_iter().map(Named::name).collect();
+        let names = T::names();
         PyValueError::new_err(format!(
             "unknown {} {s:?}; expected one of: {}",
             T::WHAT,
@@ -456,7 +372,7 @@ pub fn named_from_py<T: Named>(o: &Bound<'_, PyAny>) -> PyResult<T> {
 
 /// Names of all values of `T`.
 pub fn names<T: Named>() -> Vec<&'static str> {
-    T::all().into_iter().map(Named::name).collect()
+    T::names()
 }
 
 macro_rules! named_from_py_impl {

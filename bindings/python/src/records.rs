@@ -184,19 +184,12 @@ pub fn touchpoint(f: &Fields<'_>) -> PyResult<Touchpoint> {
 pub fn lead(f: &Fields<'_>) -> PyResult<Lead> {
     let status: String = f.or("status", "new".to_string())?;
     let reason: Option<String> = f.opt("lost_reason")?;
-    let status = match status.as_str() {
-        "new" => LeadStatus::New,
-        "contacted" => LeadStatus::Contacted,
-        "test_drive" => LeadStatus::TestDrive,
-        "ordered" => LeadStatus::Ordered,
-        "won" => LeadStatus::Won,
-        "lost" => LeadStatus::Lost(reason.clone().unwrap_or_default()),
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "lead status {other:?}: use new, contacted, test_drive, ordered, won or lost"
-            )))
-        }
-    };
+    let status = LeadStatus::from_name(&status, reason.clone()).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "lead status {status:?}: use {}",
+            LeadStatus::NAMES.join(", ")
+        ))
+    })?;
     if reason.is_some() && !matches!(status, LeadStatus::Lost(_)) {
         return Err(not_allowed("lost_reason", "lead that is not lost"));
     }

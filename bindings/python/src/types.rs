@@ -297,16 +297,11 @@ record_class!(
 
 /// The name of a lead status and the lost reason.
 pub fn lead_status_name(s: &LeadStatus) -> (&'static str, Option<String>) {
-    match s {
-        LeadStatus::New => ("new", None),
-        LeadStatus::Contacted => ("contacted", None),
-        LeadStatus::TestDrive => ("test_drive", None),
-        LeadStatus::Ordered => ("ordered", None),
-        LeadStatus::Won => ("won", None),
-        LeadStatus::Lost(r) => ("lost", Some(r.clone())),
-        #[allow(unreachable_patterns)]
-        _ => ("unknown", None),
-    }
+    let reason = match s {
+        LeadStatus::Lost(r) => Some(r.clone()),
+        _ => None,
+    };
+    (s.name(), reason)
 }
 
 impl Lead {

@@ -6,8 +6,9 @@ use crate::date::{Date, DateTime};
 use crate::ids::CustomerId;
 use crate::lead::{Intent, Lead, LeadSource, LeadStatus, PurchaseType};
 use crate::money::Money;
+use crate::names::Named;
 use crate::source::SourceRef;
-use crate::touchpoint::{Channel, LifecycleStage, ServiceKind, Touchpoint, TouchpointKind};
+use crate::touchpoint::{Channel, Touchpoint, TouchpointKind};
 use crate::vehicle::{Usage, Vehicle};
 
 use super::{codes, ImportError};
@@ -350,6 +351,28 @@ impl<'a> Cells<'a> {
         name: &'static str,
         table: &[(&str, T)],
     ) -> Result<Option<T>, ImportError> {
+        self.spelled(name, table, &[])
+    }
+
+    /// A value of `T` by its stable name ([`Named`]) or one of `aliases` (case, spaces and
+    /// dashes do not matter).
+    pub fn named<T: Named>(
+        &self,
+        name: &'static str,
+        aliases: &[(&str, T)],
+    ) -> Result<Option<T>, ImportError> {
+        let names: Vec<(&str, T)> = T::all().iter().map(|v| (v.name(), *v)).collect();
+        self.spelled(name, &names, aliases)
+    }
+
+    /// The value whose spelling in `table` or `aliases` matches the cell, compared in lower
+    /// case with spaces and dashes as `_`.
+    fn spelled<T: Copy>(
+        &self,
+        name: &'static str,
+        table: &[(&str, T)],
+        aliases: &[(&str, T)],
+    ) -> Result<Option<T>, ImportError> {
         let Some(s) = self.text(name) else {
             return Ok(None);
         };
@@ -361,14 +384,12 @@ impl<'a> Cells<'a> {
                 c => c.to_ascii_lowercase(),
             })
             .collect();
-        match table.iter().find(|(spelling, _)| *spelling == key) {
+        let all = || table.iter().chain(aliases);
+        match all().find(|(spelling, _)| spelling.eq_ignore_ascii_case(&key)) {
             Some((_, v)) => Ok(Some(*v)),
             None => {
-                let mut allowed: Vec<&str> = table
-                    .iter()
-                    .map(|(s, _)| *s)
-                    .filter(|s| s.is_ascii())
-                    .collect();
+                let mut allowed: Vec<&str> =
+                    all().map(|(s, _)| *s).filter(|s| s.is_ascii()).collect();
                 allowed.dedup();
                 Err(self.error(
                     codes::UNKNOWN_VALUE,
@@ -426,11 +447,10 @@ fn parse_money(s: &str) -> Option<i64> {
     Some(if negative { -fen } else { fen })
 }
 
-const GENDERS: &[(&str, Gender)] = &[
-    ("male", Gender::Male),
+/// Spellings of a gender besides its name.
+const GENDER_ALIASES: &[(&str, Gender)] = &[
     ("m", Gender::Male),
     ("男", Gender::Male),
-    ("female", Gender::Female),
     ("f", Gender::Female),
     ("女", Gender::Female),
 ];
@@ -447,106 +467,8 @@ const TYPES: &[(&str, bool)] = &[
     ("单位", true),
 ];
 
-const USAGES: &[(&str, Usage)] = &[
-    ("private", Usage::Private),
-    ("fleet", Usage::Fleet),
-    ("taxi", Usage::Taxi),
-    ("rental", Usage::Rental),
-];
-
-const CHANNELS: &[(&str, Channel)] = &[
-    ("phone_in", Channel::PhoneIn),
-    ("phone_out", Channel::PhoneOut),
-    ("sms", Channel::Sms),
-    ("email", Channel::Email),
-    ("web", Channel::Web),
-    ("app", Channel::App),
-    ("wechat", Channel::WeChat),
-    ("showroom", Channel::Showroom),
-    ("event", Channel::Event),
-    ("mail", Channel::Mail),
-];
-
-const KINDS: &[(&str, TouchpointKind)] = &[
-    ("enquiry", TouchpointKind::Enquiry),
-    ("lead", TouchpointKind::Lead),
-    ("test_drive", TouchpointKind::TestDrive),
-    ("order", TouchpointKind::Order),
-    ("delivery", TouchpointKind::Delivery),
-    ("purchase", TouchpointKind::Purchase),
-    ("service_visit", TouchpointKind::ServiceVisit),
-    ("callback", TouchpointKind::Callback),
-    ("survey", TouchpointKind::Survey),
-    ("complaint", TouchpointKind::Complaint),
-    ("rescue", TouchpointKind::Rescue),
-    ("referral", TouchpointKind::Referral),
-    ("club_activity", TouchpointKind::ClubActivity),
-    ("forum_post", TouchpointKind::ForumPost),
-];
-
-const SERVICE_KINDS: &[(&str, ServiceKind)] = &[
-    ("first_service", ServiceKind::FirstService),
-    ("maintenance", ServiceKind::Maintenance),
-    ("repair", ServiceKind::Repair),
-    ("warranty_repair", ServiceKind::WarrantyRepair),
-    ("body_and_paint", ServiceKind::BodyAndPaint),
-];
-
-const STAGES: &[(&str, LifecycleStage)] = &[
-    ("prospect", LifecycleStage::Prospect),
-    ("new", LifecycleStage::New),
-    ("before_first_service", LifecycleStage::BeforeFirstService),
-    ("in_warranty", LifecycleStage::InWarranty),
-    ("out_of_warranty", LifecycleStage::OutOfWarranty),
-    ("final_year", LifecycleStage::FinalYear),
-    ("gone", LifecycleStage::Gone),
-];
-
-const ORIGINS: &[(&str, LeadSource)] = &[
-    ("call_centre", LeadSource::CallCentre),
-    ("call_center", LeadSource::CallCentre),
-    ("web", LeadSource::Web),
-    ("auto_show", LeadSource::AutoShow),
-    ("walk_in", LeadSource::WalkIn),
-    ("referral", LeadSource::Referral),
-];
-
-const INTENTS: &[(&str, Intent)] = &[
-    ("h", Intent::H),
-    ("a", Intent::A),
-    ("b", Intent::B),
-    ("c", Intent::C),
-];
-
-const PURCHASE_TYPES: &[(&str, PurchaseType)] = &[
-    ("first", PurchaseType::First),
-    ("same_brand_replacement", PurchaseType::SameBrandReplacement),
-    (
-        "other_brand_replacement",
-        PurchaseType::OtherBrandReplacement,
-    ),
-    ("additional", PurchaseType::Additional),
-];
-
-/// Lead statuses; `lost` takes its reason from `lost_reason`.
-#[derive(Clone, Copy)]
-enum Status {
-    New,
-    Contacted,
-    TestDrive,
-    Ordered,
-    Won,
-    Lost,
-}
-
-const STATUSES: &[(&str, Status)] = &[
-    ("new", Status::New),
-    ("contacted", Status::Contacted),
-    ("test_drive", Status::TestDrive),
-    ("ordered", Status::Ordered),
-    ("won", Status::Won),
-    ("lost", Status::Lost),
-];
+/// Spellings of a lead origin besides its name.
+const ORIGIN_ALIASES: &[(&str, LeadSource)] = &[("call_center", LeadSource::CallCentre)];
 
 /// The parts every row has: its source record, the sending dealer's code, and when it was
 /// received (if the row says).
@@ -592,7 +514,7 @@ impl Cells<'_> {
         } else {
             Party::Person(Person {
                 name,
-                gender: self.choice("gender", GENDERS)?,
+                gender: self.named("gender", GENDER_ALIASES)?,
                 birth_date: self.date("birth_date")?,
                 occupation: self.string("occupation"),
                 employer: self.string("employer"),
@@ -626,7 +548,7 @@ impl Cells<'_> {
             warranty_end: self.date("warranty_end")?,
             insurance_expiry: self.date("insurance_expiry")?,
             inspection_due: self.date("inspection_due")?,
-            usage: self.choice("usage", USAGES)?.unwrap_or_default(),
+            usage: self.named::<Usage>("usage", &[])?.unwrap_or_default(),
             selling_dealer: None,
             source: Some(source.clone()),
         };
@@ -637,14 +559,14 @@ impl Cells<'_> {
     pub fn touchpoint(&self, source: &SourceRef) -> Result<Touchpoint, ImportError> {
         let at = self.datetime("at")?.ok_or_else(|| self.missing("at"))?;
         let channel = self
-            .choice("channel", CHANNELS)?
+            .named::<Channel>("channel", &[])?
             .ok_or_else(|| self.missing("channel"))?;
         let kind = self
-            .choice("kind", KINDS)?
+            .named::<TouchpointKind>("kind", &[])?
             .ok_or_else(|| self.missing("kind"))?;
         Ok(Touchpoint {
-            service_kind: self.choice("service_kind", SERVICE_KINDS)?,
-            stage: self.choice("stage", STAGES)?,
+            service_kind: self.named("service_kind", &[])?,
+            stage: self.named("stage", &[])?,
             sensitive: self.flag("sensitive")?.unwrap_or(false),
             amount: self.money("amount")?,
             parts_amount: self.money("parts_amount")?,
@@ -660,25 +582,29 @@ impl Cells<'_> {
 
     /// A lead row, with a placeholder customer the caller resolves.
     pub fn lead(&self, source: &SourceRef) -> Result<Lead, ImportError> {
-        let status = match self.choice("status", STATUSES)?.unwrap_or(Status::New) {
-            Status::New => LeadStatus::New,
-            Status::Contacted => LeadStatus::Contacted,
-            Status::TestDrive => LeadStatus::TestDrive,
-            Status::Ordered => LeadStatus::Ordered,
-            Status::Won => LeadStatus::Won,
-            Status::Lost => LeadStatus::Lost(self.required("lost_reason")?.to_string()),
+        let names = LeadStatus::NAMES.map(|n| (n, n));
+        let status = match self.choice("status", &names)? {
+            None => LeadStatus::New,
+            Some(name) => {
+                let status = LeadStatus::from_name(name, self.string("lost_reason"))
+                    .expect("a name from LeadStatus::NAMES");
+                if matches!(&status, LeadStatus::Lost(reason) if reason.is_empty()) {
+                    self.required("lost_reason")?;
+                }
+                status
+            }
         };
         Ok(Lead {
             customer: CustomerId(0),
             origin: self
-                .choice("origin", ORIGINS)?
+                .named("origin", ORIGIN_ALIASES)?
                 .ok_or_else(|| self.missing("origin"))?,
             model: self.required("model")?.to_string(),
             intent: self
-                .choice("intent", INTENTS)?
+                .named::<Intent>("intent", &[])?
                 .ok_or_else(|| self.missing("intent"))?,
             purchase_type: self
-                .choice("purchase_type", PURCHASE_TYPES)?
+                .named::<PurchaseType>("purchase_type", &[])?
                 .unwrap_or(PurchaseType::First),
             dealer: None,
             received: self

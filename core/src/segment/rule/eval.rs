@@ -15,7 +15,7 @@ use crate::loyalty::Wallet;
 use crate::rollup::Event;
 use crate::segment::builtin::{self, Card, LifecycleParams, OwnerStatusParams, UpgradeParams};
 use crate::segment::EvalContext;
-use crate::touchpoint::{LifecycleStage, TouchpointKind};
+use crate::touchpoint::{LifecycleStage, ServiceKind, TouchpointKind};
 use crate::vehicle::Usage;
 
 /// `days_since` of touchpoints that never happened (on or before D): larger than any number.
@@ -39,7 +39,7 @@ pub(crate) const OWNER_STATUSES: &[&str] = &[
 /// Tiers, lowest first.
 pub(crate) const TIERS: &[&str] = &["normal", "silver", "gold", "diamond", "vip"];
 /// Vehicle usages.
-pub(crate) const USAGES: &[&str] = &["private", "fleet", "taxi", "rental"];
+pub(crate) const USAGES: &[&str] = Usage::NAMES;
 /// Lifecycle stages of an owned vehicle.
 pub(crate) const STAGES: &[&str] = &[
     "new",
@@ -49,30 +49,9 @@ pub(crate) const STAGES: &[&str] = &[
     "final_year",
 ];
 /// Touchpoint kinds, in [`TouchpointKind::ALL`] order.
-pub(crate) const TOUCHPOINT_KINDS: &[&str] = &[
-    "enquiry",
-    "lead",
-    "test_drive",
-    "order",
-    "delivery",
-    "purchase",
-    "service_visit",
-    "callback",
-    "survey",
-    "complaint",
-    "rescue",
-    "referral",
-    "club_activity",
-    "forum_post",
-];
+pub(crate) const TOUCHPOINT_KINDS: &[&str] = TouchpointKind::NAMES;
 /// Service kinds, in declaration order.
-pub(crate) const SERVICE_KINDS: &[&str] = &[
-    "first_service",
-    "maintenance",
-    "repair",
-    "warranty_repair",
-    "body_and_paint",
-];
+pub(crate) const SERVICE_KINDS: &[&str] = ServiceKind::NAMES;
 
 /// Which touchpoints an aggregate looks at: a bit per touchpoint kind and a bit per service
 /// kind (service visits of that kind).
