@@ -439,17 +439,13 @@ fn progress_bar(path: &Path, quiet: bool) -> ProgressBar {
 }
 
 fn kind_from_name(path: &Path) -> CliResult<RecordKind> {
-    let name = file_name(path).to_lowercase();
-    RecordKind::ALL
-        .into_iter()
-        .find(|k| name.starts_with(k.name()))
-        .ok_or_else(|| {
-            Failure(format!(
-                "{}: cannot tell the kind of record from the file name; pass --kind \
+    RecordKind::from_file_name(path).ok_or_else(|| {
+        Failure(format!(
+            "{}: cannot tell the kind of record from the file name; pass --kind \
                  customer|vehicle|touchpoint|lead (or name the file customers_….csv)",
-                path.display()
-            ))
-        })
+            path.display()
+        ))
+    })
 }
 
 fn file_name(path: &Path) -> String {

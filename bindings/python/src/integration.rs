@@ -1213,19 +1213,12 @@ fn import_args(
 
 /// The kind a file name suggests (`customers_….csv` → customer), as the CLI reads it.
 fn kind_from_name(name: &str) -> PyResult<RecordKind> {
-    let file = std::path::Path::new(name)
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    RecordKind::ALL
-        .into_iter()
-        .find(|k| file.starts_with(k.name()))
-        .ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "{name}: cannot tell the kind of record from the name; pass kind= \
+    RecordKind::from_file_name(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "{name}: cannot tell the kind of record from the name; pass kind= \
                  customer|vehicle|touchpoint|lead (or name the file customers_….csv)"
-            ))
-        })
+        ))
+    })
 }
 
 fn kind_arg(kind: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<RecordKind> {

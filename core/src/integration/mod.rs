@@ -115,6 +115,22 @@ impl RecordKind {
         }
     }
 
+    /// The kind a file's name announces: `customers_dms.csv` → customer, `Vehicles.jsonl` →
+    /// vehicle (the name starts with the kind's name, any case); `None` if it does not.
+    ///
+    /// ```
+    /// use autocrm::integration::RecordKind;
+    /// assert_eq!(RecordKind::from_file_name("in/Customers_DMS.csv"), Some(RecordKind::Customer));
+    /// assert_eq!(RecordKind::from_file_name("leads.jsonl"), Some(RecordKind::Lead));
+    /// assert_eq!(RecordKind::from_file_name("export.csv"), None);
+    /// ```
+    pub fn from_file_name(path: impl AsRef<std::path::Path>) -> Option<RecordKind> {
+        let name = path.as_ref().file_name()?.to_string_lossy().to_lowercase();
+        RecordKind::ALL
+            .into_iter()
+            .find(|k| name.starts_with(k.name()))
+    }
+
     /// The kind named `name` (as [`RecordKind::name`] spells it).
     pub fn parse(name: &str) -> Option<RecordKind> {
         RecordKind::ALL.into_iter().find(|k| k.name() == name)
