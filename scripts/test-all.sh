@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace
 python3 -m pip install --quiet --disable-pip-version-check \
-    ./bindings/python pytest pyarrow polars pandas matplotlib mypy
+    ./bindings/python pytest pyarrow polars pandas matplotlib mypy duckdb
 python3 -m pytest bindings/python/tests -q

@@ -120,6 +120,14 @@ impl WriteTxn {
     }
 }
 
+impl WriteTxn {
+    /// Removes the customer's consent history (the customer is being deleted).
+    pub(crate) fn forget_consents(&mut self, customer: CustomerId) -> Result<()> {
+        self.txn.open_table(CONSENTS)?.remove(customer.0)?;
+        Ok(())
+    }
+}
+
 impl ReadTxn {
     /// The customer's consent history (empty if none was ever recorded).
     pub fn consents(&self, customer: CustomerId) -> Result<Consents> {

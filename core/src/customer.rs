@@ -412,9 +412,13 @@ impl WriteTxn {
         })
     }
 
-    /// Deletes a customer with its touchpoints, leads, complaints, surveys, relations and
-    /// rollup. A customer who owns or ever owned a vehicle cannot be deleted: the vehicle's
-    /// ownership history would lose a link.
+    /// Deletes a customer with everything that holds his data: touchpoints, leads,
+    /// complaints, surveys, relations, rollup, lineage and conflicts, consents, a club card
+    /// without postings, and the merge records, redirects and lineage of customers merged
+    /// into him. A customer who owns or ever owned a vehicle cannot be deleted (the vehicle's
+    /// ownership history would lose a link), nor one with loyalty postings (the ledger is
+    /// append-only). The freed pages still hold the old bytes until reused: call
+    /// [`crate::Database::compact`] afterwards to remove them from the file.
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
         let old = self.customer(id)?;
         if self.has_postings(id)? {
@@ -448,6 +452,16 @@ impl WriteTxn {
             for r in tx.relations_of(id)? {
                 tx.remove_relation(r)?;
             }
+            // Everything else that holds the customer's personal data goes with it: lineage
+            // and conflicts (source values of name, ID, phones, address), consents, a club
+            // card without postings, and the merge records (full snapshots) and lineage of
+            // customers merged into it.
+            for merged in tx.forget_merges_into(id)? {
+                tx.forget_integration_records(merged)?;
+            }
+            tx.forget_integration_records(id)?;
+            tx.forget_consents(id)?;
+            tx.forget_membership(id)?;
             tx.drop_rollup(id.0)
         })
     }

@@ -1128,9 +1128,10 @@ impl<'a> Gen<'a> {
                 return;
             }
         }
-        t.sensitive = matches!(t.kind, TouchpointKind::Complaint | TouchpointKind::Rescue)
-            || t.service_kind == Some(ServiceKind::WarrantyRepair)
-            || t.parts_amount.is_some_and(|m| m.0 > 0);
+        // DOMAIN §3: complaints, warranty claims and rescue are sensitive by kind (core derives
+        // that on write). Parts used in a routine service are not "parts business": a
+        // maintenance visit with an oil filter on its bill may arrive in the daily batch.
+        t.sensitive = t.sensitive_by_kind();
         let seq = self.touchpoints.len();
         let i = self.index;
         t.source = Some(match (t.channel, t.dealer) {
@@ -2468,6 +2469,29 @@ mod tests {
         );
         assert_eq!(EARLIEST_DATE, Date::from_ymd(1900, 1, 1).unwrap());
         assert_eq!(EARLIEST_PURCHASE, Date::from_ymd(1985, 1, 1).unwrap());
+    }
+
+    #[test]
+    fn only_sensitive_kinds_are_flagged_sensitive() {
+        // DOMAIN §3: complaints, warranty claims and rescue are sensitive; routine maintenance,
+        // first services and repairs (whose bills list parts) are not.
+        let net = network(300);
+        let (mut routine, mut flagged) = (0, 0);
+        for bundle in net.customers() {
+            for t in &bundle.touchpoints {
+                let by_kind = matches!(t.kind, TouchpointKind::Complaint | TouchpointKind::Rescue)
+                    || t.service_kind == Some(ServiceKind::WarrantyRepair);
+                assert_eq!(t.sensitive, by_kind, "{t:?}");
+                if matches!(
+                    t.service_kind,
+                    Some(ServiceKind::Maintenance | ServiceKind::FirstService)
+                ) {
+                    routine += 1;
+                }
+                flagged += usize::from(t.sensitive);
+            }
+        }
+        assert!(routine > 100 && flagged > 0, "{routine} routine, {flagged} flagged");
     }
 
     #[test]

@@ -215,7 +215,7 @@ impl Touchpoint {
     }
 
     /// Whether the kind of contact makes it sensitive whatever the input says.
-    fn sensitive_by_kind(&self) -> bool {
+    pub(crate) fn sensitive_by_kind(&self) -> bool {
         matches!(
             self.kind,
             TouchpointKind::Complaint | TouchpointKind::Rescue

@@ -1063,3 +1063,80 @@ fn confirming_a_value_without_lineage_never_lowers_its_standing() {
     assert_eq!((w.id, w.conflicts), (id, 1));
     assert_eq!(city(&db, id).as_deref(), Some("上海"));
 }
+
+/// Whether `needle` occurs anywhere in the bytes of the file at `path`.
+fn file_contains(path: &std::path::Path, needle: &str) -> bool {
+    let bytes = std::fs::read(path).unwrap();
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_deleted_customer_leaves_no_personal_data_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.redb");
+    let id_number = nid("31010419800101123");
+    let db = Database::open(&path).unwrap();
+    let first = Customer {
+        party: Party::Person(Person {
+            national_id: Some(id_number.clone()),
+            name: "王小明".into(),
+            ..Person::default()
+        }),
+        address: Some("上海市徐汇区漕溪北路1号".into()),
+        ..wang()
+    };
+    let u = upsert(&db, &first, &from("finance", "F-1", "2024-01-01"));
+    // A lower-priority offer: a conflict that carries both values.
+    upsert(&db, &with_city("杭州"), &from("dms", "D-1", "2024-05-01"));
+    // A duplicate merged into him: its merge record keeps its whole record.
+    let dup = db
+        .write(|tx| {
+            tx.insert_customer(&Customer {
+                phones: vec!["13900139000".into()],
+                ..Customer::person("王小明")
+            })
+        })
+        .unwrap();
+    db.write(|tx| tx.merge_customers(u.id, dup, at("2024-06-01"), "ops"))
+        .unwrap();
+    db.write(|tx| {
+        tx.record_consent(
+            u.id,
+            &ConsentEvent {
+                channel: ConsentChannel::Sms,
+                granted: true,
+                at: at("2024-06-02"),
+                source: "app".into(),
+            },
+        )
+    })
+    .unwrap();
+    {
+        let r = db.begin_read().unwrap();
+        assert!(!r.lineage_of_customer(u.id).unwrap().is_empty());
+        assert!(!r.conflicts_of(u.id).unwrap().is_empty());
+        assert_eq!(r.merges_of(u.id).unwrap().len(), 1);
+    }
+
+    db.write(|tx| tx.delete_customer(u.id)).unwrap();
+    let r = db.begin_read().unwrap();
+    assert!(r.lineage_of_customer(u.id).unwrap().is_empty());
+    assert!(r.lineage_of_customer(dup).unwrap().is_empty());
+    assert!(r.conflicts_of(u.id).unwrap().is_empty());
+    assert!(r.conflicts(false).unwrap().is_empty());
+    assert!(r.merges_of(u.id).unwrap().is_empty());
+    assert!(r.consents(u.id).unwrap().0.is_empty());
+    assert!(matches!(r.resolve_customer(dup), Err(Error::NotFound { .. })));
+    assert!(r
+        .find_customers(&CustomerKey::NationalId(id_number.clone()))
+        .unwrap()
+        .is_empty());
+    drop(r);
+    let mut db = db;
+    db.compact().unwrap();
+    drop(db);
+    // Nor in the file's bytes once compacted: freed pages do not keep the plain text.
+    for text in [id_number.as_str(), "13800138000", "13900139000", "漕溪北路"] {
+        assert!(!file_contains(&path, text), "{text} is still in the file");
+    }
+}

@@ -109,6 +109,30 @@ impl WriteTxn {
         )
     }
 
+    /// Removes the merge records of every customer merged (directly or through a chain) into
+    /// `survivor`, and their redirects, and returns those merged ids. A merge record keeps
+    /// the merged customer's full record, so it goes when the survivor is deleted; the old
+    /// ids then resolve to nothing, like the survivor's own.
+    pub(crate) fn forget_merges_into(&mut self, survivor: CustomerId) -> Result<Vec<CustomerId>> {
+        let mut merged = Vec::new();
+        let mut todo = vec![survivor.0];
+        let mut merges = self.txn.open_table(MERGES)?;
+        let mut redirects = self.txn.open_table(REDIRECTS)?;
+        while let Some(s) = todo.pop() {
+            let found: Vec<u64> = merges
+                .range((s, 0)..=(s, u64::MAX))?
+                .map(|e| e.map(|e| e.0.value().1))
+                .collect::<Result<_, _>>()?;
+            for m in found {
+                merges.remove((s, m))?;
+                redirects.remove(m)?;
+                merged.push(CustomerId(m));
+                todo.push(m);
+            }
+        }
+        Ok(merged)
+    }
+
     /// Merges customer `merged` into `survivor` and returns the record of the merge.
     ///
     /// Moves to the survivor: vehicles (every ownership period of the merged customer names

@@ -14,7 +14,7 @@ use crate::codec;
 use crate::date::DateTime;
 use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::{ConflictId, CustomerId, VehicleId};
-use crate::store::tables::{CONFLICTS, CONFLICTS_BY_RECORD, OPEN_CONFLICTS};
+use crate::store::tables::{CONFLICTS, CONFLICTS_BY_RECORD, LINEAGE, OPEN_CONFLICTS};
 use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
 
 use redb::ReadableTable;
@@ -328,6 +328,32 @@ impl ReadTxn {
 }
 
 impl WriteTxn {
+    /// Removes every integration record about customer `id`: its lineage (the source values
+    /// of its name, national ID, phones, address…) and every conflict about it, open or
+    /// resolved (a conflict carries the offered and the current value). Called when the
+    /// customer is deleted, so none of its personal data outlives it.
+    pub(crate) fn forget_integration_records(&mut self, id: CustomerId) -> Result<()> {
+        let e = Entity::Customer as u8;
+        self.txn.open_table(LINEAGE)?.remove((e, id.0))?;
+        let ids: Vec<u64> = {
+            let index = self.txn.open_table(CONFLICTS_BY_RECORD)?;
+            let keys = index
+                .range((e, id.0, 0u64)..=(e, id.0, u64::MAX))?
+                .map(|k| k.map(|k| k.0.value().2))
+                .collect::<Result<_, _>>()?;
+            keys
+        };
+        let mut conflicts = self.txn.open_table(CONFLICTS)?;
+        let mut by_record = self.txn.open_table(CONFLICTS_BY_RECORD)?;
+        let mut open = self.txn.open_table(OPEN_CONFLICTS)?;
+        for c in ids {
+            conflicts.remove(c)?;
+            by_record.remove((e, id.0, c))?;
+            open.remove((e, id.0, c))?;
+        }
+        Ok(())
+    }
+
     /// Hands the integration records of customer `merged` to `survivor` after identity
     /// resolution merged the two (call it in the merge's transaction, after the survivor's
     /// record is written): lineage entries whose value the survivor now holds and has no

@@ -57,7 +57,7 @@ use crate::codec::{Model, ModelKind};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealerId};
-use crate::store::tables::{CUSTOMERS, DEALERS, MEMBERS};
+use crate::store::tables::{CUSTOMERS, DEALERS, MEMBERS, TIERS};
 use crate::store::{get_record, ReadTxn, WriteTxn};
 
 /// Where points are valid.
@@ -238,6 +238,14 @@ impl WriteTxn {
     /// The customer's membership, as this transaction sees it.
     pub fn membership(&self, customer: CustomerId) -> Result<Option<Membership>> {
         get_record(&self.txn.open_table(MEMBERS)?, customer.0)
+    }
+
+    /// Removes the club card and tier record of a customer being deleted (one with postings
+    /// cannot be deleted: the append-only ledger names him).
+    pub(crate) fn forget_membership(&mut self, customer: CustomerId) -> Result<()> {
+        self.txn.open_table(MEMBERS)?.remove(customer.0)?;
+        self.txn.open_table(TIERS)?.remove(customer.0)?;
+        Ok(())
     }
 
     fn put_membership(&mut self, customer: CustomerId, m: &Membership) -> Result<()> {

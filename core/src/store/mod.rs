@@ -111,6 +111,37 @@ impl Database {
         OpenOptions::default()
     }
 
+    /// Rewrites the file so it holds only live data and returns whether anything moved.
+    ///
+    /// Deleting a record frees its pages but does not overwrite them: until they are reused,
+    /// the bytes of a deleted customer are still in the file. Compacting after a deletion
+    /// (or an erasure request) is what removes them from the disk. Needs the only handle:
+    /// fails with `invalid_operation` while a clone of this handle or a transaction is alive.
+    pub fn compact(&mut self) -> Result<bool> {
+        let inner = Arc::get_mut(&mut self.inner).ok_or_else(|| {
+            Error::invalid(
+                "the database is shared: another handle or a transaction is alive",
+                "drop every other clone of the handle and every transaction, then compact",
+            )
+        })?;
+        // redb keeps the previous commit's pages for crash recovery; two empty durable
+        // commits release them so compaction can reclaim every freed page.
+        for _ in 0..2 {
+            let txn = inner.redb.begin_write()?;
+            txn.commit()?;
+        }
+        let mut moved = false;
+        while inner.redb.compact().map_err(|e| {
+            Error::invalid(
+                format!("the file could not be compacted: {e}"),
+                "close every transaction of this database, then compact",
+            )
+        })? {
+            moved = true;
+        }
+        Ok(moved)
+    }
+
     /// The file, or `None` for an in-memory database.
     pub fn path(&self) -> Option<&Path> {
         self.inner.path.as_deref()
