@@ -3,7 +3,7 @@
 //! queue, duplicate candidates and merges, and generated dirty demo files.
 //!
 //! Every rule lives in the `autocrm` crate; this tool parses arguments, calls it and prints.
-//! It is the only place that reads the clock: `--at` / `--as-of` default to now / today.
+//! `--at` / `--as-of` default to now / today by core's clock at `--utc-offset` (+08:00).
 
 /// `println!` that ends the program quietly when stdout is closed early
 /// (`autocrm feedback | head`), where `println!` would panic.
@@ -24,7 +24,9 @@ use std::process::ExitCode;
 use autocrm::import::{self, Encoding, Format, ImportOptions, ImportReport};
 use autocrm::integration::{RecordKind, Resolution};
 use autocrm::synth::dirty::{self, DirtyConfig};
-use autocrm::{ConflictId, CustomerId, CustomerKey, Database, Date, DateTime, DealerId};
+use autocrm::{
+    Clock, ConflictId, CustomerId, CustomerKey, Database, Date, DateTime, DealerId, UtcOffset,
+};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -44,6 +46,16 @@ struct Cli {
         default_value = "autocrm.redb"
     )]
     db: PathBuf,
+    /// The dealer network's UTC offset: "now" (time received, time of an operator's action)
+    /// and "today" are read from the system clock at this offset. Every tool defaults to
+    /// +08:00, so the same file gets the same times whichever writes it.
+    #[arg(
+        long,
+        env = "AUTOCRM_UTC_OFFSET",
+        global = true,
+        default_value = "+08:00"
+    )]
+    utc_offset: UtcOffset,
     #[command(subcommand)]
     command: Command,
 }
@@ -201,14 +213,16 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> CliResult {
-    let db = Database::open(&cli.db)
+    let db = Database::options()
+        .clock(Clock::system(cli.utc_offset))
+        .open(&cli.db)
         .map_err(|e| Failure(format!("{}: {e} [{}]", cli.db.display(), e.code())))?;
     match cli.command {
         Command::Import(args) => import_files(&db, &args),
         Command::Quality { as_of } => {
             let report = db
                 .begin_read()?
-                .quality_report(as_of.unwrap_or_else(today))?;
+                .quality_report(as_of.unwrap_or_else(|| db.clock().today()))?;
             say_inline!("{report}");
             Ok(())
         }
@@ -254,7 +268,7 @@ fn run(cli: Cli) -> CliResult {
             } else {
                 Resolution::Reject
             };
-            let c = db.write(|tx| tx.resolve_conflict(id, resolution, &by, now()))?;
+            let c = db.write(|tx| tx.resolve_conflict(id, resolution, &by, tx.now()))?;
             say!("{}", print::conflict_line(&c));
             Ok(())
         }
@@ -264,7 +278,7 @@ fn run(cli: Cli) -> CliResult {
                 Some(code) => rtx.feedback(Some(dealer_id(&rtx, &code)?))?,
                 None => rtx.feedback_all()?,
             };
-            print::feedback(&rtx, &entries, today())
+            print::feedback(&rtx, &entries, db.clock().today())
         }
         Command::Duplicates {
             min_score,
@@ -294,7 +308,7 @@ fn run(cli: Cli) -> CliResult {
                 let rtx = db.begin_read()?;
                 (one(&rtx, &survivor)?, one(&rtx, &merged)?)
             };
-            let record = db.write(|tx| tx.merge_customers(s, m, now(), &by))?;
+            let record = db.write(|tx| tx.merge_customers(s, m, tx.now(), &by))?;
             let n = &record.counts;
             say!(
                 "merged {} into {}: moved {} vehicles, {} touchpoints, {} relations, {} leads, \
@@ -363,7 +377,7 @@ fn run(cli: Cli) -> CliResult {
 }
 
 fn import_files(db: &Database, args: &ImportArgs) -> CliResult {
-    let received_at = args.received_at.unwrap_or_else(now);
+    let received_at = args.received_at.unwrap_or_else(|| db.now());
     let encoding = Encoding::parse(&args.encoding)?;
     let format = args.format.as_deref().map(Format::parse).transpose()?;
     let mut reports = Vec::new();
@@ -516,15 +530,4 @@ fn write_out(args: std::fmt::Arguments<'_>) {
         eprintln!("error: cannot write the output: {e}");
         std::process::exit(1);
     }
-}
-
-fn now() -> DateTime {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    DateTime::from_seconds(secs)
-}
-
-fn today() -> Date {
-    now().date()
 }

@@ -338,6 +338,15 @@ impl ReadTxn {
         self.get_owned(&COMPLAINT_TABLES, id.0)
     }
 
+    /// Every complaint in the database, in id order (for exports).
+    pub fn all_complaints(&self) -> Result<Vec<(ComplaintId, Complaint)>> {
+        Ok(self
+            .all_owned(&COMPLAINT_TABLES)?
+            .into_iter()
+            .map(|(id, r)| (ComplaintId(id), r))
+            .collect())
+    }
+
     /// Every complaint of `customer`, in id order.
     pub fn complaints_of(&self, customer: CustomerId) -> Result<Vec<(ComplaintId, Complaint)>> {
         Ok(self

@@ -214,6 +214,15 @@ impl ReadTxn {
         self.get_owned(&LEAD_TABLES, id.0)
     }
 
+    /// Every lead in the database, in id order (for exports).
+    pub fn all_leads(&self) -> Result<Vec<(LeadId, Lead)>> {
+        Ok(self
+            .all_owned(&LEAD_TABLES)?
+            .into_iter()
+            .map(|(id, r)| (LeadId(id), r))
+            .collect())
+    }
+
     /// Every lead of `customer`, in id order.
     pub fn leads_of(&self, customer: CustomerId) -> Result<Vec<(LeadId, Lead)>> {
         Ok(self

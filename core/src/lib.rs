@@ -37,6 +37,7 @@
 
 pub mod analytics;
 pub mod care;
+pub mod clock;
 pub mod codec;
 pub mod complaint;
 pub mod consent;
@@ -66,6 +67,7 @@ pub mod view;
 
 pub use analytics::{CustomerFacts, Facts, VehicleFact};
 pub use care::{due_actions, due_actions_with, CareAction, CareKind, CareParams, Holiday};
+pub use clock::{Clock, UtcOffset};
 pub use complaint::{Complaint, ComplaintStatus};
 pub use complaint::{Escalation, EscalationParams};
 pub use consent::{ConsentChannel, ConsentEvent, Consents};

@@ -153,6 +153,15 @@ impl ReadTxn {
         self.get_owned(&SURVEY_TABLES, id.0)
     }
 
+    /// Every survey in the database, in id order (for exports).
+    pub fn all_surveys(&self) -> Result<Vec<(SurveyId, Survey)>> {
+        Ok(self
+            .all_owned(&SURVEY_TABLES)?
+            .into_iter()
+            .map(|(id, r)| (SurveyId(id), r))
+            .collect())
+    }
+
     /// Every survey of `customer`, in id order.
     pub fn surveys_of(&self, customer: CustomerId) -> Result<Vec<(SurveyId, Survey)>> {
         Ok(self

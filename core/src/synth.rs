@@ -2491,7 +2491,10 @@ mod tests {
                 flagged += usize::from(t.sensitive);
             }
         }
-        assert!(routine > 100 && flagged > 0, "{routine} routine, {flagged} flagged");
+        assert!(
+            routine > 100 && flagged > 0,
+            "{routine} routine, {flagged} flagged"
+        );
     }
 
     #[test]

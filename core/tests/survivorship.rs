@@ -1126,7 +1126,10 @@ fn a_deleted_customer_leaves_no_personal_data_behind() {
     assert!(r.conflicts(false).unwrap().is_empty());
     assert!(r.merges_of(u.id).unwrap().is_empty());
     assert!(r.consents(u.id).unwrap().0.is_empty());
-    assert!(matches!(r.resolve_customer(dup), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        r.resolve_customer(dup),
+        Err(Error::NotFound { .. })
+    ));
     assert!(r
         .find_customers(&CustomerKey::NationalId(id_number.clone()))
         .unwrap()

@@ -121,15 +121,32 @@ class Database:
         self._native = native
 
     @classmethod
-    def open(cls, path: Any, *, durable: bool = True, cache_bytes: Optional[int] = None) -> "Database":
+    def open(
+        cls,
+        path: Any,
+        *,
+        durable: bool = True,
+        cache_bytes: Optional[int] = None,
+        utc_offset: str = "+08:00",
+    ) -> "Database":
         """Open (or create) the database file at ``path``. Raises AlreadyOpenError if another
-        process or handle has it open."""
-        return cls(_native.Database.open(path, durable=durable, cache_bytes=cache_bytes))
+        process or handle has it open. ``utc_offset`` is the network's clock: "now" (an import's
+        time received, an operator's action) is the system clock at that offset, as the CLI
+        reads it."""
+        return cls(
+            _native.Database.open(
+                path, durable=durable, cache_bytes=cache_bytes, utc_offset=utc_offset
+            )
+        )
 
     @classmethod
-    def in_memory(cls, *, durable: bool = True) -> "Database":
+    def in_memory(cls, *, durable: bool = True, utc_offset: str = "+08:00") -> "Database":
         """A new, empty in-memory database."""
-        return cls(_native.Database.in_memory(durable=durable))
+        return cls(_native.Database.in_memory(durable=durable, utc_offset=utc_offset))
+
+    def now(self) -> _dt.datetime:
+        """The local time now by this handle's clock (see ``utc_offset``)."""
+        return self._native.now()
 
     @property
     def path(self) -> Optional[str]:
@@ -144,6 +161,12 @@ class Database:
     def close(self) -> None:
         """Close the handle (idempotent)."""
         self._native.close()
+
+    def compact(self) -> bool:
+        """Rewrite the file so it holds only live data (deleted customers' bytes leave the
+        disk only then); True if anything moved. Raises InvalidOperationError while a
+        transaction is open."""
+        return self._native.compact()
 
     def write(self) -> WriteTxn:
         """Start a write transaction; ``with db.write() as tx:`` commits on success and rolls
@@ -187,7 +210,8 @@ _READ_METHODS = [
     "tier_history", "benefits", "settlement", "verify_ledger", "parse_rule", "evaluate",
     "evaluate_segment", "segment", "segment_names", "materialised", "segment_diff", "kpi",
     "due_actions", "complaint_escalations", "customers_table", "vehicles_table",
-    "touchpoints_table", "postings_table",
+    "touchpoints_table", "postings_table", "ownership_table", "leads_table",
+    "complaints_table", "surveys_table", "home_dealers_table", "home_dealer",
 ]
 
 

@@ -12,7 +12,8 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use autocrm::kpi::KpiRow;
 use autocrm::loyalty::Posting;
 use autocrm::{
-    Customer, CustomerId, CustomerSet, Money, OwnershipHistory, Party, Touchpoint, TouchpointId,
+    Complaint, ComplaintId, Customer, CustomerId, CustomerSet, DealerId, Factor, Lead, LeadId,
+    LeadStatus, Money, OwnershipHistory, Party, Survey, SurveyId, Touchpoint, TouchpointId,
     Vehicle, VehicleId,
 };
 use pyo3::exceptions::PyValueError;
@@ -602,5 +603,228 @@ pub fn kpi_rows(rows: &[KpiRow]) -> PyResult<RecordBatch> {
             Arc::new(den.finish()),
             Arc::new(val.finish()),
         ],
+    )
+}
+
+/// ownership: one row per ownership period of every vehicle (every owner it ever had), so a
+/// vehicle's trade-ins and resales are all there, not only its current owner.
+pub fn ownership(rows: &[(VehicleId, Vehicle, OwnershipHistory)]) -> PyResult<RecordBatch> {
+    let mut vehicle = UInt64Builder::new();
+    let mut vin = StringBuilder::new();
+    let mut customer = UInt64Builder::new();
+    let mut from = Date32Builder::new();
+    let mut to = Date32Builder::new();
+    let mut current = BooleanBuilder::new();
+    for (vid, v, h) in rows {
+        for o in &h.0 {
+            vehicle.append_value(vid.0);
+            vin.append_value(&v.vin);
+            customer.append_value(o.customer.0);
+            from.append_value(o.from.days());
+            to.append_option(o.to.map(|d| d.days()));
+            current.append_value(o.to.is_none());
+        }
+    }
+    batch(
+        vec![
+            Field::new("vehicle", DataType::UInt64, false),
+            Field::new("vin", DataType::Utf8, false),
+            Field::new("customer", DataType::UInt64, false),
+            Field::new("from", DataType::Date32, false),
+            Field::new("to", DataType::Date32, true),
+            Field::new("current", DataType::Boolean, false),
+        ],
+        vec![
+            Arc::new(vehicle.finish()),
+            Arc::new(vin.finish()),
+            Arc::new(customer.finish()),
+            Arc::new(from.finish()),
+            Arc::new(to.finish()),
+            Arc::new(current.finish()),
+        ],
+    )
+}
+
+/// leads: one row per lead.
+pub fn leads(rows: &[(LeadId, Lead)]) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::new();
+    let mut customer = UInt64Builder::new();
+    let mut strs: Vec<StringBuilder> = (0..6).map(|_| StringBuilder::new()).collect();
+    let mut dealer = UInt32Builder::new();
+    let mut received = TimestampSecondBuilder::new();
+    let mut status_at = TimestampSecondBuilder::new();
+    for (lid, l) in rows {
+        id.append_value(lid.0);
+        customer.append_value(l.customer.0);
+        strs[0].append_value(Named::name(l.origin));
+        strs[1].append_value(&l.model);
+        strs[2].append_value(Named::name(l.intent));
+        strs[3].append_value(Named::name(l.purchase_type));
+        strs[4].append_value(l.status.name());
+        strs[5].append_option(match &l.status {
+            LeadStatus::Lost(why) => Some(why.as_str()),
+            _ => None,
+        });
+        dealer.append_option(l.dealer.map(|d| d.0));
+        received.append_value(l.received.seconds());
+        status_at.append_option(l.status_at.map(|t| t.seconds()));
+    }
+    let mut fields = vec![
+        Field::new("id", DataType::UInt64, false),
+        Field::new("customer", DataType::UInt64, false),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![Arc::new(id.finish()), Arc::new(customer.finish())];
+    for (n, b) in [
+        "origin",
+        "model",
+        "intent",
+        "purchase_type",
+        "status",
+        "lost_reason",
+    ]
+    .iter()
+    .zip(strs.iter_mut())
+    {
+        fields.push(Field::new(*n, DataType::Utf8, *n == "lost_reason"));
+        cols.push(Arc::new(b.finish()));
+    }
+    fields.push(Field::new("dealer", DataType::UInt32, true));
+    cols.push(Arc::new(dealer.finish()));
+    fields.push(ts_field("received", false));
+    cols.push(Arc::new(received.finish()));
+    fields.push(ts_field("status_at", true));
+    cols.push(Arc::new(status_at.finish()));
+    batch(fields, cols)
+}
+
+/// complaints: one row per complaint, with the time of every workflow step.
+pub fn complaints(rows: &[(ComplaintId, Complaint)]) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::new();
+    let mut customer = UInt64Builder::new();
+    let mut vehicle = UInt64Builder::new();
+    let mut dealer = UInt32Builder::new();
+    let mut category = StringBuilder::new();
+    let mut status = StringBuilder::new();
+    let mut within_sla = BooleanBuilder::new();
+    let mut times: Vec<TimestampSecondBuilder> =
+        (0..6).map(|_| TimestampSecondBuilder::new()).collect();
+    let mut note = StringBuilder::new();
+    for (cid, c) in rows {
+        id.append_value(cid.0);
+        customer.append_value(c.customer.0);
+        vehicle.append_option(c.vehicle.map(|v| v.0));
+        dealer.append_option(c.dealer.map(|d| d.0));
+        category.append_value(&c.category);
+        status.append_value(c.status.name());
+        within_sla.append_option(c.first_response_within_sla());
+        let ts = [
+            Some(c.received),
+            c.first_response,
+            c.analysed,
+            c.resolved,
+            c.called_back,
+            c.closed,
+        ];
+        for (b, t) in times.iter_mut().zip(ts) {
+            b.append_option(t.map(|t| t.seconds()));
+        }
+        note.append_option(c.note.as_deref());
+    }
+    let mut fields = vec![
+        Field::new("id", DataType::UInt64, false),
+        Field::new("customer", DataType::UInt64, false),
+        Field::new("vehicle", DataType::UInt64, true),
+        Field::new("dealer", DataType::UInt32, true),
+        Field::new("category", DataType::Utf8, false),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("first_response_within_sla", DataType::Boolean, true),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(customer.finish()),
+        Arc::new(vehicle.finish()),
+        Arc::new(dealer.finish()),
+        Arc::new(category.finish()),
+        Arc::new(status.finish()),
+        Arc::new(within_sla.finish()),
+    ];
+    for (n, b) in [
+        "received",
+        "first_response",
+        "analysed",
+        "resolved",
+        "called_back",
+        "closed",
+    ]
+    .iter()
+    .zip(times.iter_mut())
+    {
+        fields.push(ts_field(n, *n != "received"));
+        cols.push(Arc::new(b.finish()));
+    }
+    fields.push(Field::new("note", DataType::Utf8, true));
+    cols.push(Arc::new(note.finish()));
+    batch(fields, cols)
+}
+
+/// surveys: one row per survey, a score column per factor (null where not asked) and the
+/// J.D. Power weighted index.
+pub fn surveys(rows: &[(SurveyId, Survey)]) -> PyResult<RecordBatch> {
+    let mut id = UInt64Builder::new();
+    let mut customer = UInt64Builder::new();
+    let mut dealer = UInt32Builder::new();
+    let mut kind = StringBuilder::new();
+    let mut date = Date32Builder::new();
+    let factors = <Factor as Named>::all();
+    let mut scores: Vec<UInt8Builder> = factors.iter().map(|_| UInt8Builder::new()).collect();
+    let mut index = Float64Builder::new();
+    for (sid, s) in rows {
+        id.append_value(sid.0);
+        customer.append_value(s.customer.0);
+        dealer.append_option(s.dealer.map(|d| d.0));
+        kind.append_value(Named::name(s.kind));
+        date.append_value(s.date.days());
+        for (f, b) in factors.iter().zip(scores.iter_mut()) {
+            b.append_option(s.items.iter().find(|(g, _)| g == f).map(|&(_, v)| v));
+        }
+        index.append_option(s.weighted_index());
+    }
+    let mut fields = vec![
+        Field::new("id", DataType::UInt64, false),
+        Field::new("customer", DataType::UInt64, false),
+        Field::new("dealer", DataType::UInt32, true),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("date", DataType::Date32, false),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(customer.finish()),
+        Arc::new(dealer.finish()),
+        Arc::new(kind.finish()),
+        Arc::new(date.finish()),
+    ];
+    for (f, b) in factors.iter().zip(scores.iter_mut()) {
+        fields.push(Field::new(Named::name(*f), DataType::UInt8, true));
+        cols.push(Arc::new(b.finish()));
+    }
+    fields.push(Field::new("weighted_index", DataType::Float64, true));
+    cols.push(Arc::new(index.finish()));
+    batch(fields, cols)
+}
+
+/// home dealers: the dealer each customer is counted at by per-dealer KPIs on a day.
+pub fn home_dealers(rows: &[(CustomerId, Option<DealerId>)]) -> PyResult<RecordBatch> {
+    let mut customer = UInt64Builder::with_capacity(rows.len());
+    let mut dealer = UInt32Builder::with_capacity(rows.len());
+    for (c, d) in rows {
+        customer.append_value(c.0);
+        dealer.append_option(d.map(|d| d.0));
+    }
+    batch(
+        vec![
+            Field::new("customer", DataType::UInt64, false),
+            Field::new("home_dealer", DataType::UInt32, true),
+        ],
+        vec![Arc::new(customer.finish()), Arc::new(dealer.finish())],
     )
 }

@@ -726,18 +726,13 @@ impl PyImportReport {
 // ---------------------------------------------------------------------------------------------
 // Argument conversions
 
-fn now(py: Python<'_>) -> PyResult<DateTime> {
-    let n = py
-        .import("datetime")?
-        .getattr("datetime")?
-        .call_method0("now")?;
-    DateTime::from_py(&n)
-}
-
-fn at_or_now(py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<DateTime> {
+/// The time a caller gave, or `None` for "now" — which the transaction's database clock
+/// fills in (core `Database::now`), never Python's local clock: every tool stamps the same
+/// file alike.
+fn given_at(at: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DateTime>> {
     match at {
-        Some(a) if !a.is_none() => DateTime::from_py(a),
-        _ => now(py),
+        Some(a) if !a.is_none() => DateTime::from_py(a).map(Some),
+        _ => Ok(None),
     }
 }
 
@@ -794,16 +789,34 @@ fn source_system(py: Python<'_>, f: &Fields<'_>) -> PyResult<SourceSystem> {
 }
 
 /// The integration arguments of an upsert, taken out of its record: `source` (required),
-/// `dealer`, `received_at` (default: now).
-fn received(py: Python<'_>, f: &Fields<'_>) -> PyResult<Received> {
+/// `dealer`, `received_at` (default: now by the database's clock, see [`Arrival::stamp`]).
+fn received(py: Python<'_>, f: &Fields<'_>) -> PyResult<Arrival> {
     let source: SourceRef = f.req("source")?;
     let dealer: Option<DealerId> = f.opt("dealer")?;
     let at = take_any(py, f, "received_at")?;
-    Ok(Received {
+    Ok(Arrival {
         source,
         dealer,
-        at: at_or_now(py, at.as_ref())?,
+        at: given_at(at.as_ref())?,
     })
+}
+
+/// A record's arrival as the caller gave it; the time is filled in inside the transaction.
+struct Arrival {
+    source: SourceRef,
+    dealer: Option<DealerId>,
+    at: Option<DateTime>,
+}
+
+impl Arrival {
+    /// The arrival, received at the given time or `now`.
+    fn stamp(self, now: DateTime) -> Received {
+        Received {
+            source: self.source,
+            dealer: self.dealer,
+            at: self.at.unwrap_or(now),
+        }
+    }
 }
 
 /// Any Python value (for fields converted later).
@@ -859,7 +872,10 @@ impl PyWriteTxn {
             let vin: Option<String> = f.opt("vin")?;
             Ok((records::customer(f)?, vin, from))
         })?;
-        let u = self.with(py, move |tx| tx.upsert_customer(&c, vin.as_deref(), &from))?;
+        let u = self.with(py, move |tx| {
+            let from = from.stamp(tx.now());
+            tx.upsert_customer(&c, vin.as_deref(), &from)
+        })?;
         UpsertResult::new(py, &u, u.id.0)
     }
 
@@ -880,7 +896,10 @@ impl PyWriteTxn {
             let (v, _) = records::vehicle(f)?;
             Ok((v, owner, from))
         })?;
-        let u = self.with(py, move |tx| tx.upsert_vehicle(&v, owner, &from))?;
+        let u = self.with(py, move |tx| {
+            let from = from.stamp(tx.now());
+            tx.upsert_vehicle(&v, owner, &from)
+        })?;
         UpsertResult::new(py, &u, u.id.0)
     }
 
@@ -896,13 +915,14 @@ impl PyWriteTxn {
         by: String,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<ConflictPy> {
-        let at = at_or_now(py, at)?;
+        let at = given_at(at)?;
         let r = if accept {
             Resolution::Accept
         } else {
             Resolution::Reject
         };
         let c = self.with(py, move |tx| {
+            let at = at.unwrap_or_else(|| tx.now());
             tx.resolve_conflict(ConflictId(id), r, &by, at)
         })?;
         ConflictPy::new(py, &c)
@@ -919,8 +939,9 @@ impl PyWriteTxn {
         by: String,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Merge> {
-        let at = at_or_now(py, at)?;
+        let at = given_at(at)?;
         let m = self.with(py, move |tx| {
+            let at = at.unwrap_or_else(|| tx.now());
             tx.merge_customers(CustomerId(survivor), CustomerId(merged), at, &by)
         })?;
         Merge::new(py, &m)
@@ -995,10 +1016,10 @@ impl PyWriteTxn {
         received_at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let k = record_kind(kind)?;
-        let from = Received {
+        let from = Arrival {
             source: SourceRef::from_py(source)?,
             dealer: dealer.map(DealerId),
-            at: at_or_now(py, received_at)?,
+            at: given_at(received_at)?,
         };
         let core: Py<CoreError> = error
             .getattr("_core")
@@ -1010,6 +1031,7 @@ impl PyWriteTxn {
             })?;
         let id = self.with(py, move |tx| {
             let g = core.get().0.lock().unwrap_or_else(|p| p.into_inner());
+            let from = from.stamp(tx.now());
             tx.reject(&from, k, line, &raw, &g)
         })?;
         Ok(id.0)
@@ -1157,11 +1179,12 @@ impl PyReadTxn {
 struct ImportArgs {
     opts: ImportOptions,
     progress: Option<Py<PyAny>>,
+    /// No `received_at` was given: the rows are received now, by the database's clock.
+    stamp_now: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
 fn import_args(
-    py: Python<'_>,
     kind: RecordKind,
     format: Option<&str>,
     encoding: &str,
@@ -1201,14 +1224,20 @@ fn import_args(
         }
         _ => None,
     };
-    let mut opts = ImportOptions::new(kind, at_or_now(py, received_at)?);
+    let received_at = given_at(received_at)?;
+    // "Now" is stamped from the database's clock when the import starts (`run_import`).
+    let mut opts = ImportOptions::new(kind, received_at.unwrap_or(DateTime::from_seconds(0)));
     opts.format = format;
     opts.encoding = encoding;
     opts.batch_size = batch_size;
     opts.source_system = source_system;
     opts.delimiter = delimiter;
     opts.max_rejections = max_rejections;
-    Ok(ImportArgs { opts, progress })
+    Ok(ImportArgs {
+        opts,
+        progress,
+        stamp_now: received_at.is_none(),
+    })
 }
 
 /// The kind a file name suggests (`customers_….csv` → customer), as the CLI reads it.
@@ -1244,7 +1273,14 @@ fn run_import(
     let database = db.get().map_err(fail)?;
     db.writer.check().map_err(fail)?;
     let callback_error: Mutex<Option<PyErr>> = Mutex::new(None);
-    let ImportArgs { opts, progress } = args;
+    let ImportArgs {
+        mut opts,
+        progress,
+        stamp_now,
+    } = args;
+    if stamp_now {
+        opts.received_at = database.now();
+    }
     let report = py.detach(|| {
         let mut on_progress = |p: &Progress| {
             let Some(cb) = &progress else { return };
@@ -1297,7 +1333,6 @@ impl PyDatabase {
         let name = path.display().to_string();
         let kind = kind_arg(kind, &name)?;
         let args = import_args(
-            py,
             kind,
             format,
             encoding,
@@ -1350,7 +1385,6 @@ impl PyDatabase {
         };
         let kind = kind_arg(kind, name)?;
         let args = import_args(
-            py,
             kind,
             format,
             encoding,

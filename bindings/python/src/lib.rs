@@ -24,7 +24,7 @@ use autocrm::{
     Date, DateTime, DealerId, Facts, Kpi, LeadId, LoyaltyConfig, ReadTxn, RelationKind, SurveyId,
     TimelineCursor, TouchpointId, VehicleId, WriteTxn,
 };
-use pyo3::exceptions::PyIndexError;
+use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
@@ -65,6 +65,14 @@ fn fail(f: Fail) -> PyErr {
 
 // ---------------------------------------------------------------------------------------------
 // Database
+
+/// The system clock at `offset` (`+08:00`), or a ValueError naming the expected shape.
+fn clock(offset: &str) -> PyResult<autocrm::Clock> {
+    let o: autocrm::UtcOffset = offset
+        .parse()
+        .map_err(|e: autocrm::clock::ParseOffsetError| PyValueError::new_err(e.to_string()))?;
+    Ok(autocrm::Clock::system(o))
+}
 
 /// An autocrm database: one file (or memory), ACID transactions. Open with `Database.open`
 /// or `Database.in_memory`; share one handle between threads.
@@ -136,17 +144,19 @@ impl PyDatabase {
     /// Opens the database file at `path` (created if missing). `durable=False` trades
     /// fsync-on-commit for speed; `cache_bytes` sets the page cache size.
     #[staticmethod]
-    #[pyo3(signature = (path, *, durable=true, cache_bytes=None))]
+    #[pyo3(signature = (path, *, durable=true, cache_bytes=None, utc_offset="+08:00"))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
         durable: bool,
         cache_bytes: Option<usize>,
+        utc_offset: &str,
     ) -> PyResult<Self> {
         let shown = path.display().to_string();
+        let clock = clock(utc_offset)?;
         let db = py
             .detach(|| {
-                let mut o = Database::options().durable(durable);
+                let mut o = Database::options().durable(durable).clock(clock);
                 if let Some(b) = cache_bytes {
                     o = o.cache_bytes(b);
                 }
@@ -158,12 +168,25 @@ impl PyDatabase {
 
     /// A new, empty in-memory database.
     #[staticmethod]
-    #[pyo3(signature = (*, durable=true))]
-    fn in_memory(py: Python<'_>, durable: bool) -> PyResult<Self> {
+    #[pyo3(signature = (*, durable=true, utc_offset="+08:00"))]
+    fn in_memory(py: Python<'_>, durable: bool, utc_offset: &str) -> PyResult<Self> {
+        let clock = clock(utc_offset)?;
         let db = py
-            .detach(|| Database::options().durable(durable).in_memory())
+            .detach(|| {
+                Database::options()
+                    .durable(durable)
+                    .clock(clock)
+                    .in_memory()
+            })
             .py()?;
         Ok(PyDatabase::new(db, None))
+    }
+
+    /// The local time now by this handle's clock (the system clock at its `utc_offset`):
+    /// what an import without `received_at` stamps.
+    fn now(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let db = self.get().map_err(fail)?;
+        db.now().to_py(py)
     }
 
     /// The file path, or None in memory.
@@ -183,6 +206,18 @@ impl PyDatabase {
     fn close(&self, py: Python<'_>) {
         let db = py.detach(|| self.inner.write().ok().and_then(|mut g| g.take()));
         drop(db);
+    }
+
+    /// Rewrites the file so it holds only live data; returns whether anything moved. Deleted
+    /// records' bytes stay in freed pages until then (core `Database::compact`). Raises
+    /// InvalidOperationError while a transaction of this database is open.
+    fn compact(&self, py: Python<'_>) -> PyResult<bool> {
+        py.detach(|| {
+            let mut g = self.inner.write().map_err(|_| Fail::Closed)?;
+            let db = g.as_mut().ok_or(Fail::Closed)?;
+            db.compact().map_err(Fail::Core)
+        })
+        .map_err(fail)
     }
 
     /// Starts a write transaction (`with db.write() as tx:` commits on success, rolls back on
@@ -1415,6 +1450,59 @@ impl PyReadTxn {
         })?;
         let batch = py.detach(|| arrow::postings(&rows))?;
         Ok(arrow::Table::new(batch))
+    }
+
+    /// Every ownership period of every vehicle as an Arrow table: one row per (vehicle,
+    /// owner, from, to), so trade-ins and resales show every owner, not only the current one.
+    fn ownership_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
+        let rows = self.with(py, |r| r.all_vehicles())?;
+        let batch = py.detach(|| arrow::ownership(&rows))?;
+        Ok(arrow::Table::new(batch))
+    }
+
+    /// Every lead as an Arrow table.
+    fn leads_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
+        let rows = self.with(py, |r| r.all_leads())?;
+        let batch = py.detach(|| arrow::leads(&rows))?;
+        Ok(arrow::Table::new(batch))
+    }
+
+    /// Every complaint as an Arrow table, with the time of each workflow step.
+    fn complaints_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
+        let rows = self.with(py, |r| r.all_complaints())?;
+        let batch = py.detach(|| arrow::complaints(&rows))?;
+        Ok(arrow::Table::new(batch))
+    }
+
+    /// Every survey as an Arrow table: a score column per factor and the weighted index.
+    fn surveys_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
+        let rows = self.with(py, |r| r.all_surveys())?;
+        let batch = py.detach(|| arrow::surveys(&rows))?;
+        Ok(arrow::Table::new(batch))
+    }
+
+    /// Each customer's home dealer on `on` — the dealer per-dealer KPIs count him at (the
+    /// dealer of his latest service visit, else of his latest vehicle's sale, else of his
+    /// latest contact) — as an Arrow table of `customer`, `home_dealer`.
+    fn home_dealers_table(&self, py: Python<'_>, on: &Bound<'_, PyAny>) -> PyResult<arrow::Table> {
+        let d = Date::from_py(on)?;
+        let rows = self.with_facts(py, move |_, facts| Ok(facts.home_dealers(d)))?;
+        let batch = py.detach(|| arrow::home_dealers(&rows))?;
+        Ok(arrow::Table::new(batch))
+    }
+
+    /// The dealer per-dealer KPIs count customer `customer` at on `on` (see
+    /// `home_dealers_table`), or None.
+    fn home_dealer(
+        &self,
+        py: Python<'_>,
+        customer: u64,
+        on: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<u32>> {
+        let d = Date::from_py(on)?;
+        let id = CustomerId(customer);
+        let found = self.with_facts(py, move |_, facts| facts.home_dealer(id, d))?;
+        Ok(found.map(|d| d.0))
     }
 }
 

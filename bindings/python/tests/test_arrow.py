@@ -272,3 +272,78 @@ def test_synth_parameters(tmp_path):
         df = pl.DataFrame(db.touchpoints_table())
         assert df["at"].dt.date().max() <= D(2025, 12, 31)
         assert df["at"].dt.date().min() >= D(2023, 12, 31)
+
+
+def test_ownership_table_has_every_owner_period(small):
+    # The Jetta passes from li to zhao: both periods are rows, only zhao's is current.
+    with small.db.write() as tx:
+        tx.transfer_vehicle(small.jetta, small.zhao, "2025-04-01")
+    at = pa.table(small.db.ownership_table())
+    assert at.column_names == ["vehicle", "vin", "customer", "from", "to", "current"]
+    jetta = [r for r in at.to_pylist() if r["vehicle"] == small.jetta]
+    assert jetta == [
+        {"vehicle": small.jetta, "vin": vin(100001), "customer": small.li,
+         "from": D(2022, 1, 10), "to": D(2025, 4, 1), "current": False},
+        {"vehicle": small.jetta, "vin": vin(100001), "customer": small.zhao,
+         "from": D(2025, 4, 1), "to": None, "current": True},
+    ]
+    assert at.num_rows == 4
+
+
+def test_leads_complaints_surveys_tables(small):
+    with small.db.write() as tx:
+        lead = tx.insert_lead(customer=small.zhao, origin="web", model="Passat", intent="H",
+                              received="2025-02-02T16:00", dealer=small.sh, status="lost",
+                              lost_reason="bought elsewhere", status_at="2025-03-01T10:00")
+        complaint = tx.insert_complaint(customer=small.wang, category="paint",
+                                        received="2025-03-02T09:00", dealer=small.sh,
+                                        vehicle=small.passat)
+        tx.respond_to_complaint(complaint, "2025-03-02T15:00")
+        survey = tx.insert_survey(customer=small.wang, kind="service", date="2025-03-05",
+                                  items={"friendliness": 9, "repair_process": 7}, dealer=small.sh)
+    leads = pa.table(small.db.leads_table()).to_pylist()
+    assert len(leads) == 1
+    assert leads[0]["id"] == lead and leads[0]["customer"] == small.zhao
+    assert leads[0]["status"] == "lost" and leads[0]["lost_reason"] == "bought elsewhere"
+    assert leads[0]["intent"] == "H" and leads[0]["dealer"] == small.sh
+    assert leads[0]["received"] == T(2025, 2, 2, 16, 0)
+    complaints = pa.table(small.db.complaints_table()).to_pylist()
+    assert [c["id"] for c in complaints] == [complaint]
+    c = complaints[0]
+    assert c["first_response"] == T(2025, 3, 2, 15, 0) and c["first_response_within_sla"] is True
+    assert c["closed"] is None and c["vehicle"] == small.passat
+    surveys = pa.table(small.db.surveys_table())
+    row = surveys.to_pylist()[0]
+    assert row["id"] == survey and row["friendliness"] == 9 and row["repair_process"] == 7
+    assert row["initiative"] is None
+    assert row["weighted_index"] == pytest.approx(small.db.survey(survey).weighted_index)
+
+
+def test_home_dealers_follow_the_latest_service_visit(small):
+    with small.db.write() as tx:
+        tx.insert_touchpoint(at="2025-05-01T10:00", customer=small.wang, channel="showroom",
+                             kind="service_visit", service_kind="repair", dealer=small.hz)
+    rows = {r["customer"]: r["home_dealer"]
+            for r in pa.table(small.db.home_dealers_table("2025-06-30")).to_pylist()}
+    assert rows[small.wang] == small.hz  # the latest visit, not the selling dealer
+    assert rows[small.li] == small.sh
+    assert rows[small.fleet] == small.hz  # no visit: the selling dealer
+    assert rows[small.zhao] is None
+    assert small.db.home_dealer(small.wang, "2025-04-30") == small.sh  # before the HZ visit
+    with pytest.raises(autocrm.NotFoundError):
+        small.db.home_dealer(10_000, "2025-06-30")
+
+
+def test_delete_then_compact_leaves_no_personal_data_in_the_file(db_path):
+    db = autocrm.Database.open(db_path)
+    nid = national_id("19800101", 123)
+    cid = db.insert_customer(name="王小明", national_id=nid, phones=["13812345678"])
+    db.delete_customer(cid)
+    r = db.read()
+    with pytest.raises(autocrm.InvalidOperationError):
+        db.compact()  # a snapshot is open
+    r.close()
+    db.compact()
+    db.close()
+    data = open(db_path, "rb").read()
+    assert nid.encode() not in data and b"13812345678" not in data

@@ -507,3 +507,24 @@ def test_write_dirty_and_import_it(db, tmp_path):
     autocrm.synth.write_dirty(tmp_path / "g2", customers=20, gbk=True, db=other)
     rep = other.import_file(gbk["files"][0]["path"], received_at="2026-07-01")
     assert rep.encoding == "GBK" and rep.created > 0
+
+
+def test_now_is_the_database_clock_not_python_local_time():
+    utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    china = autocrm.Database.in_memory()
+    lagos = autocrm.Database.in_memory(utc_offset="+01:00")
+    for db, hours in [(china, 8), (lagos, 1)]:
+        got = db.now()
+        assert abs((got - utc).total_seconds() - hours * 3600) < 5, (got, utc)
+    with pytest.raises(ValueError, match="UTC offset"):
+        autocrm.Database.in_memory(utc_offset="8")
+    # An import without received_at is stamped by that clock.
+    db = autocrm.Database.in_memory()
+    report = db.import_bytes(
+        "source_system,source_id,name,phones\nfinance,F-1,王小明,13812345678\n",
+        name="customers.csv",
+    )
+    assert report.created == 1
+    cid = db.customers_by_phone("13812345678")[0].id
+    stamped = [l.at for l in db.lineage_of_customer(cid)]
+    assert stamped and all(abs((t - utc).total_seconds() - 8 * 3600) < 60 for t in stamped)

@@ -120,6 +120,22 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// Every customer's [`CustomerFacts::home_dealer`] on `on`, in customer id order.
+    pub fn home_dealers(&self, on: Date) -> Vec<(CustomerId, Option<DealerId>)> {
+        self.customers
+            .iter()
+            .map(|c| (c.id, c.home_dealer(on)))
+            .collect()
+    }
+
+    /// Customer `id`'s [`CustomerFacts::home_dealer`] on `on`; `not_found` if the snapshot
+    /// has no such customer.
+    pub fn home_dealer(&self, id: CustomerId, on: Date) -> Result<Option<DealerId>> {
+        self.customer(id)
+            .map(|c| c.home_dealer(on))
+            .ok_or_else(|| crate::Error::not_found("customer", id.0))
+    }
+
     /// The facts of customer `id`, if it exists.
     pub fn customer(&self, id: CustomerId) -> Option<&CustomerFacts> {
         self.customers

@@ -32,6 +32,7 @@ struct Inner {
     redb: redb::Database,
     path: Option<PathBuf>,
     durable: bool,
+    clock: crate::Clock,
 }
 
 /// How to open a database.
@@ -39,6 +40,7 @@ struct Inner {
 pub struct OpenOptions {
     durable: bool,
     cache_bytes: Option<usize>,
+    clock: crate::Clock,
 }
 
 impl Default for OpenOptions {
@@ -46,6 +48,7 @@ impl Default for OpenOptions {
         OpenOptions {
             durable: true,
             cache_bytes: None,
+            clock: crate::Clock::default(),
         }
     }
 }
@@ -56,6 +59,13 @@ impl OpenOptions {
     /// becomes durable at the next durable commit.
     pub fn durable(mut self, durable: bool) -> Self {
         self.durable = durable;
+        self
+    }
+
+    /// The clock that stamps "now" for this handle's callers ([`Database::now`]); default:
+    /// the system clock at UTC+08:00.
+    pub fn clock(mut self, clock: crate::Clock) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -82,7 +92,7 @@ impl OpenOptions {
             },
             e => Error::from(redb::Error::from(e)),
         })?;
-        Database::init(redb, Some(path.to_path_buf()), self.durable)
+        Database::init(redb, Some(path.to_path_buf()), self)
     }
 
     /// Opens a new, empty database held in memory; it is gone when the handle is dropped.
@@ -91,7 +101,7 @@ impl OpenOptions {
             .builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(redb::Error::from)?;
-        Database::init(redb, None, self.durable)
+        Database::init(redb, None, self)
     }
 }
 
@@ -142,17 +152,29 @@ impl Database {
         Ok(moved)
     }
 
+    /// The clock this handle was opened with ([`OpenOptions::clock`]).
+    pub fn clock(&self) -> crate::Clock {
+        self.inner.clock
+    }
+
+    /// The local time now by this handle's clock: what an import stamps as received, an
+    /// operator's action as made.
+    pub fn now(&self) -> crate::DateTime {
+        self.inner.clock.now()
+    }
+
     /// The file, or `None` for an in-memory database.
     pub fn path(&self) -> Option<&Path> {
         self.inner.path.as_deref()
     }
 
-    fn init(redb: redb::Database, path: Option<PathBuf>, durable: bool) -> Result<Database> {
+    fn init(redb: redb::Database, path: Option<PathBuf>, opts: &OpenOptions) -> Result<Database> {
         let db = Database {
             inner: Arc::new(Inner {
                 redb,
                 path,
-                durable,
+                durable: opts.durable,
+                clock: opts.clock,
             }),
         };
         let txn = db.inner.redb.begin_write()?;
@@ -346,6 +368,13 @@ impl Counters {
         };
         self.0.insert(counter, next + 1);
         Ok(next)
+    }
+}
+
+impl WriteTxn {
+    /// The local time now by the database's clock ([`Database::now`]).
+    pub fn now(&self) -> crate::DateTime {
+        self._db.now()
     }
 }
 

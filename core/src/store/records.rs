@@ -205,4 +205,15 @@ impl ReadTxn {
         }
         Ok(out)
     }
+
+    /// Every record of this kind, in id order (one range scan).
+    pub(crate) fn all_owned<M: Model>(&self, spec: &RecordTables) -> Result<Vec<(u64, M)>> {
+        let records = (spec.read_records)(&self.tables)?;
+        let mut out = Vec::new();
+        for entry in records.iter()? {
+            let (k, v) = entry?;
+            out.push((k.value(), decode_stored(v.value())?));
+        }
+        Ok(out)
+    }
 }
