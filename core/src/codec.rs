@@ -288,7 +288,6 @@ model!(crate::Touchpoint, Touchpoint, "touchpoint");
 model!(crate::Lead, Lead, "lead");
 model!(crate::Complaint, Complaint, "complaint");
 model!(crate::Survey, Survey, "survey");
-model!(crate::Rollup, Rollup, "rollup");
 model!(
     crate::integration::SourceRegistry,
     SourceRegistry,

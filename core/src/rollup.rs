@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codec::{self, DecodeError, Model, ModelKind};
 use crate::date::{Date, DateTime};
 use crate::ids::DealerId;
 use crate::money::Money;
@@ -58,13 +59,17 @@ pub struct Rollup {
     pub events: Vec<Event>,
 }
 
-/// A touchpoint as segments and KPIs see it. Ordered by day first, so a rollup's events are
-/// in date order, and then by every other field, so the order does not depend on the order
-/// the touchpoints were written in.
+/// A touchpoint as segments and KPIs see it. Ordered by day and minute first, so a rollup's
+/// events are in time order (the latest of two visits on one day is last, which decides a
+/// customer's home dealer), and then by every other field, so the order does not depend on the
+/// order the touchpoints were written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Event {
     /// The day it happened.
     pub day: Date,
+    /// The minute of the day it happened (0–1439). Minutes, not seconds: two bytes in the
+    /// digest; two visits in the same minute fall back to the order of the other fields.
+    pub minute: u16,
     /// Its kind.
     pub kind: TouchpointKind,
     /// For service visits, which kind.
@@ -82,6 +87,7 @@ impl Event {
     pub fn of(t: &Touchpoint) -> Event {
         Event {
             day: t.date(),
+            minute: (t.at.second_of_day() / 60) as u16,
             kind: t.kind,
             service_kind: t.service_kind,
             dealer: t.dealer,
@@ -187,6 +193,101 @@ impl Rollup {
             r.add(t);
         }
         r
+    }
+}
+
+impl Model for Rollup {
+    const KIND: ModelKind = ModelKind::Rollup;
+    /// 2: events carry their minute of the day.
+    const VERSION: u16 = 2;
+    const NAME: &'static str = "rollup";
+
+    fn decode_older(version: u16, payload: &[u8]) -> Result<Self, DecodeError> {
+        match version {
+            1 => codec::decode_payload::<v1::Rollup>(payload).map(Rollup::from),
+            v => Err(DecodeError::UnknownVersion { version: v }),
+        }
+    }
+}
+
+/// The rollup as format version 1 stored it: events without their minute. Read as if every
+/// event happened at midnight; opening such a file for writing rebuilds its rollups from the
+/// timeline, which knows the minutes.
+mod v1 {
+    use serde::Deserialize;
+
+    use crate::date::{Date, DateTime};
+    use crate::ids::DealerId;
+    use crate::money::Money;
+    use crate::touchpoint::{ServiceKind, TouchpointKind};
+
+    #[derive(Deserialize)]
+    pub(super) struct Event {
+        pub day: Date,
+        pub kind: TouchpointKind,
+        pub service_kind: Option<ServiceKind>,
+        pub dealer: Option<DealerId>,
+        pub amount: Money,
+        pub succeeded: bool,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Rollup {
+        pub counts: [u32; TouchpointKind::COUNT],
+        pub spend: [Money; TouchpointKind::COUNT],
+        pub parts_spend: Money,
+        pub labour_spend: Money,
+        pub service_dates: Vec<Date>,
+        pub first_purchase: Option<Date>,
+        pub last_purchase: Option<Date>,
+        pub first_touch: Option<DateTime>,
+        pub last_touch: Option<DateTime>,
+        pub max_mileage_km: Option<u32>,
+        pub vehicles_current: u32,
+        pub vehicles_total: u32,
+        pub first_vehicle: Option<Date>,
+        pub relations: u32,
+        pub leads: u32,
+        pub complaints: u32,
+        pub surveys: u32,
+        pub events: Vec<Event>,
+    }
+}
+
+impl From<v1::Rollup> for Rollup {
+    fn from(r: v1::Rollup) -> Rollup {
+        Rollup {
+            counts: r.counts,
+            spend: r.spend,
+            parts_spend: r.parts_spend,
+            labour_spend: r.labour_spend,
+            service_dates: r.service_dates,
+            first_purchase: r.first_purchase,
+            last_purchase: r.last_purchase,
+            first_touch: r.first_touch,
+            last_touch: r.last_touch,
+            max_mileage_km: r.max_mileage_km,
+            vehicles_current: r.vehicles_current,
+            vehicles_total: r.vehicles_total,
+            first_vehicle: r.first_vehicle,
+            relations: r.relations,
+            leads: r.leads,
+            complaints: r.complaints,
+            surveys: r.surveys,
+            events: r
+                .events
+                .into_iter()
+                .map(|e| Event {
+                    day: e.day,
+                    minute: 0,
+                    kind: e.kind,
+                    service_kind: e.service_kind,
+                    dealer: e.dealer,
+                    amount: e.amount,
+                    succeeded: e.succeeded,
+                })
+                .collect(),
+        }
     }
 }
 

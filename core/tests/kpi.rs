@@ -1046,6 +1046,7 @@ fn a_million_customers_in_well_under_a_second() {
             let mut push = |day: Date, kind: TouchpointKind, succeeded: bool| {
                 rollup.events.push(Event {
                     day,
+                    minute: 0,
                     kind,
                     service_kind: None,
                     dealer,
@@ -1106,4 +1107,48 @@ fn a_million_customers_in_well_under_a_second() {
             }
         }
     }
+}
+
+#[test]
+fn two_visits_on_one_day_at_two_dealers_count_at_the_later_ones_dealer() {
+    // D1 has the lower id; the later visit of the day is at D2 in one case and at D1 in the
+    // other, written in the opposite order, so neither dealer id nor write order can decide.
+    let n = net();
+    let y2025 = Period::year(2025).unwrap();
+    let day = d("2024-06-10");
+    let at = |h: u32, dealer: DealerId, c: CustomerId| Touchpoint {
+        dealer: Some(dealer),
+        service_kind: Some(ServiceKind::Repair),
+        ..Touchpoint::new(
+            day.at(h, 30, 0),
+            c,
+            Channel::Showroom,
+            TouchpointKind::ServiceVisit,
+        )
+    };
+    let (a, b) =
+        n.db.write(|tx| {
+            let a = person(tx);
+            tx.insert_vehicle(&car(901, "Golf", None, None), Some((a, d("2020-01-01"))))?;
+            tx.insert_touchpoint(&at(16, n.d2, a))?; // later, at D2 (higher id)
+            tx.insert_touchpoint(&at(9, n.d1, a))?;
+            let b = person(tx);
+            tx.insert_vehicle(&car(902, "Golf", None, None), Some((b, d("2020-01-01"))))?;
+            tx.insert_touchpoint(&at(9, n.d2, b))?;
+            tx.insert_touchpoint(&at(16, n.d1, b))?; // later, at D1 (lower id)
+            Ok((a, b))
+        })
+        .unwrap();
+    let facts = n.db.begin_read().unwrap().facts().unwrap();
+    assert_eq!(facts.home_dealer(a, d("2025-12-31")).unwrap(), Some(n.d2));
+    assert_eq!(facts.home_dealer(b, d("2025-12-31")).unwrap(), Some(n.d1));
+    // Neither came back in 2025: each is lost to retention at his later visit's dealer.
+    let by_dealer = rows(&n.db, Kpi::Retention, Dimension::Dealer, y2025);
+    assert_eq!(get(&by_dealer, "D1"), (0.0, 1.0));
+    assert_eq!(get(&by_dealer, "D2"), (0.0, 1.0));
+    // Both churned by the end of 2024 (last visit 204 days before): one at each dealer.
+    let q4 = Period::quarter(2024, 4).unwrap();
+    let churn = rows(&n.db, Kpi::AfterSalesChurn, Dimension::Dealer, q4);
+    assert_eq!(get(&churn, "D1"), (1.0, 1.0));
+    assert_eq!(get(&churn, "D2"), (1.0, 1.0));
 }

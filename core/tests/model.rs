@@ -586,6 +586,7 @@ impl Model {
             }
             r.events.push(autocrm::rollup::Event {
                 day: date,
+                minute: (t.at.second_of_day() / 60) as u16,
                 kind: t.kind,
                 service_kind: t.service_kind,
                 dealer: t.dealer,
