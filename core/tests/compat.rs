@@ -177,6 +177,18 @@ fn format_v1_fixture_stays_readable() {
     assert!(!stored.sensitive, "a maintenance visit is not sensitive");
     assert_eq!(stored.amount, e.service.amount);
     assert_eq!(view.rollup.service_dates, vec![d("2023-03-04")]);
+    // Format 1 rollups had no minute in their events: the upgrade on opening recomputed them
+    // from the timeline, so the visit's time of day is there.
+    let minute = (e.service.at.second_of_day() / 60) as u16;
+    assert!(minute > 0, "the fixture's visit is not at midnight");
+    assert_eq!(
+        view.rollup
+            .events
+            .iter()
+            .map(|ev| (ev.day, ev.minute))
+            .collect::<Vec<_>>(),
+        vec![(d("2023-03-04"), minute)]
+    );
     assert_eq!(
         view.rollup.spent(TouchpointKind::ServiceVisit),
         Money(88_050)

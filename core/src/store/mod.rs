@@ -5,6 +5,7 @@
 
 pub(crate) mod records;
 pub(crate) mod tables;
+mod upgrade;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,8 +19,12 @@ use crate::rollup::Rollup;
 use tables::*;
 
 /// The file format version this release writes. A file with a newer one is refused with
-/// [`Error::UpgradeRequired`]; every older one stays readable.
-pub const FORMAT_VERSION: u16 = 1;
+/// [`Error::UpgradeRequired`]; every older one stays readable, and is upgraded in place (see
+/// `upgrade`) when opened for writing.
+///
+/// 2: rollup events carry the minute of the day (format 1 rollups are recomputed from the
+/// timeline on upgrade).
+pub const FORMAT_VERSION: u16 = 2;
 
 /// A handle to an autocrm database. Cheap to clone and to share between threads; the file is
 /// closed when the last clone (and the last transaction) is dropped.
@@ -198,12 +203,20 @@ impl Database {
                     supported: FORMAT_VERSION,
                 })
             }
-            Some(_) => {
-                // Same format, maybe fewer tables: a file written before a feature existed
-                // gets that feature's (empty) tables. Adding tables changes no record.
+            Some(v) => {
+                // Maybe fewer tables: a file written before a feature existed gets that
+                // feature's (empty) tables. Adding tables changes no record.
                 let before = table_count(&txn)?;
                 create_tables(&txn)?;
-                if table_count(&txn)? > before {
+                let upgraded = v < FORMAT_VERSION;
+                if v < 2 {
+                    upgrade::rollup_event_minutes(&txn)?;
+                }
+                if upgraded {
+                    txn.open_table(META)?
+                        .insert("format", &FORMAT_VERSION.to_le_bytes()[..])?;
+                }
+                if upgraded || table_count(&txn)? > before {
                     txn.commit()?;
                 } else {
                     txn.abort()?;
