@@ -152,3 +152,41 @@ fn errors_name_the_file_line_and_field() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no customer matches"));
 }
+
+#[test]
+fn now_is_read_at_the_networks_utc_offset() {
+    // Without --received-at, the rows are stamped with core's clock at --utc-offset (default
+    // +08:00), the same clock the Python binding uses: not the UTC epoch, not local time.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("customers.csv");
+    std::fs::write(
+        &file,
+        "source_system,source_id,name,phones\nfinance,F-1,王小明,13812345678\n\
+         finance,F-2,李华,13912345678\n",
+    )
+    .unwrap();
+    let stamped = |offset: Option<&str>, phone: &str| {
+        let db = dir.path().join(format!("crm-{phone}.redb"));
+        let mut args = vec!["import", file.to_str().unwrap(), "--quiet"];
+        if let Some(o) = offset {
+            args.extend(["--utc-offset", o]);
+        }
+        ok(&db, &args);
+        let db = autocrm::Database::open(&db).unwrap();
+        let r = db.begin_read().unwrap();
+        let id = r.customers_by_phone(phone).unwrap()[0];
+        r.lineage_of_customer(id).unwrap()[0].at
+    };
+    let utc = autocrm::Clock::system(autocrm::UtcOffset::UTC).now();
+    let china = stamped(None, "13812345678");
+    let zulu = stamped(Some("+00:00"), "13912345678");
+    let hours = |t: autocrm::DateTime| (t.seconds() - utc.seconds()) as f64 / 3600.0;
+    assert!((hours(china) - 8.0).abs() < 0.05, "{china} vs UTC {utc}");
+    assert!(hours(zulu).abs() < 0.05, "{zulu} vs UTC {utc}");
+    let bad = autocrm(
+        &dir.path().join("x.redb"),
+        &["--utc-offset", "8", "quality"],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("UTC offset"));
+}
