@@ -53,10 +53,21 @@ impl RuleErrorKind {
     }
 }
 
+/// Characters of the offending line an error quotes on either side of the problem: a rule
+/// error never echoes more of a long line than this window.
+pub const ERROR_CONTEXT_CHARS: usize = 40;
+
+/// Characters of an error message kept: a message that names a token (a long string or name)
+/// is cut to this length, ending in `…`.
+pub const ERROR_MESSAGE_CHARS: usize = 240;
+
 /// A rule refused at definition time, with its position (1-based line and column, counted in
-/// characters) and the offending line, shown with a caret under the problem.
+/// characters) and the offending line, shown with a caret under the problem. However long the
+/// rule, the error quotes only a window of the line around the problem (at most
+/// [`ERROR_CONTEXT_CHARS`] characters either side, cut ends marked `…`) and a message of at
+/// most [`ERROR_MESSAGE_CHARS`] characters.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("rule {}: line {line}, column {column}: {message}\n  {line_text}\n  {caret}^", kind.code(), caret = " ".repeat(column.saturating_sub(1)))]
+#[error("rule {}: line {line}, column {column}: {message}\n  {line_text}\n  {caret}^", kind.code(), caret = " ".repeat(excerpt_column.saturating_sub(1)))]
 pub struct RuleError {
     /// What kind of mistake.
     pub kind: RuleErrorKind,
@@ -66,8 +77,20 @@ pub struct RuleError {
     pub column: usize,
     /// What is wrong and how to fix it.
     pub message: String,
-    /// The text of the line.
+    /// The text of the line, or of a window of it around the column when the line is long
+    /// (cut ends shown as `…`).
     pub line_text: String,
+    /// 1-based column of the problem within `line_text`, where the caret goes (equal to
+    /// `column` unless the line was cut at its start).
+    pub excerpt_column: usize,
+}
+
+/// `text` cut to `max` characters, ending in `…` if it was longer.
+pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
 }
 
 impl RuleError {
@@ -78,18 +101,43 @@ impl RuleError {
         offset: usize,
         message: impl Into<String>,
     ) -> RuleError {
-        let offset = offset.min(text.len());
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
         let start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = text[start..offset].chars().count() + 1;
-        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        // The window: up to ERROR_CONTEXT_CHARS characters before and after the offset.
+        let from = text[start..offset]
+            .char_indices()
+            .rev()
+            .nth(ERROR_CONTEXT_CHARS - 1)
+            .map_or(start, |(i, _)| start + i);
+        let to = text[offset..end]
+            .char_indices()
+            .nth(ERROR_CONTEXT_CHARS)
+            .map_or(end, |(i, _)| offset + i);
+        let mut line_text = String::with_capacity(to - from + 8);
+        let mut excerpt_column = column;
+        if from > start {
+            line_text.push('…');
+            excerpt_column = text[from..offset].chars().count() + 2;
+        }
+        line_text.push_str(&text[from..to]);
+        if to < end {
+            line_text.push('…');
+        }
+        let message = message.into();
         RuleError {
             kind,
             line,
             column,
-            message: message.into(),
-            line_text: text[start..end].to_string(),
+            message: shorten(&message, ERROR_MESSAGE_CHARS).into_owned(),
+            line_text,
+            excerpt_column,
         }
     }
 }
