@@ -141,6 +141,36 @@ impl Rule {
     }
 }
 
+/// A size limit that keeps every stored record readable: a write that would pass it is refused
+/// (nothing is written), because the decoder refuses records larger than it accepts.
+/// [`Limit::code`] is stable across releases and bindings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The text of a saved segment's rule, in bytes
+    /// ([`crate::segment::MAX_RULE_BYTES`]).
+    RuleText,
+    /// A saved segment's version history, in bytes
+    /// ([`crate::segment::MAX_HISTORY_BYTES`]).
+    SegmentHistory,
+    /// Consent events of one customer ([`crate::consent::MAX_CONSENT_EVENTS`]).
+    ConsentHistory,
+    /// Tier floors of one customer ([`crate::loyalty::MAX_TIER_FLOORS`]).
+    TierFloors,
+}
+
+impl Limit {
+    /// The stable code, e.g. `"rule_text"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Limit::RuleText => "rule_text",
+            Limit::SegmentHistory => "segment_history",
+            Limit::ConsentHistory => "consent_history",
+            Limit::TierFloors => "tier_floors",
+        }
+    }
+}
+
 /// A value rejected at the boundary. Nothing of the call that returned it was written.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}field `{field}` = {value:?} breaks rule {}: {}", record_prefix(*.record), rule.code(), rule.hint())]
@@ -243,6 +273,21 @@ pub enum Error {
     #[error("{0}")]
     Rule(Box<crate::segment::RuleError>),
 
+    /// A write would pass a documented size limit (see [`Limit`]); nothing was written.
+    #[error("{what} is {size}, over the limit of {limit}: {hint}")]
+    LimitExceeded {
+        /// Which limit.
+        limit_kind: Limit,
+        /// What was too large, e.g. `"the rule text of segment vip (bytes)"`.
+        what: String,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+        /// How to proceed.
+        hint: &'static str,
+    },
+
     /// The operation is not allowed in the record's current state.
     #[error("{what}: {hint}")]
     InvalidOperation {
@@ -316,6 +361,9 @@ impl Error {
             Error::NotFound { .. } => "not_found".into(),
             Error::DuplicateKey { .. } => "duplicate_key".into(),
             Error::InvalidOperation { .. } => "invalid_operation".into(),
+            Error::LimitExceeded { limit_kind, .. } => {
+                format!("limit_exceeded.{}", limit_kind.code())
+            }
             Error::InsufficientPoints { .. } => "insufficient_points".into(),
             Error::Rule(e) => format!("rule.{}", e.kind.code()),
             Error::IdempotencyConflict { .. } => "idempotency_conflict".into(),

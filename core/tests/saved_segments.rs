@@ -188,3 +188,71 @@ fn materialised_members_diff_between_dates() {
         .unwrap_err();
     assert_eq!(err.code(), "invalid_operation");
 }
+
+/// A rule of exactly `bytes` bytes (at least 16) that every customer matches.
+fn rule_of(bytes: usize) -> String {
+    let head = "province != \"";
+    let tail = "\"";
+    format!(
+        "{head}{}{tail}",
+        "x".repeat(bytes - head.len() - tail.len())
+    )
+}
+
+#[test]
+fn whatever_a_save_accepts_reads_back() {
+    let (db, _) = network();
+    let at = d("2025-06-01").at(9, 0, 0);
+    let on = d("2025-06-01");
+    // A million-item list: refused when saved, with the documented limit, not stored.
+    let cities = vec!["\"上海\""; 1_000_000].join(", ");
+    let huge = format!("city in [{cities}]");
+    let err = db
+        .write(|tx| tx.save_segment("big", &huge, at))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.rule_text", "{err}");
+    assert!(err.to_string().contains("65536"), "{err}");
+    assert!(db.begin_read().unwrap().segment("big").unwrap().is_none());
+    // Rules of every size up to the limit, saved again and again under one name: each save
+    // either is refused with a limit error or reads back, and the segment stays evaluable.
+    let sizes = [
+        16,
+        1_000,
+        40_000,
+        segment::MAX_RULE_BYTES - 1,
+        segment::MAX_RULE_BYTES,
+    ];
+    let mut saved = 0;
+    for round in 0.. {
+        let text = rule_of(sizes[round % sizes.len()].max(16));
+        match db.write(|tx| tx.save_segment("grows", &text, at)) {
+            Ok(version) => {
+                saved += 1;
+                assert_eq!(version, saved);
+                let r = db.begin_read().unwrap();
+                let record = r.segment("grows").unwrap().unwrap();
+                assert_eq!(
+                    (record.versions.len(), record.current()),
+                    (saved, text.as_str())
+                );
+                if round % 16 == 0 {
+                    let facts = r.facts().unwrap();
+                    assert_eq!(r.evaluate_segment("grows", on, &facts).unwrap().len(), 3);
+                }
+            }
+            Err(e) => {
+                assert_eq!(e.code(), "limit_exceeded.segment_history", "{e}");
+                break;
+            }
+        }
+    }
+    assert!(saved > 100, "only {saved} versions fit");
+    // The full segment still reads and evaluates, and a rule over the limit is refused.
+    let r = db.begin_read().unwrap();
+    let facts = r.facts().unwrap();
+    assert_eq!(r.evaluate_segment("grows", on, &facts).unwrap().len(), 3);
+    let err = db
+        .write(|tx| tx.save_segment("other", &rule_of(segment::MAX_RULE_BYTES + 1), at))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.rule_text");
+}

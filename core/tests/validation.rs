@@ -464,3 +464,86 @@ fn owned_record_batches_are_all_or_nothing_and_idempotent() {
     let r = db.begin_read().unwrap();
     assert_eq!(r.customer_360(c, 0).unwrap().rollup.leads, 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Records that accumulate stay readable: whatever a write accepts, a read returns.
+
+#[test]
+fn consent_history_is_bounded_and_always_reads_back() {
+    let (db, c, _) = setup();
+    let event = |n: usize, source: &str| ConsentEvent {
+        channel: ConsentChannel::Sms,
+        granted: n.is_multiple_of(2),
+        at: d("2025-01-01").at(9, 0, 0),
+        source: source.into(),
+    };
+    // A source over 64 characters is refused, not stored.
+    let err = db
+        .write(|tx| tx.record_consent(c, &event(0, &"x".repeat(20_000_000))))
+        .unwrap_err();
+    assert_eq!(err.code(), "validation.too_long");
+    assert!(db.begin_read().unwrap().consents(c).unwrap().0.is_empty());
+    // Events up to the limit are stored and read back; one more is refused.
+    let max = consent::MAX_CONSENT_EVENTS;
+    db.write(|tx| {
+        for n in 0..max {
+            tx.record_consent(c, &event(n, &"s".repeat(64)))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let err = db
+        .write(|tx| tx.record_consent(c, &event(0, "call_centre")))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.consent_history", "{err}");
+    assert_eq!(db.begin_read().unwrap().consents(c).unwrap().0.len(), max);
+}
+
+#[test]
+fn tier_floors_are_bounded_and_always_read_back() {
+    let (db, c, _) = setup();
+    let floor = |reason: &str| Floor {
+        tier: Tier::Gold,
+        from: d("2025-01-01"),
+        until: None,
+        operator: "ops".into(),
+        reason: reason.into(),
+    };
+    let err = db
+        .write(|tx| tx.set_tier_floor(c, &floor(&"x".repeat(20_000_000))))
+        .unwrap_err();
+    assert_eq!(err.code(), "validation.too_long");
+    let err = db
+        .write(|tx| {
+            tx.set_tier_floor(
+                c,
+                &Floor {
+                    operator: "o".repeat(65),
+                    ..floor("goodwill")
+                },
+            )
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "validation.too_long");
+    let max = loyalty::MAX_TIER_FLOORS;
+    db.write(|tx| {
+        for _ in 0..max {
+            tx.set_tier_floor(c, &floor(&"r".repeat(500)))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let err = db
+        .write(|tx| tx.set_tier_floor(c, &floor("one more")))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.tier_floors", "{err}");
+    assert_eq!(
+        db.begin_read()
+            .unwrap()
+            .tier_history(c)
+            .unwrap()
+            .floors
+            .len(),
+        max
+    );
+}

@@ -347,6 +347,28 @@ fn parse_with(text: &str, known: &dyn Fn(&str) -> bool) -> Result<Rule> {
     Rule::parse(text, known).map_err(|e| Error::Rule(Box::new(e)))
 }
 
+/// Longest rule text a saved segment accepts, in bytes (64 KiB, after trimming). Longer rules
+/// (a list of a million cities) belong in data, e.g. a saved segment per region.
+pub const MAX_RULE_BYTES: usize = 64 * 1024;
+
+/// Most bytes a saved segment's version history may hold: the rule texts of every version
+/// plus [`VERSION_OVERHEAD_BYTES`] each (4 MiB, well inside the 16 MiB the decoder reads of
+/// one record). A save that would pass it is refused; save the rule under a new name.
+pub const MAX_HISTORY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What one version costs in [`MAX_HISTORY_BYTES`] besides its text (its save time and length
+/// prefixes, rounded up).
+pub const VERSION_OVERHEAD_BYTES: usize = 16;
+
+/// The bytes `record`'s history counts against [`MAX_HISTORY_BYTES`].
+fn history_bytes(record: &SegmentRecord) -> usize {
+    record
+        .versions
+        .iter()
+        .map(|v| v.definition.len() + VERSION_OVERHEAD_BYTES)
+        .sum()
+}
+
 impl WriteTxn {
     /// The saved segment `name`, as this transaction sees it.
     pub fn segment(&self, name: &str) -> Result<Option<SegmentRecord>> {
@@ -359,8 +381,23 @@ impl WriteTxn {
     /// now: syntax errors, unknown fields or segments, type mismatches and cycles through
     /// other segments fail here, not at evaluation. Returns the version number (1 for the
     /// first).
+    ///
+    /// Limits keep every saved segment readable: a rule text over [`MAX_RULE_BYTES`] or a
+    /// history over [`MAX_HISTORY_BYTES`] is refused with [`Error::LimitExceeded`] (codes
+    /// `limit_exceeded.rule_text`, `limit_exceeded.segment_history`).
     pub fn save_segment(&mut self, name: &str, definition: &str, saved: DateTime) -> Result<usize> {
+        use crate::error::Limit;
         let name = check_name(name)?.to_string();
+        let definition = definition.trim();
+        if definition.len() > MAX_RULE_BYTES {
+            return Err(Error::LimitExceeded {
+                limit_kind: Limit::RuleText,
+                what: format!("the rule text of segment {name} (bytes)"),
+                size: definition.len(),
+                limit: MAX_RULE_BYTES,
+                hint: "shorten the rule: keep long lists of values in segments of their own",
+            });
+        }
         let known: Vec<String> = {
             let t = self.txn.open_table(SEGMENTS)?;
             let it = t.iter()?;
@@ -388,9 +425,19 @@ impl WriteTxn {
             seen.push(n);
         }
         let mut record = self.segment(&name)?.unwrap_or_default();
+        let history = history_bytes(&record) + definition.len() + VERSION_OVERHEAD_BYTES;
+        if history > MAX_HISTORY_BYTES {
+            return Err(Error::LimitExceeded {
+                limit_kind: Limit::SegmentHistory,
+                what: format!("the version history of segment {name} (bytes)"),
+                size: history,
+                limit: MAX_HISTORY_BYTES,
+                hint: "save the rule under a new segment name",
+            });
+        }
         record.versions.push(SegmentVersion {
             saved,
-            definition: definition.trim().to_string(),
+            definition: definition.to_string(),
         });
         let version = record.versions.len();
         self.writing(|tx| {
