@@ -153,6 +153,9 @@ pub enum Limit {
     /// A saved segment's version history, in bytes
     /// ([`crate::segment::MAX_HISTORY_BYTES`]).
     SegmentHistory,
+    /// Levels of saved segments naming saved segments
+    /// ([`crate::segment::MAX_SEGMENT_DEPTH`]).
+    SegmentDepth,
     /// Consent events of one customer ([`crate::consent::MAX_CONSENT_EVENTS`]).
     ConsentHistory,
     /// Tier floors of one customer ([`crate::loyalty::MAX_TIER_FLOORS`]).
@@ -165,6 +168,7 @@ impl Limit {
         match self {
             Limit::RuleText => "rule_text",
             Limit::SegmentHistory => "segment_history",
+            Limit::SegmentDepth => "segment_depth",
             Limit::ConsentHistory => "consent_history",
             Limit::TierFloors => "tier_floors",
         }

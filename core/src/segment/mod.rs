@@ -360,6 +360,12 @@ pub const MAX_HISTORY_BYTES: usize = 4 * 1024 * 1024;
 /// prefixes, rounded up).
 pub const VERSION_OVERHEAD_BYTES: usize = 16;
 
+/// Most levels of saved segments naming saved segments: a segment that names none has depth 1,
+/// one that names segments has one more than the deepest of them. A save that would make any
+/// segment deeper is refused, so a save reads at most the segments this many levels below it,
+/// and evaluation never recurses deeper.
+pub const MAX_SEGMENT_DEPTH: usize = 32;
+
 /// The bytes `record`'s history counts against [`MAX_HISTORY_BYTES`].
 fn history_bytes(record: &SegmentRecord) -> usize {
     record
@@ -369,12 +375,108 @@ fn history_bytes(record: &SegmentRecord) -> usize {
         .sum()
 }
 
+fn too_deep(name: &str, depth: usize) -> Error {
+    Error::LimitExceeded {
+        limit_kind: crate::error::Limit::SegmentDepth,
+        what: format!("the depth of saved segments naming segments at segment {name}"),
+        size: depth,
+        limit: MAX_SEGMENT_DEPTH,
+        hint: "name fewer levels of segments: copy a lower segment's condition into the rule",
+    }
+}
+
 impl WriteTxn {
     /// The saved segment `name`, as this transaction sees it.
     pub fn segment(&self, name: &str) -> Result<Option<SegmentRecord>> {
+        self.segment_reads.set(self.segment_reads.get() + 1);
         let t = self.txn.open_table(SEGMENTS)?;
         let v = t.get(name)?;
         v.map(|v| decode_stored(v.value())).transpose()
+    }
+
+    /// How many saved-segment records this transaction has read, existence checks included: a
+    /// measure of the work [`WriteTxn::save_segment`] does.
+    pub fn segment_reads(&self) -> u64 {
+        self.segment_reads.get()
+    }
+
+    fn segment_exists(&self, name: &str) -> Result<bool> {
+        self.segment_reads.set(self.segment_reads.get() + 1);
+        Ok(self.txn.open_table(SEGMENTS)?.get(name)?.is_some())
+    }
+
+    /// The depth of saved segment `n` (see [`MAX_SEGMENT_DEPTH`]), `level` levels below the
+    /// segment being saved as `saving`; memoised in `memo`.
+    fn segment_depth(
+        &self,
+        saving: &str,
+        n: &str,
+        level: usize,
+        memo: &mut HashMap<String, usize>,
+    ) -> Result<usize> {
+        if n == saving {
+            return Err(Error::invalid(
+                format!("segment {saving} would depend on itself"),
+                "a segment may use other segments, but not in a cycle",
+            ));
+        }
+        if let Some(d) = memo.get(n) {
+            return Ok(*d);
+        }
+        if level > MAX_SEGMENT_DEPTH {
+            return Err(too_deep(saving, level));
+        }
+        let mut depth = 1;
+        if let Some(rec) = self.segment(n)? {
+            for dep in parse_with(rec.current(), &|_| true)?.segments() {
+                depth = depth.max(1 + self.segment_depth(saving, &dep, level + 1, memo)?);
+            }
+        }
+        memo.insert(n.to_string(), depth);
+        Ok(depth)
+    }
+
+    /// How many levels of saved segments name `name`, directly or through others (0 if none
+    /// does). Reads every saved segment: only needed when an update makes `name` deeper.
+    fn segment_height(&self, name: &str) -> Result<usize> {
+        let mut users: HashMap<String, Vec<String>> = HashMap::new();
+        {
+            let t = self.txn.open_table(SEGMENTS)?;
+            for e in t.iter()? {
+                let (k, v) = e?;
+                self.segment_reads.set(self.segment_reads.get() + 1);
+                let rec: SegmentRecord = decode_stored(v.value())?;
+                if !rec.current().contains("segment") {
+                    continue;
+                }
+                for dep in parse_with(rec.current(), &|_| true)?.segments() {
+                    users.entry(dep).or_default().push(k.value().to_string());
+                }
+            }
+        }
+        fn height(
+            n: &str,
+            users: &HashMap<String, Vec<String>>,
+            level: usize,
+            memo: &mut HashMap<String, usize>,
+        ) -> usize {
+            if let Some(h) = memo.get(n) {
+                return *h;
+            }
+            let h = match users.get(n) {
+                // Beyond the limit the answer only needs to be "too deep".
+                Some(_) if level > MAX_SEGMENT_DEPTH => level,
+                Some(list) => list
+                    .iter()
+                    .map(|u| 1 + height(u, users, level + 1, memo))
+                    .max()
+                    .unwrap_or(0),
+                None => 0,
+            };
+            memo.insert(n.to_string(), h);
+            h
+        }
+        Ok(height(name, &users, 0, &mut HashMap::new()))
     }
 
     /// Saves a new version of segment `name` (created if new). The rule is parsed and checked
@@ -382,9 +484,14 @@ impl WriteTxn {
     /// other segments fail here, not at evaluation. Returns the version number (1 for the
     /// first).
     ///
-    /// Limits keep every saved segment readable: a rule text over [`MAX_RULE_BYTES`] or a
-    /// history over [`MAX_HISTORY_BYTES`] is refused with [`Error::LimitExceeded`] (codes
-    /// `limit_exceeded.rule_text`, `limit_exceeded.segment_history`).
+    /// Limits keep every saved segment readable and every save cheap: a rule text over
+    /// [`MAX_RULE_BYTES`], a history over [`MAX_HISTORY_BYTES`], or segments naming segments
+    /// more than [`MAX_SEGMENT_DEPTH`] levels deep are refused with
+    /// [`Error::LimitExceeded`] (codes `limit_exceeded.rule_text`,
+    /// `limit_exceeded.segment_history`, `limit_exceeded.segment_depth`). A save reads the
+    /// segments its rule reaches (at most [`MAX_SEGMENT_DEPTH`] levels), not every saved
+    /// segment; only an update that makes a segment deeper than it was reads them all, to find
+    /// the segments that name it.
     pub fn save_segment(&mut self, name: &str, definition: &str, saved: DateTime) -> Result<usize> {
         use crate::error::Limit;
         let name = check_name(name)?.to_string();
@@ -398,33 +505,43 @@ impl WriteTxn {
                 hint: "shorten the rule: keep long lists of values in segments of their own",
             });
         }
-        let known: Vec<String> = {
-            let t = self.txn.open_table(SEGMENTS)?;
-            let it = t.iter()?;
-            it.map(|e| e.map(|(k, _)| k.value().to_string()))
-                .collect::<std::result::Result<_, _>>()?
+        let lookup_error = std::cell::RefCell::new(None);
+        let known = |n: &str| {
+            n == name
+                || self.segment_exists(n).unwrap_or_else(|e| {
+                    lookup_error.borrow_mut().get_or_insert(e);
+                    false
+                })
         };
-        let rule = parse_with(definition, &|n| n == name || known.iter().any(|k| k == n))?;
-        // Refuse cycles: follow the segments this rule names through their definitions.
-        let mut stack: Vec<String> = rule.segments();
-        let mut seen: Vec<String> = Vec::new();
-        while let Some(n) = stack.pop() {
-            if n == name {
-                return Err(Error::invalid(
-                    format!("segment {name} would depend on itself"),
-                    "a segment may use other segments, but not in a cycle",
-                ));
-            }
-            if seen.contains(&n) {
-                continue;
-            }
-            if let Some(rec) = self.segment(&n)? {
-                let r = parse_with(rec.current(), &|_| true)?;
-                stack.extend(r.segments());
-            }
-            seen.push(n);
+        let parsed = parse_with(definition, &known);
+        if let Some(e) = lookup_error.into_inner() {
+            return Err(e);
+        }
+        let rule = parsed?;
+        // Refuse cycles and chains too deep: follow the segments this rule names, at most
+        // MAX_SEGMENT_DEPTH levels down.
+        let mut memo = HashMap::new();
+        let mut depth = 1;
+        for dep in rule.segments() {
+            depth = depth.max(1 + self.segment_depth(&name, &dep, 2, &mut memo)?);
+        }
+        if depth > MAX_SEGMENT_DEPTH {
+            return Err(too_deep(&name, depth));
         }
         let mut record = self.segment(&name)?.unwrap_or_default();
+        if !record.versions.is_empty() {
+            // Segments naming this one get deeper with it: check them when it deepens.
+            let mut old = 1;
+            for dep in parse_with(record.current(), &|_| true)?.segments() {
+                old = old.max(1 + self.segment_depth(&name, &dep, 2, &mut memo)?);
+            }
+            if depth > old {
+                let height = self.segment_height(&name)?;
+                if depth + height > MAX_SEGMENT_DEPTH {
+                    return Err(too_deep(&name, depth + height));
+                }
+            }
+        }
         let history = history_bytes(&record) + definition.len() + VERSION_OVERHEAD_BYTES;
         if history > MAX_HISTORY_BYTES {
             return Err(Error::LimitExceeded {
