@@ -53,6 +53,13 @@ pub enum Rule {
     ScoreOutOfRange,
     /// A text longer than the field allows.
     TooLong,
+    /// A text containing a control character (NUL, ESC and the other C0/C1 controls, DEL) or
+    /// a bidirectional override: names allow none, free text (notes, addresses) only line
+    /// breaks and tabs.
+    ControlCharacter,
+    /// A text made only of invisible characters (zero-width spaces, joiners, soft hyphens…):
+    /// it would look blank.
+    InvisibleText,
     /// A field given on a record kind it does not apply to.
     NotAllowed,
     /// A value that must be unique within its list appears twice.
@@ -91,6 +98,8 @@ impl Rule {
             Rule::Negative => "negative",
             Rule::ScoreOutOfRange => "score_out_of_range",
             Rule::TooLong => "too_long",
+            Rule::ControlCharacter => "control_character",
+            Rule::InvisibleText => "invisible_text",
             Rule::NotAllowed => "not_allowed",
             Rule::Duplicate => "duplicate",
             Rule::OutOfRange => "out_of_range",
@@ -126,6 +135,11 @@ impl Rule {
             Rule::Negative => "amounts, mileage and counts are zero or more",
             Rule::ScoreOutOfRange => "scores are on a 0-10 scale",
             Rule::TooLong => "shorten the text",
+            Rule::ControlCharacter => {
+                "remove control characters and escape sequences (NUL, ESC, direction overrides); \
+                 they usually come from a broken export"
+            }
+            Rule::InvisibleText => "give visible text, not only zero-width or invisible characters",
             Rule::NotAllowed => "leave this field empty for this kind of record",
             Rule::Duplicate => "give each entry a distinct value",
             Rule::OutOfRange => "use a value inside the documented range",

@@ -547,3 +547,90 @@ fn tier_floors_are_bounded_and_always_read_back() {
         max
     );
 }
+
+#[test]
+fn names_and_free_text_refuse_control_characters_and_invisible_text() {
+    let (db, c, _) = setup();
+    let person = |name: &str| Customer::person(name);
+    for (customer, field, code) in [
+        (person("王\0小明"), "name", "validation.control_character"),
+        (
+            person("王小明\u{1b}]0;pwned\u{7}"),
+            "name",
+            "validation.control_character",
+        ),
+        (
+            person("\u{202e}明小王"),
+            "name",
+            "validation.control_character",
+        ),
+        (
+            person("\u{200b}\u{200b}\u{200b}"),
+            "name",
+            "validation.invisible_text",
+        ),
+        (
+            Customer {
+                address: Some("徐汇区\u{1b}[2J漕溪北路".into()),
+                ..person("王小明")
+            },
+            "address",
+            "validation.control_character",
+        ),
+        (
+            Customer {
+                city: Some("\u{200b}".into()),
+                ..person("王小明")
+            },
+            "city",
+            "validation.invisible_text",
+        ),
+    ] {
+        let e = refused(&db, |tx| tx.insert_customer(&customer).map(|_| ()));
+        assert_eq!(e.code(), code, "{customer:?}");
+        match e {
+            Error::Validation(v) => assert_eq!(v.field, field),
+            other => panic!("{other}"),
+        }
+    }
+    let mut p = Customer::person("王小明");
+    if let Party::Person(x) = &mut p.party {
+        x.occupation = Some("工程师\u{0}".into());
+        x.employer = Some("\u{feff}".into());
+    }
+    let e = refused(&db, |tx| tx.insert_customer(&p).map(|_| ()));
+    assert_eq!(e.code(), "validation.control_character");
+    // Touchpoint notes and dealer names too; a note keeps its line breaks.
+    let mut t = Touchpoint::new(
+        d("2025-01-01").at(9, 0, 0),
+        c,
+        Channel::Showroom,
+        TouchpointKind::Enquiry,
+    );
+    t.note = Some("第一行\u{1b}]8;;http://evil\u{7}".into());
+    let e = refused(&db, |tx| tx.insert_touchpoint(&t).map(|_| ()));
+    assert_eq!(e.code(), "validation.control_character");
+    t.note = Some("第一行\n第二行".into());
+    let id = db.write(|tx| tx.insert_touchpoint(&t)).unwrap();
+    let stored = db.begin_read().unwrap().touchpoint(id).unwrap();
+    assert_eq!(stored.note.as_deref(), Some("第一行\n第二行"));
+    let dealer = Dealer {
+        code: "SH\u{1b}01".into(),
+        name: "上海\u{0}大众".into(),
+        region: "East".into(),
+        province: "上海".into(),
+        city: "上海".into(),
+        kind: DealerKind::FourS,
+    };
+    let e = db.write(|tx| tx.insert_dealer(&dealer)).unwrap_err();
+    assert_eq!(e.code(), "validation.control_character");
+    let e = db
+        .write(|tx| {
+            tx.insert_dealer(&Dealer {
+                name: "上海大众".into(),
+                ..dealer.clone()
+            })
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), "validation.control_character");
+}
