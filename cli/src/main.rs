@@ -206,7 +206,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", print::terminal_safe(&message));
             ExitCode::FAILURE
         }
     }
@@ -523,7 +523,9 @@ fn parse_id(text: &str, prefix: char, what: &str) -> CliResult<u64> {
 /// wanted), any other write error with a message.
 fn write_out(args: std::fmt::Arguments<'_>) {
     use std::io::Write;
-    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+    let text = args.to_string();
+    let text = print::terminal_safe(&text);
+    if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

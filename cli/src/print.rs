@@ -9,6 +9,15 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::CliResult;
 
+/// `text` as it may reach a terminal: control characters other than the line break, and
+/// invisible formatting characters such as direction overrides, are written as visible
+/// escapes (`\u{1b}`), so stored or imported text can never send an escape sequence to the
+/// terminal (retitle it, recolour it, hide what follows). Everything the tool prints, to
+/// stdout and stderr, goes through it.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    autocrm::text::escape_control(text)
+}
+
 /// One import's outcome: counts, then rejections by reason, then the first rejected rows.
 pub fn import_report(r: &ImportReport) {
     say!(

@@ -190,3 +190,33 @@ fn now_is_read_at_the_networks_utc_offset() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("UTC offset"));
 }
+
+#[test]
+fn control_characters_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crm.redb");
+    // A source id carrying an OSC sequence (retitles the terminal) and a name with an ANSI
+    // colour sequence: both rows are rejected, and every command that shows them escapes them.
+    let file = dir.path().join("customers_dms.csv");
+    std::fs::write(
+        &file,
+        "source_system,source_id,name,phones\n\
+         dms,R-\u{1b}]0;pwned\u{7},李女士,13912345678\n\
+         dms,R-2,\u{1b}[31m王小明,13812345678\n",
+    )
+    .unwrap();
+    let out = ok(&db, &["import", "--quiet", file.to_str().unwrap()]);
+    let feedback = ok(&db, &["feedback"]);
+    for shown in [&out, &feedback] {
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "{shown:?}"
+        );
+    }
+    assert!(feedback.contains("R-\\u{1b}]0;pwned\\u{7}"), "{feedback}");
+    assert!(out.contains("control_character"), "{out}");
+    // An error message echoing the key is escaped too.
+    let out = autocrm(&db, &["customer", "\u{1b}]0;pwned\u{7}"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, Model, ModelKind};
 use crate::date::{Date, DateTime};
-use crate::error::{Result, Rule, ValidationError};
+use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::CustomerId;
 use crate::store::tables::{CONSENTS, CUSTOMERS};
 use crate::store::{get_record, ReadTxn, WriteTxn};
@@ -92,22 +92,43 @@ impl Model for Consents {
     const NAME: &'static str = "consents";
 }
 
+/// Most consent events one customer's history holds (1,000: years of grants and withdrawals
+/// on every channel). With sources of at most [`MAX_SOURCE_CHARS`] characters the history
+/// stays far below what the decoder reads of one record; one more event is refused with
+/// `limit_exceeded.consent_history`.
+pub const MAX_CONSENT_EVENTS: usize = 1_000;
+
+/// Longest source of a consent event, in characters.
+pub const MAX_SOURCE_CHARS: usize = 64;
+
 impl WriteTxn {
-    /// Records a grant or withdrawal of consent for a channel.
+    /// Records a grant or withdrawal of consent for a channel. The source has at most
+    /// [`MAX_SOURCE_CHARS`] characters; a customer's history holds at most
+    /// [`MAX_CONSENT_EVENTS`] events.
     pub fn record_consent(&mut self, customer: CustomerId, event: &ConsentEvent) -> Result<()> {
         crate::validate::plausible_date("at", event.at.date())?;
-        let source = event.source.trim();
-        if source.is_empty() {
-            return Err(ValidationError::new("source", Rule::Required, source).into());
-        }
+        let Some(source) =
+            crate::validate::optional_text("source", &event.source, MAX_SOURCE_CHARS)?
+        else {
+            return Err(ValidationError::new("source", Rule::Required, &event.source).into());
+        };
         self.require(CUSTOMERS, "customer", customer.0)?;
         let mut all: Consents =
             get_record(&self.txn.open_table(CONSENTS)?, customer.0)?.unwrap_or_default();
+        if all.0.len() >= MAX_CONSENT_EVENTS {
+            return Err(Error::LimitExceeded {
+                limit_kind: crate::error::Limit::ConsentHistory,
+                what: format!("the consent history of customer {customer} (events)"),
+                size: all.0.len() + 1,
+                limit: MAX_CONSENT_EVENTS,
+                hint: "the customer's consents are recorded in full already;                        record only changes of mind",
+            });
+        }
         let at = all.0.partition_point(|e| e.at <= event.at);
         all.0.insert(
             at,
             ConsentEvent {
-                source: source.to_string(),
+                source,
                 ..event.clone()
             },
         );

@@ -37,6 +37,7 @@ impl Dealer {
         if code.is_empty() {
             return Err(ValidationError::new("code", Rule::Required, &self.code));
         }
+        validate::plain_text("code", &code, &[])?;
         if code.len() > 32 {
             return Err(ValidationError::new("code", Rule::TooLong, &self.code));
         }

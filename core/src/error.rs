@@ -53,6 +53,13 @@ pub enum Rule {
     ScoreOutOfRange,
     /// A text longer than the field allows.
     TooLong,
+    /// A text containing a control character (NUL, ESC and the other C0/C1 controls, DEL) or
+    /// a bidirectional override: names allow none, free text (notes, addresses) only line
+    /// breaks and tabs.
+    ControlCharacter,
+    /// A text made only of invisible characters (zero-width spaces, joiners, soft hyphens…):
+    /// it would look blank.
+    InvisibleText,
     /// A field given on a record kind it does not apply to.
     NotAllowed,
     /// A value that must be unique within its list appears twice.
@@ -91,6 +98,8 @@ impl Rule {
             Rule::Negative => "negative",
             Rule::ScoreOutOfRange => "score_out_of_range",
             Rule::TooLong => "too_long",
+            Rule::ControlCharacter => "control_character",
+            Rule::InvisibleText => "invisible_text",
             Rule::NotAllowed => "not_allowed",
             Rule::Duplicate => "duplicate",
             Rule::OutOfRange => "out_of_range",
@@ -126,6 +135,11 @@ impl Rule {
             Rule::Negative => "amounts, mileage and counts are zero or more",
             Rule::ScoreOutOfRange => "scores are on a 0-10 scale",
             Rule::TooLong => "shorten the text",
+            Rule::ControlCharacter => {
+                "remove control characters and escape sequences (NUL, ESC, direction overrides); \
+                 they usually come from a broken export"
+            }
+            Rule::InvisibleText => "give visible text, not only zero-width or invisible characters",
             Rule::NotAllowed => "leave this field empty for this kind of record",
             Rule::Duplicate => "give each entry a distinct value",
             Rule::OutOfRange => "use a value inside the documented range",
@@ -137,6 +151,40 @@ impl Rule {
                 "register the source system first (WriteTxn::register_source) with its priority \
                  per field group, or use one of the registered systems (ReadTxn::sources)"
             }
+        }
+    }
+}
+
+/// A size limit that keeps every stored record readable: a write that would pass it is refused
+/// (nothing is written), because the decoder refuses records larger than it accepts.
+/// [`Limit::code`] is stable across releases and bindings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The text of a saved segment's rule, in bytes
+    /// ([`crate::segment::MAX_RULE_BYTES`]).
+    RuleText,
+    /// A saved segment's version history, in bytes
+    /// ([`crate::segment::MAX_HISTORY_BYTES`]).
+    SegmentHistory,
+    /// Levels of saved segments naming saved segments
+    /// ([`crate::segment::MAX_SEGMENT_DEPTH`]).
+    SegmentDepth,
+    /// Consent events of one customer ([`crate::consent::MAX_CONSENT_EVENTS`]).
+    ConsentHistory,
+    /// Tier floors of one customer ([`crate::loyalty::MAX_TIER_FLOORS`]).
+    TierFloors,
+}
+
+impl Limit {
+    /// The stable code, e.g. `"rule_text"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Limit::RuleText => "rule_text",
+            Limit::SegmentHistory => "segment_history",
+            Limit::SegmentDepth => "segment_depth",
+            Limit::ConsentHistory => "consent_history",
+            Limit::TierFloors => "tier_floors",
         }
     }
 }
@@ -243,6 +291,21 @@ pub enum Error {
     #[error("{0}")]
     Rule(Box<crate::segment::RuleError>),
 
+    /// A write would pass a documented size limit (see [`Limit`]); nothing was written.
+    #[error("{what} is {size}, over the limit of {limit}: {hint}")]
+    LimitExceeded {
+        /// Which limit.
+        limit_kind: Limit,
+        /// What was too large, e.g. `"the rule text of segment vip (bytes)"`.
+        what: String,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+        /// How to proceed.
+        hint: &'static str,
+    },
+
     /// The operation is not allowed in the record's current state.
     #[error("{what}: {hint}")]
     InvalidOperation {
@@ -316,6 +379,9 @@ impl Error {
             Error::NotFound { .. } => "not_found".into(),
             Error::DuplicateKey { .. } => "duplicate_key".into(),
             Error::InvalidOperation { .. } => "invalid_operation".into(),
+            Error::LimitExceeded { limit_kind, .. } => {
+                format!("limit_exceeded.{}", limit_kind.code())
+            }
             Error::InsufficientPoints { .. } => "insufficient_points".into(),
             Error::Rule(e) => format!("rule.{}", e.kind.code()),
             Error::IdempotencyConflict { .. } => "idempotency_conflict".into(),

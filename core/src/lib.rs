@@ -60,6 +60,7 @@ pub mod source;
 pub mod store;
 pub mod survey;
 pub mod synth;
+pub mod text;
 pub mod touchpoint;
 pub mod validate;
 pub mod vehicle;

@@ -53,6 +53,37 @@ fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Checks that `s` has no control characters ([`crate::text::is_control`], except the line
+/// breaks and tabs in `allowed`) and no bidirectional controls ([`crate::text::is_bidi_control`]),
+/// else [`Rule::ControlCharacter`]; and that it is not made only of whitespace and invisible
+/// characters ([`crate::text::is_invisible`]) while having some of the latter, else
+/// [`Rule::InvisibleText`]. Applied to every name and free text before it is stored, so
+/// nothing stored can send an escape sequence to a terminal or look blank while not being
+/// blank.
+pub fn plain_text(field: &'static str, s: &str, allowed: &[char]) -> Result<(), ValidationError> {
+    use crate::text::{is_bidi_control, is_control, is_invisible};
+    if s.chars()
+        .any(|c| (is_control(c) && !allowed.contains(&c)) || is_bidi_control(c))
+    {
+        return Err(ValidationError::new(field, Rule::ControlCharacter, s));
+    }
+    let mut invisible = false;
+    for c in s.chars() {
+        if is_invisible(c) {
+            invisible = true;
+        } else if !c.is_whitespace() {
+            return Ok(());
+        }
+    }
+    if invisible {
+        return Err(ValidationError::new(field, Rule::InvisibleText, s));
+    }
+    Ok(())
+}
+
+/// Line breaks and tabs: the control characters free text may carry.
+const TEXT_WHITESPACE: [char; 3] = ['\n', '\r', '\t'];
+
 /// Validates and normalises a person's name.
 ///
 /// Whitespace is trimmed and inner runs collapse to one space. A name must have 2 to 64
@@ -64,6 +95,7 @@ fn collapse_whitespace(s: &str) -> String {
 /// letting a rare placeholder through is cheaper than refusing a customer's real name.
 pub fn person_name(field: &'static str, s: &str) -> Result<String, ValidationError> {
     let err = |rule| ValidationError::new(field, rule, s);
+    plain_text(field, s, &TEXT_WHITESPACE)?;
     let name = collapse_whitespace(s);
     if name.is_empty() {
         return Err(err(Rule::Required));
@@ -94,6 +126,7 @@ fn is_salutation(name: &str) -> bool {
 /// characters. There is no upper limit because registered company names (e.g. a full
 /// "...汽车销售服务有限公司" with branch suffix) are legitimately long.
 pub fn org_name(field: &'static str, s: &str) -> Result<String, ValidationError> {
+    plain_text(field, s, &TEXT_WHITESPACE)?;
     let name = collapse_whitespace(s);
     if name.is_empty() {
         return Err(ValidationError::new(field, Rule::Required, s));
@@ -473,7 +506,8 @@ pub fn score(field: &'static str, v: u8) -> Result<u8, ValidationError> {
 
 /// Trims free text: blank becomes `None`, so "no value" is stored one way only; text longer
 /// than `max_chars` characters (not bytes) is [`Rule::TooLong`]. Inner whitespace and line
-/// breaks are kept because they carry meaning in notes and addresses.
+/// breaks are kept because they carry meaning in notes and addresses; other control characters
+/// and invisible-only text are refused ([`plain_text`]).
 pub fn optional_text(
     field: &'static str,
     s: &str,
@@ -485,6 +519,7 @@ pub fn optional_text(
     } else if t.chars().count() > max_chars {
         Err(ValidationError::new(field, Rule::TooLong, t))
     } else {
+        plain_text(field, t, &TEXT_WHITESPACE)?;
         Ok(Some(t.to_string()))
     }
 }
@@ -536,6 +571,65 @@ mod tests {
         assert_eq!(rule(person_name("name", &"李".repeat(65))), Rule::TooLong);
         let e = person_name("buyer.name", "王先生").unwrap_err();
         assert_eq!((e.field, e.value.as_str()), ("buyer.name", "王先生"));
+    }
+
+    #[test]
+    fn control_characters_and_invisible_text_are_refused() {
+        for name in [
+            "王\0小明",
+            "王小明\u{1b}]0;owned\u{7}",
+            "\u{1b}[31m王小明",
+            "王小明\u{7f}",
+            "王小明\u{9b}",
+            "\u{202e}明小王",
+            "王\u{2066}小明",
+        ] {
+            assert_eq!(
+                rule(person_name("name", name)),
+                Rule::ControlCharacter,
+                "{name:?}"
+            );
+            assert_eq!(
+                rule(org_name("name", name)),
+                Rule::ControlCharacter,
+                "{name:?}"
+            );
+            assert_eq!(
+                rule(optional_text("note", name, 100)),
+                Rule::ControlCharacter
+            );
+        }
+        for name in [
+            "\u{200b}\u{200b}",
+            "\u{200b} \u{feff}\u{2060}",
+            "\u{ad}\u{ad}\u{ad}",
+        ] {
+            assert_eq!(
+                rule(person_name("name", name)),
+                Rule::InvisibleText,
+                "{name:?}"
+            );
+            assert_eq!(
+                rule(org_name("name", name)),
+                Rule::InvisibleText,
+                "{name:?}"
+            );
+            assert_eq!(
+                rule(optional_text("address", name, 100)),
+                Rule::InvisibleText
+            );
+        }
+        // Line breaks and tabs stay allowed in free text, and visible text with a joiner passes.
+        assert_eq!(
+            optional_text("note", "第一行\n第二行\t完", 100)
+                .unwrap()
+                .as_deref(),
+            Some("第一行\n第二行\t完")
+        );
+        assert_eq!(person_name("name", "王\t小明").unwrap(), "王 小明");
+        assert!(optional_text("note", "👨\u{200d}👩", 100).is_ok());
+        let e = person_name("name", "王\0小明").unwrap_err();
+        assert_eq!(e.rule.code(), "control_character");
     }
 
     #[test]

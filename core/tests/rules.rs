@@ -51,6 +51,55 @@ fn assert_error(text: &str, kind: RuleErrorKind, line: usize, column: usize, mes
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/// A rule error on a huge input: its display stays small and still points at the mistake.
+#[track_caller]
+fn assert_small_error(text: &str, line: usize, column: usize, near: &str) {
+    let e = error(text);
+    let shown = e.to_string();
+    let head: String = shown.chars().take(500).collect();
+    assert_eq!((e.line, e.column), (line, column), "{head}");
+    assert!(shown.len() < 1024, "{} bytes: {head}", shown.len());
+    assert!(
+        e.line_text.chars().count() <= 100,
+        "{} chars",
+        e.line_text.chars().count()
+    );
+    // The caret sits under the offending text of the excerpt.
+    let caret_line = shown.lines().last().unwrap();
+    let excerpt_line = shown.lines().rev().nth(1).unwrap();
+    let caret_at = caret_line.chars().count() - 1;
+    let under: String = excerpt_line
+        .chars()
+        .skip(caret_at)
+        .take(near.chars().count())
+        .collect();
+    assert_eq!(under, near, "{shown}");
+}
+
+#[test]
+fn errors_on_huge_rules_quote_only_a_window_around_the_mistake() {
+    // 10 MB of list items on one line, a mistake at its end.
+    let items = "\"上海\", ".repeat(1_000_000);
+    let text = format!("city in [{items}&&]");
+    let column = text.chars().count() - 2;
+    assert_small_error(&text, 1, column, "&&");
+    // The same with a second line: the column counts from the line's start.
+    let text = format!("age > 3 and\ncity in [{items}\"x\"] && age < 9");
+    let column = text.lines().nth(1).unwrap().chars().count() - 9;
+    assert_small_error(&text, 2, column, "&&");
+    // A 1 MB unterminated string: the message quotes neither it nor the whole line.
+    let text = format!("city = \"{}", "杭".repeat(1_000_000));
+    assert_small_error(&text, 1, 8, "\"杭杭");
+    // A 1 MB name that is no field, and a 1 MB string compared with a number.
+    let text = format!("{} = 3", "x".repeat(1_000_000));
+    assert_small_error(&text, 1, 1, "xxx");
+    let text = format!("age = \"{}\"", "y".repeat(1_000_000));
+    assert_small_error(&text, 1, 7, "\"yyy");
+    // A mistake at the start of a huge line is quoted with the text right after it.
+    let text = format!("&& city in [{items}\"x\"]");
+    assert_small_error(&text, 1, 1, "&& city");
+}
+
 #[test]
 fn errors_display_the_line_and_a_caret() {
     let e = error("age = \"old\"");

@@ -188,3 +188,143 @@ fn materialised_members_diff_between_dates() {
         .unwrap_err();
     assert_eq!(err.code(), "invalid_operation");
 }
+
+/// A rule of exactly `bytes` bytes (at least 16) that every customer matches.
+fn rule_of(bytes: usize) -> String {
+    let head = "province != \"";
+    let tail = "\"";
+    format!(
+        "{head}{}{tail}",
+        "x".repeat(bytes - head.len() - tail.len())
+    )
+}
+
+#[test]
+fn whatever_a_save_accepts_reads_back() {
+    let (db, _) = network();
+    let at = d("2025-06-01").at(9, 0, 0);
+    let on = d("2025-06-01");
+    // A million-item list: refused when saved, with the documented limit, not stored.
+    let cities = vec!["\"上海\""; 1_000_000].join(", ");
+    let huge = format!("city in [{cities}]");
+    let err = db
+        .write(|tx| tx.save_segment("big", &huge, at))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.rule_text", "{err}");
+    assert!(err.to_string().contains("65536"), "{err}");
+    assert!(db.begin_read().unwrap().segment("big").unwrap().is_none());
+    // Rules of every size up to the limit, saved again and again under one name: each save
+    // either is refused with a limit error or reads back, and the segment stays evaluable.
+    let sizes = [
+        16,
+        1_000,
+        40_000,
+        segment::MAX_RULE_BYTES - 1,
+        segment::MAX_RULE_BYTES,
+    ];
+    let mut saved = 0;
+    for round in 0.. {
+        let text = rule_of(sizes[round % sizes.len()].max(16));
+        match db.write(|tx| tx.save_segment("grows", &text, at)) {
+            Ok(version) => {
+                saved += 1;
+                assert_eq!(version, saved);
+                let r = db.begin_read().unwrap();
+                let record = r.segment("grows").unwrap().unwrap();
+                assert_eq!(
+                    (record.versions.len(), record.current()),
+                    (saved, text.as_str())
+                );
+                if round % 16 == 0 {
+                    let facts = r.facts().unwrap();
+                    assert_eq!(r.evaluate_segment("grows", on, &facts).unwrap().len(), 3);
+                }
+            }
+            Err(e) => {
+                assert_eq!(e.code(), "limit_exceeded.segment_history", "{e}");
+                break;
+            }
+        }
+    }
+    assert!(saved > 100, "only {saved} versions fit");
+    // The full segment still reads and evaluates, and a rule over the limit is refused.
+    let r = db.begin_read().unwrap();
+    let facts = r.facts().unwrap();
+    assert_eq!(r.evaluate_segment("grows", on, &facts).unwrap().len(), 3);
+    let err = db
+        .write(|tx| tx.save_segment("other", &rule_of(segment::MAX_RULE_BYTES + 1), at))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.rule_text");
+}
+
+#[test]
+fn segment_references_are_at_most_the_documented_depth() {
+    let (db, _) = network();
+    let at = d("2025-06-01").at(9, 0, 0);
+    let max = segment::MAX_SEGMENT_DEPTH;
+    db.write(|tx| {
+        tx.save_segment("s1", "province = \"上海\"", at)?;
+        for n in 2..=max {
+            tx.save_segment(&format!("s{n}"), &format!("segment(\"s{}\")", n - 1), at)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    // One more level is refused with its typed error, and nothing of it is stored.
+    let err = db
+        .write(|tx| tx.save_segment("deeper", &format!("segment(\"s{max}\")"), at))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.segment_depth", "{err}");
+    assert!(db
+        .begin_read()
+        .unwrap()
+        .segment("deeper")
+        .unwrap()
+        .is_none());
+    // Lengthening the chain from its bottom is refused too: s1 would sit under max segments.
+    db.write(|tx| tx.save_segment("base", "province = \"江苏\"", at))
+        .unwrap();
+    let err = db
+        .write(|tx| tx.save_segment("s1", "segment(\"base\")", at))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.segment_depth", "{err}");
+    // A cycle is still a cycle, and the deepest allowed segment evaluates.
+    let err = db
+        .write(|tx| tx.save_segment("s1", &format!("segment(\"s{max}\")"), at))
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_operation", "{err}");
+    let r = db.begin_read().unwrap();
+    let facts = r.facts().unwrap();
+    let top = r
+        .evaluate_segment(&format!("s{max}"), d("2025-06-01"), &facts)
+        .unwrap();
+    assert_eq!(top.len(), 2);
+}
+
+#[test]
+fn a_save_reads_only_the_segments_its_rule_reaches() {
+    let (db, _) = network();
+    let at = d("2025-06-01").at(9, 0, 0);
+    // Many unrelated segments, then a short chain: saving on top of the chain reads the chain,
+    // not every segment (before, every save read every segment's name).
+    db.write(|tx| {
+        for n in 0..200 {
+            tx.save_segment(&format!("other{n}"), "province = \"上海\"", at)?;
+        }
+        tx.save_segment("c1", "province = \"上海\"", at)?;
+        tx.save_segment("c2", "segment(\"c1\")", at)?;
+        tx.save_segment("c3", "segment(\"c2\")", at)?;
+        Ok(())
+    })
+    .unwrap();
+    let reads = db
+        .write(|tx| {
+            let before = tx.segment_reads();
+            tx.save_segment("c4", "segment(\"c3\") and segment(\"c1\")", at)?;
+            Ok(tx.segment_reads() - before)
+        })
+        .unwrap();
+    // c3, c2, c1 once each for the depth and cycle check, the existence checks of c3 and c1,
+    // and c4's own record.
+    assert!(reads <= 6, "{reads} segment records read");
+}

@@ -464,3 +464,173 @@ fn owned_record_batches_are_all_or_nothing_and_idempotent() {
     let r = db.begin_read().unwrap();
     assert_eq!(r.customer_360(c, 0).unwrap().rollup.leads, 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Records that accumulate stay readable: whatever a write accepts, a read returns.
+
+#[test]
+fn consent_history_is_bounded_and_always_reads_back() {
+    let (db, c, _) = setup();
+    let event = |n: usize, source: &str| ConsentEvent {
+        channel: ConsentChannel::Sms,
+        granted: n.is_multiple_of(2),
+        at: d("2025-01-01").at(9, 0, 0),
+        source: source.into(),
+    };
+    // A source over 64 characters is refused, not stored.
+    let err = db
+        .write(|tx| tx.record_consent(c, &event(0, &"x".repeat(20_000_000))))
+        .unwrap_err();
+    assert_eq!(err.code(), "validation.too_long");
+    assert!(db.begin_read().unwrap().consents(c).unwrap().0.is_empty());
+    // Events up to the limit are stored and read back; one more is refused.
+    let max = consent::MAX_CONSENT_EVENTS;
+    db.write(|tx| {
+        for n in 0..max {
+            tx.record_consent(c, &event(n, &"s".repeat(64)))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let err = db
+        .write(|tx| tx.record_consent(c, &event(0, "call_centre")))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.consent_history", "{err}");
+    assert_eq!(db.begin_read().unwrap().consents(c).unwrap().0.len(), max);
+}
+
+#[test]
+fn tier_floors_are_bounded_and_always_read_back() {
+    let (db, c, _) = setup();
+    let floor = |reason: &str| Floor {
+        tier: Tier::Gold,
+        from: d("2025-01-01"),
+        until: None,
+        operator: "ops".into(),
+        reason: reason.into(),
+    };
+    let err = db
+        .write(|tx| tx.set_tier_floor(c, &floor(&"x".repeat(20_000_000))))
+        .unwrap_err();
+    assert_eq!(err.code(), "validation.too_long");
+    let err = db
+        .write(|tx| {
+            tx.set_tier_floor(
+                c,
+                &Floor {
+                    operator: "o".repeat(65),
+                    ..floor("goodwill")
+                },
+            )
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "validation.too_long");
+    let max = loyalty::MAX_TIER_FLOORS;
+    db.write(|tx| {
+        for _ in 0..max {
+            tx.set_tier_floor(c, &floor(&"r".repeat(500)))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let err = db
+        .write(|tx| tx.set_tier_floor(c, &floor("one more")))
+        .unwrap_err();
+    assert_eq!(err.code(), "limit_exceeded.tier_floors", "{err}");
+    assert_eq!(
+        db.begin_read()
+            .unwrap()
+            .tier_history(c)
+            .unwrap()
+            .floors
+            .len(),
+        max
+    );
+}
+
+#[test]
+fn names_and_free_text_refuse_control_characters_and_invisible_text() {
+    let (db, c, _) = setup();
+    let person = |name: &str| Customer::person(name);
+    for (customer, field, code) in [
+        (person("王\0小明"), "name", "validation.control_character"),
+        (
+            person("王小明\u{1b}]0;pwned\u{7}"),
+            "name",
+            "validation.control_character",
+        ),
+        (
+            person("\u{202e}明小王"),
+            "name",
+            "validation.control_character",
+        ),
+        (
+            person("\u{200b}\u{200b}\u{200b}"),
+            "name",
+            "validation.invisible_text",
+        ),
+        (
+            Customer {
+                address: Some("徐汇区\u{1b}[2J漕溪北路".into()),
+                ..person("王小明")
+            },
+            "address",
+            "validation.control_character",
+        ),
+        (
+            Customer {
+                city: Some("\u{200b}".into()),
+                ..person("王小明")
+            },
+            "city",
+            "validation.invisible_text",
+        ),
+    ] {
+        let e = refused(&db, |tx| tx.insert_customer(&customer).map(|_| ()));
+        assert_eq!(e.code(), code, "{customer:?}");
+        match e {
+            Error::Validation(v) => assert_eq!(v.field, field),
+            other => panic!("{other}"),
+        }
+    }
+    let mut p = Customer::person("王小明");
+    if let Party::Person(x) = &mut p.party {
+        x.occupation = Some("工程师\u{0}".into());
+        x.employer = Some("\u{feff}".into());
+    }
+    let e = refused(&db, |tx| tx.insert_customer(&p).map(|_| ()));
+    assert_eq!(e.code(), "validation.control_character");
+    // Touchpoint notes and dealer names too; a note keeps its line breaks.
+    let mut t = Touchpoint::new(
+        d("2025-01-01").at(9, 0, 0),
+        c,
+        Channel::Showroom,
+        TouchpointKind::Enquiry,
+    );
+    t.note = Some("第一行\u{1b}]8;;http://evil\u{7}".into());
+    let e = refused(&db, |tx| tx.insert_touchpoint(&t).map(|_| ()));
+    assert_eq!(e.code(), "validation.control_character");
+    t.note = Some("第一行\n第二行".into());
+    let id = db.write(|tx| tx.insert_touchpoint(&t)).unwrap();
+    let stored = db.begin_read().unwrap().touchpoint(id).unwrap();
+    assert_eq!(stored.note.as_deref(), Some("第一行\n第二行"));
+    let dealer = Dealer {
+        code: "SH\u{1b}01".into(),
+        name: "上海\u{0}大众".into(),
+        region: "East".into(),
+        province: "上海".into(),
+        city: "上海".into(),
+        kind: DealerKind::FourS,
+    };
+    let e = db.write(|tx| tx.insert_dealer(&dealer)).unwrap_err();
+    assert_eq!(e.code(), "validation.control_character");
+    let e = db
+        .write(|tx| {
+            tx.insert_dealer(&Dealer {
+                name: "上海大众".into(),
+                ..dealer.clone()
+            })
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), "validation.control_character");
+}

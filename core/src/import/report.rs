@@ -94,9 +94,12 @@ impl ImportReport {
     /// `record,line,source_id,code,field,count,message`: `summary` rows (code `rows`,
     /// `created`, `updated`, `unchanged`, `rejected`, `conflicts` with their count), one
     /// `rejected` row per reason code with its count, then one `rejection` row per kept
-    /// rejection with its line, source id, code, field and message.
+    /// rejection with its line, source id, code, field and message. Every cell goes through
+    /// [`crate::text::spreadsheet_safe`]: a source id or message that starts with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet shows it
+    /// instead of running it as a formula.
     pub fn write_csv(&self, out: impl Write) -> std::io::Result<()> {
-        let mut w = csv::Writer::from_writer(out);
+        let mut w = SafeWriter(csv::Writer::from_writer(out));
         let io = |e: csv::Error| match e.into_kind() {
             csv::ErrorKind::Io(e) => e,
             other => std::io::Error::other(format!("{other:?}")),
@@ -140,7 +143,20 @@ impl ImportReport {
             ])
             .map_err(io)?;
         }
-        w.flush()
+        w.0.flush()
+    }
+}
+
+/// A CSV writer whose every cell passes through [`crate::text::spreadsheet_safe`].
+struct SafeWriter<W: Write>(csv::Writer<W>);
+
+impl<W: Write> SafeWriter<W> {
+    fn write_record<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> csv::Result<()> {
+        let cells: Vec<_> = cells
+            .into_iter()
+            .map(crate::text::spreadsheet_safe)
+            .collect();
+        self.0.write_record(cells.iter().map(|c| c.as_bytes()))
     }
 }
 
@@ -166,5 +182,55 @@ impl std::fmt::Display for ImportReport {
             writeln!(f, "  {code}: {n}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+        let mut report = ImportReport::new("=evil.csv", RecordKind::Customer, "UTF-8");
+        report.reject(
+            Rejection {
+                line: 2,
+                source_id: Some("=cmd|' /C calc'!A0".into()),
+                code: "validation.name_too_short".into(),
+                field: Some("name".into()),
+                message: "=HYPERLINK(\"http://x\",\"click\")".into(),
+            },
+            10,
+        );
+        report.reject(
+            Rejection {
+                line: 3,
+                source_id: Some("@SUM(1+1)*cmd|' /C calc'!A0".into()),
+                code: "validation.required".into(),
+                field: Some("-name".into()),
+                message: "+86 is not a name".into(),
+            },
+            10,
+        );
+        let mut out = Vec::new();
+        report.write_csv(&mut out).unwrap();
+        let mut reader = csv::Reader::from_reader(out.as_slice());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let rejections: Vec<&csv::StringRecord> =
+            rows.iter().filter(|r| &r[0] == "rejection").collect();
+        assert_eq!(rejections.len(), 2);
+        assert_eq!(&rejections[0][2], "'=cmd|' /C calc'!A0");
+        assert_eq!(&rejections[0][6], "'=HYPERLINK(\"http://x\",\"click\")");
+        assert_eq!(&rejections[1][2], "'@SUM(1+1)*cmd|' /C calc'!A0");
+        assert_eq!(&rejections[1][4], "'-name");
+        assert_eq!(&rejections[1][6], "'+86 is not a name");
+        for row in &rows {
+            for cell in row {
+                assert!(
+                    !cell.starts_with(crate::text::FORMULA_TRIGGERS),
+                    "unsafe cell {cell:?}"
+                );
+            }
+        }
     }
 }

@@ -246,6 +246,7 @@ impl WriteTxn {
         if by.is_empty() {
             return Err(ValidationError::new("by", Rule::Required, by).into());
         }
+        crate::validate::plain_text("by", by, &[])?;
         crate::validate::plausible_date("at", at.date())?;
         // Everything that can fail is checked before the first write.
         let apply = match resolution {

@@ -49,6 +49,7 @@ pub use ledger::{
 };
 pub use settlement::SettlementLine;
 pub use tier::{qualified_tier, Floor, QualifyingValue, TierChange, TierRecord, TierStatus};
+pub use tier::{MAX_OPERATOR_CHARS, MAX_REASON_CHARS, MAX_TIER_FLOORS};
 
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};

@@ -264,6 +264,19 @@ fn config_or_default(c: Option<LoyaltyConfig>) -> LoyaltyConfig {
     c.unwrap_or_default()
 }
 
+/// Most tier floors one customer's tier record holds (256); one more is refused with
+/// `limit_exceeded.tier_floors`. With an operator of at most [`MAX_OPERATOR_CHARS`] and a
+/// reason of at most [`MAX_REASON_CHARS`] characters, floors stay far below what the decoder
+/// reads of one record. Tier changes need no limit: a review records at most one per customer
+/// and date, and reviews move forward in time through the plausible dates.
+pub const MAX_TIER_FLOORS: usize = 256;
+
+/// Longest operator name on a tier floor, in characters.
+pub const MAX_OPERATOR_CHARS: usize = 64;
+
+/// Longest reason on a tier floor, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
 impl WriteTxn {
     fn tier_record(&self, customer: CustomerId) -> Result<TierRecord> {
         Ok(get_record(&self.txn.open_table(TIERS)?, customer.0)?.unwrap_or_default())
@@ -312,14 +325,28 @@ impl WriteTxn {
                 return Err(ValidationError::new("until", Rule::DateOrder, v).into());
             }
         }
-        for (field, v) in [("operator", &floor.operator), ("reason", &floor.reason)] {
-            if v.trim().is_empty() {
-                return Err(ValidationError::new(field, Rule::Required, v).into());
+        let mut stored = floor.clone();
+        for (field, v, max) in [
+            ("operator", &mut stored.operator, MAX_OPERATOR_CHARS),
+            ("reason", &mut stored.reason, MAX_REASON_CHARS),
+        ] {
+            match crate::validate::optional_text(field, v, max)? {
+                Some(t) => *v = t,
+                None => return Err(ValidationError::new(field, Rule::Required, &*v).into()),
             }
         }
         self.require(CUSTOMERS, "customer", customer.0)?;
         let mut record = self.tier_record(customer)?;
-        record.floors.push(floor.clone());
+        if record.floors.len() >= MAX_TIER_FLOORS {
+            return Err(crate::Error::LimitExceeded {
+                limit_kind: crate::error::Limit::TierFloors,
+                what: format!("the tier floors of customer {customer}"),
+                size: record.floors.len() + 1,
+                limit: MAX_TIER_FLOORS,
+                hint: "a customer's floors are kept for the audit trail;                        contact support to archive old ones",
+            });
+        }
+        record.floors.push(stored);
         self.writing(|tx| tx.put_tier_record(customer, &record))
     }
 

@@ -53,10 +53,21 @@ impl RuleErrorKind {
     }
 }
 
+/// Characters of the offending line an error quotes on either side of the problem: a rule
+/// error never echoes more of a long line than this window.
+pub const ERROR_CONTEXT_CHARS: usize = 40;
+
+/// Characters of an error message kept: a message that names a token (a long string or name)
+/// is cut to this length, ending in `…`.
+pub const ERROR_MESSAGE_CHARS: usize = 240;
+
 /// A rule refused at definition time, with its position (1-based line and column, counted in
-/// characters) and the offending line, shown with a caret under the problem.
+/// characters) and the offending line, shown with a caret under the problem. However long the
+/// rule, the error quotes only a window of the line around the problem (at most
+/// [`ERROR_CONTEXT_CHARS`] characters either side, cut ends marked `…`) and a message of at
+/// most [`ERROR_MESSAGE_CHARS`] characters.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("rule {}: line {line}, column {column}: {message}\n  {line_text}\n  {caret}^", kind.code(), caret = " ".repeat(column.saturating_sub(1)))]
+#[error("rule {}: line {line}, column {column}: {message}\n  {line_text}\n  {caret}^", kind.code(), caret = " ".repeat(excerpt_column.saturating_sub(1)))]
 pub struct RuleError {
     /// What kind of mistake.
     pub kind: RuleErrorKind,
@@ -66,8 +77,20 @@ pub struct RuleError {
     pub column: usize,
     /// What is wrong and how to fix it.
     pub message: String,
-    /// The text of the line.
+    /// The text of the line, or of a window of it around the column when the line is long
+    /// (cut ends shown as `…`).
     pub line_text: String,
+    /// 1-based column of the problem within `line_text`, where the caret goes (equal to
+    /// `column` unless the line was cut at its start).
+    pub excerpt_column: usize,
+}
+
+/// `text` cut to `max` characters, ending in `…` if it was longer.
+pub(crate) fn shorten(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
 }
 
 impl RuleError {
@@ -78,18 +101,43 @@ impl RuleError {
         offset: usize,
         message: impl Into<String>,
     ) -> RuleError {
-        let offset = offset.min(text.len());
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
         let start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = text[start..offset].chars().count() + 1;
-        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        // The window: up to ERROR_CONTEXT_CHARS characters before and after the offset.
+        let from = text[start..offset]
+            .char_indices()
+            .rev()
+            .nth(ERROR_CONTEXT_CHARS - 1)
+            .map_or(start, |(i, _)| start + i);
+        let to = text[offset..end]
+            .char_indices()
+            .nth(ERROR_CONTEXT_CHARS)
+            .map_or(end, |(i, _)| offset + i);
+        let mut line_text = String::with_capacity(to - from + 8);
+        let mut excerpt_column = column;
+        if from > start {
+            line_text.push('…');
+            excerpt_column = text[from..offset].chars().count() + 2;
+        }
+        line_text.push_str(&text[from..to]);
+        if to < end {
+            line_text.push('…');
+        }
+        let message = message.into();
         RuleError {
             kind,
             line,
             column,
-            message: message.into(),
-            line_text: text[start..end].to_string(),
+            message: shorten(&message, ERROR_MESSAGE_CHARS).into_owned(),
+            line_text,
+            excerpt_column,
         }
     }
 }
@@ -299,50 +347,214 @@ fn parse_with(text: &str, known: &dyn Fn(&str) -> bool) -> Result<Rule> {
     Rule::parse(text, known).map_err(|e| Error::Rule(Box::new(e)))
 }
 
+/// Longest rule text a saved segment accepts, in bytes (64 KiB, after trimming). Longer rules
+/// (a list of a million cities) belong in data, e.g. a saved segment per region.
+pub const MAX_RULE_BYTES: usize = 64 * 1024;
+
+/// Most bytes a saved segment's version history may hold: the rule texts of every version
+/// plus [`VERSION_OVERHEAD_BYTES`] each (4 MiB, well inside the 16 MiB the decoder reads of
+/// one record). A save that would pass it is refused; save the rule under a new name.
+pub const MAX_HISTORY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What one version costs in [`MAX_HISTORY_BYTES`] besides its text (its save time and length
+/// prefixes, rounded up).
+pub const VERSION_OVERHEAD_BYTES: usize = 16;
+
+/// Most levels of saved segments naming saved segments: a segment that names none has depth 1,
+/// one that names segments has one more than the deepest of them. A save that would make any
+/// segment deeper is refused, so a save reads at most the segments this many levels below it,
+/// and evaluation never recurses deeper.
+pub const MAX_SEGMENT_DEPTH: usize = 32;
+
+/// The bytes `record`'s history counts against [`MAX_HISTORY_BYTES`].
+fn history_bytes(record: &SegmentRecord) -> usize {
+    record
+        .versions
+        .iter()
+        .map(|v| v.definition.len() + VERSION_OVERHEAD_BYTES)
+        .sum()
+}
+
+fn too_deep(name: &str, depth: usize) -> Error {
+    Error::LimitExceeded {
+        limit_kind: crate::error::Limit::SegmentDepth,
+        what: format!("the depth of saved segments naming segments at segment {name}"),
+        size: depth,
+        limit: MAX_SEGMENT_DEPTH,
+        hint: "name fewer levels of segments: copy a lower segment's condition into the rule",
+    }
+}
+
 impl WriteTxn {
     /// The saved segment `name`, as this transaction sees it.
     pub fn segment(&self, name: &str) -> Result<Option<SegmentRecord>> {
+        self.segment_reads.set(self.segment_reads.get() + 1);
         let t = self.txn.open_table(SEGMENTS)?;
         let v = t.get(name)?;
         v.map(|v| decode_stored(v.value())).transpose()
+    }
+
+    /// How many saved-segment records this transaction has read, existence checks included: a
+    /// measure of the work [`WriteTxn::save_segment`] does.
+    pub fn segment_reads(&self) -> u64 {
+        self.segment_reads.get()
+    }
+
+    fn segment_exists(&self, name: &str) -> Result<bool> {
+        self.segment_reads.set(self.segment_reads.get() + 1);
+        Ok(self.txn.open_table(SEGMENTS)?.get(name)?.is_some())
+    }
+
+    /// The depth of saved segment `n` (see [`MAX_SEGMENT_DEPTH`]), `level` levels below the
+    /// segment being saved as `saving`; memoised in `memo`.
+    fn segment_depth(
+        &self,
+        saving: &str,
+        n: &str,
+        level: usize,
+        memo: &mut HashMap<String, usize>,
+    ) -> Result<usize> {
+        if n == saving {
+            return Err(Error::invalid(
+                format!("segment {saving} would depend on itself"),
+                "a segment may use other segments, but not in a cycle",
+            ));
+        }
+        if let Some(d) = memo.get(n) {
+            return Ok(*d);
+        }
+        if level > MAX_SEGMENT_DEPTH {
+            return Err(too_deep(saving, level));
+        }
+        let mut depth = 1;
+        if let Some(rec) = self.segment(n)? {
+            for dep in parse_with(rec.current(), &|_| true)?.segments() {
+                depth = depth.max(1 + self.segment_depth(saving, &dep, level + 1, memo)?);
+            }
+        }
+        memo.insert(n.to_string(), depth);
+        Ok(depth)
+    }
+
+    /// How many levels of saved segments name `name`, directly or through others (0 if none
+    /// does). Reads every saved segment: only needed when an update makes `name` deeper.
+    fn segment_height(&self, name: &str) -> Result<usize> {
+        let mut users: HashMap<String, Vec<String>> = HashMap::new();
+        {
+            let t = self.txn.open_table(SEGMENTS)?;
+            for e in t.iter()? {
+                let (k, v) = e?;
+                self.segment_reads.set(self.segment_reads.get() + 1);
+                let rec: SegmentRecord = decode_stored(v.value())?;
+                if !rec.current().contains("segment") {
+                    continue;
+                }
+                for dep in parse_with(rec.current(), &|_| true)?.segments() {
+                    users.entry(dep).or_default().push(k.value().to_string());
+                }
+            }
+        }
+        fn height(
+            n: &str,
+            users: &HashMap<String, Vec<String>>,
+            level: usize,
+            memo: &mut HashMap<String, usize>,
+        ) -> usize {
+            if let Some(h) = memo.get(n) {
+                return *h;
+            }
+            let h = match users.get(n) {
+                // Beyond the limit the answer only needs to be "too deep".
+                Some(_) if level > MAX_SEGMENT_DEPTH => level,
+                Some(list) => list
+                    .iter()
+                    .map(|u| 1 + height(u, users, level + 1, memo))
+                    .max()
+                    .unwrap_or(0),
+                None => 0,
+            };
+            memo.insert(n.to_string(), h);
+            h
+        }
+        Ok(height(name, &users, 0, &mut HashMap::new()))
     }
 
     /// Saves a new version of segment `name` (created if new). The rule is parsed and checked
     /// now: syntax errors, unknown fields or segments, type mismatches and cycles through
     /// other segments fail here, not at evaluation. Returns the version number (1 for the
     /// first).
+    ///
+    /// Limits keep every saved segment readable and every save cheap: a rule text over
+    /// [`MAX_RULE_BYTES`], a history over [`MAX_HISTORY_BYTES`], or segments naming segments
+    /// more than [`MAX_SEGMENT_DEPTH`] levels deep are refused with
+    /// [`Error::LimitExceeded`] (codes `limit_exceeded.rule_text`,
+    /// `limit_exceeded.segment_history`, `limit_exceeded.segment_depth`). A save reads the
+    /// segments its rule reaches (at most [`MAX_SEGMENT_DEPTH`] levels), not every saved
+    /// segment; only an update that makes a segment deeper than it was reads them all, to find
+    /// the segments that name it.
     pub fn save_segment(&mut self, name: &str, definition: &str, saved: DateTime) -> Result<usize> {
+        use crate::error::Limit;
         let name = check_name(name)?.to_string();
-        let known: Vec<String> = {
-            let t = self.txn.open_table(SEGMENTS)?;
-            let it = t.iter()?;
-            it.map(|e| e.map(|(k, _)| k.value().to_string()))
-                .collect::<std::result::Result<_, _>>()?
+        let definition = definition.trim();
+        if definition.len() > MAX_RULE_BYTES {
+            return Err(Error::LimitExceeded {
+                limit_kind: Limit::RuleText,
+                what: format!("the rule text of segment {name} (bytes)"),
+                size: definition.len(),
+                limit: MAX_RULE_BYTES,
+                hint: "shorten the rule: keep long lists of values in segments of their own",
+            });
+        }
+        let lookup_error = std::cell::RefCell::new(None);
+        let known = |n: &str| {
+            n == name
+                || self.segment_exists(n).unwrap_or_else(|e| {
+                    lookup_error.borrow_mut().get_or_insert(e);
+                    false
+                })
         };
-        let rule = parse_with(definition, &|n| n == name || known.iter().any(|k| k == n))?;
-        // Refuse cycles: follow the segments this rule names through their definitions.
-        let mut stack: Vec<String> = rule.segments();
-        let mut seen: Vec<String> = Vec::new();
-        while let Some(n) = stack.pop() {
-            if n == name {
-                return Err(Error::invalid(
-                    format!("segment {name} would depend on itself"),
-                    "a segment may use other segments, but not in a cycle",
-                ));
-            }
-            if seen.contains(&n) {
-                continue;
-            }
-            if let Some(rec) = self.segment(&n)? {
-                let r = parse_with(rec.current(), &|_| true)?;
-                stack.extend(r.segments());
-            }
-            seen.push(n);
+        let parsed = parse_with(definition, &known);
+        if let Some(e) = lookup_error.into_inner() {
+            return Err(e);
+        }
+        let rule = parsed?;
+        // Refuse cycles and chains too deep: follow the segments this rule names, at most
+        // MAX_SEGMENT_DEPTH levels down.
+        let mut memo = HashMap::new();
+        let mut depth = 1;
+        for dep in rule.segments() {
+            depth = depth.max(1 + self.segment_depth(&name, &dep, 2, &mut memo)?);
+        }
+        if depth > MAX_SEGMENT_DEPTH {
+            return Err(too_deep(&name, depth));
         }
         let mut record = self.segment(&name)?.unwrap_or_default();
+        if !record.versions.is_empty() {
+            // Segments naming this one get deeper with it: check them when it deepens.
+            let mut old = 1;
+            for dep in parse_with(record.current(), &|_| true)?.segments() {
+                old = old.max(1 + self.segment_depth(&name, &dep, 2, &mut memo)?);
+            }
+            if depth > old {
+                let height = self.segment_height(&name)?;
+                if depth + height > MAX_SEGMENT_DEPTH {
+                    return Err(too_deep(&name, depth + height));
+                }
+            }
+        }
+        let history = history_bytes(&record) + definition.len() + VERSION_OVERHEAD_BYTES;
+        if history > MAX_HISTORY_BYTES {
+            return Err(Error::LimitExceeded {
+                limit_kind: Limit::SegmentHistory,
+                what: format!("the version history of segment {name} (bytes)"),
+                size: history,
+                limit: MAX_HISTORY_BYTES,
+                hint: "save the rule under a new segment name",
+            });
+        }
         record.versions.push(SegmentVersion {
             saved,
-            definition: definition.trim().to_string(),
+            definition: definition.to_string(),
         });
         let version = record.versions.len();
         self.writing(|tx| {

@@ -244,6 +244,7 @@ impl Database {
             rollups: HashMap::new(),
             counters: Counters::default(),
             registry: None,
+            segment_reads: std::cell::Cell::new(0),
             poisoned: false,
         })
     }
@@ -347,6 +348,8 @@ pub struct WriteTxn {
     pub(crate) counters: Counters,
     /// The source registry as read in this transaction (cleared when it is changed).
     pub(crate) registry: Option<Arc<crate::integration::SourceRegistry>>,
+    /// Saved-segment records read in this transaction ([`WriteTxn::segment_reads`]).
+    pub(crate) segment_reads: std::cell::Cell<u64>,
     poisoned: bool,
 }
 

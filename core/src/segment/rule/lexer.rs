@@ -146,8 +146,8 @@ impl Tok<'_> {
     /// How an error message names the token.
     pub fn describe(&self) -> String {
         match self {
-            Tok::Ident(s) => format!("`{s}`"),
-            Tok::Str(s) => format!("the string {s:?}"),
+            Tok::Ident(s) => format!("`{}`", crate::segment::shorten(s, 40)),
+            Tok::Str(s) => format!("the string {:?}", crate::segment::shorten(s, 40)),
             Tok::Int(n) => format!("the number {n}"),
             Tok::Money(f) => format!("the amount {}", crate::money::Money(*f)),
             Tok::Date(d) => format!("the date {d}"),
