@@ -147,6 +147,9 @@ struct Merge {
     /// Conflicts to record. Until [`Merge::drop_known`] runs, the candidates: those repeating
     /// a stored conflict are dropped there (stored conflicts are read only if there is one).
     conflicts: Vec<Conflict>,
+    /// Values the merge replaces, kept as the conflicts their records would have raised had
+    /// they arrived after the replacing one: the result does not depend on arrival order.
+    displaced: Vec<Conflict>,
     /// Fields applied, in order (to take a change back if the record became inconsistent).
     applied: Vec<(Field, Option<FieldValue>)>,
 }
@@ -166,6 +169,7 @@ impl Merge {
             fallback: stored_source.and_then(|s| registry.get(&s.system).cloned()),
             writes: vec![],
             conflicts: vec![],
+            displaced: vec![],
             applied: vec![],
         })
     }
@@ -236,6 +240,11 @@ impl Merge {
     /// Drops the candidate conflicts that repeat a stored conflict about the record (read only
     /// if there is a candidate: most upserts raise none).
     fn drop_known(&mut self, tx: &WriteTxn) -> Result<()> {
+        for c in std::mem::take(&mut self.displaced) {
+            if !self.conflicts.iter().any(|k| k.repeated_by(&c)) {
+                self.conflicts.push(c);
+            }
+        }
         if self.conflicts.is_empty() {
             return Ok(());
         }
@@ -272,6 +281,9 @@ impl Merge {
                     self.conflict(field, current, offer, ConflictReason::KeyTaken, o)
                 }
                 Decision::Apply => {
+                    if let Some(old) = &current {
+                        self.displace(field, old, &offer, o);
+                    }
                     self.writes.push(o.lineage(field, &offer));
                     self.applied.push((field, current));
                     set(field, offer);
@@ -281,11 +293,52 @@ impl Merge {
         Ok(())
     }
 
+    /// `offer` replaces `old`: the record `old` came from (by its lineage) would have raised a
+    /// conflict, had it arrived after this one; it is recorded as that conflict, so that the
+    /// order in which records arrive does not change which conflicts exist (DOMAIN §4: the
+    /// attempt is kept for review). Nothing is recorded for a value without lineage, or one
+    /// the same source record sent before (a record correcting itself).
+    fn displace(&mut self, field: Field, old: &FieldValue, offer: &FieldValue, o: &Offer) {
+        let Some(l) = self.lineage.get(field, "") else {
+            return;
+        };
+        if l.source == o.from.source {
+            return;
+        }
+        let prio = o.priority(field);
+        let reason = if field.is_verified_identity() && o.verifies(field) {
+            ConflictReason::VerifiedChange
+        } else if l.priority < prio {
+            ConflictReason::LowerPriority
+        } else {
+            ConflictReason::Stale
+        };
+        self.displaced.push(Conflict {
+            id: ConflictId(0),
+            entity: self.entity,
+            record: self.id,
+            field,
+            current: Some(offer.clone()),
+            current_lineage: Some(o.lineage(field, offer)),
+            offered: old.clone(),
+            received: Received {
+                source: l.source.clone(),
+                dealer: l.dealer,
+                at: l.at,
+            },
+            priority: l.priority,
+            verified: l.verified,
+            reason,
+            status: ConflictStatus::Open,
+        });
+    }
+
     /// Takes back the application of `field` (it made the record inconsistent), turning it
     /// into a conflict. Returns the stored value to restore.
     fn take_back(&mut self, field: Field, o: &Offer) -> Option<Option<FieldValue>> {
         let i = self.applied.iter().position(|(f, _)| *f == field)?;
         let (_, before) = self.applied.remove(i);
+        self.displaced.retain(|c| c.field != field);
         let w = self.writes.iter().position(|l| l.field == field)?;
         let l = self.writes.remove(w);
         let offered = match field {
@@ -448,7 +501,7 @@ impl WriteTxn {
             if written != Some(id.0) {
                 tx.source_remember(ModelKind::Customer, &from.source, id.0)?;
             }
-            let incomplete = tx.finish(m, RecordKind::Customer, &from, Some(&merged))?;
+            let incomplete = tx.finish(m, RecordKind::Customer, &from, Some((id, &merged)))?;
             Ok(Upsert {
                 id,
                 outcome,
@@ -475,7 +528,7 @@ impl WriteTxn {
         let id = self.insert_checked_customer(c.clone())?;
         self.writing(|tx| {
             tx.put_new_lineage(Entity::Customer, id.0, &writes)?;
-            let incomplete = tx.settle_feedback(o.from, RecordKind::Customer, Some(&c))?;
+            let incomplete = tx.settle_feedback(o.from, RecordKind::Customer, Some((id, &c)))?;
             Ok(Upsert {
                 id,
                 outcome: Outcome::Created,
@@ -491,7 +544,7 @@ impl WriteTxn {
         m: Merge,
         kind: RecordKind,
         from: &Received,
-        stored: Option<&Customer>,
+        stored: Option<(CustomerId, &Customer)>,
     ) -> Result<bool> {
         if !m.writes.is_empty() {
             let mut lineage = m.lineage;
