@@ -105,11 +105,12 @@ fn vehicles_csv() -> String {
     format!(
         "source_system,source_id,dealer,vin,plate,brand,model,trim,purchase_date,invoice_date,\
          registration_date,first_service_date,warranty_end,insurance_expiry,inspection_due,\
-         usage,selling_dealer,customer_national_id,customer_credit_code,customer_phone\n\
+         usage,selling_dealer,customer_national_id,customer_credit_code,customer_phone,\
+         customer_name\n\
          invoice,V-1,SH0001,LSVAU218XN2183294,沪A12345,Volkswagen,Passat,330TSI,2024-05-01,\
-         2024/05/02,20240510,2024-08-01,2027-05-01,2025-05-01,2026-05-01,private,SH0001,{},,\n\
-         invoice,V-2,,{},,Volkswagen,Tiguan,,2024-06-01,,,,,,,fleet,,,{},\n\
-         invoice,V-3,,{},,Audi,A6L,,2024-07-01,,,,,,,,,,,13912345678\n",
+         2024/05/02,20240510,2024-08-01,2027-05-01,2025-05-01,2026-05-01,private,SH0001,{},,,\n\
+         invoice,V-2,,{},,Volkswagen,Tiguan,,2024-06-01,,,,,,,fleet,,,{},,\n\
+         invoice,V-3,,{},,Audi,A6L,,2024-07-01,,,,,,,,,,,13912345678,王小明\n",
         nid("31010419850312003"),
         vin("LSVZZZ1Z0P1000001"),
         credit("91310118MA1JL0000"),
@@ -206,7 +207,8 @@ fn touchpoint_and_lead_columns_round_trip() {
          \"received\":\"2025-02-01 12:00\",\"status\":\"lost\",\"lost_reason\":\"price\",\
          \"customer_national_id\":\"{}\"}}\n\
          {{\"source_system\":\"web\",\"source_id\":\"L-2\",\"origin\":\"auto-show\",\"model\":\"Tayron\",\
-         \"intent\":\"c\",\"received\":\"2025-03-01\",\"customer_phone\":13812345678}}\n",
+         \"intent\":\"c\",\"received\":\"2025-03-01\",\"customer_phone\":13812345678,\
+         \"customer_name\":\"王小明\"}}\n",
         nid("31010419850312003")
     );
     let report = import(&db, RecordKind::Lead, &leads);
@@ -562,10 +564,10 @@ fn a_rejected_row_mid_batch_does_not_stop_the_good_rows() {
     // A row the upsert refuses after matching (this source record wrote another VIN) is
     // rejected just the same, between good rows of one transaction.
     let vehicles = format!(
-        "source_system,source_id,vin,brand,model,customer_phone\n\
-         invoice,V-1,LSVAU218XN2183294,VW,Passat,13812345678\n\
-         invoice,V-1,{},VW,Passat,13812345678\n\
-         invoice,V-2,{},VW,Tiguan,13812345679\n",
+        "source_system,source_id,vin,brand,model,customer_phone,customer_name\n\
+         invoice,V-1,LSVAU218XN2183294,VW,Passat,13812345678,王小明\n\
+         invoice,V-1,{},VW,Passat,13812345678,王小明\n\
+         invoice,V-2,{},VW,Tiguan,13812345679,张小红\n",
         vin("LSVZZZ1Z0P1000001"),
         vin("LFVZZZ4G0P1000002"),
     );
@@ -579,6 +581,43 @@ fn a_rejected_row_mid_batch_does_not_stop_the_good_rows() {
     assert_eq!(report.rejections[0].line, 3);
     let r = db.begin_read().unwrap();
     assert_eq!(r.vehicle_count().unwrap(), 2);
+}
+
+#[test]
+fn a_phone_names_a_customer_only_with_the_name_as_survivorship_matches() {
+    let (db, _) = db_with_dealer();
+    import(&db, RecordKind::Customer, &customers_csv());
+    // 13812345678 is 王小明's only: a row giving it with another name is not his, as an
+    // upserted customer with that phone and name would not be merged into him.
+    let text = "source_system,source_id,vin,brand,model,customer_phone,customer_name\n\
+                invoice,V-1,LSVAU218XN2183294,VW,Passat,13812345678,李四\n\
+                invoice,V-2,LSVAU218XN2183294,VW,Passat,13812345678,\n\
+                invoice,V-3,LSVAU218XN2183294,VW,Passat,13812345678,王小明\n";
+    let report = import(&db, RecordKind::Vehicle, text);
+    let got: Vec<(u64, &str, Option<&str>)> = report
+        .rejections
+        .iter()
+        .map(|r| (r.line, r.code.as_str(), r.field.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, codes::UNKNOWN_CUSTOMER, Some("customer_phone")),
+            (3, codes::MISSING_COLUMN, Some("customer_name")),
+        ]
+    );
+    assert_eq!(report.created, 1);
+    let li = Customer {
+        phones: vec!["13812345678".into()],
+        ..Customer::person("李四")
+    };
+    let from = Received {
+        source: SourceRef::new("dms", "D-9"),
+        dealer: None,
+        at: at(),
+    };
+    let u = db.write(|tx| tx.upsert_customer(&li, None, &from)).unwrap();
+    assert_eq!(u.outcome, Outcome::Created, "survivorship agrees");
 }
 
 #[test]
