@@ -71,8 +71,14 @@ pub mod codes {
     pub const BAD_CSV: &str = "import.bad_csv";
     /// A JSON Lines line is not a JSON object.
     pub const BAD_JSON: &str = "import.bad_json";
-    /// A JSON Lines line is longer than 1 MiB.
+    /// A CSV record or JSON Lines line is longer than 1 MiB.
     pub const LINE_TOO_LONG: &str = "import.line_too_long";
+    /// A row has bytes that are not valid in the file's encoding.
+    pub const BAD_ENCODING: &str = "import.bad_encoding";
+    /// A CSV row has non-empty cells beyond the columns the header names.
+    pub const EXTRA_CELLS: &str = "import.extra_cells";
+    /// A file with content yields no rows (e.g. a CSV header without rows).
+    pub const NO_ROWS: &str = "import.no_rows";
     /// A date or date-time that cannot be read.
     pub const BAD_DATE: &str = "import.bad_date";
     /// An amount or count that cannot be read.
@@ -441,9 +447,8 @@ fn run(
     mut progress: impl FnMut(&Progress),
 ) -> Result<ImportReport> {
     let (counting, bytes) = Counting::new(raw);
-    let decoded = input::decoded(counting, encoding);
     let schema = schema_of(opts.kind);
-    let (mut rows, _) = Rows::open(decoded, format, schema, name, opts.delimiter)?;
+    let (mut rows, _) = Rows::open(counting, format, encoding, schema, name, opts.delimiter)?;
     let mut importer = Importer {
         opts,
         schema,
@@ -489,6 +494,22 @@ fn run(
         }
     }
     let mut report = importer.report;
+    if report.rows == 0 && bytes.get() > 0 {
+        // Nothing was committed: the batch held no row.
+        let what = match format {
+            Format::Csv => "the file has a header but no rows",
+            Format::JsonLines => "the file has no JSON line",
+        };
+        return Err(ImportError::file(
+            codes::NO_ROWS,
+            name,
+            format!(
+                "{what}: an export that lost its rows looks like this; check the export, \
+                 and do not import empty files"
+            ),
+        )
+        .into());
+    }
     report.ignored_columns = rows.ignored().to_vec();
     Ok(report)
 }
@@ -511,6 +532,20 @@ fn is_row_error(e: &Error) -> bool {
         | Error::Import(_) => true,
         Error::InRecord { source, .. } => is_row_error(source),
         _ => false,
+    }
+}
+
+/// The error with an amount column's value shown as the row wrote it (the record holds it in
+/// fen): `amount = "-100.00"`, not `"-10000"`.
+fn as_written(e: Error, cells: &Cells<'_>) -> Error {
+    match e {
+        Error::Validation(mut v) if columns::MONEY_COLUMNS.contains(&v.field) => {
+            if let Some(text) = cells.text(v.field) {
+                v.value = text.chars().take(64).collect();
+            }
+            Error::Validation(v)
+        }
+        e => e,
     }
 }
 
@@ -601,6 +636,10 @@ impl Importer<'_> {
                 }
             }
         }
+        if let Some(flaw) = &row.flaw {
+            let e = ImportError::row(flaw.code, row.line, flaw.field, "", flaw.message.clone());
+            return self.reject(tx, &from, row.line, &row.raw(), e.into());
+        }
         match self.write(tx, &cells, &from) {
             Ok(done) => {
                 match done.outcome {
@@ -612,7 +651,10 @@ impl Importer<'_> {
                 self.report.incomplete += u64::from(done.incomplete);
                 Ok(())
             }
-            Err(e) if is_row_error(&e) => self.reject(tx, &from, row.line, &row.raw(), e),
+            Err(e) if is_row_error(&e) => {
+                let e = as_written(e, &cells);
+                self.reject(tx, &from, row.line, &row.raw(), e)
+            }
             Err(e) => Err(e),
         }
     }
