@@ -225,9 +225,14 @@ impl Touchpoint {
     /// The touchpoint as it will be stored: validated, with the sensitive flag derived.
     pub fn normalised(&self) -> Result<Touchpoint, ValidationError> {
         validate::plausible_date("at", self.at.date())?;
-        let money = |field, m: Option<Money>| {
-            m.map(|m| validate::non_negative(field, m.0).map(Money))
-                .transpose()
+        // A negative amount is named in yuan, as written (`-100.00`), not in fen.
+        let money = |field, m: Option<Money>| match m {
+            Some(m) if m.0 < 0 => Err(ValidationError::new(
+                field,
+                Rule::Negative,
+                m.to_string().replace('¥', ""),
+            )),
+            m => Ok(m),
         };
         if self.service_kind.is_some() && self.kind != TouchpointKind::ServiceVisit {
             return Err(ValidationError::new(

@@ -440,3 +440,49 @@ fn an_incomplete_customer_is_stored_queued_and_cleared_once_completed() {
     assert_eq!(row.rejections.get("validation.incomplete"), Some(&1));
     assert_eq!(row.incomplete_queued(), 0);
 }
+
+#[test]
+fn a_customer_completed_by_another_source_record_clears_every_incomplete_entry() {
+    let db = Database::in_memory().unwrap();
+    let d1 = db.write(|tx| Ok(dealer(tx, "SH001"))).unwrap();
+    let complete = customer("王小明", "13800138000");
+    let bare = Customer {
+        province: None,
+        city: None,
+        ..complete.clone()
+    };
+    let no_city = Customer {
+        city: None,
+        ..complete.clone()
+    };
+    // Two records of the same person, both incomplete, match by phone + name.
+    let a = db
+        .write(|tx| tx.upsert_customer(&bare, None, &from(Some(d1), "C-1", "2024-01-01")))
+        .unwrap();
+    let b = db
+        .write(|tx| tx.upsert_customer(&no_city, None, &from(Some(d1), "C-2", "2024-01-02")))
+        .unwrap();
+    assert_eq!(a.id, b.id);
+    assert!(a.incomplete && b.incomplete);
+    let r = db.begin_read().unwrap();
+    let q = r.feedback(Some(d1)).unwrap();
+    assert_eq!(q.len(), 2);
+    // Both entries say what the customer lacks now, not what C-1 lacked when it came.
+    for e in &q {
+        assert_eq!(e.field.as_deref(), Some("city"), "{e:?}");
+        assert!(e.message.contains("missing city"), "{}", e.message);
+    }
+    drop(r);
+    // A third record completes the customer: every entry about it leaves the queue, as if
+    // the complete record had come first.
+    let c = db
+        .write(|tx| tx.upsert_customer(&complete, None, &from(Some(d1), "C-3", "2024-01-03")))
+        .unwrap();
+    assert_eq!((c.id, c.incomplete), (a.id, false));
+    assert!(db
+        .begin_read()
+        .unwrap()
+        .feedback(Some(d1))
+        .unwrap()
+        .is_empty());
+}

@@ -224,8 +224,10 @@ fn import_seeds_replay_without_panics() {
     for (_, bytes) in &seeds {
         accepted += import_one(bytes);
     }
-    // The seeds are mostly good rows of their kind: some must get through.
-    assert!(accepted >= 10, "only {accepted} rows accepted");
+    // The seeds are mostly good rows of their kind: some must get through (not those of a
+    // UTF-8 seed the check forces to read as GBK: their bytes are not valid GBK, so they are
+    // rejected as import.bad_encoding).
+    assert!(accepted >= 8, "only {accepted} rows accepted");
 }
 
 #[test]

@@ -105,11 +105,12 @@ fn vehicles_csv() -> String {
     format!(
         "source_system,source_id,dealer,vin,plate,brand,model,trim,purchase_date,invoice_date,\
          registration_date,first_service_date,warranty_end,insurance_expiry,inspection_due,\
-         usage,selling_dealer,customer_national_id,customer_credit_code,customer_phone\n\
+         usage,selling_dealer,customer_national_id,customer_credit_code,customer_phone,\
+         customer_name\n\
          invoice,V-1,SH0001,LSVAU218XN2183294,沪A12345,Volkswagen,Passat,330TSI,2024-05-01,\
-         2024/05/02,20240510,2024-08-01,2027-05-01,2025-05-01,2026-05-01,private,SH0001,{},,\n\
-         invoice,V-2,,{},,Volkswagen,Tiguan,,2024-06-01,,,,,,,fleet,,,{},\n\
-         invoice,V-3,,{},,Audi,A6L,,2024-07-01,,,,,,,,,,,13912345678\n",
+         2024/05/02,20240510,2024-08-01,2027-05-01,2025-05-01,2026-05-01,private,SH0001,{},,,\n\
+         invoice,V-2,,{},,Volkswagen,Tiguan,,2024-06-01,,,,,,,fleet,,,{},,\n\
+         invoice,V-3,,{},,Audi,A6L,,2024-07-01,,,,,,,,,,,13912345678,王小明\n",
         nid("31010419850312003"),
         vin("LSVZZZ1Z0P1000001"),
         credit("91310118MA1JL0000"),
@@ -206,7 +207,8 @@ fn touchpoint_and_lead_columns_round_trip() {
          \"received\":\"2025-02-01 12:00\",\"status\":\"lost\",\"lost_reason\":\"price\",\
          \"customer_national_id\":\"{}\"}}\n\
          {{\"source_system\":\"web\",\"source_id\":\"L-2\",\"origin\":\"auto-show\",\"model\":\"Tayron\",\
-         \"intent\":\"c\",\"received\":\"2025-03-01\",\"customer_phone\":13812345678}}\n",
+         \"intent\":\"c\",\"received\":\"2025-03-01\",\"customer_phone\":13812345678,\
+         \"customer_name\":\"王小明\"}}\n",
         nid("31010419850312003")
     );
     let report = import(&db, RecordKind::Lead, &leads);
@@ -562,10 +564,10 @@ fn a_rejected_row_mid_batch_does_not_stop_the_good_rows() {
     // A row the upsert refuses after matching (this source record wrote another VIN) is
     // rejected just the same, between good rows of one transaction.
     let vehicles = format!(
-        "source_system,source_id,vin,brand,model,customer_phone\n\
-         invoice,V-1,LSVAU218XN2183294,VW,Passat,13812345678\n\
-         invoice,V-1,{},VW,Passat,13812345678\n\
-         invoice,V-2,{},VW,Tiguan,13812345679\n",
+        "source_system,source_id,vin,brand,model,customer_phone,customer_name\n\
+         invoice,V-1,LSVAU218XN2183294,VW,Passat,13812345678,王小明\n\
+         invoice,V-1,{},VW,Passat,13812345678,王小明\n\
+         invoice,V-2,{},VW,Tiguan,13812345679,张小红\n",
         vin("LSVZZZ1Z0P1000001"),
         vin("LFVZZZ4G0P1000002"),
     );
@@ -579,6 +581,43 @@ fn a_rejected_row_mid_batch_does_not_stop_the_good_rows() {
     assert_eq!(report.rejections[0].line, 3);
     let r = db.begin_read().unwrap();
     assert_eq!(r.vehicle_count().unwrap(), 2);
+}
+
+#[test]
+fn a_phone_names_a_customer_only_with_the_name_as_survivorship_matches() {
+    let (db, _) = db_with_dealer();
+    import(&db, RecordKind::Customer, &customers_csv());
+    // 13812345678 is 王小明's only: a row giving it with another name is not his, as an
+    // upserted customer with that phone and name would not be merged into him.
+    let text = "source_system,source_id,vin,brand,model,customer_phone,customer_name\n\
+                invoice,V-1,LSVAU218XN2183294,VW,Passat,13812345678,李四\n\
+                invoice,V-2,LSVAU218XN2183294,VW,Passat,13812345678,\n\
+                invoice,V-3,LSVAU218XN2183294,VW,Passat,13812345678,王小明\n";
+    let report = import(&db, RecordKind::Vehicle, text);
+    let got: Vec<(u64, &str, Option<&str>)> = report
+        .rejections
+        .iter()
+        .map(|r| (r.line, r.code.as_str(), r.field.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, codes::UNKNOWN_CUSTOMER, Some("customer_phone")),
+            (3, codes::MISSING_COLUMN, Some("customer_name")),
+        ]
+    );
+    assert_eq!(report.created, 1);
+    let li = Customer {
+        phones: vec!["13812345678".into()],
+        ..Customer::person("李四")
+    };
+    let from = Received {
+        source: SourceRef::new("dms", "D-9"),
+        dealer: None,
+        at: at(),
+    };
+    let u = db.write(|tx| tx.upsert_customer(&li, None, &from)).unwrap();
+    assert_eq!(u.outcome, Outcome::Created, "survivorship agrees");
 }
 
 #[test]
@@ -799,4 +838,199 @@ fn rows_naming_a_merged_customer_land_on_the_survivor() {
     assert_eq!(report.created, 1, "{:?}", report.rejections);
     let r = db.begin_read().unwrap();
     assert_eq!(r.timeline(survivor, None, 10).unwrap().items.len(), 1);
+}
+
+fn import_bytes(
+    db: &Database,
+    kind: RecordKind,
+    bytes: &[u8],
+    o: &ImportOptions,
+) -> Result<ImportReport> {
+    import_reader(
+        db,
+        bytes,
+        "test.csv",
+        None,
+        &ImportOptions { kind, ..o.clone() },
+        |_| {},
+    )
+}
+
+#[test]
+fn undecodable_rows_are_rejected_as_bad_encoding_and_queued() {
+    let (db, dealer) = db_with_dealer();
+    let mut bytes = b"source_system,source_id,dealer,name,phones\n\
+                      dms,C-1,SH0001,\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e,13812345678\n\
+                      dms,C-2,SH0001,\xff\xfe\xe6\x98\x8e,13812345679\n"
+        .to_vec();
+    bytes.extend_from_slice("dms,C-3,SH0001,李四,13812345670\n".as_bytes());
+    let o = ImportOptions {
+        encoding: Encoding::Utf8,
+        ..opts(RecordKind::Customer)
+    };
+    let report = import_bytes(&db, RecordKind::Customer, &bytes, &o).unwrap();
+    assert_eq!((report.created, report.rejected), (2, 1));
+    let rej = &report.rejections[0];
+    assert_eq!(
+        (
+            rej.line,
+            rej.code.as_str(),
+            rej.field.as_deref(),
+            rej.source_id.as_deref()
+        ),
+        (3, codes::BAD_ENCODING, Some("name"), Some("C-2"))
+    );
+    let r = db.begin_read().unwrap();
+    assert!(all_customers(&db)
+        .iter()
+        .all(|c| !c.name().contains('\u{FFFD}')));
+    let queued = r
+        .feedback_entry(RecordKind::Customer, &SourceRef::new("dms", "C-2"))
+        .unwrap()
+        .expect("the row waits in the dealer's queue");
+    assert_eq!(
+        (queued.dealer, queued.code.as_str()),
+        (Some(dealer), codes::BAD_ENCODING)
+    );
+}
+
+#[test]
+fn cr_only_line_ends_are_read_as_lines() {
+    let (db, _) = db_with_dealer();
+    let text = "source_system,source_id,name,phones\r\
+                dms,C-1,王小明,13812345678\r\
+                dms,C-2,王先生,13812345679\r\
+                dms,C-3,\"多行\r地址\",13812345670\r\
+                dms,C-4,李四,13812345671\r";
+    let report = import(&db, RecordKind::Customer, text);
+    assert_eq!(report.ignored_columns, Vec::<String>::new());
+    assert_eq!(report.rows, 4);
+    let lines: Vec<(u64, &str)> = report
+        .rejections
+        .iter()
+        .map(|r| (r.line, r.code.as_str()))
+        .collect();
+    assert_eq!(lines, vec![(3, "validation.name_placeholder")]);
+    assert_eq!(report.created, 3);
+}
+
+#[test]
+fn input_with_content_but_no_rows_is_an_error() {
+    let (db, _) = db_with_dealer();
+    let e = import_bytes(
+        &db,
+        RecordKind::Customer,
+        b"source_system,source_id,name\n\n",
+        &opts(RecordKind::Customer),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), codes::NO_ROWS, "{e}");
+    let o = ImportOptions {
+        format: Some(Format::JsonLines),
+        ..opts(RecordKind::Customer)
+    };
+    let e = import_bytes(&db, RecordKind::Customer, b"\n  \n", &o).unwrap_err();
+    assert_eq!(e.code(), codes::NO_ROWS, "{e}");
+}
+
+/// A reader yielding `head`, then `n` bytes of `x`, then `tail`, without holding the middle.
+struct Huge {
+    head: Vec<u8>,
+    n: usize,
+    tail: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for Huge {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let total = self.head.len() + self.n + self.tail.len();
+        let mut k = 0;
+        while k < buf.len() && self.pos < total {
+            let p = self.pos;
+            buf[k] = if p < self.head.len() {
+                self.head[p]
+            } else if p < self.head.len() + self.n {
+                b'x'
+            } else {
+                self.tail[p - self.head.len() - self.n]
+            };
+            k += 1;
+            self.pos += 1;
+        }
+        Ok(k)
+    }
+}
+
+#[test]
+fn a_huge_quoted_cell_is_rejected_without_being_held_and_the_next_row_reads() {
+    let (db, _) = db_with_dealer();
+    let input = Huge {
+        head: "source_system,source_id,name,phones\ndms,C-1,王小明,13812345678\ndms,C-2,\"a\n"
+            .as_bytes()
+            .to_vec(),
+        n: 6 << 20,
+        tail: "\nb\",13812345679\ndms,C-3,王先生,13812345670\ndms,C-4,李四,13812345671\n"
+            .as_bytes()
+            .to_vec(),
+        pos: 0,
+    };
+    let report = import_reader(
+        &db,
+        input,
+        "huge.csv",
+        None,
+        &opts(RecordKind::Customer),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!((report.rows, report.created, report.rejected), (4, 2, 2));
+    // The cell spans lines 3 to 5: the rows after it keep their line numbers.
+    let got: Vec<(u64, &str)> = report
+        .rejections
+        .iter()
+        .map(|r| (r.line, r.code.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, codes::LINE_TOO_LONG),
+            (6, "validation.name_placeholder")
+        ]
+    );
+    assert_eq!(db.begin_read().unwrap().customer_count().unwrap(), 2);
+}
+
+#[test]
+fn a_negative_amount_is_echoed_as_written() {
+    let (db, _) = db_with_dealer();
+    import(&db, RecordKind::Customer, &customers_csv());
+    let tp = "source_system,source_id,at,channel,kind,vin,amount\n\
+              dms,T-1,2025-01-02 09:30,showroom,service_visit,LSVAU218XN2183294,-100.00\n";
+    let vehicles = import(&db, RecordKind::Vehicle, &vehicles_csv());
+    assert_eq!(vehicles.rejected, 0, "{:?}", vehicles.rejections);
+    let report = import(&db, RecordKind::Touchpoint, tp);
+    assert_eq!(report.rejected, 1, "{:?}", report.rejections);
+    assert!(
+        report.rejections[0]
+            .message
+            .contains("amount` = \"-100.00\""),
+        "{}",
+        report.rejections[0].message
+    );
+}
+
+#[test]
+fn cells_beyond_the_header_reject_the_row_and_empty_ones_are_fine() {
+    let (db, _) = db_with_dealer();
+    let text = "source_system,source_id,name,phones\n\
+                dms,C-1,王小明,13812345678,,\n\
+                dms,C-2,李四,13812345679,徐汇区, 1号\n";
+    let report = import(&db, RecordKind::Customer, text);
+    assert_eq!(report.created, 1);
+    let got: Vec<(u64, &str)> = report
+        .rejections
+        .iter()
+        .map(|r| (r.line, r.code.as_str()))
+        .collect();
+    assert_eq!(got, vec![(3, codes::EXTRA_CELLS)]);
 }

@@ -105,8 +105,20 @@ fn higher_priority_wins() {
     );
     assert_eq!(f.id, u.id);
     assert_eq!(f.outcome, Outcome::Updated);
-    assert_eq!(f.conflicts, 0);
+    // The DMS city it replaces is kept as the conflict the DMS record would have raised had
+    // it arrived second: the conflicts do not depend on the order records arrive in.
+    assert_eq!(f.conflicts, 1);
     assert_eq!(city(&db, u.id).as_deref(), Some("苏州"));
+    let open = db.begin_read().unwrap().conflicts(true).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].field, Field::City);
+    assert_eq!(open[0].reason, ConflictReason::LowerPriority);
+    assert_eq!(open[0].offered, FieldValue::Text("上海".into()));
+    assert_eq!(open[0].current, Some(FieldValue::Text("苏州".into())));
+    assert_eq!(open[0].received.source, SourceRef::new("dms", "D-1"));
+    // Replaying the DMS record raises nothing new.
+    let again = upsert(&db, &wang(), &from("dms", "D-1", "2024-01-01"));
+    assert_eq!((again.outcome, again.conflicts), (Outcome::Unchanged, 0));
     let l = lineage(&db, u.id, Field::City);
     assert_eq!(l.source, SourceRef::new("finance", "F-9"));
     assert_eq!(l.value, "苏州");
@@ -601,7 +613,8 @@ fn vehicles_merge_by_vin_with_dates_plates_and_owners() {
     let u = db
         .write(|tx| tx.upsert_vehicle(&inv, a, &from("invoice", "I-1", "2024-01-20")))
         .unwrap();
-    assert_eq!((u.id, u.outcome, u.conflicts), (v.id, Outcome::Updated, 0));
+    // The DMS model and invoice date it replaces stay as conflicts (lower_priority).
+    assert_eq!((u.id, u.outcome, u.conflicts), (v.id, Outcome::Updated, 2));
     let bad = Vehicle {
         invoice_date: Some(d("2024-01-05")),
         ..Vehicle::new(car.as_str(), "VW", "Passat B8")
@@ -615,14 +628,23 @@ fn vehicles_merge_by_vin_with_dates_plates_and_owners() {
     assert_eq!(stored.model, "Passat B8");
     assert_eq!(stored.invoice_date, Some(d("2024-01-11")));
     let c = r.conflicts(true).unwrap();
+    let displaced: Vec<(Field, ConflictReason)> =
+        c[..2].iter().map(|c| (c.field, c.reason)).collect();
     assert_eq!(
-        (c[0].field, c[0].reason),
+        displaced,
+        [
+            (Field::Model, ConflictReason::LowerPriority),
+            (Field::InvoiceDate, ConflictReason::LowerPriority)
+        ]
+    );
+    assert_eq!(
+        (c[2].field, c[2].reason),
         (Field::InvoiceDate, ConflictReason::Inconsistent)
     );
-    assert_eq!(c[0].vehicle(), Some(v.id));
+    assert_eq!(c[2].vehicle(), Some(v.id));
     assert_eq!(
         r.conflicts_of(a).unwrap().len(),
-        1,
+        3,
         "a customer's vehicles' conflicts too"
     );
     let lin = r.lineage_of_vehicle(v.id).unwrap();

@@ -184,12 +184,15 @@ schema!(
 );
 
 /// One row: its line number (first line of the record), its cells by schema column (trimmed,
-/// blank as `None`), and the row as it was read, for the feedback queue.
+/// blank as `None`), the row as it was read, for the feedback queue, and its flaw if any.
 #[derive(Debug)]
 pub(crate) struct Row {
     pub line: u64,
     pub values: Vec<Option<String>>,
     pub raw: Raw,
+    /// A problem the row was read with (bad encoding, cells beyond the header): the row is
+    /// rejected with it once its source record is known.
+    pub flaw: Option<super::input::Flaw>,
 }
 
 /// A row as it was read. A CSV record is kept as parsed and written back as a CSV line only
@@ -414,6 +417,9 @@ impl<'a> Cells<'a> {
             .unwrap_or_default()
     }
 }
+
+/// The columns holding amounts (yuan in the file, fen in the record).
+pub(crate) const MONEY_COLUMNS: [&str; 3] = ["amount", "parts_amount", "labour_amount"];
 
 /// Fen from a yuan amount text, or `None`.
 fn parse_money(s: &str) -> Option<i64> {

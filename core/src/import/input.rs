@@ -1,12 +1,12 @@
-//! Reading an import file as a stream of rows: byte counting, encoding detection and decoding,
-//! and the CSV and JSON Lines readers. Nothing here holds more than one row (plus the readers'
-//! fixed buffers) in memory.
+//! Reading an import file as a stream of rows: byte counting, encoding detection, splitting
+//! the raw bytes into records (at most [`MAX_ROW_BYTES`] held), decoding each record (a row
+//! with bytes invalid in the encoding is flagged, not altered silently), and the CSV and JSON
+//! Lines readers. Nothing here holds more than one row (plus fixed buffers) in memory.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
-
-use encoding_rs_io::DecodeReaderBytesBuilder;
 
 use super::columns::{Raw, Row, Schema};
 use super::{codes, Encoding, Format, ImportError};
@@ -14,8 +14,9 @@ use super::{codes, Encoding, Format, ImportError};
 /// Bytes looked at to choose the encoding of input that cannot be read twice.
 pub(crate) const SNIFF_BYTES: usize = 1 << 20;
 
-/// Longest row accepted (bytes of decoded text). A longer JSON line is rejected and skipped,
-/// so one runaway line cannot make the import hold an unbounded buffer.
+/// Longest row accepted (bytes as read, before decoding). A longer CSV record or JSON line is
+/// rejected (`import.line_too_long`) and skipped without being held, so one runaway cell or
+/// line cannot make the import hold an unbounded buffer.
 pub(crate) const MAX_ROW_BYTES: usize = 1 << 20;
 
 /// A reader that counts the bytes it hands out, for progress reports.
@@ -95,17 +96,193 @@ pub(crate) fn sniff(r: &mut impl Read) -> io::Result<(Vec<u8>, bool)> {
     Ok((prefix, complete))
 }
 
-/// `r` decoded from `encoding` to UTF-8. A BOM is honoured and removed; bytes that are not
-/// valid in the encoding become U+FFFD rather than failing the import.
-pub(crate) fn decoded<R: Read>(r: R, encoding: Encoding) -> impl Read {
-    let enc = match encoding {
-        Encoding::Gbk => encoding_rs::GBK,
+/// The decoder of `encoding` (`Auto` has been resolved by then; it counts as UTF-8).
+pub(crate) fn decoder(encoding: Encoding) -> &'static encoding_rs::Encoding {
+    match encoding {
+        Encoding::Gbk => encoding_rs::GB18030,
         Encoding::Utf8 | Encoding::Auto => encoding_rs::UTF_8,
-    };
-    DecodeReaderBytesBuilder::new()
-        .encoding(Some(enc))
-        .bom_override(true)
-        .build(r)
+    }
+}
+
+/// `bytes` decoded, and whether they were valid in the encoding. Invalid bytes become U+FFFD
+/// in the text, which is then only good for showing the row back in a rejection.
+fn decode<'b>(enc: &'static encoding_rs::Encoding, bytes: &'b [u8]) -> (Cow<'b, str>, bool) {
+    match enc.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(text) => (text, true),
+        None => (enc.decode_without_bom_handling(bytes).0, false),
+    }
+}
+
+/// Where a field is inside a CSV record, for finding where a record ends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    /// At the start of a field.
+    Start,
+    /// In a field that did not start with a quote.
+    Unquoted,
+    /// Inside a quoted field.
+    Quoted,
+    /// A quote inside a quoted field: its end, or the first half of `""`.
+    Closing,
+}
+
+/// Splits the raw input into records — lines, or CSV records whose quoted cells may span lines
+/// — before decoding, holding at most [`MAX_ROW_BYTES`] of one record: a longer record is
+/// skipped to its end (its quoting followed) and reported as too long. Splitting raw bytes is
+/// safe for UTF-8 and GBK/GB18030: no byte of a multi-byte character is a line end, a quote
+/// or a delimiter.
+///
+/// Records end at LF (a CR before it stays in the record; cells are trimmed), or at CR if the
+/// input's first line ends with a lone CR (old Mac exports).
+pub(crate) struct Records<R: Read> {
+    input: BufReader<R>,
+    /// The CSV delimiter; `None`: lines (JSON Lines), no quoting.
+    delimiter: Option<u8>,
+    terminator: u8,
+    /// Line ends consumed so far.
+    line: u64,
+    /// The current record's bytes (without its terminator).
+    pub(crate) buf: Vec<u8>,
+    /// The decoder (UTF-8 if the input starts with a UTF-8 BOM).
+    pub(crate) encoding: &'static encoding_rs::Encoding,
+}
+
+impl<R: Read> Records<R> {
+    pub(crate) fn new(input: R, encoding: Encoding, delimiter: Option<u8>) -> io::Result<Self> {
+        let mut input = BufReader::with_capacity(64 * 1024, input);
+        let mut enc = decoder(encoding);
+        let head = loop {
+            match input.fill_buf() {
+                Ok(h) => break h,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+        // A lone CR before the first LF: the file's lines end with CR.
+        let lone_cr = head
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .is_some_and(|i| head[i] == b'\r' && i + 1 < head.len() && head[i + 1] != b'\n');
+        if bom {
+            input.consume(3);
+            enc = encoding_rs::UTF_8;
+        }
+        Ok(Records {
+            input,
+            delimiter,
+            terminator: if lone_cr { b'\r' } else { b'\n' },
+            line: 0,
+            buf: Vec::new(),
+            encoding: enc,
+        })
+    }
+
+    /// The byte that ends a record.
+    pub(crate) fn terminator(&self) -> u8 {
+        self.terminator
+    }
+
+    /// Reads the next record into `buf`: `None` at the end, else its first line and whether
+    /// it fits (`false`: longer than [`MAX_ROW_BYTES`], skipped, `buf` empty).
+    pub(crate) fn next(&mut self) -> io::Result<Option<(u64, bool)>> {
+        self.buf.clear();
+        let start = self.line + 1;
+        let mut any = false;
+        let mut fits = true;
+        let mut q = Quote::Start;
+        loop {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(any.then_some((start, fits)));
+            }
+            any = true;
+            let mut end = None;
+            for (i, &b) in chunk.iter().enumerate() {
+                if b == self.terminator {
+                    self.line += 1;
+                }
+                let Some(delim) = self.delimiter else {
+                    if b == self.terminator {
+                        end = Some(i);
+                        break;
+                    }
+                    continue;
+                };
+                q = match q {
+                    Quote::Quoted if b == b'"' => Quote::Closing,
+                    Quote::Quoted => Quote::Quoted,
+                    _ if b == self.terminator => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ if b == delim => Quote::Start,
+                    Quote::Start | Quote::Closing if b == b'"' => Quote::Quoted,
+                    _ => Quote::Unquoted,
+                };
+            }
+            let take = end.unwrap_or(chunk.len());
+            if fits && self.buf.len() + take <= MAX_ROW_BYTES {
+                self.buf.extend_from_slice(&chunk[..take]);
+            } else {
+                fits = false;
+                self.buf = Vec::new();
+            }
+            self.input.consume(take + usize::from(end.is_some()));
+            if end.is_some() {
+                return Ok(Some((start, fits)));
+            }
+        }
+    }
+}
+
+fn too_long(line: u64) -> Next {
+    Next::Bad {
+        line,
+        raw: String::new(),
+        error: ImportError::row(
+            codes::LINE_TOO_LONG,
+            line,
+            None,
+            "",
+            format!("the row is longer than {MAX_ROW_BYTES} bytes"),
+        ),
+    }
+}
+
+/// The problem a row was read with that does not stop its source record from being known: it
+/// is rejected with it once its source record (and sending dealer) are read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Flaw {
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+/// The flaw of a row whose bytes were not valid in the encoding: names the first column whose
+/// text shows a replacement character.
+fn bad_encoding(
+    encoding: &'static encoding_rs::Encoding,
+    schema: &'static Schema,
+    values: &[Option<String>],
+) -> Flaw {
+    let field = values
+        .iter()
+        .position(|v| v.as_deref().is_some_and(|v| v.contains('\u{FFFD}')))
+        .map(|i| schema.columns[i].name);
+    Flaw {
+        code: codes::BAD_ENCODING,
+        field,
+        message: format!(
+            "the row has bytes that are not valid {}; export the file in one encoding (UTF-8 \
+             or GBK) or force the right one",
+            encoding.name()
+        ),
+    }
 }
 
 /// The format of input whose first bytes are `prefix`: JSON Lines if the first non-blank
@@ -144,26 +321,30 @@ impl<R: Read> Rows<R> {
     pub(crate) fn open(
         input: R,
         format: Format,
+        encoding: Encoding,
         schema: &'static Schema,
         file: &str,
         delimiter: u8,
     ) -> Result<(Rows<R>, Vec<String>), ImportError> {
         match format {
             Format::Csv => {
-                let (rows, ignored) = CsvRows::open(input, schema, file, delimiter)?;
+                let (rows, ignored) = CsvRows::open(input, encoding, schema, file, delimiter)?;
                 Ok((Rows::Csv(rows), ignored))
             }
-            Format::JsonLines => Ok((
-                Rows::Json(JsonRows {
-                    input: BufReader::with_capacity(64 * 1024, input),
-                    schema,
-                    line: 0,
-                    buf: Vec::new(),
-                    file: file.to_string(),
-                    ignored: Vec::new(),
-                }),
-                Vec::new(),
-            )),
+            Format::JsonLines => {
+                let records = Records::new(input, encoding, None).map_err(|e| {
+                    ImportError::file(codes::FILE_UNREADABLE, file, format!("reading failed: {e}"))
+                })?;
+                Ok((
+                    Rows::Json(JsonRows {
+                        records,
+                        schema,
+                        file: file.to_string(),
+                        ignored: Vec::new(),
+                    }),
+                    Vec::new(),
+                ))
+            }
         }
     }
 
@@ -203,33 +384,49 @@ fn column_name(s: &str) -> String {
 }
 
 pub(crate) struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
+    records: Records<R>,
+    delimiter: u8,
     schema: &'static Schema,
     /// Schema column of each CSV column (`None`: ignored).
     map: Vec<Option<usize>>,
-    record: csv::StringRecord,
     /// A record handed back by [`Rows::recycle`], reused for the next row.
     spare: Option<csv::StringRecord>,
     file: String,
     ignored: Vec<String>,
 }
 
+/// Parses one record's text (as [`Records`] cut it) into `into`.
+fn parse_record(
+    text: &str,
+    delimiter: u8,
+    terminator: u8,
+    into: &mut csv::StringRecord,
+) -> Result<(), csv::Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .terminator(csv::Terminator::Any(terminator))
+        .buffer_capacity(text.len().clamp(64, 8 * 1024))
+        .from_reader(text.as_bytes());
+    if !reader.read_record(into)? {
+        into.clear();
+    }
+    Ok(())
+}
+
 impl<R: Read> CsvRows<R> {
     fn open(
         input: R,
+        encoding: Encoding,
         schema: &'static Schema,
         file: &str,
         delimiter: u8,
     ) -> Result<(CsvRows<R>, Vec<String>), ImportError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            // Records end at LF only: the reader's CRLF handling numbers the lines after the
-            // first CRLF one too low. A CR before the LF stays in the last cell, which is
-            // trimmed like every cell.
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(input);
+        let unreadable = |e: io::Error| {
+            ImportError::file(codes::FILE_UNREADABLE, file, format!("reading failed: {e}"))
+        };
+        let mut records = Records::new(input, encoding, Some(delimiter)).map_err(unreadable)?;
         let mut header = csv::StringRecord::new();
         let no_header = || {
             ImportError::file(
@@ -239,17 +436,40 @@ impl<R: Read> CsvRows<R> {
             )
         };
         loop {
-            match reader.read_record(&mut header) {
-                Ok(true) if header.iter().all(|f| f.trim().is_empty()) => continue,
-                Ok(true) => break,
-                Ok(false) => return Err(no_header()),
-                Err(e) => {
-                    return Err(ImportError::file(
-                        codes::BAD_CSV,
-                        file,
-                        format!("the header row could not be read: {e}"),
-                    ))
-                }
+            let Some((line, fits)) = records.next().map_err(unreadable)? else {
+                return Err(no_header());
+            };
+            if !fits {
+                return Err(ImportError::file(
+                    codes::LINE_TOO_LONG,
+                    file,
+                    format!("the header row is longer than {MAX_ROW_BYTES} bytes"),
+                )
+                .with_line(line));
+            }
+            let (text, clean) = decode(records.encoding, &records.buf);
+            if !clean {
+                return Err(ImportError::file(
+                    codes::BAD_ENCODING,
+                    file,
+                    format!(
+                        "the header row has bytes that are not valid {}; export the file in \
+                         one encoding (UTF-8 or GBK) or force the right one",
+                        records.encoding.name()
+                    ),
+                )
+                .with_line(line));
+            }
+            parse_record(&text, delimiter, records.terminator(), &mut header).map_err(|e| {
+                ImportError::file(
+                    codes::BAD_CSV,
+                    file,
+                    format!("the header row could not be read: {e}"),
+                )
+                .with_line(line)
+            })?;
+            if !header.iter().all(|f| f.trim().is_empty()) {
+                break;
             }
         }
         let mut map = Vec::with_capacity(header.len());
@@ -298,10 +518,10 @@ impl<R: Read> CsvRows<R> {
         }
         Ok((
             CsvRows {
-                reader,
+                records,
+                delimiter,
                 schema,
                 map,
-                record: csv::StringRecord::new(),
                 spare: None,
                 file: file.to_string(),
                 ignored: ignored.clone(),
@@ -312,59 +532,82 @@ impl<R: Read> CsvRows<R> {
 
     fn next(&mut self) -> Result<Next, ImportError> {
         loop {
-            match self.reader.read_record(&mut self.record) {
-                Ok(false) => return Ok(Next::End),
-                Ok(true) => {
-                    let line = self.record.position().map_or(0, |p| p.line());
-                    if self.record.iter().all(|f| f.trim().is_empty()) {
-                        continue;
-                    }
-                    let mut values = vec![None; self.schema.columns.len()];
-                    for (field, col) in self.record.iter().zip(&self.map) {
-                        if let Some(i) = col {
-                            let v = field.trim();
-                            if !v.is_empty() {
-                                values[*i] = Some(v.to_string());
-                            }
-                        }
-                    }
-                    // The record moves into the row (a recycled one takes its place): the CSV
-                    // line is rebuilt from it only if the row is rejected.
-                    let spare = self.spare.take().unwrap_or_default();
-                    let record = std::mem::replace(&mut self.record, spare);
-                    return Ok(Next::Row(Row {
+            let read = self.records.next().map_err(|e| {
+                ImportError::file(
+                    codes::FILE_UNREADABLE,
+                    &self.file,
+                    format!("reading failed: {e}"),
+                )
+            })?;
+            let Some((line, fits)) = read else {
+                return Ok(Next::End);
+            };
+            if !fits {
+                return Ok(too_long(line));
+            }
+            let (text, clean) = decode(self.records.encoding, &self.records.buf);
+            let mut record = self.spare.take().unwrap_or_default();
+            if let Err(e) = parse_record(
+                &text,
+                self.delimiter,
+                self.records.terminator(),
+                &mut record,
+            ) {
+                return Ok(Next::Bad {
+                    line,
+                    raw: text.trim_end_matches('\r').to_string(),
+                    error: ImportError::row(
+                        codes::BAD_CSV,
                         line,
-                        values,
-                        raw: Raw::Csv(record),
-                    }));
-                }
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    match e.kind() {
-                        csv::ErrorKind::Io(_) => {
-                            return Err(ImportError::file(
-                                codes::FILE_UNREADABLE,
-                                &self.file,
-                                format!("reading failed: {e}"),
-                            )
-                            .with_line(line))
-                        }
-                        _ => {
-                            return Ok(Next::Bad {
-                                line,
-                                raw: String::new(),
-                                error: ImportError::row(
-                                    codes::BAD_CSV,
-                                    line,
-                                    None,
-                                    "",
-                                    format!("the row is not valid CSV: {e}"),
-                                ),
-                            })
-                        }
+                        None,
+                        "",
+                        format!("the row is not valid CSV: {e}"),
+                    ),
+                });
+            }
+            if record.iter().all(|f| f.trim().is_empty()) {
+                self.spare = Some(record);
+                continue;
+            }
+            let mut values = vec![None; self.schema.columns.len()];
+            for (field, col) in record.iter().zip(&self.map) {
+                if let Some(i) = col {
+                    let v = field.trim();
+                    if !v.is_empty() {
+                        values[*i] = Some(v.to_string());
                     }
                 }
             }
+            let extra = record
+                .iter()
+                .skip(self.map.len())
+                .filter(|f| !f.trim().is_empty())
+                .count();
+            let flaw = if !clean {
+                Some(bad_encoding(self.records.encoding, self.schema, &values))
+            } else if extra > 0 {
+                Some(Flaw {
+                    code: codes::EXTRA_CELLS,
+                    field: None,
+                    message: format!(
+                        "the row has {} cells, the header names {} columns: {extra} non-empty \
+                         cell(s) beyond the last column; quote a cell that contains the \
+                         delimiter, or add the column to the header",
+                        record.len(),
+                        self.map.len()
+                    ),
+                })
+            } else {
+                None
+            };
+            // The record moves into the row (a recycled one takes its place later): the CSV
+            // line is rebuilt from it only if the row is rejected.
+            return Ok(Next::Row(Row {
+                line,
+                values,
+                raw: Raw::Csv(record),
+                flaw,
+            }));
         }
     }
 }
@@ -394,79 +637,29 @@ pub(crate) fn raw_csv(record: &csv::StringRecord) -> String {
 }
 
 pub(crate) struct JsonRows<R: Read> {
-    input: BufReader<R>,
+    records: Records<R>,
     schema: &'static Schema,
-    line: u64,
-    buf: Vec<u8>,
     file: String,
     ignored: Vec<String>,
 }
 
 impl<R: Read> JsonRows<R> {
-    /// Reads one line into `buf` (without its terminator), keeping at most [`MAX_ROW_BYTES`];
-    /// returns `None` at the end, `Some(false)` for an over-long line (skipped to its end).
-    fn read_line(&mut self) -> io::Result<Option<bool>> {
-        self.buf.clear();
-        let mut any = false;
-        let mut fits = true;
-        loop {
-            let chunk = match self.input.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                return Ok(any.then_some(fits));
-            }
-            any = true;
-            let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
-                Some(i) => (i, true),
-                None => (chunk.len(), false),
-            };
-            if fits && self.buf.len() + take <= MAX_ROW_BYTES {
-                self.buf.extend_from_slice(&chunk[..take]);
-            } else {
-                fits = false;
-                self.buf.clear();
-            }
-            self.input.consume(take + usize::from(done));
-            if done {
-                return Ok(Some(fits));
-            }
-        }
-    }
-
     fn next(&mut self) -> Result<Next, ImportError> {
         loop {
-            let read = self.read_line().map_err(|e| {
+            let read = self.records.next().map_err(|e| {
                 ImportError::file(
                     codes::FILE_UNREADABLE,
                     &self.file,
                     format!("reading failed: {e}"),
                 )
-                .with_line(self.line + 1)
             })?;
-            self.line += 1;
-            let line = self.line;
-            let fits = match read {
-                None => return Ok(Next::End),
-                Some(fits) => fits,
+            let Some((line, fits)) = read else {
+                return Ok(Next::End);
             };
             if !fits {
-                return Ok(Next::Bad {
-                    line,
-                    raw: String::new(),
-                    error: ImportError::row(
-                        codes::LINE_TOO_LONG,
-                        line,
-                        None,
-                        "",
-                        format!("the line is longer than {MAX_ROW_BYTES} bytes"),
-                    ),
-                });
+                return Ok(too_long(line));
             }
-            // Decoding produced UTF-8, but stay total on anything.
-            let text = String::from_utf8_lossy(&self.buf);
+            let (text, clean) = decode(self.records.encoding, &self.records.buf);
             let text = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
             if text.is_empty() {
                 continue;
@@ -530,10 +723,12 @@ impl<R: Read> JsonRows<R> {
                     values[i] = Some(t.trim().to_string());
                 }
             }
+            let flaw = (!clean).then(|| bad_encoding(self.records.encoding, self.schema, &values));
             return Ok(Next::Row(Row {
                 line,
                 values,
                 raw: Raw::Text(raw),
+                flaw,
             }));
         }
     }

@@ -40,18 +40,15 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use redb::{ReadableMultimapTable, ReadableTable};
+use redb::ReadableTable;
 
 use crate::codec::ModelKind;
 use crate::date::DateTime;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealerId, VehicleId};
-use crate::integration::{Outcome, Received, RecordKind};
+use crate::integration::{CustomerMatch, MatchKeys, Outcome, Received, RecordKind};
 use crate::source::SourceRef;
-use crate::store::tables::{
-    CUSTOMER_BY_CREDIT_CODE, CUSTOMER_BY_NATIONAL_ID, CUSTOMER_BY_PHONE, DEALER_BY_CODE, LEADS,
-    SOURCE_RECORDS, VEHICLE_BY_VIN,
-};
+use crate::store::tables::{DEALER_BY_CODE, LEADS, SOURCE_RECORDS, VEHICLE_BY_VIN};
 use crate::store::{Database, WriteTxn};
 
 use columns::{Cells, CustomerKeys, Row, Schema};
@@ -74,8 +71,14 @@ pub mod codes {
     pub const BAD_CSV: &str = "import.bad_csv";
     /// A JSON Lines line is not a JSON object.
     pub const BAD_JSON: &str = "import.bad_json";
-    /// A JSON Lines line is longer than 1 MiB.
+    /// A CSV record or JSON Lines line is longer than 1 MiB.
     pub const LINE_TOO_LONG: &str = "import.line_too_long";
+    /// A row has bytes that are not valid in the file's encoding.
+    pub const BAD_ENCODING: &str = "import.bad_encoding";
+    /// A CSV row has non-empty cells beyond the columns the header names.
+    pub const EXTRA_CELLS: &str = "import.extra_cells";
+    /// A file with content yields no rows (e.g. a CSV header without rows).
+    pub const NO_ROWS: &str = "import.no_rows";
     /// A date or date-time that cannot be read.
     pub const BAD_DATE: &str = "import.bad_date";
     /// An amount or count that cannot be read.
@@ -444,9 +447,8 @@ fn run(
     mut progress: impl FnMut(&Progress),
 ) -> Result<ImportReport> {
     let (counting, bytes) = Counting::new(raw);
-    let decoded = input::decoded(counting, encoding);
     let schema = schema_of(opts.kind);
-    let (mut rows, _) = Rows::open(decoded, format, schema, name, opts.delimiter)?;
+    let (mut rows, _) = Rows::open(counting, format, encoding, schema, name, opts.delimiter)?;
     let mut importer = Importer {
         opts,
         schema,
@@ -492,6 +494,22 @@ fn run(
         }
     }
     let mut report = importer.report;
+    if report.rows == 0 && bytes.get() > 0 {
+        // Nothing was committed: the batch held no row.
+        let what = match format {
+            Format::Csv => "the file has a header but no rows",
+            Format::JsonLines => "the file has no JSON line",
+        };
+        return Err(ImportError::file(
+            codes::NO_ROWS,
+            name,
+            format!(
+                "{what}: an export that lost its rows looks like this; check the export, \
+                 and do not import empty files"
+            ),
+        )
+        .into());
+    }
     report.ignored_columns = rows.ignored().to_vec();
     Ok(report)
 }
@@ -514,6 +532,20 @@ fn is_row_error(e: &Error) -> bool {
         | Error::Import(_) => true,
         Error::InRecord { source, .. } => is_row_error(source),
         _ => false,
+    }
+}
+
+/// The error with an amount column's value shown as the row wrote it (the record holds it in
+/// fen): `amount = "-100.00"`, not `"-10000"`.
+fn as_written(e: Error, cells: &Cells<'_>) -> Error {
+    match e {
+        Error::Validation(mut v) if columns::MONEY_COLUMNS.contains(&v.field) => {
+            if let Some(text) = cells.text(v.field) {
+                v.value = text.chars().take(64).collect();
+            }
+            Error::Validation(v)
+        }
+        e => e,
     }
 }
 
@@ -604,6 +636,10 @@ impl Importer<'_> {
                 }
             }
         }
+        if let Some(flaw) = &row.flaw {
+            let e = ImportError::row(flaw.code, row.line, flaw.field, "", flaw.message.clone());
+            return self.reject(tx, &from, row.line, &row.raw(), e.into());
+        }
         match self.write(tx, &cells, &from) {
             Ok(done) => {
                 match done.outcome {
@@ -615,7 +651,10 @@ impl Importer<'_> {
                 self.report.incomplete += u64::from(done.incomplete);
                 Ok(())
             }
-            Err(e) if is_row_error(&e) => self.reject(tx, &from, row.line, &row.raw(), e),
+            Err(e) if is_row_error(&e) => {
+                let e = as_written(e, &cells);
+                self.reject(tx, &from, row.line, &row.raw(), e)
+            }
             Err(e) => Err(e),
         }
     }
@@ -769,9 +808,9 @@ fn vehicle_by_vin(tx: &WriteTxn, vin: &str, line: u64) -> Result<VehicleId> {
     })
 }
 
-/// The customer a row names: by the customer's source record, national ID, credit code, the
-/// current owner of the row's vehicle, then phone (narrowed by name when several customers
-/// share it).
+/// The customer a row names: by the customer's source record, the current owner of the row's
+/// vehicle (if the row names no customer), then the rule survivorship matches by
+/// ([`WriteTxn::match_customer`]): national ID, credit code, phone + name.
 fn resolve_customer(
     tx: &WriteTxn,
     keys: &CustomerKeys,
@@ -791,28 +830,6 @@ fn resolve_customer(
             }
         }
     }
-    if let Some(nid) = &keys.national_id {
-        let key = crate::validate::national_id("customer_national_id", nid)?;
-        let found = tx
-            .txn
-            .open_table(CUSTOMER_BY_NATIONAL_ID)?
-            .get(key.as_str())?
-            .map(|v| v.value());
-        if let Some(id) = found {
-            return Ok(CustomerId(id));
-        }
-    }
-    if let Some(code) = &keys.credit_code {
-        let key = crate::validate::credit_code("customer_credit_code", code)?;
-        let found = tx
-            .txn
-            .open_table(CUSTOMER_BY_CREDIT_CODE)?
-            .get(key.as_str())?
-            .map(|v| v.value());
-        if let Some(id) = found {
-            return Ok(CustomerId(id));
-        }
-    }
     if keys.is_empty() {
         if let Some(v) = vehicle {
             if let Some(o) = tx.ownership(v)?.current() {
@@ -820,44 +837,57 @@ fn resolve_customer(
             }
         }
     }
-    if let Some(phone) = &keys.phone {
-        let key = crate::validate::mobile_phone("customer_phone", phone)?;
-        let mut ids = Vec::new();
-        {
-            let t = tx.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
-            for v in t.get(key.as_str())? {
-                ids.push(CustomerId(v?.value()));
-                if ids.len() > 64 {
-                    break;
-                }
-            }
+    let national_id = keys
+        .national_id
+        .as_deref()
+        .map(|k| crate::validate::national_id("customer_national_id", k))
+        .transpose()?;
+    let credit_code = keys
+        .credit_code
+        .as_deref()
+        .map(|k| crate::validate::credit_code("customer_credit_code", k))
+        .transpose()?;
+    let phones: Vec<String> = keys
+        .phone
+        .as_deref()
+        .map(|p| crate::validate::mobile_phone("customer_phone", p))
+        .transpose()?
+        .into_iter()
+        .collect();
+    if !phones.is_empty() && keys.name.is_none() && national_id.is_none() && credit_code.is_none() {
+        return Err(ImportError::row(
+            codes::MISSING_COLUMN,
+            line,
+            Some("customer_name"),
+            "",
+            "a customer is found by phone only together with the name: add customer_name, \
+             or name the customer by customer_national_id or customer_source_id",
+        )
+        .into());
+    }
+    // The one matching rule survivorship applies (integration::MatchKeys).
+    let m = tx.match_customer(&MatchKeys {
+        national_id: national_id.as_deref(),
+        credit_code: credit_code.as_deref(),
+        vin: None,
+        phones: &phones,
+        name: keys.name.as_deref(),
+        organisation: None,
+    })?;
+    match m {
+        CustomerMatch::One(id) => return Ok(id),
+        CustomerMatch::Several(_) => {
+            return Err(ImportError::row(
+                codes::AMBIGUOUS_CUSTOMER,
+                line,
+                Some("customer_phone"),
+                keys.phone.as_deref().unwrap_or_default(),
+                "several customers have this phone and name; add customer_national_id or \
+                 customer_source_id",
+            )
+            .into())
         }
-        if ids.len() > 1 {
-            if let Some(name) = &keys.name {
-                let mut named = Vec::new();
-                for id in &ids {
-                    if tx.customer(*id)?.name() == name.trim() {
-                        named.push(*id);
-                    }
-                }
-                ids = named;
-            }
-        }
-        match ids.as_slice() {
-            [one] => return Ok(*one),
-            [] => {}
-            _ => {
-                return Err(ImportError::row(
-                    codes::AMBIGUOUS_CUSTOMER,
-                    line,
-                    Some("customer_phone"),
-                    phone,
-                    "several customers have this phone; add customer_name, \
-                     customer_national_id or customer_source_id",
-                )
-                .into())
-            }
-        }
+        CustomerMatch::None => {}
     }
     let given = [
         (

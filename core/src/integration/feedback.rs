@@ -13,12 +13,14 @@ use super::{Received, RecordKind};
 use crate::codec;
 use crate::date::DateTime;
 use crate::error::{Error, Result};
-use crate::ids::{DealerId, FeedbackId};
+use crate::ids::{CustomerId, DealerId, FeedbackId};
 use crate::source::SourceRef;
-use crate::store::tables::{FEEDBACK, FEEDBACK_BY_SOURCE, REJECTION_COUNTS};
+use crate::store::tables::{
+    FEEDBACK, FEEDBACK_BY_SOURCE, INCOMPLETE_BY_CUSTOMER, REJECTION_COUNTS,
+};
 use crate::store::{decode_stored, ReadTxn, WriteTxn};
 
-use redb::ReadableTable;
+use redb::{ReadableMultimapTable, ReadableTable};
 
 /// Raw record text kept in an entry is cut to this many characters.
 const MAX_RAW_CHARS: usize = 16 * 1024;
@@ -78,6 +80,22 @@ fn source_key(kind: RecordKind, source: &SourceRef, line: Option<u64>) -> (Sourc
     (SourceRef::new(system, record_id), k)
 }
 
+/// Whether a queued entry is an incomplete-customer entry.
+fn is_incomplete(e: &FeedbackEntry) -> bool {
+    e.code == "validation.incomplete"
+}
+
+/// The raw text and the error of a queued incomplete customer lacking `missing`.
+fn incomplete_error(customer: &crate::Customer, missing: &[&'static str]) -> (String, Error) {
+    let what = format!("missing {}", missing.join(", "));
+    let error = Error::Validation(crate::ValidationError::new(
+        missing[0],
+        crate::Rule::Incomplete,
+        &what,
+    ));
+    (format!("{} ({what})", customer.name()), error)
+}
+
 fn dealer_code(d: Option<DealerId>) -> u32 {
     d.map_or(0, |d| d.0)
 }
@@ -100,36 +118,115 @@ fn details(e: &Error) -> (Option<String>, String) {
 }
 
 impl WriteTxn {
-    /// Settles the feedback entry of source record `from` after it was stored (as `customer`,
-    /// for a customer record): a customer that still lacks basic fields
+    /// Settles the feedback entry of source record `from` after it was stored (as customer
+    /// `customer`, for a customer record): a customer that still lacks basic fields
     /// ([`crate::Customer::missing_basic_fields`]) is (re)queued as `validation.incomplete` —
     /// stored, but to be completed (seed 003 §4.2.1: missing data goes back to the dealer for
     /// supplementary entry); anything else leaves the queue. Replacing the entry in place
     /// keeps a replayed incomplete record from being counted twice. Returns whether the record
     /// is queued as incomplete.
+    ///
+    /// Completeness belongs to the customer, not to one of its source records: every source
+    /// record queued as incomplete for the customer is settled with it (all leave the queue
+    /// once the customer is complete, whichever source completed it; while it is not, all
+    /// entries name what the customer lacks now). So the queue does not depend on the order
+    /// the records arrived in.
     pub(crate) fn settle_feedback(
         &mut self,
         from: &Received,
         kind: RecordKind,
-        customer: Option<&crate::Customer>,
+        customer: Option<(CustomerId, &crate::Customer)>,
     ) -> Result<bool> {
-        let missing = customer.map(crate::Customer::missing_basic_fields);
-        let Some(first) = missing.as_ref().and_then(|m| m.first()) else {
+        let Some((id, customer)) = customer else {
             self.clear_feedback(&from.source, kind)?;
             return Ok(false);
         };
-        let what = format!(
-            "missing {}",
-            missing.as_deref().unwrap_or_default().join(", ")
-        );
-        let error = Error::Validation(crate::ValidationError::new(
-            first,
-            crate::Rule::Incomplete,
-            &what,
-        ));
-        let name = customer.map_or("", |c| c.name());
-        self.reject(from, kind, None, &format!("{name} ({what})"), &error)?;
+        let missing = customer.missing_basic_fields();
+        let queued = self.incomplete_keys(id)?;
+        if missing.is_empty() {
+            self.clear_feedback(&from.source, kind)?;
+            for key in queued {
+                self.clear_incomplete(id, &key)?;
+            }
+            return Ok(false);
+        }
+        let (raw, error) = incomplete_error(customer, &missing);
+        self.reject(from, kind, None, &raw, &error)?;
+        let (_, mine) = source_key(kind, &from.source, None);
+        for key in queued.iter().filter(|k| **k != mine) {
+            self.refresh_incomplete(id, key, &raw, &error)?;
+        }
+        if !queued.contains(&mine) {
+            self.writing(|tx| {
+                tx.txn
+                    .open_multimap_table(INCOMPLETE_BY_CUSTOMER)?
+                    .insert(id.0, mine.as_slice())?;
+                Ok(())
+            })?;
+        }
         Ok(true)
+    }
+
+    /// The `feedback_by_source` keys queued as incomplete for customer `id`.
+    fn incomplete_keys(&self, id: CustomerId) -> Result<Vec<Vec<u8>>> {
+        let t = self.txn.open_multimap_table(INCOMPLETE_BY_CUSTOMER)?;
+        let mut out = Vec::new();
+        for k in t.get(id.0)? {
+            out.push(k?.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    /// Removes the entry behind `key` if it is still the incomplete one, and its index entry.
+    fn clear_incomplete(&mut self, id: CustomerId, key: &[u8]) -> Result<()> {
+        let entry = self.feedback_by_key(key)?;
+        self.writing(|tx| {
+            if let Some(e) = entry.filter(is_incomplete) {
+                tx.txn.open_table(FEEDBACK_BY_SOURCE)?.remove(key)?;
+                tx.txn
+                    .open_table(FEEDBACK)?
+                    .remove((dealer_code(e.dealer), e.id.0))?;
+            }
+            tx.txn
+                .open_multimap_table(INCOMPLETE_BY_CUSTOMER)?
+                .remove(id.0, key)?;
+            Ok(())
+        })
+    }
+
+    /// Rewrites the incomplete entry behind `key` to say what the customer lacks now (an entry
+    /// replaced by a rejection since only leaves the index).
+    fn refresh_incomplete(
+        &mut self,
+        id: CustomerId,
+        key: &[u8],
+        raw: &str,
+        error: &Error,
+    ) -> Result<()> {
+        let Some(mut e) = self.feedback_by_key(key)?.filter(is_incomplete) else {
+            return self.writing(|tx| {
+                tx.txn
+                    .open_multimap_table(INCOMPLETE_BY_CUSTOMER)?
+                    .remove(id.0, key)?;
+                Ok(())
+            });
+        };
+        let (field, hint) = details(error);
+        let message = error.to_string();
+        if e.raw == raw && e.field == field && e.message == message {
+            return Ok(());
+        }
+        e.raw = raw.to_string();
+        e.field = field;
+        e.message = message;
+        e.hint = hint;
+        self.writing(|tx| {
+            tx.txn.open_table(FEEDBACK)?.insert(
+                (dealer_code(e.dealer), e.id.0),
+                codec::encode(&e).as_slice(),
+            )?;
+            Ok(())
+        })
     }
 
     /// Puts a rejected record into the sending dealer's feedback queue (`from.dealer` `None`:

@@ -35,6 +35,7 @@ pub use fields::{Entity, Field, FieldValue};
 pub use lineage::{FieldLineage, RecordLineage};
 pub use quality::{QualityReport, QualityRow};
 pub use sources::{FieldGroup, SourceRegistry, SourceSystem};
+pub use survivorship::{CustomerMatch, MatchKeys};
 
 use serde::{Deserialize, Serialize};
 

@@ -147,6 +147,9 @@ struct Merge {
     /// Conflicts to record. Until [`Merge::drop_known`] runs, the candidates: those repeating
     /// a stored conflict are dropped there (stored conflicts are read only if there is one).
     conflicts: Vec<Conflict>,
+    /// Values the merge replaces, kept as the conflicts their records would have raised had
+    /// they arrived after the replacing one: the result does not depend on arrival order.
+    displaced: Vec<Conflict>,
     /// Fields applied, in order (to take a change back if the record became inconsistent).
     applied: Vec<(Field, Option<FieldValue>)>,
 }
@@ -166,6 +169,7 @@ impl Merge {
             fallback: stored_source.and_then(|s| registry.get(&s.system).cloned()),
             writes: vec![],
             conflicts: vec![],
+            displaced: vec![],
             applied: vec![],
         })
     }
@@ -236,6 +240,11 @@ impl Merge {
     /// Drops the candidate conflicts that repeat a stored conflict about the record (read only
     /// if there is a candidate: most upserts raise none).
     fn drop_known(&mut self, tx: &WriteTxn) -> Result<()> {
+        for c in std::mem::take(&mut self.displaced) {
+            if !self.conflicts.iter().any(|k| k.repeated_by(&c)) {
+                self.conflicts.push(c);
+            }
+        }
         if self.conflicts.is_empty() {
             return Ok(());
         }
@@ -272,6 +281,9 @@ impl Merge {
                     self.conflict(field, current, offer, ConflictReason::KeyTaken, o)
                 }
                 Decision::Apply => {
+                    if let Some(old) = &current {
+                        self.displace(field, old, &offer, o);
+                    }
                     self.writes.push(o.lineage(field, &offer));
                     self.applied.push((field, current));
                     set(field, offer);
@@ -281,11 +293,52 @@ impl Merge {
         Ok(())
     }
 
+    /// `offer` replaces `old`: the record `old` came from (by its lineage) would have raised a
+    /// conflict, had it arrived after this one; it is recorded as that conflict, so that the
+    /// order in which records arrive does not change which conflicts exist (DOMAIN §4: the
+    /// attempt is kept for review). Nothing is recorded for a value without lineage, or one
+    /// the same source record sent before (a record correcting itself).
+    fn displace(&mut self, field: Field, old: &FieldValue, offer: &FieldValue, o: &Offer) {
+        let Some(l) = self.lineage.get(field, "") else {
+            return;
+        };
+        if l.source == o.from.source {
+            return;
+        }
+        let prio = o.priority(field);
+        let reason = if field.is_verified_identity() && o.verifies(field) {
+            ConflictReason::VerifiedChange
+        } else if l.priority < prio {
+            ConflictReason::LowerPriority
+        } else {
+            ConflictReason::Stale
+        };
+        self.displaced.push(Conflict {
+            id: ConflictId(0),
+            entity: self.entity,
+            record: self.id,
+            field,
+            current: Some(offer.clone()),
+            current_lineage: Some(o.lineage(field, offer)),
+            offered: old.clone(),
+            received: Received {
+                source: l.source.clone(),
+                dealer: l.dealer,
+                at: l.at,
+            },
+            priority: l.priority,
+            verified: l.verified,
+            reason,
+            status: ConflictStatus::Open,
+        });
+    }
+
     /// Takes back the application of `field` (it made the record inconsistent), turning it
     /// into a conflict. Returns the stored value to restore.
     fn take_back(&mut self, field: Field, o: &Offer) -> Option<Option<FieldValue>> {
         let i = self.applied.iter().position(|(f, _)| *f == field)?;
         let (_, before) = self.applied.remove(i);
+        self.displaced.retain(|c| c.field != field);
         let w = self.writes.iter().position(|l| l.field == field)?;
         let l = self.writes.remove(w);
         let offered = match field {
@@ -309,6 +362,40 @@ impl Merge {
         }
         Some(before)
     }
+}
+
+/// The keys a customer is matched by, in this order: national ID, credit code (unique keys);
+/// the current owner of `vin`; a customer with one of `phones` who goes by `name` (its stored
+/// name, or a name a source record sent for it). Candidates found by the owner or by phone
+/// must be compatible: the same kind (`organisation`, if given) and no other national ID /
+/// credit code than the keys give. No name, no phone match: a phone is shared within a family.
+///
+/// Keys are expected normalised (as [`crate::validate`] returns them).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MatchKeys<'a> {
+    /// National ID (persons).
+    pub national_id: Option<&'a str>,
+    /// Unified social credit code (organisations).
+    pub credit_code: Option<&'a str>,
+    /// A VIN whose current owner is the customer.
+    pub vin: Option<&'a str>,
+    /// Mobile numbers.
+    pub phones: &'a [String],
+    /// The customer's name, required for a phone match.
+    pub name: Option<&'a str>,
+    /// Whether the customer is an organisation, if known.
+    pub organisation: Option<bool>,
+}
+
+/// What [`WriteTxn::match_customer`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerMatch {
+    /// No customer matches.
+    None,
+    /// Exactly this customer.
+    One(CustomerId),
+    /// Several customers share the phone and the name (lowest id first).
+    Several(Vec<CustomerId>),
 }
 
 impl WriteTxn {
@@ -383,7 +470,22 @@ impl WriteTxn {
         }
         let matched = match by_source {
             Some(id) => Some(CustomerId(id)),
-            None => self.match_customer(&c, vin.as_deref())?,
+            None => {
+                let keys = MatchKeys {
+                    national_id: c.national_id(),
+                    credit_code: c.credit_code(),
+                    vin: vin.as_deref(),
+                    phones: &c.phones,
+                    name: Some(c.name()),
+                    organisation: Some(c.is_organisation()),
+                };
+                match self.match_customer(&keys)? {
+                    CustomerMatch::None => None,
+                    CustomerMatch::One(id) => Some(id),
+                    // Several people share the phone and name: the oldest record.
+                    CustomerMatch::Several(ids) => ids.first().copied(),
+                }
+            }
         };
         let Some(id) = matched else {
             return self.create_customer(c, &o);
@@ -448,7 +550,7 @@ impl WriteTxn {
             if written != Some(id.0) {
                 tx.source_remember(ModelKind::Customer, &from.source, id.0)?;
             }
-            let incomplete = tx.finish(m, RecordKind::Customer, &from, Some(&merged))?;
+            let incomplete = tx.finish(m, RecordKind::Customer, &from, Some((id, &merged)))?;
             Ok(Upsert {
                 id,
                 outcome,
@@ -475,7 +577,7 @@ impl WriteTxn {
         let id = self.insert_checked_customer(c.clone())?;
         self.writing(|tx| {
             tx.put_new_lineage(Entity::Customer, id.0, &writes)?;
-            let incomplete = tx.settle_feedback(o.from, RecordKind::Customer, Some(&c))?;
+            let incomplete = tx.settle_feedback(o.from, RecordKind::Customer, Some((id, &c)))?;
             Ok(Upsert {
                 id,
                 outcome: Outcome::Created,
@@ -491,7 +593,7 @@ impl WriteTxn {
         m: Merge,
         kind: RecordKind,
         from: &Received,
-        stored: Option<&Customer>,
+        stored: Option<(CustomerId, &Customer)>,
     ) -> Result<bool> {
         if !m.writes.is_empty() {
             let mut lineage = m.lineage;
@@ -523,28 +625,31 @@ impl WriteTxn {
         Ok(holder.is_some_and(|h| h != me))
     }
 
-    /// Match by national ID / credit code, then the owner of `vin`, then phone + name.
-    fn match_customer(&self, c: &Customer, vin: Option<&str>) -> Result<Option<CustomerId>> {
-        let keys = [
-            (CUSTOMER_BY_NATIONAL_ID, c.national_id()),
-            (CUSTOMER_BY_CREDIT_CODE, c.credit_code()),
+    /// The customer an incoming record or reference matches, by the one rule survivorship
+    /// and the importer share ([`MatchKeys`]). [`CustomerMatch::Several`] lists every
+    /// candidate of a phone + name match, lowest id first.
+    pub fn match_customer(&self, keys: &MatchKeys<'_>) -> Result<CustomerMatch> {
+        let unique = [
+            (CUSTOMER_BY_NATIONAL_ID, keys.national_id),
+            (CUSTOMER_BY_CREDIT_CODE, keys.credit_code),
         ];
-        for (table, key) in keys {
+        for (table, key) in unique {
             let Some(key) = key else { continue };
             if let Some(id) = self.txn.open_table(table)?.get(key)?.map(|v| v.value()) {
-                return Ok(Some(CustomerId(id)));
+                return Ok(CustomerMatch::One(CustomerId(id)));
             }
         }
         let compatible = |other: &Customer| {
-            other.is_organisation() == c.is_organisation()
-                && !(c.national_id().is_some()
+            keys.organisation
+                .is_none_or(|o| other.is_organisation() == o)
+                && !(keys.national_id.is_some()
                     && other.national_id().is_some()
-                    && c.national_id() != other.national_id())
-                && !(c.credit_code().is_some()
+                    && keys.national_id != other.national_id())
+                && !(keys.credit_code.is_some()
                     && other.credit_code().is_some()
-                    && c.credit_code() != other.credit_code())
+                    && keys.credit_code != other.credit_code())
         };
-        if let Some(vin) = vin {
+        if let Some(vin) = keys.vin {
             let found = self
                 .txn
                 .open_table(VEHICLE_BY_VIN)?
@@ -554,25 +659,53 @@ impl WriteTxn {
                 let owner = self.ownership(VehicleId(v))?.current().map(|o| o.customer);
                 if let Some(owner) = owner {
                     if compatible(&self.customer(owner)?) {
-                        return Ok(Some(owner));
+                        return Ok(CustomerMatch::One(owner));
                     }
                 }
             }
         }
-        let phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
-        let customers = self.txn.open_table(CUSTOMERS)?;
-        for p in &c.phones {
-            for id in redb::ReadableMultimapTable::get(&phones, p.as_str())? {
-                let id = id?.value();
-                let Some(other) = get_record::<Customer>(&customers, id)? else {
-                    continue;
-                };
-                if other.name() == c.name() && compatible(&other) {
-                    return Ok(Some(CustomerId(id)));
+        let Some(name) = keys.name.map(str::trim).filter(|n| !n.is_empty()) else {
+            return Ok(CustomerMatch::None);
+        };
+        let mut found: Vec<CustomerId> = Vec::new();
+        {
+            let phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+            let customers = self.txn.open_table(CUSTOMERS)?;
+            for p in keys.phones {
+                for id in redb::ReadableMultimapTable::get(&phones, p.as_str())? {
+                    let id = CustomerId(id?.value());
+                    if found.contains(&id) {
+                        continue;
+                    }
+                    let Some(other) = get_record::<Customer>(&customers, id.0)? else {
+                        continue;
+                    };
+                    if compatible(&other) && self.known_as(id, &other, name)? {
+                        found.push(id);
+                    }
                 }
             }
         }
-        Ok(None)
+        found.sort();
+        Ok(match found.len() {
+            0 => CustomerMatch::None,
+            1 => CustomerMatch::One(found[0]),
+            _ => CustomerMatch::Several(found),
+        })
+    }
+
+    /// Whether customer `id` (stored as `c`) goes by `name`: its name, or a name a source
+    /// record sent for it that was not applied (a name conflict). The second makes matching
+    /// independent of arrival order: a record that matched the customer while it still bore
+    /// the other name would have matched it all the same.
+    fn known_as(&self, id: CustomerId, c: &Customer, name: &str) -> Result<bool> {
+        if c.name() == name {
+            return Ok(true);
+        }
+        let conflicts = self.conflicts_about(Entity::Customer, id.0)?;
+        Ok(conflicts.iter().any(|k| {
+            k.field == Field::Name && matches!(&k.offered, FieldValue::Text(t) if t == name)
+        }))
     }
 
     /// Upserts a vehicle delivered by a source system, owned by `owner` (a customer id, e.g.

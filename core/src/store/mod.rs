@@ -326,6 +326,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(CONFLICTS_BY_RECORD)?;
     txn.open_table(FEEDBACK)?;
     txn.open_table(FEEDBACK_BY_SOURCE)?;
+    txn.open_multimap_table(INCOMPLETE_BY_CUSTOMER)?;
     txn.open_table(REJECTION_COUNTS)?;
     txn.open_table(REDIRECTS)?;
     txn.open_table(MERGES)?;

@@ -134,6 +134,11 @@ pub const FEEDBACK: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("f
 /// source record, so a rejection again replaces it and a resubmission removes it.
 pub const FEEDBACK_BY_SOURCE: TableDefinition<&[u8], (u32, u64)> =
     TableDefinition::new("feedback_by_source");
+/// customer id ⇒ `feedback_by_source` keys of the source records queued as incomplete for that
+/// customer: completing the customer (from any source) settles all of them, so the queue does
+/// not depend on the order the records arrived in.
+pub const INCOMPLETE_BY_CUSTOMER: MultimapTableDefinition<u64, &[u8]> =
+    MultimapTableDefinition::new("incomplete_by_customer");
 /// (dealer id or 0, reason code) → rejections ever made: the quality report's lifetime counts,
 /// which stay after the rejected records are resubmitted.
 pub const REJECTION_COUNTS: TableDefinition<(u32, &str), u64> =
