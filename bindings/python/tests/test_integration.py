@@ -525,6 +525,6 @@ def test_now_is_the_database_clock_not_python_local_time():
         name="customers.csv",
     )
     assert report.created == 1
-    cid = db.customers_by_phone("13812345678")[0].id
+    cid = db.customers_by_phone("13812345678")[0]
     stamped = [l.at for l in db.lineage_of_customer(cid)]
     assert stamped and all(abs((t - utc).total_seconds() - 8 * 3600) < 60 for t in stamped)
