@@ -3,7 +3,9 @@
 //! queue, duplicate candidates and merges, and generated dirty demo files.
 //!
 //! Every rule lives in the `autocrm` crate; this tool parses arguments, calls it and prints.
-//! It is the only place that reads the clock: `--at` / `--as-of` default to now / today.
+//! `--at` / `--as-of` default to now / today from the clock; core reads it only to judge
+//! whether a birth or touchpoint without a received time lies in the future
+//! (`WriteTxn::now`).
 
 /// `println!` that ends the program quietly when stdout is closed early
 /// (`autocrm feedback | head`), where `println!` would panic.

@@ -122,6 +122,16 @@ impl DateTime {
     pub const fn add_seconds(self, seconds: i64) -> DateTime {
         DateTime(self.0 + seconds)
     }
+
+    /// The current time from the system clock (UTC, as a naive date-time; 1970-01-01 if the
+    /// clock is set before it). Only what needs "now" reads it: the plausibility of dates
+    /// without a received time ([`crate::WriteTxn::now`]).
+    pub fn now() -> DateTime {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        DateTime(secs)
+    }
 }
 
 fn is_leap(year: i32) -> bool {
