@@ -3,7 +3,8 @@
 //! queue, duplicate candidates and merges, and generated dirty demo files.
 //!
 //! Every rule lives in the `autocrm` crate; this tool parses arguments, calls it and prints.
-//! `--at` / `--as-of` default to now / today by core's clock at `--utc-offset` (+08:00).
+//! `--at` / `--as-of` default to now / today by core's clock at `--utc-offset` (+08:00), the
+//! clock core also judges future births and touchpoints by (`WriteTxn::now`).
 
 /// `println!` that ends the program quietly when stdout is closed early
 /// (`autocrm feedback | head`), where `println!` would panic.

@@ -226,8 +226,16 @@ impl Customer {
         missing
     }
 
-    /// The customer as it will be stored: every field validated and normalised.
+    /// The customer as it will be stored: every field validated and normalised; a birth date
+    /// must not lie after now by the default clock, UTC+08:00 (see
+    /// [`Customer::normalised_at`]).
     pub fn normalised(&self) -> Result<Customer, ValidationError> {
+        self.normalised_at(crate::Clock::default().now())
+    }
+
+    /// [`Customer::normalised`] for a record received at `now`: a birth date after `now` plus
+    /// [`validate::FUTURE_TOLERANCE_DAYS`] is [`crate::Rule::DateImplausible`].
+    pub fn normalised_at(&self, now: crate::date::DateTime) -> Result<Customer, ValidationError> {
         let party = match &self.party {
             Party::Person(p) => {
                 let national_id = p
@@ -236,7 +244,7 @@ impl Customer {
                     .map(|s| validate::national_id("national_id", s));
                 let birth_date = p
                     .birth_date
-                    .map(|d| validate::plausible_date("birth_date", d))
+                    .map(|d| validate::past_date("birth_date", d, now))
                     .transpose()?;
                 Party::Person(Person {
                     name: validate::person_name("name", &p.name)?,
@@ -322,7 +330,7 @@ impl WriteTxn {
     /// Validates and stores a new customer and its indexes. A customer carrying a source
     /// record that was already written returns the existing id and writes nothing.
     pub fn insert_customer(&mut self, customer: &Customer) -> Result<CustomerId> {
-        let c = customer.normalised()?;
+        let c = customer.normalised_at(self.now())?;
         self.insert_normalised_customer(c)
     }
 
@@ -330,10 +338,11 @@ impl WriteTxn {
     /// and errors name the record's index. Use inside [`crate::Database::write`] so that a
     /// failure rolls the whole batch back.
     pub fn insert_customers(&mut self, customers: &[Customer]) -> Result<Vec<CustomerId>> {
+        let now = self.now();
         let checked = customers
             .iter()
             .enumerate()
-            .map(|(i, c)| c.normalised().map_err(|e| e.in_record(i)))
+            .map(|(i, c)| c.normalised_at(now).map_err(|e| e.in_record(i)))
             .collect::<Result<Vec<_>, _>>()?;
         let mut ids = Vec::with_capacity(checked.len());
         for (i, c) in checked.into_iter().enumerate() {
@@ -374,7 +383,7 @@ impl WriteTxn {
     /// Replaces a customer's data (indexes follow). The customer's original source reference
     /// is kept if the new data carries none.
     pub fn update_customer(&mut self, id: CustomerId, customer: &Customer) -> Result<()> {
-        let c = customer.normalised()?;
+        let c = customer.normalised_at(self.now())?;
         let old = self.customer(id)?;
         self.replace_customer(id, &old, c)
     }

@@ -43,7 +43,8 @@ pub enum Rule {
     VinCheckDigit,
     /// A licence plate that is not a plausible Chinese plate.
     PlateFormat,
-    /// A date outside the plausible range for its field.
+    /// A date outside the plausible range for its field: before 1900 or after 2100, or, for a
+    /// birth date or a touchpoint, after the time the record was received (plus a day).
     DateImplausible,
     /// Two dates in the wrong order (e.g. invoice before purchase).
     DateOrder,
@@ -130,7 +131,10 @@ impl Rule {
             Rule::VinForbiddenLetter => "VINs never contain I, O or Q (read them as 1, 0, 0)",
             Rule::VinCheckDigit => "re-type the VIN from the vehicle licence; a character is wrong",
             Rule::PlateFormat => "a plate is a province character, a letter and 5-6 letters/digits",
-            Rule::DateImplausible => "use a real date in YYYY-MM-DD between 1900 and 2100",
+            Rule::DateImplausible => {
+                "use a real date in YYYY-MM-DD between 1900 and 2100; births and touchpoints \
+                 no later than the day after the record was received"
+            }
             Rule::DateOrder => "check the two dates: the later event cannot precede the earlier",
             Rule::Negative => "amounts, mileage and counts are zero or more",
             Rule::ScoreOutOfRange => "scores are on a 0-10 scale",

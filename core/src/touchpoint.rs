@@ -222,9 +222,16 @@ impl Touchpoint {
         ) || self.service_kind == Some(ServiceKind::WarrantyRepair)
     }
 
-    /// The touchpoint as it will be stored: validated, with the sensitive flag derived.
+    /// The touchpoint as it will be stored: validated, with the sensitive flag derived; it must
+    /// not lie after now by the default clock, UTC+08:00 (see [`Touchpoint::normalised_at`]).
     pub fn normalised(&self) -> Result<Touchpoint, ValidationError> {
-        validate::plausible_date("at", self.at.date())?;
+        self.normalised_at(crate::Clock::default().now())
+    }
+
+    /// [`Touchpoint::normalised`] for a touchpoint received at `now`: one dated after `now`
+    /// plus [`validate::FUTURE_TOLERANCE_DAYS`] is [`Rule::DateImplausible`].
+    pub fn normalised_at(&self, now: crate::date::DateTime) -> Result<Touchpoint, ValidationError> {
+        validate::past_date("at", self.at.date(), now)?;
         // A negative amount is named in yuan, as written (`-100.00`), not in fen.
         let money = |field, m: Option<Money>| match m {
             Some(m) if m.0 < 0 => Err(ValidationError::new(
@@ -284,7 +291,7 @@ impl WriteTxn {
     /// transaction. A touchpoint carrying a source record already written returns the
     /// existing id and writes nothing, so at-least-once feeds never duplicate.
     pub fn insert_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId> {
-        let t = touchpoint.normalised()?;
+        let t = touchpoint.normalised_at(self.now())?;
         self.check_touchpoint_refs(std::slice::from_ref(&t), false)?;
         self.insert_normalised_touchpoints(vec![t])
             .map(|ids| ids[0])
@@ -294,10 +301,11 @@ impl WriteTxn {
     /// and errors name the record's index. Returns one id per input, in order (the existing id
     /// for a source record written before, including earlier in this batch).
     pub fn insert_touchpoints(&mut self, touchpoints: &[Touchpoint]) -> Result<Vec<TouchpointId>> {
+        let now = self.now();
         let checked = touchpoints
             .iter()
             .enumerate()
-            .map(|(i, t)| t.normalised().map_err(|e| e.in_record(i)))
+            .map(|(i, t)| t.normalised_at(now).map_err(|e| e.in_record(i)))
             .collect::<Result<Vec<_>, _>>()?;
         self.check_touchpoint_refs(&checked, true)?;
         self.insert_normalised_touchpoints(checked)

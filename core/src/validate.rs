@@ -459,6 +459,32 @@ pub fn plausible_date(field: &'static str, d: Date) -> Result<Date, ValidationEr
     }
 }
 
+/// Days after the reference time a birth or a touchpoint may lie and still be plausible: one
+/// day, for clocks that run ahead and for a source system whose local time zone is ahead of
+/// the network's clock ([`crate::Clock`], UTC+08:00 by default).
+pub const FUTURE_TOLERANCE_DAYS: i32 = 1;
+
+/// A date that has happened: a plausible date ([`plausible_date`]) not after `now` plus
+/// [`FUTURE_TOLERANCE_DAYS`], else [`Rule::DateImplausible`]. `now` is the time the record was
+/// received (its `Received::at`), or the current time for a record without one
+/// ([`crate::WriteTxn::now`]). Births and touchpoints must pass it: a birth date of 2030-01-01
+/// or a service visit on 2100-12-31 is a typo, not a plan.
+pub fn past_date(
+    field: &'static str,
+    d: Date,
+    now: crate::date::DateTime,
+) -> Result<Date, ValidationError> {
+    plausible_date(field, d)?;
+    if d > now.date().add_days(FUTURE_TOLERANCE_DAYS) {
+        return Err(ValidationError::new(
+            field,
+            Rule::DateImplausible,
+            format!("{d} after {}", now.date()),
+        ));
+    }
+    Ok(d)
+}
+
 /// Checks that `later` does not precede `earlier` when both are known; equal dates are fine
 /// (a car can be bought and invoiced on one day).
 ///
@@ -534,6 +560,28 @@ mod tests {
 
     fn ymd(y: i32, m: u32, d: u32) -> Date {
         Date::from_ymd(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn past_dates_are_not_after_the_reference_plus_a_day() {
+        let now = ymd(2026, 12, 4).at(10, 0, 0);
+        assert_eq!(past_date("d", ymd(2026, 12, 4), now), Ok(ymd(2026, 12, 4)));
+        assert_eq!(past_date("d", ymd(2026, 12, 5), now), Ok(ymd(2026, 12, 5)));
+        assert_eq!(past_date("d", ymd(1950, 1, 1), now), Ok(ymd(1950, 1, 1)));
+        for d in [
+            ymd(2026, 12, 6),
+            ymd(2030, 1, 1),
+            ymd(2100, 12, 31),
+            ymd(9999, 12, 31),
+        ] {
+            assert_eq!(rule(past_date("d", d, now)), Rule::DateImplausible, "{d}");
+        }
+        assert_eq!(
+            rule(past_date("d", ymd(1899, 12, 31), now)),
+            Rule::DateImplausible
+        );
+        let e = past_date("birth_date", ymd(2030, 1, 1), now).unwrap_err();
+        assert_eq!(e.value, "2030-01-01 after 2026-12-04");
     }
 
     #[test]

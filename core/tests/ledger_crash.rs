@@ -421,7 +421,11 @@ impl<W: Write> Writer<W> {
                     }
                     _ => t,
                 };
-                self.db.write(|tx| tx.insert_touchpoint(&t))?;
+                // The run may be ahead of the clock: the transaction says it is `at`.
+                self.db.write(|tx| {
+                    tx.set_now(at);
+                    tx.insert_touchpoint(&t)
+                })?;
                 self.touchpoints.push(t);
                 Ok(())
             }

@@ -849,7 +849,9 @@ fn run_step(
             .min()
             .unwrap_or(m.today),
     };
-    // Stay within plausible dates (up to 2100) however long the sequence.
+    // Stay within plausible dates (up to 2100) however long the sequence. The model runs
+    // ahead of the clock: each transaction that stores a touchpoint says that it is `today`
+    // (WriteTxn::set_now), or touchpoints after the real today would be implausible.
     if next < d("2095-01-01") {
         m.today = next;
     }
@@ -891,7 +893,10 @@ fn run_step(
                     ..base(TouchpointKind::ForumPost, Channel::App)
                 },
             };
-            let got = in_txn(&handle, |tx| tx.insert_touchpoint(&t))?;
+            let got = in_txn(&handle, |tx| {
+                tx.set_now(at);
+                tx.insert_touchpoint(&t)
+            })?;
             log.push(format!("insert_touchpoint({t:?}) -> {got:?}"));
             record_stat("earn", &got);
             let id = got.map_err(|e| format!("insert_touchpoint failed: {e}"))?;
@@ -903,7 +908,10 @@ fn run_step(
                 return check(&handle, m, false);
             }
             let (id, t) = m.touchpoints[*pick as usize % m.touchpoints.len()].clone();
-            let got = in_txn(&handle, |tx| tx.insert_touchpoint(&t))?;
+            let got = in_txn(&handle, |tx| {
+                tx.set_now(at);
+                tx.insert_touchpoint(&t)
+            })?;
             log.push(format!("insert_touchpoint(again {t:?}) -> {got:?}"));
             compare("replay touchpoint", got, &Ok(id))?;
         }

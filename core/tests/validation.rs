@@ -634,3 +634,71 @@ fn names_and_free_text_refuse_control_characters_and_invisible_text() {
         .unwrap_err();
     assert_eq!(e.code(), "validation.control_character");
 }
+
+#[test]
+fn births_and_touchpoints_after_the_time_received_are_implausible() {
+    let (db, c, _) = setup();
+    let born = |day: &str| {
+        let mut p = Customer::person("王小明");
+        if let Party::Person(x) = &mut p.party {
+            x.birth_date = Some(d(day));
+        }
+        p
+    };
+    // Without a received time the system clock is the reference (today is after 2026-06).
+    for day in ["2030-01-01", "2100-12-31"] {
+        let e = refused(&db, |tx| tx.insert_customer(&born(day)).map(drop));
+        assert_eq!(e.code(), "validation.date_implausible", "{day}");
+    }
+    db.write(|tx| tx.insert_customer(&born("1988-02-29")))
+        .unwrap();
+    let visit = |at: &str| {
+        Touchpoint::new(
+            d(at).at(9, 0, 0),
+            c,
+            Channel::Showroom,
+            TouchpointKind::ServiceVisit,
+        )
+    };
+    let e = refused(&db, |tx| {
+        tx.insert_touchpoint(&visit("2100-12-31")).map(drop)
+    });
+    assert_eq!(e.code(), "validation.date_implausible");
+    // A transaction's reference time: the day after it is tolerated, two days are not, for
+    // single inserts and batches alike.
+    let now = d("2026-06-30").at(18, 0, 0);
+    db.write(|tx| {
+        tx.set_now(now);
+        tx.insert_touchpoint(&visit("2026-07-01"))
+    })
+    .unwrap();
+    for at in ["2026-07-02", "2030-01-01"] {
+        let e = refused(&db, |tx| {
+            tx.set_now(now);
+            tx.insert_touchpoints(&[visit("2026-06-01"), visit(at)])
+                .map(drop)
+        });
+        assert_eq!(
+            (e.code(), e.record()),
+            ("validation.date_implausible".into(), Some(1))
+        );
+    }
+    let e = refused(&db, |tx| {
+        tx.set_now(now);
+        tx.insert_customer(&born("2026-07-02")).map(drop)
+    });
+    assert_eq!(e.code(), "validation.date_implausible");
+    // A record received from a source system is judged by its received time.
+    let from = |at: &str| integration::Received {
+        source: SourceRef::new("dms", "R-1"),
+        dealer: None,
+        at: d(at).at(9, 0, 0),
+    };
+    let e = refused(&db, |tx| {
+        tx.upsert_customer(&born("2026-03-01"), None, &from("2026-01-15"))
+            .map(drop)
+    });
+    assert_eq!(e.code(), "validation.date_implausible");
+    db.write(|tx| tx.upsert_customer(&born("2026-01-16"), None, &from("2026-01-15")))
+        .unwrap();
+}

@@ -245,7 +245,8 @@ impl WriteTxn {
             ));
         }
         let (customer, filled, phones_added) = combine(&s, &m);
-        let customer = customer.normalised()?;
+        // Both customers' values were checked when they were received.
+        let customer = customer.normalised_at(self.now().max(at))?;
         Ok(Plan {
             survivor,
             merged,

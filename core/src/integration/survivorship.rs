@@ -430,7 +430,7 @@ impl WriteTxn {
         vin: Option<&str>,
         from: &Received,
     ) -> Result<Upsert<CustomerId>> {
-        let mut c = incoming.normalised()?;
+        let mut c = incoming.normalised_at(from.at)?;
         let vin = vin.map(|v| validate::vin("vin", v)).transpose()?;
         let (from, registry) = self.received(from)?;
         let system = registry.require(&from.source.system)?;
@@ -533,7 +533,7 @@ impl WriteTxn {
         let changed = merged != stored;
         merged.source = Some(from.source.clone());
         let normalised = if changed {
-            Some(merged.normalised()?)
+            Some(merged.normalised_at(from.at)?)
         } else {
             None
         };
@@ -573,7 +573,7 @@ impl WriteTxn {
         // `c` is normalised, its source record wrote no live customer (or it would have
         // matched) and its unified keys are free (otherwise the record would have matched):
         // nothing for `insert_customer` to check again.
-        debug_assert_eq!(c.normalised().ok().as_ref(), Some(&c));
+        debug_assert_eq!(c.normalised_at(o.from.at).ok().as_ref(), Some(&c));
         let id = self.insert_checked_customer(c.clone())?;
         self.writing(|tx| {
             tx.put_new_lineage(Entity::Customer, id.0, &writes)?;
@@ -974,7 +974,8 @@ impl WriteTxn {
                     return Err(unfit());
                 }
                 taken(c.field.name(), &c.offered)?;
-                let cust = cust.normalised()?;
+                // The offered value was checked when it was received.
+                let cust = cust.normalised_at(self.now().max(c.received.at))?;
                 Ok(AcceptPlan::Customer(cust, lineage))
             }
             Entity::Vehicle if c.field == Field::Owner => {

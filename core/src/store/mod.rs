@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::codec::{self, Model};
+use crate::date::DateTime;
 use crate::error::{Error, Result};
 use crate::rollup::Rollup;
 use tables::*;
@@ -245,6 +246,7 @@ impl Database {
             counters: Counters::default(),
             registry: None,
             segment_reads: std::cell::Cell::new(0),
+            now: None,
             poisoned: false,
         })
     }
@@ -351,6 +353,8 @@ pub struct WriteTxn {
     pub(crate) registry: Option<Arc<crate::integration::SourceRegistry>>,
     /// Saved-segment records read in this transaction ([`WriteTxn::segment_reads`]).
     pub(crate) segment_reads: std::cell::Cell<u64>,
+    /// The time set by [`WriteTxn::set_now`], if any.
+    now: Option<DateTime>,
     poisoned: bool,
 }
 
@@ -389,9 +393,18 @@ impl Counters {
 }
 
 impl WriteTxn {
-    /// The local time now by the database's clock ([`Database::now`]).
-    pub fn now(&self) -> crate::DateTime {
-        self._db.now()
+    /// The time this transaction takes as "now": when records without a received time of
+    /// their own are received, and what births and touchpoints must not lie after (plus
+    /// [`crate::validate::FUTURE_TOLERANCE_DAYS`]). The database's clock ([`Database::now`])
+    /// unless [`WriteTxn::set_now`] set another.
+    pub fn now(&self) -> DateTime {
+        self.now.unwrap_or_else(|| self._db.now())
+    }
+
+    /// Sets the time this transaction takes as "now" ([`WriteTxn::now`]): for a feed replayed
+    /// with its original receive time, or a simulation that runs ahead of the clock.
+    pub fn set_now(&mut self, now: DateTime) {
+        self.now = Some(now);
     }
 }
 
