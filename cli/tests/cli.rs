@@ -58,7 +58,8 @@ fn generate_import_twice_then_inspect() {
         .iter()
         .map(|f| data.join(f).to_str().unwrap().to_string())
         .collect();
-    let mut args = vec!["import", "--quiet"];
+    std::fs::copy(&db, dir.path().join("fresh.redb")).unwrap();
+    let mut args = vec!["import", "--quiet", "--received-at", "2026-07-01T09:00"];
     args.extend(paths.iter().map(String::as_str));
     let first = ok(&db, &args);
     let finance = first
@@ -83,6 +84,33 @@ fn generate_import_twice_then_inspect() {
 
     let quality = ok(&db, &["quality", "--as-of", "2026-07-01"]);
     assert!(quality.contains("network"), "{quality}");
+
+    // The order `import demo/*.csv` gives (DMS customers first), twice, ends in the same
+    // queues, conflicts and customer counts; the second pass changes nothing.
+    let glob_db = dir.path().join("glob.redb");
+    std::fs::copy(dir.path().join("fresh.redb"), &glob_db).unwrap();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert!(sorted[0].ends_with("customers_dms.csv"));
+    let mut glob_args = vec!["import", "--quiet", "--received-at", "2026-07-01T09:00"];
+    glob_args.extend(sorted.iter().map(String::as_str));
+    ok(&glob_db, &glob_args);
+    let again = ok(&glob_db, &glob_args);
+    for line in again.lines().filter(|l| l.contains(" rows (")) {
+        assert_eq!(count(line, "created"), 0, "{line}");
+        assert_eq!(count(line, "updated"), 0, "{line}");
+        assert_eq!(count(line, "conflicts"), 0, "{line}");
+    }
+    let glob_quality = ok(&glob_db, &["quality", "--as-of", "2026-07-01"]);
+    // Lifetime rejection counts are history (a DMS record queued incomplete before finance
+    // completed its customer counts once): compare everything else.
+    let table = |q: &str| -> Vec<String> {
+        q.lines()
+            .filter(|l| !l.trim_start().starts_with("validation.incomplete"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(table(&glob_quality), table(&quality));
     assert!(quality.contains("feedback by reason"), "{quality}");
     assert!(quality.contains("validation.incomplete"), "{quality}");
 
@@ -124,6 +152,21 @@ fn errors_name_the_file_line_and_field() {
     let out = autocrm(&db, &["import", odd.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kind"));
+
+    // A header without rows is an error, not a success; CR-only line ends are lines.
+    let empty = dir.path().join("customers_empty.csv");
+    std::fs::write(&empty, "source_system,source_id,name,phones\n").unwrap();
+    let out = autocrm(&db, &["import", "--quiet", empty.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("import.no_rows"));
+    let mac = dir.path().join("customers_mac.csv");
+    std::fs::write(
+        &mac,
+        "source_system,source_id,name,phones\rdms,M1,王小明,13812345678\rdms,M2,李四,13912345670\r",
+    )
+    .unwrap();
+    let out = ok(&db, &["import", "--quiet", mac.to_str().unwrap()]);
+    assert_eq!(count(out.lines().next().unwrap(), "created"), 2, "{out}");
 
     // A rejected row is reported with its line and field, and the report CSV has it.
     let file = dir.path().join("customers_dms.csv");

@@ -486,3 +486,44 @@ fn a_customer_completed_by_another_source_record_clears_every_incomplete_entry()
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn merging_customers_settles_their_incomplete_entries() {
+    let db = Database::in_memory().unwrap();
+    let d1 = db.write(|tx| Ok(dealer(tx, "SH001"))).unwrap();
+    let a = Customer {
+        city: None,
+        ..customer("王小明", "13800138000")
+    };
+    let b = Customer {
+        phones: vec!["13900139000".into()],
+        ..Customer::person("王小明")
+    };
+    let b = Customer {
+        province: Some("上海".into()),
+        city: Some("上海".into()),
+        ..b
+    };
+    let (ua, ub) = db
+        .write(|tx| {
+            let ua = tx.upsert_customer(&a, None, &from(Some(d1), "C-1", "2024-01-01"))?;
+            let ub = tx.upsert_customer(&b, None, &from(Some(d1), "C-2", "2024-01-01"))?;
+            Ok((ua, ub))
+        })
+        .unwrap();
+    assert_ne!(ua.id, ub.id);
+    assert!(ua.incomplete && ub.incomplete);
+    assert_eq!(
+        db.begin_read().unwrap().feedback(Some(d1)).unwrap().len(),
+        2
+    );
+    db.write(|tx| tx.merge_customers(ua.id, ub.id, at("2024-02-01"), "operator"))
+        .unwrap();
+    // The merged customer has the national ID of one and the city of the other: complete.
+    assert!(db
+        .begin_read()
+        .unwrap()
+        .feedback(Some(d1))
+        .unwrap()
+        .is_empty());
+}

@@ -1034,3 +1034,32 @@ fn cells_beyond_the_header_reject_the_row_and_empty_ones_are_fine() {
         .collect();
     assert_eq!(got, vec![(3, codes::EXTRA_CELLS)]);
 }
+
+#[test]
+fn a_utf8_file_with_a_stray_byte_is_read_as_utf8_and_only_that_row_rejected() {
+    let (db, _) = db_with_dealer();
+    let mut bytes = "source_system,source_id,dealer,name,phones,province,city\n"
+        .as_bytes()
+        .to_vec();
+    for i in 0..20 {
+        bytes.extend_from_slice(
+            format!("dms,C-{i},SH0001,王小明{i},138123456{i:02},上海,上海\n").as_bytes(),
+        );
+    }
+    bytes.extend_from_slice(
+        b"dms,C-X,SH0001,\xe6\x9d\x8e\xff,13912345678,\xe4\xb8\x8a\xe6\xb5\xb7,x\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("customers_dms.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    let report = import_file(&db, &path, &opts(RecordKind::Customer), |_| {}).unwrap();
+    assert_eq!(report.encoding, "UTF-8");
+    assert_eq!((report.created, report.rejected), (20, 1));
+    assert_eq!(report.rejections[0].code, codes::BAD_ENCODING);
+    assert_eq!(report.rejections[0].line, 22);
+    let names: Vec<String> = all_customers(&db)
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    assert!(names.contains(&"王小明7".to_string()), "{names:?}");
+}

@@ -427,6 +427,9 @@ impl WriteTxn {
         // Lineage of the values the survivor took over, and the merged customer's conflicts,
         // follow it: an operator can still see where a value came from and resolve them.
         self.move_integration_records(p.merged, p.survivor)?;
+        // Source records queued incomplete for either customer are settled with the merged
+        // one: they leave the queue if it is complete.
+        self.settle_incomplete_merge(p.survivor, p.merged, &p.customer)?;
 
         // The redirect, with chains compressed: every id that led to the merged customer
         // (merged into it, or into one merged into it...) now leads to the survivor, so a

@@ -46,24 +46,78 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// The encoding chosen for the bytes (`prefix` is all of them when `complete`): a BOM or valid
-/// UTF-8 means UTF-8, anything else GBK. A multi-byte character cut off by the end of an
-/// incomplete prefix does not count against UTF-8.
+/// Counts of a UTF-8 reading of some bytes: characters of more than one byte, and invalid
+/// sequences.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Utf8Tally {
+    multibyte: u64,
+    invalid: u64,
+}
+
+impl Utf8Tally {
+    /// Adds `bytes`; returns how many were used (a character cut off by the end is left).
+    fn add(&mut self, bytes: &[u8]) -> usize {
+        let mut rest = bytes;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(_) => {
+                    self.multibyte += lead_bytes(rest);
+                    return bytes.len();
+                }
+                Err(e) => {
+                    let valid = e.valid_up_to();
+                    self.multibyte += lead_bytes(&rest[..valid]);
+                    match e.error_len() {
+                        None => return bytes.len() - (rest.len() - valid),
+                        Some(n) => {
+                            self.invalid += 1;
+                            rest = &rest[valid + n..];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the bytes are UTF-8: valid, or nearly (at most one invalid sequence per 16
+    /// multi-byte characters: stray bytes in a UTF-8 export, whose rows are then rejected as
+    /// `import.bad_encoding`). GBK text read as UTF-8 is invalid at nearly every character.
+    fn is_utf8(self) -> bool {
+        self.invalid == 0 || self.multibyte >= 16 * self.invalid
+    }
+}
+
+/// Lead bytes of multi-byte characters in valid UTF-8.
+fn lead_bytes(valid: &[u8]) -> u64 {
+    valid.iter().filter(|&&b| b >= 0xC0).count() as u64
+}
+
+/// The encoding chosen for the bytes (`prefix` is all of them when `complete`): a BOM, valid
+/// UTF-8 or nearly valid UTF-8 ([`Utf8Tally::is_utf8`]) means UTF-8, anything else GBK. A
+/// multi-byte character cut off by the end of an incomplete prefix does not count against
+/// UTF-8.
 pub(crate) fn detect(prefix: &[u8], complete: bool) -> Encoding {
     if prefix.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Encoding::Utf8;
     }
-    match std::str::from_utf8(prefix) {
-        Ok(_) => Encoding::Utf8,
-        Err(e) if e.error_len().is_none() && !complete => Encoding::Utf8,
-        Err(_) => Encoding::Gbk,
+    let mut tally = Utf8Tally::default();
+    let used = tally.add(prefix);
+    if complete && used < prefix.len() {
+        tally.invalid += 1;
+    }
+    if tally.is_utf8() {
+        Encoding::Utf8
+    } else {
+        Encoding::Gbk
     }
 }
 
-/// Whether the whole stream is valid UTF-8, read in fixed-size chunks.
+/// Whether the whole stream reads as UTF-8 ([`Utf8Tally::is_utf8`]), read in fixed-size
+/// chunks.
 pub(crate) fn is_utf8_stream(mut r: impl Read) -> io::Result<bool> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut carry = 0usize;
+    let mut tally = Utf8Tally::default();
     loop {
         let n = match r.read(&mut buf[carry..]) {
             Ok(n) => n,
@@ -72,18 +126,15 @@ pub(crate) fn is_utf8_stream(mut r: impl Read) -> io::Result<bool> {
         };
         let filled = carry + n;
         if n == 0 {
-            return Ok(filled == 0);
-        }
-        match std::str::from_utf8(&buf[..filled]) {
-            Ok(_) => carry = 0,
-            Err(e) if e.error_len().is_none() => {
-                // A character cut by the chunk boundary: keep its bytes for the next round.
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..filled, 0);
-                carry = filled - valid;
+            if carry > 0 {
+                tally.invalid += 1;
             }
-            Err(_) => return Ok(false),
+            return Ok(tally.is_utf8());
         }
+        // A character cut by the chunk boundary: keep its bytes for the next round.
+        let used = tally.add(&buf[..filled]);
+        buf.copy_within(used..filled, 0);
+        carry = filled - used;
     }
 }
 
@@ -786,6 +837,12 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode(&text);
         assert!(!is_utf8_stream(&gbk[..]).unwrap());
         assert!(is_utf8_stream(&b""[..]).unwrap());
+        // A stray byte in a UTF-8 file does not make it GBK; GBK text stays GBK.
+        let mut stray = text.clone().into_bytes();
+        stray.insert(100, 0xFF);
+        assert!(is_utf8_stream(&stray[..]).unwrap());
+        assert_eq!(detect(&stray, true), Encoding::Utf8);
+        assert_eq!(detect(&gbk, true), Encoding::Gbk);
     }
 
     #[test]

@@ -167,6 +167,40 @@ impl WriteTxn {
         Ok(true)
     }
 
+    /// After `merged` was merged into `survivor` (now `customer`): the source records queued
+    /// incomplete for either are indexed under the survivor, and leave the queue if it is
+    /// complete (else their entries name what it lacks now).
+    pub(crate) fn settle_incomplete_merge(
+        &mut self,
+        survivor: CustomerId,
+        merged: CustomerId,
+        customer: &crate::Customer,
+    ) -> Result<()> {
+        let moved = self.incomplete_keys(merged)?;
+        let mut keys = self.incomplete_keys(survivor)?;
+        self.writing(|tx| {
+            let mut t = tx.txn.open_multimap_table(INCOMPLETE_BY_CUSTOMER)?;
+            t.remove_all(merged.0)?;
+            for k in &moved {
+                t.insert(survivor.0, k.as_slice())?;
+            }
+            Ok(())
+        })?;
+        keys.extend(moved);
+        let missing = customer.missing_basic_fields();
+        if missing.is_empty() {
+            for key in keys {
+                self.clear_incomplete(survivor, &key)?;
+            }
+        } else {
+            let (raw, error) = incomplete_error(customer, &missing);
+            for key in keys {
+                self.refresh_incomplete(survivor, &key, &raw, &error)?;
+            }
+        }
+        Ok(())
+    }
+
     /// The `feedback_by_source` keys queued as incomplete for customer `id`.
     fn incomplete_keys(&self, id: CustomerId) -> Result<Vec<Vec<u8>>> {
         let t = self.txn.open_multimap_table(INCOMPLETE_BY_CUSTOMER)?;
