@@ -415,7 +415,8 @@ impl ReadTxn {
                     source: crate::codec::DecodeError::Malformed(format!(
                         "vehicle {} has no ownership record",
                         id.value()
-                    )),
+                    ))
+                    .into(),
                 });
             }
             let h = decode_stored(o.value())?;

@@ -40,7 +40,8 @@ fn resolve(
     }
     Err(Error::Corrupt {
         what: "customer redirects",
-        source: codec::DecodeError::Malformed(format!("redirect chain from {id} does not end")),
+        source: codec::DecodeError::Malformed(format!("redirect chain from {id} does not end"))
+            .into(),
     })
 }
 

@@ -105,7 +105,8 @@ pub struct Posting {
 
 impl Model for Posting {
     const KIND: ModelKind = ModelKind::Posting;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "posting";
 }
 
@@ -121,7 +122,8 @@ pub struct Balance {
 
 impl Model for Balance {
     const KIND: ModelKind = ModelKind::Balance;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "balance";
 }
 
@@ -154,7 +156,8 @@ pub struct Lot {
 
 impl Model for Lot {
     const KIND: ModelKind = ModelKind::Lot;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "lot";
 }
 

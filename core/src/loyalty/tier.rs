@@ -88,7 +88,8 @@ impl TierRecord {
 
 impl Model for TierRecord {
     const KIND: ModelKind = ModelKind::TierRecord;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "tier record";
 }
 
