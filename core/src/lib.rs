@@ -94,7 +94,9 @@ pub use names::Named;
 pub use rollup::Rollup;
 pub use segment::{CustomerSet, Rule as SegmentRule, RuleError, SegmentDiff, SegmentRecord};
 pub use source::SourceRef;
-pub use store::{Database, OpenOptions, ReadTxn, WriteTxn, FORMAT_VERSION};
+pub use store::{
+    CheckReport, Database, OpenOptions, Problem, ReadTxn, StorageCheck, WriteTxn, FORMAT_VERSION,
+};
 pub use survey::{Factor, Survey, SurveyKind};
 pub use touchpoint::{
     Channel, LifecycleStage, ServiceKind, TimelineCursor, TimelinePage, Touchpoint, TouchpointKind,

@@ -3,8 +3,11 @@
 //! Domain modules (`customer`, `vehicle`, `touchpoint`...) add their operations to [`WriteTxn`]
 //! and [`ReadTxn`]; this module only knows how records reach redb.
 
+mod check;
 pub(crate) mod records;
 pub(crate) mod tables;
+
+pub use check::{CheckReport, Problem, StorageCheck};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -276,6 +279,15 @@ impl Database {
         let out = f(&mut txn)?;
         txn.commit()?;
         Ok(out)
+    }
+
+    /// The redb handle for an operation that needs it alone (redb's integrity check), if no
+    /// other clone of this handle and no transaction is alive.
+    fn exclusive_redb(&mut self) -> Option<&mut redb::Database> {
+        match &mut Arc::get_mut(&mut self.inner)?.redb {
+            Redb::ReadWrite(db) => Some(db),
+            Redb::ReadOnly(_) => None,
+        }
     }
 }
 
