@@ -188,6 +188,14 @@ pub enum Damage {
     /// The storage engine (redb) reports a damaged page, header or tree.
     #[error("the storage engine reports: {0}")]
     Storage(String),
+    /// An index or link of the file names a record that does not exist.
+    #[error("it names {entity} {id}, which does not exist")]
+    Dangling {
+        /// The kind of record named.
+        entity: &'static str,
+        /// The id named.
+        id: u64,
+    },
     /// The storage engine panicked: redb trusts the pages it reads without verifying their
     /// checksums, and some damaged pages make it panic. Caught by [`crate::guard`].
     #[error("the storage engine panicked: {0}")]
@@ -385,6 +393,15 @@ impl Error {
         Error::NotFound {
             entity,
             key: key.to_string(),
+        }
+    }
+
+    /// A record an index or link of the file names (never one a caller asked for) is missing:
+    /// the file is damaged, so [`Error::Corrupt`], not [`Error::NotFound`].
+    pub(crate) fn dangling(index: &'static str, entity: &'static str, id: u64) -> Error {
+        Error::Corrupt {
+            what: index,
+            source: Damage::Dangling { entity, id },
         }
     }
 

@@ -455,10 +455,10 @@ impl ReadTxn {
             let id = id?.value();
             let vehicle = vehicles
                 .get(id)?
-                .ok_or_else(|| Error::not_found("vehicle", id))?;
+                .ok_or_else(|| Error::dangling("customer vehicles", "vehicle", id))?;
             let ownership = owners
                 .get(id)?
-                .ok_or_else(|| Error::not_found("vehicle", id))?;
+                .ok_or_else(|| Error::dangling("customer vehicles", "ownership history", id))?;
             out.push(OwnedVehicle {
                 id: VehicleId(id),
                 vehicle: decode_stored(vehicle.value())?,

@@ -303,8 +303,8 @@ impl WriteTxn {
             let mut owners = self.txn.open_table(OWNERSHIP)?;
             let mut links = self.txn.open_multimap_table(CUSTOMER_VEHICLES)?;
             for &v in &vehicles {
-                let mut h: OwnershipHistory =
-                    get_record(&owners, v)?.ok_or_else(|| Error::not_found("vehicle", v))?;
+                let mut h: OwnershipHistory = get_record(&owners, v)?
+                    .ok_or_else(|| Error::dangling("customer vehicles", "vehicle", v))?;
                 for o in h.0.iter_mut().filter(|o| o.customer == p.merged) {
                     o.customer = p.survivor;
                 }
@@ -460,8 +460,8 @@ impl WriteTxn {
             .collect::<std::result::Result<_, _>>()?;
         let mut records = self.txn.open_table(spec.records)?;
         for &id in &ids {
-            let mut r: M =
-                get_record(&records, id)?.ok_or_else(|| Error::not_found(spec.entity, id))?;
+            let mut r: M = get_record(&records, id)?
+                .ok_or_else(|| Error::dangling("customer index", spec.entity, id))?;
             set(&mut r, to);
             records.insert(id, codec::encode(&r).as_slice())?;
             links.insert(to.0, id)?;
@@ -508,8 +508,8 @@ pub(crate) fn rebuild_rollup<L: ReadableMultimapTable<u64, u64>>(
     let mut r = Rollup::default().with_touchpoints(timeline.iter());
     for v in customer_vehicles.get(c.0)? {
         let v = v?.value();
-        let h: OwnershipHistory =
-            get_record(owners, v)?.ok_or_else(|| Error::not_found("vehicle", v))?;
+        let h: OwnershipHistory = get_record(owners, v)?
+            .ok_or_else(|| Error::dangling("customer vehicles", "vehicle", v))?;
         let mine: Vec<_> = h.0.iter().filter(|o| o.customer == c).collect();
         if mine.is_empty() {
             continue;

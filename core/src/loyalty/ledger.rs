@@ -413,7 +413,8 @@ impl WriteTxn {
             if Some(id) == except {
                 continue;
             }
-            let lot: Lot = get_record(&lots, id)?.ok_or_else(|| Error::not_found("lot", id))?;
+            let lot: Lot =
+                get_record(&lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
             let n = lot.remaining.min(left);
             left -= n;
             plan.push((id, lot, n));
@@ -439,7 +440,8 @@ impl WriteTxn {
         let lots = self.txn.open_table(LOTS)?;
         let mut sum = 0;
         for (_, id) in spendable_lots(&queue, customer, wallet, on.days() + 1)? {
-            let lot: Lot = get_record(&lots, id)?.ok_or_else(|| Error::not_found("lot", id))?;
+            let lot: Lot =
+                get_record(&lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
             sum += lot.remaining;
         }
         Ok(sum)
@@ -812,7 +814,8 @@ impl ReadTxn {
         spendable_lots(self.tables.lot_queue()?, customer, wallet, i32::MIN)?
             .into_iter()
             .map(|(_, id)| {
-                let lot = get_record(lots, id)?.ok_or_else(|| Error::not_found("lot", id))?;
+                let lot =
+                    get_record(lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
                 Ok((id, lot))
             })
             .collect()
@@ -849,7 +852,8 @@ impl ReadTxn {
             .range((customer.0, 0)..=(customer.0, u64::MAX))?
         {
             let id = e?.0.value().1;
-            let p = get_record(postings, id)?.ok_or_else(|| Error::not_found("posting", id))?;
+            let p = get_record(postings, id)?
+                .ok_or_else(|| Error::dangling("customer postings", "posting", id))?;
             out.push((id, p));
         }
         Ok(out)

@@ -483,15 +483,21 @@ impl WriteTxn {
     }
 
     fn flush(&mut self) -> Result<()> {
+        // In key order: the same writes give the same file (a damaged-file test can be
+        // replayed), and B-tree inserts in order touch each page once.
         if !self.rollups.is_empty() {
             let mut t = self.txn.open_table(ROLLUPS)?;
-            for (id, r) in self.rollups.drain() {
+            let mut rollups: Vec<(u64, Rollup)> = self.rollups.drain().collect();
+            rollups.sort_unstable_by_key(|(id, _)| *id);
+            for (id, r) in rollups {
                 t.insert(id, codec::encode(&r).as_slice())?;
             }
         }
         if !self.counters.0.is_empty() {
             let mut meta = self.txn.open_table(META)?;
-            for (name, next) in self.counters.0.drain() {
+            let mut counters: Vec<(&str, u64)> = self.counters.0.drain().collect();
+            counters.sort_unstable();
+            for (name, next) in counters {
                 meta.insert(name, &next.to_le_bytes()[..])?;
             }
         }
