@@ -139,6 +139,18 @@ enum Command {
     },
     /// List the source systems and their priority per field group.
     Sources,
+    /// Check the file's integrity: redb's page checksums, every record (each carries a
+    /// checksum), every index against its records, every rollup against a rebuild, and the
+    /// points ledger. Prints each problem; exits non-zero when there is one.
+    ///
+    /// Opens the file read-write (redb's page check needs it, and repairs what it can, as after
+    /// a crash: back up a damaged file first if you want it as it was). --read-only checks
+    /// everything but redb's pages and never writes.
+    Check {
+        /// Open read-only: skip redb's page check, write nothing.
+        #[arg(long)]
+        read_only: bool,
+    },
     /// Write dirty demo exports (finance, invoice, DMS) of a synthetic network into DIR and
     /// register its dealers in the database.
     Generate {
@@ -202,9 +214,36 @@ impl From<autocrm::Error> for Failure {
 
 type CliResult<T = ()> = Result<T, Failure>;
 
+impl Command {
+    /// Whether the command only reads: it then opens the file read-only, so it never writes
+    /// it (not even redb's bookkeeping on close) and works on a read-only file or mount.
+    fn reads_only(&self) -> bool {
+        match self {
+            Command::Quality { .. }
+            | Command::Customer { .. }
+            | Command::Conflicts { .. }
+            | Command::Feedback { .. }
+            | Command::Duplicates { .. }
+            | Command::Sources => true,
+            Command::Check { read_only } => *read_only,
+            Command::Import(_)
+            | Command::Resolve { .. }
+            | Command::Merge { .. }
+            | Command::Generate { .. } => false,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    // A damaged file can make the storage engine panic. The guard turns the panic into a
+    // `corrupt` error printed like every other; the default hook would first print a panic
+    // message and a backtrace hint, as if the tool had crashed.
+    std::panic::set_hook(Box::new(|_| {}));
+    let db = cli.db.clone();
+    let outcome = autocrm::guard(|| Ok(run(cli)))
+        .unwrap_or_else(|e| Err(Failure(format!("{}: {e} [{}]", db.display(), e.code()))));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {
             eprintln!("error: {}", print::terminal_safe(&message));
@@ -214,11 +253,26 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> CliResult {
-    let db = Database::options()
+    let mut db = Database::options()
         .clock(Clock::system(cli.utc_offset))
+        .read_only(cli.command.reads_only())
         .open(&cli.db)
         .map_err(|e| Failure(format!("{}: {e} [{}]", cli.db.display(), e.code())))?;
     match cli.command {
+        Command::Check { .. } => {
+            let report = db.check()?;
+            say_inline!("{report}");
+            if report.is_ok() {
+                Ok(())
+            } else {
+                Err(Failure(format!(
+                    "{}: {} problems found; the file is damaged: restore a backup, or export \
+                     what still reads",
+                    cli.db.display(),
+                    report.problems.len()
+                )))
+            }
+        }
         Command::Import(args) => import_files(&db, &args),
         Command::Quality { as_of } => {
             let report = db

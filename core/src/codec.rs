@@ -1,17 +1,35 @@
 //! Record encoding: the only module that knows about bincode.
 //!
-//! Every stored value is an envelope `[model: u8][format version: u16 LE][bincode payload]`. The
-//! model byte catches a value read from the wrong table; the version lets a later release decode
-//! every record an earlier one wrote (old structs stay in the code with `From<old>` conversions)
-//! and lets this release refuse a newer record with [`DecodeError::NewerVersion`] instead of
-//! misreading it. bincode 2.0.1 is pinned exactly and unmaintained (RUSTSEC-2025-0141): keeping
-//! it behind [`encode`] / [`decode`] means swapping it touches this file only.
+//! Every stored value is an envelope
+//! `[model: u8][format version: u16 LE][bincode payload][CRC-32: u32 LE]`. The model byte catches
+//! a value read from the wrong table; the version lets a later release decode every record an
+//! earlier one wrote (old structs stay in the code with `From<old>` conversions) and lets this
+//! release refuse a newer record with [`DecodeError::NewerVersion`] instead of misreading it; the
+//! checksum (CRC-32/ISO-HDLC of every byte before it) catches a record damaged on disk, which the
+//! storage engine does not verify on a plain read.
+//!
+//! Version 1 envelopes (every model before file format 2) end with the payload: no checksum.
+//! From version 2 on, every envelope of every model ends with the checksum, and it is verified
+//! *before* the version is looked at, so a damaged version field reads as
+//! [`DecodeError::Checksum`] (corruption), never as a record from a newer release. A v2 record
+//! whose version bytes were damaged into 1 decodes its checksum as payload and fails with
+//! trailing bytes.
+//!
+//! bincode 2.0.1 is pinned exactly and unmaintained (RUSTSEC-2025-0141): keeping it behind
+//! [`encode`] / [`decode`] means swapping it touches this file only.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 /// Bytes of the envelope before the payload.
 pub const HEADER_LEN: usize = 3;
+
+/// Bytes of the checksum that ends every envelope of version [`CHECKSUMMED_SINCE`] or later.
+pub const CHECKSUM_LEN: usize = 4;
+
+/// The first record version whose envelope ends with a checksum. Every model was at version 1
+/// before checksums existed and is at 2 or later since; a model added later starts at 2.
+pub const CHECKSUMMED_SINCE: u16 = 2;
 
 /// Decoding refuses payloads claiming more than this many bytes for one allocation, so arbitrary
 /// input can never make it allocate without bound.
@@ -112,10 +130,17 @@ pub trait Model: Serialize + DeserializeOwned {
     /// Human name used in errors.
     const NAME: &'static str;
 
-    /// Decodes a payload written with an older `version` (1 ≤ version < [`Model::VERSION`]).
-    /// Models at version 1 have no older versions.
+    /// Decodes a payload written with an older `version` (1 ≤ version < [`Model::VERSION`]);
+    /// `payload` is the envelope without header and checksum.
+    ///
+    /// The default covers the one change every model went through: version 2 added the
+    /// envelope's checksum and kept the payload, so a model at version 2 reads a version 1
+    /// payload as its current struct. A model that changes its struct (version 3 on) must
+    /// override this and convert each older struct.
     fn decode_older(version: u16, payload: &[u8]) -> Result<Self, DecodeError> {
-        let _ = payload;
+        if version == 1 && Self::VERSION == CHECKSUMMED_SINCE {
+            return decode_payload(payload);
+        }
         Err(DecodeError::UnknownVersion { version })
     }
 }
@@ -158,18 +183,29 @@ pub enum DecodeError {
     /// The payload decoded but bytes were left over.
     #[error("{0} bytes left over after the record")]
     TrailingBytes(usize),
+    /// The checksum at the end of the envelope does not match its bytes: the record was damaged
+    /// after it was written.
+    #[error("record checksum {stored:#010x} does not match its bytes ({computed:#010x})")]
+    Checksum {
+        /// The checksum stored at the end of the envelope.
+        stored: u32,
+        /// The checksum of the bytes before it.
+        computed: u32,
+    },
 }
 
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<MAX_RECORD_BYTES>()
 }
 
-/// Encodes `value` in its envelope.
+/// Encodes `value` in its envelope, checksum included.
 pub fn encode<M: Model>(value: &M) -> Vec<u8> {
     let mut out = Vec::with_capacity(64);
     out.push(M::KIND as u8);
     out.extend_from_slice(&M::VERSION.to_le_bytes());
     encode_payload_into(value, &mut out);
+    let sum = crc32fast::hash(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
     out
 }
 
@@ -203,7 +239,10 @@ pub fn decode<M: Model>(bytes: &[u8]) -> Result<M, DecodeError> {
         });
     }
     let version = u16::from_le_bytes([bytes[1], bytes[2]]);
-    let payload = &bytes[HEADER_LEN..];
+    let payload = match version {
+        0 | 1 => &bytes[HEADER_LEN..],
+        _ => verified(bytes)?,
+    };
     match version {
         v if v == M::VERSION => decode_payload(payload),
         v if v > M::VERSION => Err(DecodeError::NewerVersion {
@@ -213,6 +252,20 @@ pub fn decode<M: Model>(bytes: &[u8]) -> Result<M, DecodeError> {
         0 => Err(DecodeError::UnknownVersion { version: 0 }),
         v => M::decode_older(v, payload),
     }
+}
+
+/// The payload of a checksummed envelope, once its checksum matches.
+fn verified(bytes: &[u8]) -> Result<&[u8], DecodeError> {
+    if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+        return Err(DecodeError::Truncated { len: bytes.len() });
+    }
+    let (body, tail) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    let computed = crc32fast::hash(body);
+    if stored != computed {
+        return Err(DecodeError::Checksum { stored, computed });
+    }
+    Ok(&body[HEADER_LEN..])
 }
 
 /// Decodes `bytes` as whatever model its first byte names, discarding the value: the entry point
@@ -261,7 +314,7 @@ pub(crate) fn stored<M: Model>(result: Result<M, DecodeError>) -> crate::Result<
         },
         source => crate::Error::Corrupt {
             what: M::NAME,
-            source,
+            source: source.into(),
         },
     })
 }
@@ -270,7 +323,7 @@ macro_rules! model {
     ($t:ty, $kind:ident, $name:literal) => {
         impl Model for $t {
             const KIND: ModelKind = ModelKind::$kind;
-            const VERSION: u16 = 1;
+            const VERSION: u16 = CHECKSUMMED_SINCE;
             const NAME: &'static str = $name;
         }
     };
@@ -322,23 +375,84 @@ mod tests {
         }
     }
 
+    /// `bytes` with its checksum recomputed, as a newer release would have written them.
+    fn resealed(mut bytes: Vec<u8>) -> Vec<u8> {
+        let body = bytes.len() - CHECKSUM_LEN;
+        let sum = crc32fast::hash(&bytes[..body]);
+        bytes[body..].copy_from_slice(&sum.to_le_bytes());
+        bytes
+    }
+
+    /// The version 1 envelope of `value`: what format 1 wrote (no checksum).
+    fn v1(value: &Dealer) -> Vec<u8> {
+        let mut out = vec![ModelKind::Dealer as u8, 1, 0];
+        encode_payload_into(value, &mut out);
+        out
+    }
+
     #[test]
-    fn round_trips_with_envelope() {
+    fn round_trips_with_envelope_and_checksum() {
         let bytes = encode(&dealer());
         assert_eq!(bytes[0], ModelKind::Dealer as u8);
-        assert_eq!(u16::from_le_bytes([bytes[1], bytes[2]]), 1);
+        assert_eq!(u16::from_le_bytes([bytes[1], bytes[2]]), 2);
+        let (body, sum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+        assert_eq!(sum, crc32fast::hash(body).to_le_bytes());
+        assert_eq!(
+            &body[HEADER_LEN..],
+            &v1(&dealer())[HEADER_LEN..],
+            "same payload"
+        );
         assert_eq!(decode::<Dealer>(&bytes).unwrap(), dealer());
+    }
+
+    #[test]
+    fn version_1_records_without_checksum_still_decode() {
+        assert_eq!(decode::<Dealer>(&v1(&dealer())).unwrap(), dealer());
+        let mut trailing = v1(&dealer());
+        trailing.push(0);
+        assert_eq!(
+            decode::<Dealer>(&trailing),
+            Err(DecodeError::TrailingBytes(1))
+        );
+    }
+
+    #[test]
+    fn every_damaged_bit_is_corruption_never_a_newer_version() {
+        let bytes = encode(&dealer());
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut m = bytes.clone();
+                m[i] ^= 1 << bit;
+                let err = stored(decode::<Dealer>(&m)).expect_err("a flipped bit is detected");
+                assert_eq!(err.code(), "corrupt", "byte {i} bit {bit}: {err}");
+            }
+        }
+        // The reported case: version 2 damaged into 32770 is a checksum failure.
+        let mut m = bytes.clone();
+        m[2] ^= 0x80;
+        assert!(matches!(
+            decode::<Dealer>(&m),
+            Err(DecodeError::Checksum { .. })
+        ));
+        // Damaged into version 1, the checksum is read as payload: trailing bytes.
+        let mut m = bytes.clone();
+        m[1] = 1;
+        assert_eq!(
+            decode::<Dealer>(&m),
+            Err(DecodeError::TrailingBytes(CHECKSUM_LEN))
+        );
     }
 
     #[test]
     fn refuses_newer_versions_wrong_models_and_garbage() {
         let mut bytes = encode(&dealer());
         bytes[1] = 9;
+        let bytes = resealed(bytes);
         assert_eq!(
             decode::<Dealer>(&bytes),
             Err(DecodeError::NewerVersion {
                 found: 9,
-                supported: 1
+                supported: 2
             })
         );
         assert!(matches!(
@@ -346,7 +460,7 @@ mod tests {
             Err(crate::Error::UpgradeRequired {
                 what: "dealer",
                 found: 9,
-                supported: 1
+                supported: 2
             })
         ));
         let mut bytes = encode(&dealer());
@@ -359,8 +473,19 @@ mod tests {
             decode::<Dealer>(&[2]),
             Err(DecodeError::Truncated { len: 1 })
         ));
+        assert!(matches!(
+            decode::<Dealer>(&[1, 2, 0, 0]),
+            Err(DecodeError::Truncated { len: 4 })
+        ));
         let mut bytes = encode(&dealer());
         bytes.push(0);
+        assert!(matches!(
+            decode::<Dealer>(&bytes),
+            Err(DecodeError::Checksum { .. })
+        ));
+        let mut bytes = encode(&dealer());
+        bytes.insert(bytes.len() - CHECKSUM_LEN, 0);
+        let bytes = resealed(bytes);
         assert_eq!(decode::<Dealer>(&bytes), Err(DecodeError::TrailingBytes(1)));
         let bytes = encode(&dealer());
         assert!(decode::<Dealer>(&bytes[..bytes.len() - 2]).is_err());

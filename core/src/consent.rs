@@ -88,7 +88,8 @@ impl Consents {
 
 impl Model for Consents {
     const KIND: ModelKind = ModelKind::Consents;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "consents";
 }
 

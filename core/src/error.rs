@@ -230,6 +230,30 @@ impl ValidationError {
     }
 }
 
+/// What [`Error::Corrupt`] found damaged.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Damage {
+    /// A stored record fails its checksum or does not decode.
+    #[error(transparent)]
+    Record(#[from] DecodeError),
+    /// The storage engine (redb) reports a damaged page, header or tree.
+    #[error("the storage engine reports: {0}")]
+    Storage(String),
+    /// An index or link of the file names a record that does not exist.
+    #[error("it names {entity} {id}, which does not exist")]
+    Dangling {
+        /// The kind of record named.
+        entity: &'static str,
+        /// The id named.
+        id: u64,
+    },
+    /// The storage engine panicked: redb trusts the pages it reads without verifying their
+    /// checksums, and some damaged pages make it panic. Caught by [`crate::guard`].
+    #[error("the storage engine panicked: {0}")]
+    Panic(String),
+}
+
 /// Every error autocrm returns.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -329,6 +353,16 @@ pub enum Error {
         path: String,
     },
 
+    /// A write on a handle opened read-only ([`crate::OpenOptions::read_only`]).
+    #[error(
+        "database {path} is open read-only; open it without read_only to write \
+         (the file must be writable)"
+    )]
+    ReadOnly {
+        /// The file.
+        path: String,
+    },
+
     /// The file or record was written by a newer autocrm than this one.
     #[error(
         "{what} has format version {found}, but this autocrm reads versions up to {supported}; \
@@ -343,14 +377,18 @@ pub enum Error {
         supported: u16,
     },
 
-    /// A stored record could not be decoded.
-    #[error("stored {what} could not be decoded ({source}); the file may be damaged")]
+    /// The file is damaged: a stored record fails its checksum or does not decode, the storage
+    /// engine found a damaged structure, or it panicked on one.
+    #[error(
+        "{what} is damaged ({source}); the file may be damaged: run `autocrm check` \
+         (Database::check) to list the damage, and restore a backup if it reports problems"
+    )]
     Corrupt {
-        /// The record kind.
+        /// What is damaged: a record kind, or `"database file"`.
         what: &'static str,
-        /// Why decoding failed.
+        /// What was found.
         #[source]
-        source: DecodeError,
+        source: Damage,
     },
 
     /// One record of a batch failed; nothing of the batch was written if it ran inside
@@ -390,6 +428,7 @@ impl Error {
             Error::Rule(e) => format!("rule.{}", e.kind.code()),
             Error::IdempotencyConflict { .. } => "idempotency_conflict".into(),
             Error::AlreadyOpen { .. } => "already_open".into(),
+            Error::ReadOnly { .. } => "read_only".into(),
             Error::UpgradeRequired { .. } => "upgrade_required".into(),
             Error::Corrupt { .. } => "corrupt".into(),
             Error::Storage(_) => "storage".into(),
@@ -427,6 +466,15 @@ impl Error {
         }
     }
 
+    /// A record an index or link of the file names (never one a caller asked for) is missing:
+    /// the file is damaged, so [`Error::Corrupt`], not [`Error::NotFound`].
+    pub(crate) fn dangling(index: &'static str, entity: &'static str, id: u64) -> Error {
+        Error::Corrupt {
+            what: index,
+            source: Damage::Dangling { entity, id },
+        }
+    }
+
     pub(crate) fn invalid(what: impl Into<String>, hint: &'static str) -> Error {
         Error::InvalidOperation {
             what: what.into(),
@@ -439,7 +487,7 @@ macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for Error {
             fn from(e: $t) -> Error {
-                Error::Storage(Box::new(redb::Error::from(e)))
+                Error::from(redb::Error::from(e))
             }
         }
     )*};
@@ -454,7 +502,30 @@ from_redb!(
 
 impl From<redb::Error> for Error {
     fn from(e: redb::Error) -> Error {
-        Error::Storage(Box::new(e))
+        match e {
+            redb::Error::Corrupted(detail) => Error::Corrupt {
+                what: "database file",
+                source: Damage::Storage(detail),
+            },
+            // Only a panic while a lock was held poisons one: the panic came from a damaged page.
+            redb::Error::LockPoisoned(at) => Error::Corrupt {
+                what: "database file",
+                source: Damage::Storage(format!(
+                    "an earlier operation panicked holding a lock at {at}; reopen the database"
+                )),
+            },
+            // Every table exists from the first open on, with the types of `store::tables`:
+            // a missing or mistyped one means the table directory is damaged.
+            e @ (redb::Error::TableDoesNotExist(_)
+            | redb::Error::TableTypeMismatch { .. }
+            | redb::Error::TypeDefinitionChanged { .. }
+            | redb::Error::TableIsMultimap(_)
+            | redb::Error::TableIsNotMultimap(_)) => Error::Corrupt {
+                what: "database file",
+                source: Damage::Storage(e.to_string()),
+            },
+            e => Error::Storage(Box::new(e)),
+        }
     }
 }
 
@@ -464,5 +535,39 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<crate::date::ParseDateError> for Error {
     fn from(e: crate::date::ParseDateError) -> Error {
         Error::Validation(ValidationError::new("date", Rule::DateImplausible, e.input))
+    }
+}
+
+/// Runs `f`, turning a panic into [`Error::Corrupt`] with [`Damage::Panic`].
+///
+/// redb trusts the pages it reads (it verifies their checksums only in an integrity check), and
+/// some damaged pages make it panic instead of returning an error. Every entry point that reads
+/// a file someone may have damaged — the CLI around each command, the bindings around each call
+/// into core, [`crate::Database::open`] itself — runs under this guard, so a damaged file is an
+/// error with the stable code `corrupt`, never a crashed process. A panic from a bug in autocrm
+/// lands here too; the message carries the panic's text.
+///
+/// A handle whose call panicked may hold poisoned locks: later calls on it fail with `corrupt`
+/// too. Drop it, run the integrity check ([`crate::Database::check`], `autocrm check`) and
+/// restore a backup if it reports problems.
+///
+/// ```
+/// let err = autocrm::guard(|| -> autocrm::Result<()> { panic!("damaged page") }).unwrap_err();
+/// assert_eq!(err.code(), "corrupt");
+/// ```
+pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(out) => out,
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_string());
+            Err(Error::Corrupt {
+                what: "database file",
+                source: Damage::Panic(text),
+            })
+        }
     }
 }

@@ -75,7 +75,7 @@ pub use consent::{ConsentChannel, ConsentEvent, Consents};
 pub use customer::{Customer, Gender, Organisation, Party, Person, Relation, RelationKind};
 pub use date::{Date, DateTime, ParseDateError};
 pub use dealer::{Dealer, DealerKind};
-pub use error::{Error, Result, Rule, ValidationError};
+pub use error::{guard, Damage, Error, Result, Rule, ValidationError};
 pub use identity::{DuplicateCandidate, MatchReason, MergeCounts, MergeRecord};
 pub use ids::{ComplaintId, CustomerId, DealerId, LeadId, SurveyId, TouchpointId, VehicleId};
 pub use ids::{ConflictId, FeedbackId};
@@ -97,7 +97,9 @@ pub use names::Named;
 pub use rollup::Rollup;
 pub use segment::{CustomerSet, Rule as SegmentRule, RuleError, SegmentDiff, SegmentRecord};
 pub use source::SourceRef;
-pub use store::{Database, OpenOptions, ReadTxn, WriteTxn, FORMAT_VERSION};
+pub use store::{
+    CheckReport, Database, OpenOptions, Problem, ReadTxn, StorageCheck, WriteTxn, FORMAT_VERSION,
+};
 pub use survey::{Factor, Survey, SurveyKind};
 pub use touchpoint::{
     Channel, LifecycleStage, ServiceKind, TimelineCursor, TimelinePage, Touchpoint, TouchpointKind,

@@ -415,7 +415,8 @@ impl ReadTxn {
                     source: crate::codec::DecodeError::Malformed(format!(
                         "vehicle {} has no ownership record",
                         id.value()
-                    )),
+                    ))
+                    .into(),
                 });
             }
             let h = decode_stored(o.value())?;
@@ -454,10 +455,10 @@ impl ReadTxn {
             let id = id?.value();
             let vehicle = vehicles
                 .get(id)?
-                .ok_or_else(|| Error::not_found("vehicle", id))?;
+                .ok_or_else(|| Error::dangling("customer vehicles", "vehicle", id))?;
             let ownership = owners
                 .get(id)?
-                .ok_or_else(|| Error::not_found("vehicle", id))?;
+                .ok_or_else(|| Error::dangling("customer vehicles", "ownership history", id))?;
             out.push(OwnedVehicle {
                 id: VehicleId(id),
                 vehicle: decode_stored(vehicle.value())?,

@@ -1,10 +1,12 @@
 //! Files written by earlier releases stay readable forever; files from newer releases are
 //! refused with a clear error, never misread.
 //!
-//! `fixtures/format-v1.redb` was written by format version 1 with [`write_fixture`]. The test
-//! opens a copy (opening may repair or upgrade in place; the committed file must stay as
-//! written) and checks every record against the data it was written from. Regenerate only when
-//! adding a NEW fixture for a new format version: `UPDATE_FIXTURE=1 cargo test --test compat`.
+//! `fixtures/format-v<N>.redb` was written by format version N with [`write_fixture`]: v1
+//! without record checksums, v2 with them. Each test opens a copy (opening read-write may
+//! upgrade in place; the committed file must stay as written) and checks every record against
+//! the data it was written from. When a release bumps [`FORMAT_VERSION`], add its fixture:
+//! `UPDATE_FIXTURE=1 cargo test -p autocrm --test compat` writes `format-v<FORMAT_VERSION>.redb`
+//! (and never touches an older one).
 
 use std::path::{Path, PathBuf};
 
@@ -128,23 +130,77 @@ fn write_fixture(path: &Path) -> Result<()> {
     })
 }
 
-fn open_copy(name: &str) -> (tempfile::TempDir, Database) {
+/// A copy of the fixture in a temporary directory.
+fn copy_of(name: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join(name);
     std::fs::copy(fixture(name), &copy).expect("fixture present");
-    let db = Database::open(&copy).expect("a format-v1 file opens");
-    (dir, db)
+    (dir, copy)
+}
+
+/// The file format version stored in the file's `meta` table.
+fn stored_format(path: &Path) -> u16 {
+    const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
+    let raw = redb::ReadOnlyDatabase::open(path).unwrap();
+    let r = redb::ReadableDatabase::begin_read(&raw).unwrap();
+    let t = r.open_table(META).unwrap();
+    let v = t.get("format").unwrap().unwrap();
+    u16::from_le_bytes(v.value().try_into().unwrap())
+}
+
+fn update_fixture() {
+    let name = format!("format-v{FORMAT_VERSION}.redb");
+    if std::env::var_os("UPDATE_FIXTURE").is_some() && !fixture(&name).exists() {
+        write_fixture(&fixture(&name)).unwrap();
+    }
 }
 
 #[test]
-fn format_v1_fixture_stays_readable() {
-    if std::env::var_os("UPDATE_FIXTURE").is_some() {
-        let path = fixture("format-v1.redb");
-        let _ = std::fs::remove_file(&path);
-        write_fixture(&path).unwrap();
+fn format_v1_fixture_stays_readable_and_is_raised_to_the_current_format() {
+    update_fixture();
+    let (_dir, copy) = copy_of("format-v1.redb");
+    assert_eq!(stored_format(&copy), 1);
+    let db = Database::open(&copy).expect("a format-v1 file opens");
+    check_fixture(&db);
+    drop(db);
+    // This build wrote checksummed records into it: a format-1 build must now refuse it.
+    assert_eq!(stored_format(&copy), FORMAT_VERSION);
+}
+
+#[test]
+fn format_v1_fixture_opens_read_only_only_after_gaining_its_tables() {
+    let (_dir, copy) = copy_of("format-v1.redb");
+    let before = std::fs::read(&copy).unwrap();
+    // Written before the loyalty tables existed; a read-only open cannot add them.
+    let err = Database::open_read_only(&copy).err().expect("refused");
+    assert_eq!(err.code(), "invalid_operation", "{err}");
+    assert!(err.to_string().contains("read-write once"), "{err}");
+    assert_eq!(std::fs::read(&copy).unwrap(), before, "left as it was");
+}
+
+#[test]
+fn format_v2_fixture_stays_readable() {
+    update_fixture();
+    let (_dir, copy) = copy_of("format-v2.redb");
+    assert_eq!(stored_format(&copy), 2);
+    let before = std::fs::read(&copy).unwrap();
+    {
+        let db = Database::open_read_only(&copy).expect("a format-v2 file opens read-only");
+        let r = db.begin_read().unwrap();
+        assert_eq!(r.customer_count().unwrap(), 3);
     }
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        before,
+        "a read-only open writes nothing"
+    );
+    let db = Database::open(&copy).expect("a format-v2 file opens");
+    check_fixture(&db);
+}
+
+/// Checks every record of a fixture, then that it accepts writes.
+fn check_fixture(db: &Database) {
     let e = expected();
-    let (_dir, db) = open_copy("format-v1.redb");
     let r = db.begin_read().unwrap();
     assert_eq!(r.customer_count().unwrap(), 3);
     let (dealer_id, dealer) = r.dealers().unwrap().remove(0);
@@ -206,7 +262,7 @@ fn format_v1_fixture_stays_readable() {
     assert_eq!(li_view.leads.len(), 1);
     assert_eq!((li_view.rollup.leads, view.rollup.relations), (1, 1));
     assert_eq!(li_view.leads[0].1.status, LeadStatus::Won);
-    // Written before the loyalty club existed: opening added its empty tables.
+    // The v1 file was written before the loyalty club existed: opening added its empty tables.
     assert_eq!(r.loyalty_config().unwrap(), None);
     assert_eq!(r.membership(wang).unwrap(), None);
     assert_eq!(r.balance(wang, Wallet::Brand).unwrap(), Balance::default());

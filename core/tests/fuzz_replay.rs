@@ -1,7 +1,9 @@
 //! Stable replay of the `decode_record` fuzz target's seed corpus (fuzz/seeds/decode_record):
 //! every seed decodes, and deterministic mutations of every seed (truncations, bit flips,
 //! inflated length prefixes, wrong model bytes, newer versions) return errors without panicking.
-//! Run with `UPDATE_SEEDS=1` to rewrite the corpus from the records below.
+//! The corpus holds each record as format 1 wrote it (`<name>`: no checksum) and as today's
+//! release writes it (`<name>.v2`: with its checksum). Run with `UPDATE_SEEDS=1` to write the
+//! current version's seeds from the records below (older seeds are never rewritten).
 //!
 //! It also replays the `import` target's seeds (fuzz/seeds/import: small CSV and JSON Lines
 //! files of every kind, UTF-8, with BOM and GBK) with the target's checks, whole and mutated.
@@ -111,12 +113,15 @@ fn sample_records() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// The suffix of the seeds written by today's release.
+const CURRENT: &str = ".v2";
+
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let dir = seeds_dir();
     if std::env::var_os("UPDATE_SEEDS").is_some() {
         std::fs::create_dir_all(&dir).unwrap();
         for (name, bytes) in sample_records() {
-            std::fs::write(dir.join(name), bytes).unwrap();
+            std::fs::write(dir.join(format!("{name}{CURRENT}")), bytes).unwrap();
         }
     }
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
@@ -133,28 +138,71 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+fn seed<'a>(seeds: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+    &seeds
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("seed {name} present"))
+        .1
+}
+
+/// `bytes` (a checksummed envelope) with its checksum recomputed.
+fn resealed(mut bytes: Vec<u8>) -> Vec<u8> {
+    let body = bytes.len() - codec::CHECKSUM_LEN;
+    let sum = bitwise_crc32(&bytes[..body]);
+    bytes[body..].copy_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+/// CRC-32/ISO-HDLC, bit by bit: an independent check of the codec's checksum.
+fn bitwise_crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 #[test]
 fn every_seed_decodes_and_matches_todays_encoding() {
     let seeds = corpus();
-    assert_eq!(seeds.len(), sample_records().len());
+    assert_eq!(seeds.len(), 2 * sample_records().len());
     for (name, bytes) in &seeds {
         check_any(bytes).unwrap_or_else(|e| panic!("seed {name} no longer decodes: {e}"));
     }
-    // The committed seeds were written by format version 1: they must keep decoding in every
-    // later release (a changed encoding of the same records would show up here).
     for (name, bytes) in sample_records() {
-        let seed = seeds.iter().find(|(n, _)| n == name).expect("seed present");
+        // Format 1 wrote the same payload without a checksum: version 2 changed the envelope
+        // only. A changed encoding of the same records would show up here.
+        let v1 = seed(&seeds, name);
+        let payload = &bytes[codec::HEADER_LEN..bytes.len() - codec::CHECKSUM_LEN];
+        assert_eq!(v1[0], bytes[0]);
+        assert_eq!(&v1[1..3], &[1, 0]);
         assert_eq!(
-            seed.1, bytes,
+            &v1[codec::HEADER_LEN..],
+            payload,
+            "payload of {name} changed"
+        );
+        assert_eq!(&bytes[1..3], &[2, 0]);
+        assert_eq!(
+            seed(&seeds, &format!("{name}{CURRENT}")),
+            bytes.as_slice(),
             "encoding of {name} changed: add a new format version"
         );
+        assert_eq!(resealed(bytes.clone()), bytes, "the checksum is CRC-32");
     }
 }
 
 #[test]
 fn mutated_seeds_fail_cleanly() {
     let mut mutations = 0usize;
-    for (_, seed) in corpus() {
+    for (name, seed) in corpus() {
         let mut cases: Vec<Vec<u8>> = Vec::new();
         for cut in 0..seed.len() {
             cases.push(seed[..cut].to_vec());
@@ -172,17 +220,34 @@ fn mutated_seeds_fail_cleanly() {
                 cases.push(m);
             }
         }
+        let checksummed = name.ends_with(CURRENT);
         for case in cases {
             mutations += 1;
-            // Either outcome is fine; a panic or abort fails the test.
-            let _ = check_any(&case);
+            // Either outcome is fine for a v1 seed; a panic or abort fails the test. A damaged
+            // checksummed record is always refused, and never as a newer version.
+            let out = check_any(&case);
+            if checksummed && case != seed {
+                assert!(
+                    !matches!(out, Ok(_) | Err(DecodeError::NewerVersion { .. })),
+                    "{name}: {out:?}"
+                );
+            }
         }
         let mut newer = seed.clone();
         newer[1] = 0xff;
-        assert!(matches!(
-            check_any(&newer),
-            Err(DecodeError::NewerVersion { .. })
-        ));
+        if checksummed {
+            assert!(matches!(
+                check_any(&newer),
+                Err(DecodeError::Checksum { .. })
+            ));
+            assert!(matches!(
+                check_any(&resealed(newer)),
+                Err(DecodeError::NewerVersion { found: 0xff, .. })
+            ));
+        } else {
+            // A v1 record damaged into a version ≥ 2 fails its (missing) checksum.
+            assert!(check_any(&newer).is_err());
+        }
         let mut unknown = seed.clone();
         unknown[0] = 200;
         assert!(matches!(

@@ -40,7 +40,8 @@ fn resolve(
     }
     Err(Error::Corrupt {
         what: "customer redirects",
-        source: codec::DecodeError::Malformed(format!("redirect chain from {id} does not end")),
+        source: codec::DecodeError::Malformed(format!("redirect chain from {id} does not end"))
+            .into(),
     })
 }
 
@@ -327,8 +328,8 @@ impl WriteTxn {
             let mut owners = self.txn.open_table(OWNERSHIP)?;
             let mut links = self.txn.open_multimap_table(CUSTOMER_VEHICLES)?;
             for &v in &vehicles {
-                let mut h: OwnershipHistory =
-                    get_record(&owners, v)?.ok_or_else(|| Error::not_found("vehicle", v))?;
+                let mut h: OwnershipHistory = get_record(&owners, v)?
+                    .ok_or_else(|| Error::dangling("customer vehicles", "vehicle", v))?;
                 for o in h.0.iter_mut().filter(|o| o.customer == p.merged) {
                     o.customer = p.survivor;
                 }
@@ -487,8 +488,8 @@ impl WriteTxn {
             .collect::<std::result::Result<_, _>>()?;
         let mut records = self.txn.open_table(spec.records)?;
         for &id in &ids {
-            let mut r: M =
-                get_record(&records, id)?.ok_or_else(|| Error::not_found(spec.entity, id))?;
+            let mut r: M = get_record(&records, id)?
+                .ok_or_else(|| Error::dangling("customer index", spec.entity, id))?;
             set(&mut r, to);
             records.insert(id, codec::encode(&r).as_slice())?;
             links.insert(to.0, id)?;
@@ -501,43 +502,67 @@ impl WriteTxn {
     /// histories, relations, leads, complaints and surveys. What incremental updates keep
     /// current, so the two must agree.
     pub(crate) fn rebuilt_rollup(&self, c: CustomerId) -> Result<Rollup> {
-        let rows = self.txn.open_table(TOUCHPOINTS)?;
-        let mut timeline: Vec<Touchpoint> = Vec::new();
-        for entry in rows.range((c.0, i64::MIN, 0)..=(c.0, i64::MAX, u64::MAX))? {
-            timeline.push(decode_stored(entry?.1.value())?);
-        }
-        let mut r = Rollup::default().with_touchpoints(timeline.iter());
-        let owners = self.txn.open_table(OWNERSHIP)?;
-        for v in self.txn.open_multimap_table(CUSTOMER_VEHICLES)?.get(c.0)? {
-            let v = v?.value();
-            let h: OwnershipHistory =
-                get_record(&owners, v)?.ok_or_else(|| Error::not_found("vehicle", v))?;
-            let mine: Vec<_> = h.0.iter().filter(|o| o.customer == c).collect();
-            if mine.is_empty() {
-                continue;
-            }
-            r.vehicles_total += 1;
-            r.vehicles_current += mine.iter().filter(|o| o.to.is_none()).count() as u32;
-            for o in mine {
-                r.first_vehicle = Some(r.first_vehicle.map_or(o.from, |d| d.min(o.from)));
-            }
-        }
-        r.relations = self.relations_of(c)?.len() as u32;
-        for (spec, count) in [
-            (&LEAD_TABLES, &mut r.leads),
-            (&COMPLAINT_TABLES, &mut r.complaints),
-            (&SURVEY_TABLES, &mut r.surveys),
-        ] {
-            let links = self.txn.open_multimap_table(spec.by_customer)?;
-            let mut n = 0;
-            for v in links.get(c.0)? {
-                v?;
-                n += 1;
-            }
-            *count = n;
-        }
-        Ok(r)
+        rebuild_rollup(
+            c,
+            &self.txn.open_table(TOUCHPOINTS)?,
+            &self.txn.open_table(OWNERSHIP)?,
+            &self.txn.open_multimap_table(CUSTOMER_VEHICLES)?,
+            self.relations_of(c)?.len() as u32,
+            [
+                &self.txn.open_multimap_table(LEAD_TABLES.by_customer)?,
+                &self.txn.open_multimap_table(COMPLAINT_TABLES.by_customer)?,
+                &self.txn.open_multimap_table(SURVEY_TABLES.by_customer)?,
+            ],
+        )
     }
+}
+
+/// A customer's rollup computed from scratch from its records (in a write or a read
+/// transaction): timeline, ownership histories, the number of relations, and the links to its
+/// leads, complaints and surveys (in that order). The merge and the integrity check compare it
+/// with the stored, incrementally maintained rollup.
+pub(crate) fn rebuild_rollup<L: ReadableMultimapTable<u64, u64>>(
+    c: CustomerId,
+    touchpoints: &impl ReadableTable<(u64, i64, u64), &'static [u8]>,
+    owners: &impl ReadableTable<u64, &'static [u8]>,
+    customer_vehicles: &impl ReadableMultimapTable<u64, u64>,
+    relations: u32,
+    links: [&L; 3],
+) -> Result<Rollup> {
+    let mut timeline: Vec<Touchpoint> = Vec::new();
+    for entry in touchpoints.range((c.0, i64::MIN, 0)..=(c.0, i64::MAX, u64::MAX))? {
+        timeline.push(decode_stored(entry?.1.value())?);
+    }
+    let mut r = Rollup::default().with_touchpoints(timeline.iter());
+    for v in customer_vehicles.get(c.0)? {
+        let v = v?.value();
+        let h: OwnershipHistory = get_record(owners, v)?
+            .ok_or_else(|| Error::dangling("customer vehicles", "vehicle", v))?;
+        let mine: Vec<_> = h.0.iter().filter(|o| o.customer == c).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        r.vehicles_total += 1;
+        r.vehicles_current += mine.iter().filter(|o| o.to.is_none()).count() as u32;
+        for o in mine {
+            r.first_vehicle = Some(r.first_vehicle.map_or(o.from, |d| d.min(o.from)));
+        }
+    }
+    r.relations = relations;
+    let [leads, complaints, surveys] = links;
+    for (table, count) in [
+        (leads, &mut r.leads),
+        (complaints, &mut r.complaints),
+        (surveys, &mut r.surveys),
+    ] {
+        let mut n = 0;
+        for v in table.get(c.0)? {
+            v?;
+            n += 1;
+        }
+        *count = n;
+    }
+    Ok(r)
 }
 
 /// A checked merge, ready to write.

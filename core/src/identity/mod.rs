@@ -36,7 +36,7 @@
 //! id and a [`MergeRecord`] holding the merged customer's full record, so nothing is lost.
 
 mod candidates;
-mod merge;
+pub(crate) mod merge;
 
 use serde::{Deserialize, Serialize};
 

@@ -338,7 +338,8 @@ impl LoyaltyConfig {
 
 impl Model for LoyaltyConfig {
     const KIND: ModelKind = ModelKind::LoyaltyConfig;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "loyalty configuration";
 }
 

@@ -105,7 +105,8 @@ pub struct Posting {
 
 impl Model for Posting {
     const KIND: ModelKind = ModelKind::Posting;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "posting";
 }
 
@@ -121,7 +122,8 @@ pub struct Balance {
 
 impl Model for Balance {
     const KIND: ModelKind = ModelKind::Balance;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "balance";
 }
 
@@ -154,7 +156,8 @@ pub struct Lot {
 
 impl Model for Lot {
     const KIND: ModelKind = ModelKind::Lot;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "lot";
 }
 
@@ -410,7 +413,8 @@ impl WriteTxn {
             if Some(id) == except {
                 continue;
             }
-            let lot: Lot = get_record(&lots, id)?.ok_or_else(|| Error::not_found("lot", id))?;
+            let lot: Lot =
+                get_record(&lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
             let n = lot.remaining.min(left);
             left -= n;
             plan.push((id, lot, n));
@@ -436,7 +440,8 @@ impl WriteTxn {
         let lots = self.txn.open_table(LOTS)?;
         let mut sum = 0;
         for (_, id) in spendable_lots(&queue, customer, wallet, on.days() + 1)? {
-            let lot: Lot = get_record(&lots, id)?.ok_or_else(|| Error::not_found("lot", id))?;
+            let lot: Lot =
+                get_record(&lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
             sum += lot.remaining;
         }
         Ok(sum)
@@ -809,7 +814,8 @@ impl ReadTxn {
         spendable_lots(self.tables.lot_queue()?, customer, wallet, i32::MIN)?
             .into_iter()
             .map(|(_, id)| {
-                let lot = get_record(lots, id)?.ok_or_else(|| Error::not_found("lot", id))?;
+                let lot =
+                    get_record(lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
                 Ok((id, lot))
             })
             .collect()
@@ -846,7 +852,8 @@ impl ReadTxn {
             .range((customer.0, 0)..=(customer.0, u64::MAX))?
         {
             let id = e?.0.value().1;
-            let p = get_record(postings, id)?.ok_or_else(|| Error::not_found("posting", id))?;
+            let p = get_record(postings, id)?
+                .ok_or_else(|| Error::dangling("customer postings", "posting", id))?;
             out.push((id, p));
         }
         Ok(out)

@@ -172,7 +172,8 @@ impl Membership {
 
 impl Model for Membership {
     const KIND: ModelKind = ModelKind::Membership;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "membership";
 }
 

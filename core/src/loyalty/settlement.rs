@@ -50,15 +50,15 @@ impl ReadTxn {
             .range((from.days(), 0)..(to.days(), 0))?
         {
             let id = e?.0.value().1;
-            let p: Posting =
-                get_record(postings, id)?.ok_or_else(|| Error::not_found("posting", id))?;
+            let p: Posting = get_record(postings, id)?
+                .ok_or_else(|| Error::dangling("redemptions", "posting", id))?;
             let (PostingKind::Redeem, Wallet::Brand, Some(redeemer)) = (p.kind, p.wallet, p.dealer)
             else {
                 continue;
             };
             for (lot_id, n) in p.draws {
-                let lot: Lot =
-                    get_record(lots, lot_id)?.ok_or_else(|| Error::not_found("lot", lot_id))?;
+                let lot: Lot = get_record(lots, lot_id)?
+                    .ok_or_else(|| Error::dangling("posting", "lot", lot_id))?;
                 if let Some(issuer) = lot.issuer.filter(|i| *i != redeemer) {
                     *gross.entry((issuer, redeemer)).or_default() += n;
                 }

@@ -88,7 +88,8 @@ impl TierRecord {
 
 impl Model for TierRecord {
     const KIND: ModelKind = ModelKind::TierRecord;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "tier record";
 }
 
@@ -230,8 +231,8 @@ fn events_from(
     let mut points = Vec::new();
     for e in customer_postings.range((customer.0, 0)..=(customer.0, u64::MAX))? {
         let id = e?.0.value().1;
-        let p: Posting =
-            get_record(postings, id)?.ok_or_else(|| Error::not_found("posting", id))?;
+        let p: Posting = get_record(postings, id)?
+            .ok_or_else(|| Error::dangling("customer postings", "posting", id))?;
         let day = p.at.date();
         if day < from || day > to {
             continue;
@@ -240,7 +241,7 @@ fn events_from(
             (PostingKind::Earn, Cause::Touchpoint { .. }) => points.push((day, p.points)),
             (PostingKind::Reverse, Cause::Reversal { credit, .. }) => {
                 let c: Posting = get_record(postings, *credit)?
-                    .ok_or_else(|| Error::not_found("posting", *credit))?;
+                    .ok_or_else(|| Error::dangling("posting", "posting", *credit))?;
                 if c.kind == PostingKind::Earn {
                     points.push((day, -c.points));
                 }

@@ -218,7 +218,7 @@ impl CustomerSet {
             .map(CustomerSet)
             .map_err(|e| Error::Corrupt {
                 what: "segment members",
-                source: codec::DecodeError::Malformed(e.to_string()),
+                source: codec::DecodeError::Malformed(e.to_string()).into(),
             })
     }
 }
@@ -254,7 +254,8 @@ impl SegmentRecord {
 
 impl Model for SegmentRecord {
     const KIND: ModelKind = ModelKind::Segment;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "segment";
 }
 
@@ -267,7 +268,8 @@ pub(crate) struct Materialised {
 
 impl Model for Materialised {
     const KIND: ModelKind = ModelKind::SegmentMembers;
-    const VERSION: u16 = 1;
+    /// 2: the envelope gained its checksum; the payload is version 1's.
+    const VERSION: u16 = 2;
     const NAME: &'static str = "segment members";
 }
 

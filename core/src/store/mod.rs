@@ -3,9 +3,12 @@
 //! Domain modules (`customer`, `vehicle`, `touchpoint`...) add their operations to [`WriteTxn`]
 //! and [`ReadTxn`]; this module only knows how records reach redb.
 
+mod check;
 pub(crate) mod records;
 pub(crate) mod tables;
 mod upgrade;
+
+pub use check::{CheckReport, Problem, StorageCheck};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,16 +18,18 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use crate::codec::{self, Model};
 use crate::date::DateTime;
-use crate::error::{Error, Result};
+use crate::error::{Damage, Error, Result};
 use crate::rollup::Rollup;
 use tables::*;
 
 /// The file format version this release writes. A file with a newer one is refused with
 /// [`Error::UpgradeRequired`]; every older one stays readable, and is upgraded in place (see
-/// `upgrade`) when opened for writing.
+/// `upgrade`) when opened read-write; opening it read-only leaves it as it is.
 ///
-/// 2: rollup events carry the minute of the day (format 1 rollups are recomputed from the
-/// timeline on upgrade).
+/// 2: every record envelope ends with a checksum ([`crate::codec`]), and rollup events carry
+/// the minute of the day. Opening a version 1 file read-write raises it to 2 (this build then
+/// writes checksummed records into it, which a format-1 build must refuse) and recomputes its
+/// rollup events from the timeline.
 pub const FORMAT_VERSION: u16 = 2;
 
 /// A handle to an autocrm database. Cheap to clone and to share between threads; the file is
@@ -35,16 +40,32 @@ pub struct Database {
 }
 
 struct Inner {
-    redb: redb::Database,
+    redb: Redb,
     path: Option<PathBuf>,
     durable: bool,
     clock: crate::Clock,
+}
+
+/// The redb handle: read-write, or read-only (never writes the file).
+enum Redb {
+    ReadWrite(redb::Database),
+    ReadOnly(redb::ReadOnlyDatabase),
+}
+
+impl Redb {
+    fn begin_read(&self) -> Result<redb::ReadTransaction> {
+        Ok(match self {
+            Redb::ReadWrite(db) => db.begin_read()?,
+            Redb::ReadOnly(db) => db.begin_read()?,
+        })
+    }
 }
 
 /// How to open a database.
 #[derive(Clone, Debug)]
 pub struct OpenOptions {
     durable: bool,
+    read_only: bool,
     cache_bytes: Option<usize>,
     clock: crate::Clock,
 }
@@ -53,6 +74,7 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             durable: true,
+            read_only: false,
             cache_bytes: None,
             clock: crate::Clock::default(),
         }
@@ -75,6 +97,15 @@ impl OpenOptions {
         self
     }
 
+    /// Opens the file read-only (default: no). The file must exist; it is never written, so it
+    /// may sit on a read-only mount or have mode 0444, and another process may read it at the
+    /// same time. [`Database::begin_write`] fails with [`Error::ReadOnly`]. A file left by a
+    /// crash, or one written before a table existed, must be opened read-write once first.
+    pub fn read_only(mut self, read_only: bool) -> Self {
+        self.read_only = read_only;
+        self
+    }
+
     /// Page cache size in bytes (redb's default is 1 GiB).
     pub fn cache_bytes(mut self, bytes: usize) -> Self {
         self.cache_bytes = Some(bytes);
@@ -89,16 +120,34 @@ impl OpenOptions {
         b
     }
 
-    /// Opens the database file at `path`, creating it if it does not exist.
+    /// Opens the database file at `path`, creating it if it does not exist (unless read-only).
+    ///
+    /// A damaged file fails with [`Error::Corrupt`], even where the storage engine panics on it
+    /// (the open runs under [`crate::guard`]).
     pub fn open(&self, path: impl AsRef<Path>) -> Result<Database> {
         let path = path.as_ref();
-        let redb = self.builder().create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => Error::AlreadyOpen {
-                path: path.display().to_string(),
-            },
-            e => Error::from(redb::Error::from(e)),
-        })?;
-        Database::init(redb, Some(path.to_path_buf()), self)
+        crate::guard(|| {
+            let opened = if self.read_only {
+                self.builder().open_read_only(path).map(Redb::ReadOnly)
+            } else {
+                self.builder().create(path).map(Redb::ReadWrite)
+            };
+            let redb = opened.map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => Error::AlreadyOpen {
+                    path: path.display().to_string(),
+                },
+                redb::DatabaseError::RepairAborted => Error::Corrupt {
+                    what: "database file",
+                    source: Damage::Storage(
+                        "it needs recovery (a writer crashed, or the file is damaged), which a \
+                         read-only open cannot run; open it read-write once"
+                            .into(),
+                    ),
+                },
+                e => Error::from(redb::Error::from(e)),
+            })?;
+            Database::init(redb, Some(path.to_path_buf()), self)
+        })
     }
 
     /// Opens a new, empty database held in memory; it is gone when the handle is dropped.
@@ -107,7 +156,7 @@ impl OpenOptions {
             .builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(redb::Error::from)?;
-        Database::init(redb, None, self)
+        Database::init(Redb::ReadWrite(redb), None, self)
     }
 }
 
@@ -117,12 +166,17 @@ impl Database {
         OpenOptions::default().open(path)
     }
 
+    /// Opens an existing database file read-only: see [`OpenOptions::read_only`].
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Database> {
+        OpenOptions::default().read_only(true).open(path)
+    }
+
     /// Opens a new in-memory database.
     pub fn in_memory() -> Result<Database> {
         OpenOptions::default().in_memory()
     }
 
-    /// Options for opening a database (durability, cache size).
+    /// Options for opening a database (durability, read-only, cache size).
     pub fn options() -> OpenOptions {
         OpenOptions::default()
     }
@@ -134,20 +188,26 @@ impl Database {
     /// (or an erasure request) is what removes them from the disk. Needs the only handle:
     /// fails with `invalid_operation` while a clone of this handle or a transaction is alive.
     pub fn compact(&mut self) -> Result<bool> {
+        let path = self.inner.path.as_ref().map(|p| p.display().to_string());
         let inner = Arc::get_mut(&mut self.inner).ok_or_else(|| {
             Error::invalid(
                 "the database is shared: another handle or a transaction is alive",
                 "drop every other clone of the handle and every transaction, then compact",
             )
         })?;
+        let Redb::ReadWrite(redb) = &mut inner.redb else {
+            return Err(Error::ReadOnly {
+                path: path.unwrap_or_default(),
+            });
+        };
         // redb keeps the previous commit's pages for crash recovery; two empty durable
         // commits release them so compaction can reclaim every freed page.
         for _ in 0..2 {
-            let txn = inner.redb.begin_write()?;
+            let txn = redb.begin_write()?;
             txn.commit()?;
         }
         let mut moved = false;
-        while inner.redb.compact().map_err(|e| {
+        while redb.compact().map_err(|e| {
             Error::invalid(
                 format!("the file could not be compacted: {e}"),
                 "close every transaction of this database, then compact",
@@ -174,7 +234,15 @@ impl Database {
         self.inner.path.as_deref()
     }
 
-    fn init(redb: redb::Database, path: Option<PathBuf>, opts: &OpenOptions) -> Result<Database> {
+    /// Whether this handle was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.inner.redb, Redb::ReadOnly(_))
+    }
+
+    /// Checks the file's format version and tables. Reads first and writes only when something
+    /// must change (a new file, a file of an older format, a table added since the file was
+    /// written), so opening an up-to-date file commits nothing.
+    fn init(redb: Redb, path: Option<PathBuf>, opts: &OpenOptions) -> Result<Database> {
         let db = Database {
             inner: Arc::new(Inner {
                 redb,
@@ -183,59 +251,71 @@ impl Database {
                 clock: opts.clock,
             }),
         };
-        let txn = db.inner.redb.begin_write()?;
-        let found = {
-            let mut meta = txn.open_table(META)?;
-            let found = meta.get("format")?.map(|v| v.value().to_vec());
-            match found {
-                Some(bytes) => Some(parse_format(&bytes)?),
-                None => {
-                    meta.insert("format", &FORMAT_VERSION.to_le_bytes()[..])?;
-                    None
-                }
-            }
+        let (found, complete) = {
+            let txn = db.inner.redb.begin_read()?;
+            let found = match txn.open_table(META) {
+                Ok(meta) => match meta.get("format")? {
+                    Some(v) => Some(parse_format(v.value())?),
+                    None => None,
+                },
+                Err(redb::TableError::TableDoesNotExist(_)) => None,
+                Err(e) => return Err(e.into()),
+            };
+            (found, every_table_exists(&txn)?)
         };
         match found {
             Some(v) if v > FORMAT_VERSION => {
-                txn.abort()?;
-                Err(Error::UpgradeRequired {
+                return Err(Error::UpgradeRequired {
                     what: "database",
                     found: v,
                     supported: FORMAT_VERSION,
                 })
             }
-            Some(v) => {
-                // Maybe fewer tables: a file written before a feature existed gets that
-                // feature's (empty) tables. Adding tables changes no record.
-                let before = table_count(&txn)?;
-                create_tables(&txn)?;
-                let upgraded = v < FORMAT_VERSION;
-                if v < 2 {
-                    upgrade::rollup_event_minutes(&txn)?;
-                }
-                if upgraded {
-                    txn.open_table(META)?
-                        .insert("format", &FORMAT_VERSION.to_le_bytes()[..])?;
-                }
-                if upgraded || table_count(&txn)? > before {
-                    txn.commit()?;
-                } else {
-                    txn.abort()?;
-                }
-                Ok(db)
-            }
-            None => {
-                create_tables(&txn)?;
-                txn.commit()?;
-                Ok(db)
-            }
+            Some(FORMAT_VERSION) if complete => return Ok(db),
+            _ => {}
         }
+        let Redb::ReadWrite(redb) = &db.inner.redb else {
+            return match found {
+                None => Err(Error::Corrupt {
+                    what: "database file",
+                    source: Damage::Storage("it has no format version: not an autocrm file".into()),
+                }),
+                // An older format: its records decode as they are.
+                Some(_) if complete => Ok(db),
+                Some(_) => Err(Error::invalid(
+                    "this file was written before some of this release's tables existed, and a \
+                     read-only handle cannot add them",
+                    "open it read-write once (that adds the empty tables), then read-only",
+                )),
+            };
+        };
+        // A new file, an older format (raised: this build writes checksummed records), or
+        // missing tables: a file written before a feature existed gets that feature's (empty)
+        // tables. Adding tables changes no record.
+        let txn = redb.begin_write()?;
+        txn.open_table(META)?
+            .insert("format", &FORMAT_VERSION.to_le_bytes()[..])?;
+        create_tables(&txn)?;
+        if matches!(found, Some(v) if v < 2) {
+            upgrade::rollup_event_minutes(&txn)?;
+        }
+        txn.commit()?;
+        Ok(db)
     }
 
     /// Starts a write transaction. Only one runs at a time: this blocks until the previous one
-    /// commits or is dropped.
+    /// commits or is dropped. A read-only handle refuses with [`Error::ReadOnly`].
     pub fn begin_write(&self) -> Result<WriteTxn> {
-        let mut txn = self.inner.redb.begin_write()?;
+        let Redb::ReadWrite(redb) = &self.inner.redb else {
+            return Err(Error::ReadOnly {
+                path: self
+                    .inner
+                    .path
+                    .as_ref()
+                    .map_or_else(String::new, |p| p.display().to_string()),
+            });
+        };
+        let mut txn = redb.begin_write()?;
         if !self.inner.durable {
             txn.set_durability(redb::Durability::None)?;
         }
@@ -268,71 +348,122 @@ impl Database {
         txn.commit()?;
         Ok(out)
     }
+
+    /// The redb handle for an operation that needs it alone (redb's integrity check), if no
+    /// other clone of this handle and no transaction is alive.
+    fn exclusive_redb(&mut self) -> Option<&mut redb::Database> {
+        match &mut Arc::get_mut(&mut self.inner)?.redb {
+            Redb::ReadWrite(db) => Some(db),
+            Redb::ReadOnly(_) => None,
+        }
+    }
 }
 
 fn parse_format(bytes: &[u8]) -> Result<u16> {
     let arr: [u8; 2] = bytes.try_into().map_err(|_| Error::Corrupt {
         what: "database header",
-        source: codec::DecodeError::Truncated { len: bytes.len() },
+        source: codec::DecodeError::Truncated { len: bytes.len() }.into(),
     })?;
     Ok(u16::from_le_bytes(arr))
 }
 
-fn table_count(txn: &redb::WriteTransaction) -> Result<usize> {
-    Ok(txn.list_tables()?.count() + txn.list_multimap_tables()?.count())
+/// Calls `$table!(DEF)` for every table and `$multimap!(DEF)` for every multimap table of the
+/// key layout: the one list that creating and checking the tables share.
+macro_rules! every_table {
+    ($table:ident, $multimap:ident) => {
+        $table!(DEALERS);
+        $table!(DEALER_BY_CODE);
+        $table!(CUSTOMERS);
+        $table!(CUSTOMER_BY_NATIONAL_ID);
+        $table!(CUSTOMER_BY_CREDIT_CODE);
+        $multimap!(CUSTOMER_BY_PHONE);
+        $table!(ROLLUPS);
+        $table!(RELATIONS);
+        $table!(RELATIONS_BACK);
+        $table!(VEHICLES);
+        $table!(VEHICLE_BY_VIN);
+        $table!(VEHICLE_BY_PLATE);
+        $table!(OWNERSHIP);
+        $multimap!(CUSTOMER_VEHICLES);
+        $table!(TOUCHPOINTS);
+        $table!(TOUCHPOINT_KEYS);
+        $table!(SOURCE_RECORDS);
+        $table!(LEADS);
+        $multimap!(CUSTOMER_LEADS);
+        $table!(COMPLAINTS);
+        $multimap!(CUSTOMER_COMPLAINTS);
+        $table!(SURVEYS);
+        $multimap!(CUSTOMER_SURVEYS);
+        $table!(MEMBERS);
+        $table!(LOYALTY);
+        $table!(POSTINGS);
+        $table!(POSTING_KEYS);
+        $table!(CUSTOMER_POSTINGS);
+        $table!(BALANCES);
+        $table!(LOTS);
+        $table!(LOT_QUEUE);
+        $table!(LOT_EXPIRY);
+        $table!(REDEMPTIONS);
+        $table!(TIERS);
+        $table!(CONSENTS);
+        $table!(SEGMENTS);
+        $table!(SEGMENT_MEMBERS);
+        $table!(SOURCES);
+        $table!(LINEAGE);
+        $table!(CONFLICTS);
+        $table!(OPEN_CONFLICTS);
+        $table!(CONFLICTS_BY_RECORD);
+        $table!(FEEDBACK);
+        $table!(FEEDBACK_BY_SOURCE);
+        $multimap!(INCOMPLETE_BY_CUSTOMER);
+        $table!(REJECTION_COUNTS);
+        $table!(REDIRECTS);
+        $table!(MERGES);
+    };
 }
 
 /// Creates every table so that read transactions on a fresh file find them.
 fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
-    txn.open_table(DEALERS)?;
-    txn.open_table(DEALER_BY_CODE)?;
-    txn.open_table(CUSTOMERS)?;
-    txn.open_table(CUSTOMER_BY_NATIONAL_ID)?;
-    txn.open_table(CUSTOMER_BY_CREDIT_CODE)?;
-    txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
-    txn.open_table(ROLLUPS)?;
-    txn.open_table(RELATIONS)?;
-    txn.open_table(RELATIONS_BACK)?;
-    txn.open_table(VEHICLES)?;
-    txn.open_table(VEHICLE_BY_VIN)?;
-    txn.open_table(VEHICLE_BY_PLATE)?;
-    txn.open_table(OWNERSHIP)?;
-    txn.open_multimap_table(CUSTOMER_VEHICLES)?;
-    txn.open_table(TOUCHPOINTS)?;
-    txn.open_table(TOUCHPOINT_KEYS)?;
-    txn.open_table(SOURCE_RECORDS)?;
-    txn.open_table(LEADS)?;
-    txn.open_multimap_table(CUSTOMER_LEADS)?;
-    txn.open_table(COMPLAINTS)?;
-    txn.open_multimap_table(CUSTOMER_COMPLAINTS)?;
-    txn.open_table(SURVEYS)?;
-    txn.open_multimap_table(CUSTOMER_SURVEYS)?;
-    txn.open_table(MEMBERS)?;
-    txn.open_table(LOYALTY)?;
-    txn.open_table(POSTINGS)?;
-    txn.open_table(POSTING_KEYS)?;
-    txn.open_table(CUSTOMER_POSTINGS)?;
-    txn.open_table(BALANCES)?;
-    txn.open_table(LOTS)?;
-    txn.open_table(LOT_QUEUE)?;
-    txn.open_table(LOT_EXPIRY)?;
-    txn.open_table(REDEMPTIONS)?;
-    txn.open_table(TIERS)?;
-    txn.open_table(CONSENTS)?;
-    txn.open_table(SEGMENTS)?;
-    txn.open_table(SEGMENT_MEMBERS)?;
-    txn.open_table(SOURCES)?;
-    txn.open_table(LINEAGE)?;
-    txn.open_table(CONFLICTS)?;
-    txn.open_table(OPEN_CONFLICTS)?;
-    txn.open_table(CONFLICTS_BY_RECORD)?;
-    txn.open_table(FEEDBACK)?;
-    txn.open_table(FEEDBACK_BY_SOURCE)?;
-    txn.open_multimap_table(INCOMPLETE_BY_CUSTOMER)?;
-    txn.open_table(REJECTION_COUNTS)?;
-    txn.open_table(REDIRECTS)?;
-    txn.open_table(MERGES)?;
+    macro_rules! table {
+        ($def:ident) => {
+            txn.open_table($def)?;
+        };
+    }
+    macro_rules! multimap {
+        ($def:ident) => {
+            txn.open_multimap_table($def)?;
+        };
+    }
+    every_table!(table, multimap);
     Ok(())
+}
+
+/// Whether every table of the key layout exists (a file written by this release, or upgraded
+/// by a read-write open of it).
+fn every_table_exists(txn: &redb::ReadTransaction) -> Result<bool> {
+    fn exists<T>(opened: std::result::Result<T, redb::TableError>) -> Result<bool> {
+        match opened {
+            Ok(_) => Ok(true),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    macro_rules! table {
+        ($def:ident) => {
+            if !exists(txn.open_table($def))? {
+                return Ok(false);
+            }
+        };
+    }
+    macro_rules! multimap {
+        ($def:ident) => {
+            if !exists(txn.open_multimap_table($def))? {
+                return Ok(false);
+            }
+        };
+    }
+    every_table!(table, multimap);
+    Ok(true)
 }
 
 /// A write transaction. Nothing it writes is visible to others until [`WriteTxn::commit`];
@@ -379,7 +510,7 @@ impl Counters {
                         u64::from_le_bytes(bytes.as_slice().try_into().map_err(|_| {
                             Error::Corrupt {
                                 what: "id counter",
-                                source: codec::DecodeError::Truncated { len: bytes.len() },
+                                source: codec::DecodeError::Truncated { len: bytes.len() }.into(),
                             }
                         })?)
                     }
@@ -441,15 +572,21 @@ impl WriteTxn {
     }
 
     fn flush(&mut self) -> Result<()> {
+        // In key order: the same writes give the same file (a damaged-file test can be
+        // replayed), and B-tree inserts in order touch each page once.
         if !self.rollups.is_empty() {
             let mut t = self.txn.open_table(ROLLUPS)?;
-            for (id, r) in self.rollups.drain() {
+            let mut rollups: Vec<(u64, Rollup)> = self.rollups.drain().collect();
+            rollups.sort_unstable_by_key(|(id, _)| *id);
+            for (id, r) in rollups {
                 t.insert(id, codec::encode(&r).as_slice())?;
             }
         }
         if !self.counters.0.is_empty() {
             let mut meta = self.txn.open_table(META)?;
-            for (name, next) in self.counters.0.drain() {
+            let mut counters: Vec<(&str, u64)> = self.counters.0.drain().collect();
+            counters.sort_unstable();
+            for (name, next) in counters {
                 meta.insert(name, &next.to_le_bytes()[..])?;
             }
         }

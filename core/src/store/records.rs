@@ -200,7 +200,7 @@ impl ReadTxn {
             let id = id?.value();
             let v = records
                 .get(id)?
-                .ok_or_else(|| Error::not_found(spec.entity, id))?;
+                .ok_or_else(|| Error::dangling("customer index", spec.entity, id))?;
             out.push((id, decode_stored(v.value())?));
         }
         Ok(out)
