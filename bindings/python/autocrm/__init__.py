@@ -61,6 +61,7 @@ from ._native import (  # noqa: F401
     TierStatus,
     TimelinePage,
     Touchpoint,
+    ReadOnlyError,
     UpgradeRequiredError,
     ValidationError,
     Vehicle,
@@ -126,16 +127,19 @@ class Database:
         path: Any,
         *,
         durable: bool = True,
+        read_only: bool = False,
         cache_bytes: Optional[int] = None,
         utc_offset: str = "+08:00",
     ) -> "Database":
         """Open (or create) the database file at ``path``. Raises AlreadyOpenError if another
-        process or handle has it open. ``utc_offset`` is the network's clock: "now" (an import's
-        time received, an operator's action) is the system clock at that offset, as the CLI
-        reads it."""
+        process or handle has it open. ``read_only=True`` opens an existing file without ever
+        writing it; writes then raise ReadOnlyError. ``utc_offset`` is the network's clock:
+        "now" (an import's time received, an operator's action) is the system clock at that
+        offset, as the CLI reads it."""
         return cls(
             _native.Database.open(
-                path, durable=durable, cache_bytes=cache_bytes, utc_offset=utc_offset
+                path, durable=durable, read_only=read_only, cache_bytes=cache_bytes,
+                utc_offset=utc_offset,
             )
         )
 
@@ -158,6 +162,11 @@ class Database:
         """True after :meth:`close`."""
         return self._native.closed
 
+    @property
+    def read_only(self) -> bool:
+        """True when opened with ``read_only=True``."""
+        return self._native.read_only
+
     def close(self) -> None:
         """Close the handle (idempotent)."""
         self._native.close()
@@ -167,6 +176,11 @@ class Database:
         disk only then); True if anything moved. Raises InvalidOperationError while a
         transaction is open."""
         return self._native.compact()
+
+    def check(self) -> "dict[str, Any]":
+        """The integrity check: redb's page checksums, every record, every index, every rollup
+        and the points ledger. Returns ``{"ok", "storage", "checked", "problems"}`` (API.md)."""
+        return self._native.check()
 
     def write(self) -> WriteTxn:
         """Start a write transaction; ``with db.write() as tx:`` commits on success and rolls

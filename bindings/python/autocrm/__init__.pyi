@@ -16,6 +16,17 @@ PeriodLike = Union[str, Tuple[DateLike, DateLike]]
 Record = Mapping[str, Any]
 
 # Shapes of configuration dicts and keyword arguments (type-checking only; see API.md).
+class _CheckProblem(TypedDict):
+    table: str
+    detail: str
+
+class _CheckReport(TypedDict):
+    """What ``Database.check()`` returns."""
+    ok: bool
+    storage: str
+    checked: Dict[str, int]
+    problems: List[_CheckProblem]
+
 class _EarnRule(TypedDict, total=False):
     name: str
     kind: str
@@ -79,7 +90,7 @@ __all__ = [
     "Escalation", "ExpiryReport", "FORMAT_VERSION", "IdempotencyConflictError",
     "InsufficientPointsError", "InvalidOperationError", "KPIS", "KpiRow", "KpiTable", "Lead",
     "LedgerCheck", "LoyaltyConfig", "Membership", "MoneyLike", "NotFoundError", "Ownership",
-    "PeriodLike", "Posting", "RELATION_KINDS", "ReadTxn", "Record", "Relation", "Rollup",
+    "PeriodLike", "Posting", "RELATION_KINDS", "ReadOnlyError", "ReadTxn", "Record", "Relation", "Rollup",
     "RuleError", "SegmentDiff", "SegmentVersion", "SettlementLine", "StorageError", "Survey",
     "Table", "TierChange", "TierStatus", "TimelinePage", "Touchpoint", "UpgradeRequiredError",
     "ValidationError", "Vehicle", "Wallet", "WriteTxn", "synth",
@@ -130,6 +141,8 @@ class RuleError(Error):
     column: int
     line_text: str
 class AlreadyOpenError(Error):
+    path: str
+class ReadOnlyError(Error):
     path: str
 class UpgradeRequiredError(Error):
     found: int
@@ -511,8 +524,8 @@ class ReadTxn(_Reads):
 class Database(_Writes, _Reads):
     @classmethod
     def open(
-        cls, path: Any, *, durable: bool = True, cache_bytes: Optional[int] = None,
-        utc_offset: str = "+08:00",
+        cls, path: Any, *, durable: bool = True, read_only: bool = False,
+        cache_bytes: Optional[int] = None, utc_offset: str = "+08:00",
     ) -> Database: ...
     @classmethod
     def in_memory(cls, *, durable: bool = True, utc_offset: str = "+08:00") -> Database: ...
@@ -522,8 +535,11 @@ class Database(_Writes, _Reads):
     def path(self) -> Optional[str]: ...
     @property
     def closed(self) -> bool: ...
+    @property
+    def read_only(self) -> bool: ...
     def close(self) -> None: ...
     def compact(self) -> bool: ...
+    def check(self) -> _CheckReport: ...
     def write(self) -> WriteTxn: ...
     def read(self) -> ReadTxn: ...
     def import_file(

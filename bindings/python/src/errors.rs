@@ -57,6 +57,12 @@ create_exception!(
 );
 create_exception!(
     autocrm,
+    ReadOnlyError,
+    AutocrmError,
+    "A write on a database opened with read_only=True. Extra attribute: path."
+);
+create_exception!(
+    autocrm,
     UpgradeRequiredError,
     AutocrmError,
     "Written by a newer autocrm. Extra attributes: found, supported."
@@ -65,7 +71,7 @@ create_exception!(
     autocrm,
     CorruptError,
     AutocrmError,
-    "A stored record could not be decoded."
+    "The file is damaged: a record fails its checksum or does not decode, or the storage engine found (or panicked on) a damaged page. Run Database.check()."
 );
 create_exception!(
     autocrm,
@@ -99,6 +105,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("RuleError", py.get_type::<RuleError>())?;
     m.add("AlreadyOpenError", py.get_type::<AlreadyOpenError>())?;
+    m.add("ReadOnlyError", py.get_type::<ReadOnlyError>())?;
     m.add(
         "UpgradeRequiredError",
         py.get_type::<UpgradeRequiredError>(),
@@ -143,6 +150,7 @@ pub fn to_py(e: Error) -> PyErr {
             Error::IdempotencyConflict { .. } => IdempotencyConflictError::new_err(msg.clone()),
             Error::Rule(_) => RuleError::new_err(msg.clone()),
             Error::AlreadyOpen { .. } => AlreadyOpenError::new_err(msg.clone()),
+            Error::ReadOnly { .. } => ReadOnlyError::new_err(msg.clone()),
             Error::UpgradeRequired { .. } => UpgradeRequiredError::new_err(msg.clone()),
             Error::Corrupt { .. } => CorruptError::new_err(msg.clone()),
             Error::Storage(_) => StorageError::new_err(msg.clone()),
@@ -228,7 +236,7 @@ pub fn to_py(e: Error) -> PyErr {
                     set("file", s(f));
                 }
             }
-            Error::AlreadyOpen { path } => set("path", s(path)),
+            Error::AlreadyOpen { path } | Error::ReadOnly { path } => set("path", s(path)),
             Error::UpgradeRequired {
                 found, supported, ..
             } => {
@@ -240,6 +248,18 @@ pub fn to_py(e: Error) -> PyErr {
         crate::integration::keep_core(v, e);
         err
     })
+}
+
+/// Runs `f` without the GIL under [`autocrm::guard`]: a panic inside core (redb panics on some
+/// damaged pages) becomes core's `corrupt` error, raised as `CorruptError`, instead of pyo3's
+/// `PanicException` (a `BaseException` no `except autocrm.Error` catches). Every call into
+/// core that reads the file goes through here.
+pub fn detach<T, E>(py: Python<'_>, f: impl FnOnce() -> Result<T, E> + Send) -> Result<T, E>
+where
+    T: Send,
+    E: From<Error> + Send,
+{
+    py.detach(|| autocrm::guard(|| Ok(f())).unwrap_or_else(|e| Err(E::from(e))))
 }
 
 /// `Result<T, autocrm::Error>` → `PyResult<T>`.

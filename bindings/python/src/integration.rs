@@ -1281,7 +1281,7 @@ fn run_import(
     if stamp_now {
         opts.received_at = database.now();
     }
-    let report = py.detach(|| {
+    let report = crate::errors::detach(py, || {
         let mut on_progress = |p: &Progress| {
             let Some(cb) = &progress else { return };
             Python::attach(|py| {
@@ -1437,15 +1437,14 @@ pub fn synth_write_dirty<'py>(
         }
         None => None,
     };
-    let (added, files) = py
-        .detach(move || -> autocrm::Result<_> {
-            let added = match &database {
-                Some(d) => Some(insert_dealers(d, &cfg)?),
-                None => None,
-            };
-            Ok((added, write_dirty_csvs(&dir, &cfg)?))
-        })
-        .py()?;
+    let (added, files) = crate::errors::detach(py, move || -> autocrm::Result<_> {
+        let added = match &database {
+            Some(d) => Some(insert_dealers(d, &cfg)?),
+            None => None,
+        };
+        Ok((added, write_dirty_csvs(&dir, &cfg)?))
+    })
+    .py()?;
     let out = PyDict::new(py);
     let fl = PyList::empty(py);
     for f in &files.files {

@@ -29,7 +29,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::conv::{names, period_from_py, Fields, FromPy, ToPy};
-use crate::errors::{invalid, to_py, IntoPyResult};
+use crate::errors::{detach, invalid, to_py, IntoPyResult};
 use crate::types::*;
 
 /// Why a transaction call could not run.
@@ -142,27 +142,32 @@ impl PyDatabase {
 #[pymethods]
 impl PyDatabase {
     /// Opens the database file at `path` (created if missing). `durable=False` trades
-    /// fsync-on-commit for speed; `cache_bytes` sets the page cache size.
+    /// fsync-on-commit for speed; `read_only=True` opens an existing file without ever writing
+    /// it (a read-only mount, mode 0444; writes raise ReadOnlyError); `cache_bytes` sets the
+    /// page cache size.
     #[staticmethod]
-    #[pyo3(signature = (path, *, durable=true, cache_bytes=None, utc_offset="+08:00"))]
+    #[pyo3(signature = (path, *, durable=true, read_only=false, cache_bytes=None, utc_offset="+08:00"))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
         durable: bool,
+        read_only: bool,
         cache_bytes: Option<usize>,
         utc_offset: &str,
     ) -> PyResult<Self> {
         let shown = path.display().to_string();
         let clock = clock(utc_offset)?;
-        let db = py
-            .detach(|| {
-                let mut o = Database::options().durable(durable).clock(clock);
-                if let Some(b) = cache_bytes {
-                    o = o.cache_bytes(b);
-                }
-                o.open(&path)
-            })
-            .py()?;
+        let db = detach(py, || {
+            let mut o = Database::options()
+                .durable(durable)
+                .read_only(read_only)
+                .clock(clock);
+            if let Some(b) = cache_bytes {
+                o = o.cache_bytes(b);
+            }
+            o.open(&path)
+        })
+        .py()?;
         Ok(PyDatabase::new(db, Some(shown)))
     }
 
@@ -171,14 +176,13 @@ impl PyDatabase {
     #[pyo3(signature = (*, durable=true, utc_offset="+08:00"))]
     fn in_memory(py: Python<'_>, durable: bool, utc_offset: &str) -> PyResult<Self> {
         let clock = clock(utc_offset)?;
-        let db = py
-            .detach(|| {
-                Database::options()
-                    .durable(durable)
-                    .clock(clock)
-                    .in_memory()
-            })
-            .py()?;
+        let db = detach(py, || {
+            Database::options()
+                .durable(durable)
+                .clock(clock)
+                .in_memory()
+        })
+        .py()?;
         Ok(PyDatabase::new(db, None))
     }
 
@@ -212,12 +216,55 @@ impl PyDatabase {
     /// records' bytes stay in freed pages until then (core `Database::compact`). Raises
     /// InvalidOperationError while a transaction of this database is open.
     fn compact(&self, py: Python<'_>) -> PyResult<bool> {
-        py.detach(|| {
+        detach(py, || {
             let mut g = self.inner.write().map_err(|_| Fail::Closed)?;
             let db = g.as_mut().ok_or(Fail::Closed)?;
             db.compact().map_err(Fail::Core)
         })
         .map_err(fail)
+    }
+
+    /// True when opened with `read_only=True`.
+    #[getter]
+    fn read_only(&self) -> PyResult<bool> {
+        Ok(self.get().map_err(fail)?.is_read_only())
+    }
+
+    /// The integrity check (core `Database::check`): redb's page checksums (skipped on a
+    /// read-only handle or while transactions are open), every record, every index against its
+    /// records, every rollup against a rebuild, the points ledger. Returns a dict: `ok` (bool),
+    /// `storage` ("verified", "repaired" or "skipped: <reason>"), `checked` ({table: count}),
+    /// `problems` ([{"table", "detail"}]).
+    fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let report = detach(py, || {
+            let mut g = self.inner.write().map_err(|_| Fail::Closed)?;
+            let db = g.as_mut().ok_or(Fail::Closed)?;
+            db.check().map_err(Fail::Core)
+        })
+        .map_err(fail)?;
+        let d = PyDict::new(py);
+        d.set_item("ok", report.is_ok())?;
+        let storage = match &report.storage {
+            autocrm::StorageCheck::Verified => "verified".to_string(),
+            autocrm::StorageCheck::Repaired => "repaired".to_string(),
+            autocrm::StorageCheck::Skipped(why) => format!("skipped: {why}"),
+            other => format!("{other:?}"),
+        };
+        d.set_item("storage", storage)?;
+        let checked = PyDict::new(py);
+        for (table, n) in &report.checked {
+            checked.set_item(*table, *n)?;
+        }
+        d.set_item("checked", checked)?;
+        let problems = PyList::empty(py);
+        for p in &report.problems {
+            let e = PyDict::new(py);
+            e.set_item("table", p.table)?;
+            e.set_item("detail", &p.detail)?;
+            problems.append(e)?;
+        }
+        d.set_item("problems", problems)?;
+        Ok(d)
     }
 
     /// Starts a write transaction (`with db.write() as tx:` commits on success, rolls back on
@@ -226,7 +273,7 @@ impl PyDatabase {
     fn write(&self, py: Python<'_>) -> PyResult<PyWriteTxn> {
         let db = self.get().map_err(fail)?;
         self.writer.check().map_err(fail)?;
-        let tx = py.detach(|| db.begin_write()).py()?;
+        let tx = detach(py, || db.begin_write()).py()?;
         let serial = self.writer.acquired();
         Ok(PyWriteTxn {
             txn: Mutex::new(Some(tx)),
@@ -239,7 +286,7 @@ impl PyDatabase {
     /// Starts a read transaction: a consistent snapshot.
     fn read(&self, py: Python<'_>) -> PyResult<PyReadTxn> {
         let db = self.get().map_err(fail)?;
-        let r = py.detach(|| db.begin_read()).py()?;
+        let r = detach(py, || db.begin_read()).py()?;
         Ok(PyReadTxn::new(r))
     }
 
@@ -293,7 +340,7 @@ impl PyWriteTxn {
         py: Python<'_>,
         f: impl FnOnce(&mut WriteTxn) -> autocrm::Result<T> + Send,
     ) -> PyResult<T> {
-        py.detach(|| {
+        detach(py, || {
             let mut g = match self.txn.try_lock() {
                 Ok(g) => g,
                 Err(TryLockError::WouldBlock) => return Err(Fail::Busy),
@@ -306,7 +353,7 @@ impl PyWriteTxn {
     }
 
     fn finish(&self, py: Python<'_>, commit: bool) -> PyResult<()> {
-        py.detach(|| {
+        detach(py, || {
             let mut g = match self.txn.try_lock() {
                 Ok(g) => g,
                 Err(TryLockError::WouldBlock) => return Err(Fail::Busy),
@@ -837,7 +884,7 @@ impl PyWriteTxn {
             .ok()
             .and_then(|g| g.clone())
             .ok_or_else(|| fail(Fail::Finished))?;
-        let facts = py.detach(|| db.begin_read()?.facts()).py()?;
+        let facts = detach(py, || db.begin_read()?.facts()).py()?;
         let set = self.with(py, move |tx| tx.materialise_segment(&name, d, &facts))?;
         Ok(PyCustomerSet(Arc::new(set)))
     }
@@ -876,7 +923,7 @@ impl PyReadTxn {
         py: Python<'_>,
         f: impl FnOnce(&ReadTxn) -> autocrm::Result<T> + Send,
     ) -> PyResult<T> {
-        py.detach(|| {
+        detach(py, || {
             let r = self.get()?;
             f(&r).map_err(Fail::Core)
         })
@@ -1794,9 +1841,10 @@ fn synth_generate<'py>(
     cfg.years = years;
     let database = db.get().map_err(fail)?;
     db.writer.check().map_err(fail)?;
-    let stats = py
-        .detach(move || Network::new(cfg).load(&database, batch.max(1), |_| {}))
-        .py()?;
+    let stats = detach(py, move || {
+        Network::new(cfg).load(&database, batch.max(1), |_| {})
+    })
+    .py()?;
     let d = PyDict::new(py);
     d.set_item("dealers", stats.dealers)?;
     d.set_item("customers", stats.customers)?;

@@ -18,6 +18,7 @@ SUBCLASSES = [
     "IdempotencyConflictError",
     "RuleError",
     "AlreadyOpenError",
+    "ReadOnlyError",
     "UpgradeRequiredError",
     "CorruptError",
     "StorageError",

@@ -71,12 +71,14 @@ def test_finance_beats_dms_whatever_the_order(db):
         second = tx.upsert_customer({"name": FINANCE_NAME, "phones": ["13812345678"],
                                      "national_id": NID, "occupation": "教师"},
                                     source=("finance", "F-1"), received_at="2025-01-02T10:00")
-        # Matched by national ID; finance ranks above dms for identity: applied.
-        assert (second.id, second.outcome, second.conflicts) == (first.id, "updated", 0)
-        # dms again, later, with its spelling: lower priority → a conflict, nothing changes.
+        # Matched by national ID; finance ranks above dms for identity: applied, and the dms
+        # spelling it replaced is kept as the lower-priority conflict it would have raised
+        # arriving second — so the outcome does not depend on the order of the two.
+        assert (second.id, second.outcome, second.conflicts) == (first.id, "updated", 1)
+        # dms again, later, with the same spelling: nothing changes, no second conflict.
         third = tx.upsert_customer(name=DMS_NAME, phones=["13812345678"], national_id=NID,
                                    source=("dms", "D-2"), received_at="2025-01-03T10:00")
-        assert (third.id, third.outcome, third.conflicts) == (first.id, "unchanged", 1)
+        assert (third.id, third.outcome, third.conflicts) == (first.id, "unchanged", 0)
     c = db.customer(first.id)
     assert c.name == FINANCE_NAME and c.occupation == "教师"
     assert c.source == ("finance", "F-1")
@@ -92,7 +94,7 @@ def test_finance_beats_dms_whatever_the_order(db):
     assert conflict.entity == "customer" and conflict.customer == first.id and conflict.vehicle is None
     assert (conflict.field, conflict.current, conflict.offered) == ("name", FINANCE_NAME, DMS_NAME)
     assert conflict.reason == "lower_priority" and conflict.status == "open"
-    assert conflict.source == ("dms", "D-2") and conflict.priority == 10
+    assert conflict.source == ("dms", "D-1") and conflict.priority == 10
     assert conflict.current_lineage.source == ("finance", "F-1")
     # Replaying the dms record raises no second conflict.
     again = db.upsert_customer(name=DMS_NAME, phones=["13812345678"], national_id=NID,
