@@ -26,6 +26,7 @@ fn sample() -> &'static (
         let day = |s: &str| s.parse::<Date>().unwrap();
         let event = |d: &str, kind, amount| Event {
             day: day(d),
+            minute: 600,
             kind,
             service_kind: (kind == TouchpointKind::ServiceVisit).then_some(ServiceKind::Repair),
             dealer: Some(DealerId(1)),
