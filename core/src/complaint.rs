@@ -197,9 +197,9 @@ impl Complaint {
 use crate::error::Result;
 use crate::ids::ComplaintId;
 use crate::store::records::COMPLAINT_TABLES;
-use crate::store::{ReadTxn, WriteTxn};
+use crate::store::{ReadTxn, Tx, WriteTxn};
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Validates and stores a complaint of its customer; idempotent on its source record.
     pub fn insert_complaint(&mut self, complaint: &Complaint) -> Result<ComplaintId> {
         let ids = self.insert_owned(&COMPLAINT_TABLES, std::slice::from_ref(complaint), false)?;
@@ -506,5 +506,60 @@ impl crate::store::records::Owned for Complaint {
     }
     fn source(&self) -> Option<&SourceRef> {
         self.source.as_ref()
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Validates and stores a complaint of its customer; idempotent on its source record.
+    pub fn insert_complaint(&mut self, complaint: &Complaint) -> Result<ComplaintId> {
+        self.tx().insert_complaint(complaint)
+    }
+
+    /// Validates and stores many complaints in one pass, all or none: a bad record fails the
+    /// batch, names its position and writes nothing. Idempotent on source records.
+    pub fn insert_complaints(&mut self, complaints: &[Complaint]) -> Result<Vec<ComplaintId>> {
+        self.tx().insert_complaints(complaints)
+    }
+
+    /// Moves complaint `id` to the status after its current one, at `at` (see
+    /// [`WriteTxn::advance_complaint`]); a closed complaint is refused with `invalid_operation`.
+    pub fn advance_complaint_to_next(
+        &mut self,
+        id: ComplaintId,
+        at: DateTime,
+    ) -> Result<Complaint> {
+        self.tx().advance_complaint_to_next(id, at)
+    }
+
+    /// The complaint `id`, as this transaction sees it.
+    pub fn complaint(&self, id: ComplaintId) -> Result<Complaint> {
+        self.tx().complaint(id)
+    }
+
+    /// Replaces a stored complaint (its customer cannot change).
+    pub fn update_complaint(&mut self, id: ComplaintId, complaint: &Complaint) -> Result<()> {
+        self.tx().update_complaint(id, complaint)
+    }
+
+    /// Moves complaint `id` one step along received → analysed → resolved → called back →
+    /// closed, at `at`, and returns it as stored. Refused with `invalid_operation` when `to` is
+    /// not the next state of the current one, or when `at` is earlier than a time already
+    /// recorded on the complaint (received, first response, resolved). Moving to `resolved`
+    /// records `at` as the resolution time, and as the first response if there was none.
+    pub fn advance_complaint(
+        &mut self,
+        id: ComplaintId,
+        to: ComplaintStatus,
+        at: DateTime,
+    ) -> Result<Complaint> {
+        self.tx().advance_complaint(id, to, at)
+    }
+
+    /// Records the first response to complaint `id` at `at` and returns the complaint as
+    /// stored. Refused with `invalid_operation` if a first response is already recorded or `at`
+    /// is before the complaint was received.
+    pub fn respond_to_complaint(&mut self, id: ComplaintId, at: DateTime) -> Result<Complaint> {
+        self.tx().respond_to_complaint(id, at)
     }
 }

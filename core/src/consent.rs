@@ -8,8 +8,8 @@ use crate::codec::{self, Model, ModelKind};
 use crate::date::{Date, DateTime};
 use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::CustomerId;
-use crate::store::tables::{CONSENTS, CUSTOMERS};
-use crate::store::{get_record, ReadTxn, WriteTxn};
+use crate::store::tables::CUSTOMERS;
+use crate::store::{get_record, ReadTxn, Tx, WriteTxn};
 
 /// A channel marketing may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -102,7 +102,7 @@ pub const MAX_CONSENT_EVENTS: usize = 1_000;
 /// Longest source of a consent event, in characters.
 pub const MAX_SOURCE_CHARS: usize = 64;
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Records a grant or withdrawal of consent for a channel. The source has at most
     /// [`MAX_SOURCE_CHARS`] characters; a customer's history holds at most
     /// [`MAX_CONSENT_EVENTS`] events.
@@ -114,8 +114,7 @@ impl WriteTxn {
             return Err(ValidationError::new("source", Rule::Required, &event.source).into());
         };
         self.require(CUSTOMERS, "customer", customer.0)?;
-        let mut all: Consents =
-            get_record(&self.txn.open_table(CONSENTS)?, customer.0)?.unwrap_or_default();
+        let mut all: Consents = get_record(&*self.t.consents()?, customer.0)?.unwrap_or_default();
         if all.0.len() >= MAX_CONSENT_EVENTS {
             return Err(Error::LimitExceeded {
                 limit_kind: crate::error::Limit::ConsentHistory,
@@ -134,18 +133,17 @@ impl WriteTxn {
             },
         );
         self.writing(|tx| {
-            tx.txn
-                .open_table(CONSENTS)?
+            tx.t.consents()?
                 .insert(customer.0, codec::encode(&all).as_slice())?;
             Ok(())
         })
     }
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Removes the customer's consent history (the customer is being deleted).
     pub(crate) fn forget_consents(&mut self, customer: CustomerId) -> Result<()> {
-        self.txn.open_table(CONSENTS)?.remove(customer.0)?;
+        self.t.consents()?.remove(customer.0)?;
         Ok(())
     }
 }
@@ -154,6 +152,16 @@ impl ReadTxn {
     /// The customer's consent history (empty if none was ever recorded).
     pub fn consents(&self, customer: CustomerId) -> Result<Consents> {
         Ok(get_record(self.tables.consents()?, customer.0)?.unwrap_or_default())
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Records a grant or withdrawal of consent for a channel. The source has at most
+    /// [`MAX_SOURCE_CHARS`] characters; a customer's history holds at most
+    /// [`MAX_CONSENT_EVENTS`] events.
+    pub fn record_consent(&mut self, customer: CustomerId, event: &ConsentEvent) -> Result<()> {
+        self.tx().record_consent(customer, event)
     }
 }
 

@@ -313,7 +313,7 @@ use crate::codec::{self, ModelKind};
 use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::store::tables::*;
-use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 
 /// A relation as seen from one customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -326,7 +326,7 @@ pub struct Relation {
     pub to: CustomerId,
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Validates and stores a new customer and its indexes. A customer carrying a source
     /// record that was already written returns the existing id and writes nothing.
     pub fn insert_customer(&mut self, customer: &Customer) -> Result<CustomerId> {
@@ -369,9 +369,7 @@ impl WriteTxn {
     pub(crate) fn insert_checked_customer(&mut self, c: Customer) -> Result<CustomerId> {
         self.writing(|tx| {
             let id = tx.next_id("next.customer")?;
-            tx.txn
-                .open_table(CUSTOMERS)?
-                .insert(id, codec::encode(&c).as_slice())?;
+            tx.t.customers()?.insert(id, codec::encode(&c).as_slice())?;
             tx.index_customer(id, &c)?;
             if let Some(src) = &c.source {
                 tx.source_remember(ModelKind::Customer, src, id)?;
@@ -409,8 +407,7 @@ impl WriteTxn {
         )?;
         self.writing(|tx| {
             tx.reindex_customer(id.0, old, &c)?;
-            tx.txn
-                .open_table(CUSTOMERS)?
+            tx.t.customers()?
                 .insert(id.0, codec::encode(&c).as_slice())?;
             // The customer stays reachable from every source record it was written from, so
             // a re-delivery of the old one still finds it.
@@ -436,13 +433,7 @@ impl WriteTxn {
                 "the ledger is append-only and refers to the customer; keep the customer",
             ));
         }
-        if self
-            .txn
-            .open_multimap_table(CUSTOMER_VEHICLES)?
-            .get(id.0)?
-            .next()
-            .is_some()
-        {
+        if self.t.customer_vehicles()?.get(id.0)?.next().is_some() {
             return Err(Error::invalid(
                 format!("customer {id} owns or owned vehicles"),
                 "transfer the vehicles first; ownership history keeps every owner",
@@ -450,7 +441,7 @@ impl WriteTxn {
         }
         self.writing(|tx| {
             tx.unindex_customer(id.0, &old)?;
-            tx.txn.open_table(CUSTOMERS)?.remove(id.0)?;
+            tx.t.customers()?.remove(id.0)?;
             // Other source records that wrote this customer (and its leads, complaints and
             // surveys) stay in the source index but no longer resolve: lookups check liveness.
             if let Some(src) = &old.source {
@@ -486,14 +477,12 @@ impl WriteTxn {
         self.require(CUSTOMERS, "customer", from.0)?;
         self.require(CUSTOMERS, "customer", to.0)?;
         self.writing(|tx| {
-            let existed = tx
-                .txn
-                .open_table(RELATIONS)?
-                .insert((from.0, kind as u8, to.0), ())?
-                .is_some();
+            let existed =
+                tx.t.relations()?
+                    .insert((from.0, kind as u8, to.0), ())?
+                    .is_some();
             if !existed {
-                tx.txn
-                    .open_table(RELATIONS_BACK)?
+                tx.t.relations_back()?
                     .insert((to.0, kind as u8, from.0), ())?;
                 tx.rollup_mut(from.0)?.relations += 1;
                 tx.rollup_mut(to.0)?.relations += 1;
@@ -514,15 +503,9 @@ impl WriteTxn {
 
     fn remove_relation(&mut self, r: Relation) -> Result<bool> {
         let k = r.kind as u8;
-        let existed = self
-            .txn
-            .open_table(RELATIONS)?
-            .remove((r.from.0, k, r.to.0))?
-            .is_some();
+        let existed = self.t.relations()?.remove((r.from.0, k, r.to.0))?.is_some();
         if existed {
-            self.txn
-                .open_table(RELATIONS_BACK)?
-                .remove((r.to.0, k, r.from.0))?;
+            self.t.relations_back()?.remove((r.to.0, k, r.from.0))?;
             for end in [r.from.0, r.to.0] {
                 let count = &mut self.rollup_mut(end)?.relations;
                 *count = count.saturating_sub(1);
@@ -533,17 +516,12 @@ impl WriteTxn {
 
     /// Every relation from or to `id`.
     pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
-        relations(
-            &self.txn.open_table(RELATIONS)?,
-            &self.txn.open_table(RELATIONS_BACK)?,
-            id,
-        )
+        relations(&*self.t.relations()?, &*self.t.relations_back()?, id)
     }
 
     /// The customer with id `id`, as this transaction sees it.
     pub fn customer(&self, id: CustomerId) -> Result<Customer> {
-        get_record(&self.txn.open_table(CUSTOMERS)?, id.0)?
-            .ok_or_else(|| Error::not_found("customer", id))
+        get_record(&*self.t.customers()?, id.0)?.ok_or_else(|| Error::not_found("customer", id))
     }
 
     fn check_unique_keys(&self, c: &Customer, me: Option<CustomerId>) -> Result<()> {
@@ -553,7 +531,7 @@ impl WriteTxn {
         ];
         for (table, field, value) in checks {
             let Some(value) = value else { continue };
-            let t = self.txn.open_table(table)?;
+            let t = self.t.unique_keys(table)?;
             let existing = t.get(value)?.map(|v| v.value());
             if let Some(existing) = existing {
                 if Some(CustomerId(existing)) != me {
@@ -571,16 +549,12 @@ impl WriteTxn {
 
     fn index_customer(&mut self, id: u64, c: &Customer) -> Result<()> {
         if let Some(nid) = c.national_id() {
-            self.txn
-                .open_table(CUSTOMER_BY_NATIONAL_ID)?
-                .insert(nid, id)?;
+            self.t.customer_by_national_id()?.insert(nid, id)?;
         }
         if let Some(code) = c.credit_code() {
-            self.txn
-                .open_table(CUSTOMER_BY_CREDIT_CODE)?
-                .insert(code, id)?;
+            self.t.customer_by_credit_code()?.insert(code, id)?;
         }
-        let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+        let mut phones = self.t.customer_by_phone()?;
         for p in &c.phones {
             phones.insert(p.as_str(), id)?;
         }
@@ -606,7 +580,7 @@ impl WriteTxn {
             if before == after {
                 continue;
             }
-            let mut t = self.txn.open_table(table)?;
+            let mut t = self.t.unique_keys(table)?;
             if let Some(k) = before {
                 t.remove(k)?;
             }
@@ -615,7 +589,7 @@ impl WriteTxn {
             }
         }
         if old.phones != new.phones {
-            let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+            let mut phones = self.t.customer_by_phone()?;
             for p in old.phones.iter().filter(|p| !new.phones.contains(p)) {
                 phones.remove(p.as_str(), id)?;
             }
@@ -628,12 +602,12 @@ impl WriteTxn {
 
     fn unindex_customer(&mut self, id: u64, c: &Customer) -> Result<()> {
         if let Some(nid) = c.national_id() {
-            self.txn.open_table(CUSTOMER_BY_NATIONAL_ID)?.remove(nid)?;
+            self.t.customer_by_national_id()?.remove(nid)?;
         }
         if let Some(code) = c.credit_code() {
-            self.txn.open_table(CUSTOMER_BY_CREDIT_CODE)?.remove(code)?;
+            self.t.customer_by_credit_code()?.remove(code)?;
         }
-        let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+        let mut phones = self.t.customer_by_phone()?;
         for p in &c.phones {
             phones.remove(p.as_str(), id)?;
         }
@@ -767,5 +741,63 @@ impl ReadTxn {
         Ok(first
             .zip(last)
             .map(|((a, _), (b, _))| (CustomerId(a.value()), CustomerId(b.value()))))
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Validates and stores a new customer and its indexes. A customer carrying a source
+    /// record that was already written returns the existing id and writes nothing.
+    pub fn insert_customer(&mut self, customer: &Customer) -> Result<CustomerId> {
+        self.tx().insert_customer(customer)
+    }
+
+    /// Stores many customers; validation of every record happens before anything is written,
+    /// and errors name the record's index. Use inside [`crate::Database::write`] so that a
+    /// failure rolls the whole batch back.
+    pub fn insert_customers(&mut self, customers: &[Customer]) -> Result<Vec<CustomerId>> {
+        self.tx().insert_customers(customers)
+    }
+
+    /// Replaces a customer's data (indexes follow). The customer's original source reference
+    /// is kept if the new data carries none.
+    pub fn update_customer(&mut self, id: CustomerId, customer: &Customer) -> Result<()> {
+        self.tx().update_customer(id, customer)
+    }
+
+    /// Deletes a customer with everything that holds his data: touchpoints, leads,
+    /// complaints, surveys, relations, rollup, lineage and conflicts, consents, a club card
+    /// without postings, and the merge records, redirects and lineage of customers merged
+    /// into him. A customer who owns or ever owned a vehicle cannot be deleted (the vehicle's
+    /// ownership history would lose a link), nor one with loyalty postings (the ledger is
+    /// append-only). The freed pages still hold the old bytes until reused: call
+    /// [`crate::Database::compact`] afterwards to remove them from the file.
+    pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
+        self.tx().delete_customer(id)
+    }
+
+    /// Records that `from` is related to `to` (idempotent).
+    pub fn relate(&mut self, from: CustomerId, kind: RelationKind, to: CustomerId) -> Result<()> {
+        self.tx().relate(from, kind, to)
+    }
+
+    /// Removes a relation; returns whether it existed.
+    pub fn unrelate(
+        &mut self,
+        from: CustomerId,
+        kind: RelationKind,
+        to: CustomerId,
+    ) -> Result<bool> {
+        self.tx().unrelate(from, kind, to)
+    }
+
+    /// Every relation from or to `id`.
+    pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
+        self.tx().relations_of(id)
+    }
+
+    /// The customer with id `id`, as this transaction sees it.
+    pub fn customer(&self, id: CustomerId) -> Result<Customer> {
+        self.tx().customer(id)
     }
 }

@@ -65,14 +65,13 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::ids::DealerId;
-use crate::store::tables::{DEALERS, DEALER_BY_CODE};
-use crate::store::{decode_stored, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Stores a new dealer; its code must be unique.
     pub fn insert_dealer(&mut self, dealer: &Dealer) -> Result<DealerId> {
         let d = dealer.normalised()?;
-        if let Some(existing) = self.txn.open_table(DEALER_BY_CODE)?.get(d.code.as_str())? {
+        if let Some(existing) = self.t.dealer_by_code()?.get(d.code.as_str())? {
             return Err(Error::DuplicateKey {
                 entity: "dealer",
                 field: "code",
@@ -88,19 +87,15 @@ impl WriteTxn {
                     "this is not a real dealer network",
                 )
             })?;
-            tx.txn
-                .open_table(DEALERS)?
-                .insert(id, codec::encode(&d).as_slice())?;
-            tx.txn
-                .open_table(DEALER_BY_CODE)?
-                .insert(d.code.as_str(), id)?;
+            tx.t.dealers()?.insert(id, codec::encode(&d).as_slice())?;
+            tx.t.dealer_by_code()?.insert(d.code.as_str(), id)?;
             Ok(DealerId(id))
         })
     }
 
     /// The dealer with id `id`, as this transaction sees it.
     pub fn dealer(&self, id: DealerId) -> Result<Dealer> {
-        let t = self.txn.open_table(DEALERS)?;
+        let t = self.t.dealers()?;
         let v = t.get(id.0)?.ok_or_else(|| Error::not_found("dealer", id))?;
         decode_stored(v.value())
     }
@@ -133,5 +128,18 @@ impl ReadTxn {
             out.push((DealerId(k.value()), decode_stored(v.value())?));
         }
         Ok(out)
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Stores a new dealer; its code must be unique.
+    pub fn insert_dealer(&mut self, dealer: &Dealer) -> Result<DealerId> {
+        self.tx().insert_dealer(dealer)
+    }
+
+    /// The dealer with id `id`, as this transaction sees it.
+    pub fn dealer(&self, id: DealerId) -> Result<Dealer> {
+        self.tx().dealer(id)
     }
 }

@@ -178,9 +178,9 @@ impl Lead {
 use crate::error::Result;
 use crate::ids::LeadId;
 use crate::store::records::LEAD_TABLES;
-use crate::store::{ReadTxn, WriteTxn};
+use crate::store::{ReadTxn, Tx, WriteTxn};
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Validates and stores a lead of its customer; idempotent on its source record.
     pub fn insert_lead(&mut self, lead: &Lead) -> Result<LeadId> {
         let ids = self.insert_owned(&LEAD_TABLES, std::slice::from_ref(lead), false)?;
@@ -242,5 +242,24 @@ impl crate::store::records::Owned for Lead {
     }
     fn source(&self) -> Option<&SourceRef> {
         self.source.as_ref()
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Validates and stores a lead of its customer; idempotent on its source record.
+    pub fn insert_lead(&mut self, lead: &Lead) -> Result<LeadId> {
+        self.tx().insert_lead(lead)
+    }
+
+    /// Validates and stores many leads in one pass, all or none: a bad record fails the
+    /// batch, names its position and writes nothing. Idempotent on source records.
+    pub fn insert_leads(&mut self, leads: &[Lead]) -> Result<Vec<LeadId>> {
+        self.tx().insert_leads(leads)
+    }
+
+    /// Replaces a stored lead (its customer cannot change).
+    pub fn update_lead(&mut self, id: LeadId, lead: &Lead) -> Result<()> {
+        self.tx().update_lead(id, lead)
     }
 }

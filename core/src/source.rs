@@ -78,10 +78,9 @@ impl SourceRef {
 use redb::{ReadableTable, TableDefinition};
 
 use crate::codec::ModelKind;
-use crate::store::tables::SOURCE_RECORDS;
-use crate::store::WriteTxn;
+use crate::store::Tx;
 
-impl WriteTxn {
+impl Tx<'_> {
     /// The live record already written from `source` into `records`, if any. An entry whose
     /// record was deleted since does not count: the source record may be written again.
     pub(crate) fn source_lookup(
@@ -90,10 +89,10 @@ impl WriteTxn {
         source: &SourceRef,
         records: TableDefinition<'static, u64, &'static [u8]>,
     ) -> crate::Result<Option<u64>> {
-        let t = self.txn.open_table(SOURCE_RECORDS)?;
+        let t = self.t.source_records()?;
         let found = t.get(source.key(kind).as_slice())?.map(|v| v.value());
         match found {
-            Some(id) if self.txn.open_table(records)?.get(id)?.is_some() => Ok(Some(id)),
+            Some(id) if self.t.records(records)?.get(id)?.is_some() => Ok(Some(id)),
             // A customer merged into another: its source records find the survivor.
             Some(id) if kind == ModelKind::Customer => {
                 Ok(self.redirected_customer(id)?.map(|c| c.0))
@@ -132,7 +131,7 @@ impl WriteTxn {
         kind: ModelKind,
         source: &SourceRef,
     ) -> crate::Result<()> {
-        let mut t = self.txn.open_table(SOURCE_RECORDS)?;
+        let mut t = self.t.source_records()?;
         t.remove(source.key(kind).as_slice())?;
         Ok(())
     }
@@ -144,7 +143,7 @@ impl WriteTxn {
         source: &SourceRef,
         id: u64,
     ) -> crate::Result<()> {
-        let mut t = self.txn.open_table(SOURCE_RECORDS)?;
+        let mut t = self.t.source_records()?;
         t.insert(source.key(kind).as_slice(), id)?;
         Ok(())
     }

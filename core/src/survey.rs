@@ -117,9 +117,9 @@ impl Survey {
 use crate::error::Result;
 use crate::ids::SurveyId;
 use crate::store::records::SURVEY_TABLES;
-use crate::store::{ReadTxn, WriteTxn};
+use crate::store::{ReadTxn, Tx, WriteTxn};
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Validates and stores a survey of its customer; idempotent on its source record.
     pub fn insert_survey(&mut self, survey: &Survey) -> Result<SurveyId> {
         let ids = self.insert_owned(&SURVEY_TABLES, std::slice::from_ref(survey), false)?;
@@ -181,6 +181,25 @@ impl crate::store::records::Owned for Survey {
     }
     fn source(&self) -> Option<&SourceRef> {
         self.source.as_ref()
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Validates and stores a survey of its customer; idempotent on its source record.
+    pub fn insert_survey(&mut self, survey: &Survey) -> Result<SurveyId> {
+        self.tx().insert_survey(survey)
+    }
+
+    /// Validates and stores many surveys in one pass, all or none: a bad record fails the
+    /// batch, names its position and writes nothing. Idempotent on source records.
+    pub fn insert_surveys(&mut self, surveys: &[Survey]) -> Result<Vec<SurveyId>> {
+        self.tx().insert_surveys(surveys)
+    }
+
+    /// Replaces a stored survey (its customer cannot change).
+    pub fn update_survey(&mut self, id: SurveyId, survey: &Survey) -> Result<()> {
+        self.tx().update_survey(id, survey)
     }
 }
 

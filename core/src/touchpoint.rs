@@ -283,10 +283,9 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use crate::codec::{self, ModelKind};
 use crate::error::{Error, Result};
 use crate::ids::TouchpointId;
-use crate::store::tables::*;
-use crate::store::{decode_stored, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Validates and stores a touchpoint, updating the customer's rollup in the same
     /// transaction. A touchpoint carrying a source record already written returns the
     /// existing id and writes nothing, so at-least-once feeds never duplicate.
@@ -314,9 +313,9 @@ impl WriteTxn {
     /// Checks that every customer, vehicle and dealer referenced exists, opening each table
     /// once and looking each distinct id up once (a batch usually names a handful).
     fn check_touchpoint_refs(&self, batch: &[Touchpoint], name_records: bool) -> Result<()> {
-        let customers = self.txn.open_table(CUSTOMERS)?;
-        let vehicles = self.txn.open_table(VEHICLES)?;
-        let dealers = self.txn.open_table(DEALERS)?;
+        let customers = self.t.customers()?;
+        let vehicles = self.t.vehicles()?;
+        let dealers = self.t.dealers()?;
         let mut seen: Vec<(CustomerId, Option<VehicleId>, Option<DealerId>)> = Vec::new();
         for (i, t) in batch.iter().enumerate() {
             let refs = (t.customer, t.vehicle, t.dealer);
@@ -351,10 +350,9 @@ impl WriteTxn {
     ) -> Result<Vec<TouchpointId>> {
         self.writing(|tx| {
             let mut ids = Vec::with_capacity(batch.len());
-            let (txn, counters) = (&tx.txn, &mut tx.counters);
-            let mut rows = txn.open_table(TOUCHPOINTS)?;
-            let mut keys = txn.open_table(TOUCHPOINT_KEYS)?;
-            let mut sources = txn.open_table(SOURCE_RECORDS)?;
+            let mut rows = tx.t.touchpoints()?;
+            let mut keys = tx.t.touchpoint_keys()?;
+            let mut sources = tx.t.source_records()?;
             let mut fresh = Vec::with_capacity(batch.len());
             for t in batch {
                 let source_key = t.source.as_ref().map(|s| s.key(ModelKind::Touchpoint));
@@ -365,7 +363,7 @@ impl WriteTxn {
                         continue;
                     }
                 }
-                let id = counters.next(txn, "next.touchpoint")?;
+                let id = tx.next_id("next.touchpoint")?;
                 let at = t.at.seconds();
                 rows.insert((t.customer.0, at, id), codec::encode(&t).as_slice())?;
                 keys.insert(id, (t.customer.0, at))?;
@@ -392,8 +390,8 @@ impl WriteTxn {
     /// Deletes a touchpoint; the customer's rollup is recomputed from the remaining timeline.
     pub fn delete_touchpoint(&mut self, id: TouchpointId) -> Result<()> {
         let (customer, at) = self
-            .txn
-            .open_table(TOUCHPOINT_KEYS)?
+            .t
+            .touchpoint_keys()?
             .get(id.0)?
             .map(|v| v.value())
             .ok_or_else(|| Error::not_found("touchpoint", id))?;
@@ -405,17 +403,16 @@ impl WriteTxn {
         }
         self.writing(|tx| {
             let t: Touchpoint = {
-                let mut rows = tx.txn.open_table(TOUCHPOINTS)?;
+                let mut rows = tx.t.touchpoints()?;
                 let removed = rows.remove((customer, at, id.0))?;
                 match removed {
                     Some(bytes) => decode_stored(bytes.value())?,
                     None => return Err(Error::not_found("touchpoint", id)),
                 }
             };
-            tx.txn.open_table(TOUCHPOINT_KEYS)?.remove(id.0)?;
+            tx.t.touchpoint_keys()?.remove(id.0)?;
             if let Some(src) = &t.source {
-                tx.txn
-                    .open_table(SOURCE_RECORDS)?
+                tx.t.source_records()?
                     .remove(src.key(ModelKind::Touchpoint).as_slice())?;
             }
             let remaining = tx.timeline_all(CustomerId(customer))?;
@@ -428,9 +425,9 @@ impl WriteTxn {
     /// Removes a customer's whole timeline (the customer is being deleted).
     pub(crate) fn delete_timeline(&mut self, c: CustomerId) -> Result<()> {
         let all = self.timeline_entries(c)?;
-        let mut rows = self.txn.open_table(TOUCHPOINTS)?;
-        let mut keys = self.txn.open_table(TOUCHPOINT_KEYS)?;
-        let mut sources = self.txn.open_table(SOURCE_RECORDS)?;
+        let mut rows = self.t.touchpoints()?;
+        let mut keys = self.t.touchpoint_keys()?;
+        let mut sources = self.t.source_records()?;
         for (id, t) in all {
             rows.remove((c.0, t.at.seconds(), id.0))?;
             keys.remove(id.0)?;
@@ -443,7 +440,7 @@ impl WriteTxn {
     }
 
     fn timeline_entries(&self, c: CustomerId) -> Result<Vec<(TouchpointId, Touchpoint)>> {
-        let rows = self.txn.open_table(TOUCHPOINTS)?;
+        let rows = self.t.touchpoints()?;
         let mut out = Vec::new();
         for entry in rows.range((c.0, i64::MIN, 0)..=(c.0, i64::MAX, u64::MAX))? {
             let (k, v) = entry?;
@@ -535,5 +532,27 @@ impl ReadTxn {
     /// Number of touchpoints.
     pub fn touchpoint_count(&self) -> Result<u64> {
         Ok(self.tables.touchpoint_keys()?.len()?)
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Validates and stores a touchpoint, updating the customer's rollup in the same
+    /// transaction. A touchpoint carrying a source record already written returns the
+    /// existing id and writes nothing, so at-least-once feeds never duplicate.
+    pub fn insert_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId> {
+        self.tx().insert_touchpoint(touchpoint)
+    }
+
+    /// Stores many touchpoints in one go; every record is validated before anything is written
+    /// and errors name the record's index. Returns one id per input, in order (the existing id
+    /// for a source record written before, including earlier in this batch).
+    pub fn insert_touchpoints(&mut self, touchpoints: &[Touchpoint]) -> Result<Vec<TouchpointId>> {
+        self.tx().insert_touchpoints(touchpoints)
+    }
+
+    /// Deletes a touchpoint; the customer's rollup is recomputed from the remaining timeline.
+    pub fn delete_touchpoint(&mut self, id: TouchpointId) -> Result<()> {
+        self.tx().delete_touchpoint(id)
     }
 }

@@ -157,9 +157,9 @@ use crate::codec::{self, ModelKind};
 use crate::error::{Error, Result};
 use crate::ids::VehicleId;
 use crate::store::tables::*;
-use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Validates and stores a new vehicle, optionally with its first owner from a date. A
     /// vehicle carrying a source record already written returns the existing id and writes
     /// nothing.
@@ -193,9 +193,7 @@ impl WriteTxn {
     ) -> Result<VehicleId> {
         self.writing(|tx| {
             let id = tx.next_id("next.vehicle")?;
-            tx.txn
-                .open_table(VEHICLES)?
-                .insert(id, codec::encode(&v).as_slice())?;
+            tx.t.vehicles()?.insert(id, codec::encode(&v).as_slice())?;
             tx.index_vehicle(id, &v)?;
             let history = OwnershipHistory(
                 owner
@@ -209,9 +207,7 @@ impl WriteTxn {
             );
             tx.put_ownership(VehicleId(id), &history)?;
             if let Some((c, from)) = owner {
-                tx.txn
-                    .open_multimap_table(CUSTOMER_VEHICLES)?
-                    .insert(c.0, id)?;
+                tx.t.customer_vehicles()?.insert(c.0, id)?;
                 tx.rollup_mut(c.0)?.acquire_vehicle(from, false);
             }
             if let Some(src) = &v.source {
@@ -253,12 +249,12 @@ impl WriteTxn {
             }
             // Only the keys that change move.
             if old.vin != v.vin {
-                let mut t = tx.txn.open_table(VEHICLE_BY_VIN)?;
+                let mut t = tx.t.vehicle_by_vin()?;
                 t.remove(old.vin.as_str())?;
                 t.insert(v.vin.as_str(), id.0)?;
             }
             if old.plate != v.plate {
-                let mut t = tx.txn.open_table(VEHICLE_BY_PLATE)?;
+                let mut t = tx.t.vehicle_by_plate()?;
                 if let Some(p) = &old.plate {
                     t.remove(p.as_str())?;
                 }
@@ -266,8 +262,7 @@ impl WriteTxn {
                     t.insert(p.as_str(), id.0)?;
                 }
             }
-            tx.txn
-                .open_table(VEHICLES)?
+            tx.t.vehicles()?
                 .insert(id.0, codec::encode(&v).as_slice())?;
             Ok(())
         })
@@ -316,9 +311,7 @@ impl WriteTxn {
                 to: None,
             });
             tx.put_ownership(id, &history)?;
-            tx.txn
-                .open_multimap_table(CUSTOMER_VEHICLES)?
-                .insert(to.0, id.0)?;
+            tx.t.customer_vehicles()?.insert(to.0, id.0)?;
             tx.rollup_mut(to.0)?.acquire_vehicle(on, owned_before);
             if let Some(prev) = previous {
                 tx.rollup_mut(prev.customer.0)?.release_vehicle();
@@ -329,19 +322,17 @@ impl WriteTxn {
 
     /// The vehicle with id `id`, as this transaction sees it.
     pub fn vehicle(&self, id: VehicleId) -> Result<Vehicle> {
-        get_record(&self.txn.open_table(VEHICLES)?, id.0)?
-            .ok_or_else(|| Error::not_found("vehicle", id))
+        get_record(&*self.t.vehicles()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
     }
 
     /// The vehicle's ownership history, as this transaction sees it.
     pub fn ownership(&self, id: VehicleId) -> Result<OwnershipHistory> {
-        get_record(&self.txn.open_table(OWNERSHIP)?, id.0)?
-            .ok_or_else(|| Error::not_found("vehicle", id))
+        get_record(&*self.t.ownership()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
     }
 
     fn put_ownership(&mut self, id: VehicleId, h: &OwnershipHistory) -> Result<()> {
-        self.txn
-            .open_table(OWNERSHIP)?
+        self.t
+            .ownership()?
             .insert(id.0, codec::encode(h).as_slice())?;
         Ok(())
     }
@@ -353,7 +344,7 @@ impl WriteTxn {
         ];
         for (table, field, value) in checks {
             let Some(value) = value else { continue };
-            if let Some(existing) = self.txn.open_table(table)?.get(value)?.map(|g| g.value()) {
+            if let Some(existing) = self.t.unique_keys(table)?.get(value)?.map(|g| g.value()) {
                 if Some(VehicleId(existing)) != me {
                     return Err(Error::DuplicateKey {
                         entity: "vehicle",
@@ -368,13 +359,9 @@ impl WriteTxn {
     }
 
     fn index_vehicle(&mut self, id: u64, v: &Vehicle) -> Result<()> {
-        self.txn
-            .open_table(VEHICLE_BY_VIN)?
-            .insert(v.vin.as_str(), id)?;
+        self.t.vehicle_by_vin()?.insert(v.vin.as_str(), id)?;
         if let Some(p) = &v.plate {
-            self.txn
-                .open_table(VEHICLE_BY_PLATE)?
-                .insert(p.as_str(), id)?;
+            self.t.vehicle_by_plate()?.insert(p.as_str(), id)?;
         }
         Ok(())
     }
@@ -471,5 +458,40 @@ impl ReadTxn {
     /// Number of vehicles.
     pub fn vehicle_count(&self) -> Result<u64> {
         Ok(self.tables.vehicles()?.len()?)
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Validates and stores a new vehicle, optionally with its first owner from a date. A
+    /// vehicle carrying a source record already written returns the existing id and writes
+    /// nothing.
+    pub fn insert_vehicle(
+        &mut self,
+        vehicle: &Vehicle,
+        owner: Option<(CustomerId, Date)>,
+    ) -> Result<VehicleId> {
+        self.tx().insert_vehicle(vehicle, owner)
+    }
+
+    /// Replaces a vehicle's data (VIN and plate indexes follow). Ownership is unchanged.
+    pub fn update_vehicle(&mut self, id: VehicleId, vehicle: &Vehicle) -> Result<()> {
+        self.tx().update_vehicle(id, vehicle)
+    }
+
+    /// Passes the vehicle to `to` on date `on` (trade-in, resale, or first owner of a vehicle
+    /// stored without one). The previous owner keeps it as a past vehicle; both rollups follow.
+    pub fn transfer_vehicle(&mut self, id: VehicleId, to: CustomerId, on: Date) -> Result<()> {
+        self.tx().transfer_vehicle(id, to, on)
+    }
+
+    /// The vehicle with id `id`, as this transaction sees it.
+    pub fn vehicle(&self, id: VehicleId) -> Result<Vehicle> {
+        self.tx().vehicle(id)
+    }
+
+    /// The vehicle's ownership history, as this transaction sees it.
+    pub fn ownership(&self, id: VehicleId) -> Result<OwnershipHistory> {
+        self.tx().ownership(id)
     }
 }

@@ -11,8 +11,7 @@ use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::{CustomerId, VehicleId};
 use crate::rollup::Rollup;
 use crate::store::records::{RecordTables, COMPLAINT_TABLES, LEAD_TABLES, SURVEY_TABLES};
-use crate::store::tables::*;
-use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 use crate::touchpoint::Touchpoint;
 use crate::vehicle::OwnershipHistory;
 use crate::{Complaint, Lead, Survey};
@@ -88,7 +87,7 @@ impl ReadTxn {
     }
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// The live customer `id` stands for, as [`ReadTxn::resolve_customer`].
     pub fn resolve_customer(&self, id: CustomerId) -> Result<CustomerId> {
         self.redirected_customer(id.0)?
@@ -97,12 +96,12 @@ impl WriteTxn {
 
     /// The live customer at the end of `id`'s redirects, if any (`id` itself if live).
     pub(crate) fn redirected_customer(&self, id: u64) -> Result<Option<CustomerId>> {
-        let customers = self.txn.open_table(CUSTOMERS)?;
+        let customers = self.t.customers()?;
         // A live id (the usual case) needs no look at the redirects.
         if customers.get(id)?.is_some() {
             return Ok(Some(CustomerId(id)));
         }
-        let redirects = self.txn.open_table(REDIRECTS)?;
+        let redirects = self.t.redirects()?;
         resolve(
             CustomerId(id),
             |c| Ok(customers.get(c)?.is_some()),
@@ -117,8 +116,8 @@ impl WriteTxn {
     pub(crate) fn forget_merges_into(&mut self, survivor: CustomerId) -> Result<Vec<CustomerId>> {
         let mut merged = Vec::new();
         let mut todo = vec![survivor.0];
-        let mut merges = self.txn.open_table(MERGES)?;
-        let mut redirects = self.txn.open_table(REDIRECTS)?;
+        let mut merges = self.t.merges()?;
+        let mut redirects = self.t.redirects()?;
         while let Some(s) = todo.pop() {
             let found: Vec<u64> = merges
                 .range((s, 0)..=(s, u64::MAX))?
@@ -192,12 +191,8 @@ impl WriteTxn {
             ));
         }
         for (role, id) in [("survivor", survivor), ("merged customer", merged)] {
-            if self.txn.open_table(CUSTOMERS)?.get(id.0)?.is_none() {
-                let into = self
-                    .txn
-                    .open_table(REDIRECTS)?
-                    .get(id.0)?
-                    .map(|v| v.value());
+            if self.t.customers()?.get(id.0)?.is_none() {
+                let into = self.t.redirects()?.get(id.0)?.map(|v| v.value());
                 if let Some(into) = into {
                     let now = self.redirected_customer(into)?;
                     return Err(Error::invalid(
@@ -262,13 +257,13 @@ impl WriteTxn {
     }
 
     fn has_loyalty_data(&self, c: CustomerId) -> Result<bool> {
-        if self.txn.open_table(MEMBERS)?.get(c.0)?.is_some()
-            || self.txn.open_table(TIERS)?.get(c.0)?.is_some()
+        if self.t.members()?.get(c.0)?.is_some()
+            || self.t.tiers()?.get(c.0)?.is_some()
             || self.has_postings(c)?
         {
             return Ok(true);
         }
-        let balances = self.txn.open_table(BALANCES)?;
+        let balances = self.t.balances()?;
         let found = balances.range((c.0, 0)..=(c.0, u64::MAX))?.next().is_some();
         Ok(found)
     }
@@ -282,9 +277,9 @@ impl WriteTxn {
 
         // The customer record and its unique and phone indexes.
         {
-            let mut nids = self.txn.open_table(CUSTOMER_BY_NATIONAL_ID)?;
-            let mut codes = self.txn.open_table(CUSTOMER_BY_CREDIT_CODE)?;
-            let mut phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
+            let mut nids = self.t.customer_by_national_id()?;
+            let mut codes = self.t.customer_by_credit_code()?;
+            let mut phones = self.t.customer_by_phone()?;
             for (c, id) in [(&p.old, m), (&p.before, s)] {
                 if let Some(k) = c.national_id() {
                     nids.remove(k)?;
@@ -305,7 +300,7 @@ impl WriteTxn {
             for ph in &p.customer.phones {
                 phones.insert(ph.as_str(), s)?;
             }
-            let mut customers = self.txn.open_table(CUSTOMERS)?;
+            let mut customers = self.t.customers()?;
             customers.insert(s, codec::encode(&p.customer).as_slice())?;
             customers.remove(m)?;
         }
@@ -317,7 +312,7 @@ impl WriteTxn {
 
         // Vehicles: ownership periods name the survivor.
         let vehicles: Vec<u64> = {
-            let links = self.txn.open_multimap_table(CUSTOMER_VEHICLES)?;
+            let links = self.t.customer_vehicles()?;
             let ids = links
                 .get(m)?
                 .map(|v| v.map(|v| v.value()))
@@ -325,10 +320,10 @@ impl WriteTxn {
             ids
         };
         {
-            let mut owners = self.txn.open_table(OWNERSHIP)?;
-            let mut links = self.txn.open_multimap_table(CUSTOMER_VEHICLES)?;
+            let mut owners = self.t.ownership()?;
+            let mut links = self.t.customer_vehicles()?;
             for &v in &vehicles {
-                let mut h: OwnershipHistory = get_record(&owners, v)?
+                let mut h: OwnershipHistory = get_record(&*owners, v)?
                     .ok_or_else(|| Error::dangling("customer vehicles", "vehicle", v))?;
                 for o in h.0.iter_mut().filter(|o| o.customer == p.merged) {
                     o.customer = p.survivor;
@@ -342,8 +337,8 @@ impl WriteTxn {
 
         // Touchpoints: same ids, re-keyed under the survivor.
         {
-            let mut rows = self.txn.open_table(TOUCHPOINTS)?;
-            let mut keys = self.txn.open_table(TOUCHPOINT_KEYS)?;
+            let mut rows = self.t.touchpoints()?;
+            let mut keys = self.t.touchpoint_keys()?;
             let mut moved: Vec<(i64, u64, Touchpoint)> = Vec::new();
             for entry in rows.range((m, i64::MIN, 0)..=(m, i64::MAX, u64::MAX))? {
                 let (k, v) = entry?;
@@ -363,12 +358,8 @@ impl WriteTxn {
         let mut dropped = Vec::new();
         for r in self.relations_of(p.merged)? {
             let k = r.kind as u8;
-            self.txn
-                .open_table(RELATIONS)?
-                .remove((r.from.0, k, r.to.0))?;
-            self.txn
-                .open_table(RELATIONS_BACK)?
-                .remove((r.to.0, k, r.from.0))?;
+            self.t.relations()?.remove((r.from.0, k, r.to.0))?;
+            self.t.relations_back()?.remove((r.to.0, k, r.from.0))?;
             let from = if r.from == p.merged { s } else { r.from.0 };
             let to = if r.to == p.merged { s } else { r.to.0 };
             if from == to {
@@ -376,14 +367,8 @@ impl WriteTxn {
                 dropped.push((r.from, r.kind, r.to));
                 continue;
             }
-            let existed = self
-                .txn
-                .open_table(RELATIONS)?
-                .insert((from, k, to), ())?
-                .is_some();
-            self.txn
-                .open_table(RELATIONS_BACK)?
-                .insert((to, k, from), ())?;
+            let existed = self.t.relations()?.insert((from, k, to), ())?.is_some();
+            self.t.relations_back()?.insert((to, k, from), ())?;
             if existed {
                 counts.relations_duplicate += 1;
                 dropped.push((r.from, r.kind, r.to));
@@ -409,10 +394,10 @@ impl WriteTxn {
         // Consents: one history in time order (a stable sort keeps the survivor's event first
         // at equal times, as recording it later would).
         {
-            let mut t = self.txn.open_table(CONSENTS)?;
-            let theirs: Option<Consents> = get_record(&t, m)?;
+            let mut t = self.t.consents()?;
+            let theirs: Option<Consents> = get_record(&*t, m)?;
             if let Some(theirs) = theirs {
-                let mut all: Consents = get_record(&t, s)?.unwrap_or_default();
+                let mut all: Consents = get_record(&*t, s)?.unwrap_or_default();
                 counts.consent_events = theirs.0.len() as u32;
                 all.0.extend(theirs.0);
                 all.0.sort_by_key(|e| e.at);
@@ -437,7 +422,7 @@ impl WriteTxn {
         // lookup is one hop.
         let mut earlier: Vec<u64> = Vec::new();
         {
-            let merges = self.txn.open_table(MERGES)?;
+            let merges = self.t.merges()?;
             let mut todo = vec![m];
             while let Some(x) = todo.pop() {
                 for e in merges.range((x, 0)..=(x, u64::MAX))? {
@@ -448,7 +433,7 @@ impl WriteTxn {
             }
         }
         {
-            let mut redirects = self.txn.open_table(REDIRECTS)?;
+            let mut redirects = self.t.redirects()?;
             redirects.insert(m, s)?;
             for e in earlier {
                 redirects.insert(e, s)?;
@@ -467,8 +452,8 @@ impl WriteTxn {
             vehicles: vehicles.into_iter().map(VehicleId).collect(),
             dropped_relations: dropped,
         };
-        self.txn
-            .open_table(MERGES)?
+        self.t
+            .merges()?
             .insert((s, m), codec::encode(&record).as_slice())?;
         Ok(record)
     }
@@ -481,14 +466,14 @@ impl WriteTxn {
         to: CustomerId,
         set: impl Fn(&mut M, CustomerId),
     ) -> Result<u32> {
-        let mut links = self.txn.open_multimap_table(spec.by_customer)?;
+        let mut links = self.t.customer_links(spec.by_customer)?;
         let ids: Vec<u64> = links
             .get(from.0)?
             .map(|v| v.map(|v| v.value()))
             .collect::<std::result::Result<_, _>>()?;
-        let mut records = self.txn.open_table(spec.records)?;
+        let mut records = self.t.records(spec.records)?;
         for &id in &ids {
-            let mut r: M = get_record(&records, id)?
+            let mut r: M = get_record(&*records, id)?
                 .ok_or_else(|| Error::dangling("customer index", spec.entity, id))?;
             set(&mut r, to);
             records.insert(id, codec::encode(&r).as_slice())?;
@@ -504,14 +489,14 @@ impl WriteTxn {
     pub(crate) fn rebuilt_rollup(&self, c: CustomerId) -> Result<Rollup> {
         rebuild_rollup(
             c,
-            &self.txn.open_table(TOUCHPOINTS)?,
-            &self.txn.open_table(OWNERSHIP)?,
-            &self.txn.open_multimap_table(CUSTOMER_VEHICLES)?,
+            &*self.t.touchpoints()?,
+            &*self.t.ownership()?,
+            &*self.t.customer_vehicles()?,
             self.relations_of(c)?.len() as u32,
             [
-                &self.txn.open_multimap_table(LEAD_TABLES.by_customer)?,
-                &self.txn.open_multimap_table(COMPLAINT_TABLES.by_customer)?,
-                &self.txn.open_multimap_table(SURVEY_TABLES.by_customer)?,
+                &*self.t.customer_links(LEAD_TABLES.by_customer)?,
+                &*self.t.customer_links(COMPLAINT_TABLES.by_customer)?,
+                &*self.t.customer_links(SURVEY_TABLES.by_customer)?,
             ],
         )
     }
@@ -657,4 +642,51 @@ fn combine(s: &Customer, m: &Customer) -> (Customer, Vec<String>, u32) {
     }
     fill("source", &mut out.source, &m.source, &mut filled);
     (out, filled, added)
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// The live customer `id` stands for, as [`ReadTxn::resolve_customer`].
+    pub fn resolve_customer(&self, id: CustomerId) -> Result<CustomerId> {
+        self.tx().resolve_customer(id)
+    }
+
+    /// Merges customer `merged` into `survivor` and returns the record of the merge.
+    ///
+    /// Moves to the survivor: vehicles (every ownership period of the merged customer names
+    /// the survivor; periods are kept as they were, so a vehicle that passed between the two
+    /// shows two consecutive periods of the survivor), touchpoints (re-keyed under the
+    /// survivor, same ids), relations in both directions (one between the two becomes
+    /// nothing; one the survivor already has is not doubled), leads, complaints, surveys,
+    /// and consents (the two histories combined in time order, so the latest event decides as
+    /// before). The survivor's rollup is rebuilt from its records, so it is exactly what
+    /// writing everything to the survivor from the start would have given.
+    ///
+    /// The survivor keeps its field values; its empty fields take the merged customer's
+    /// (address fields only where the two agree on the location fields both have); phones
+    /// and interests are unioned. National ID, credit code and phone indexes then point at
+    /// the survivor. The merged customer is removed, its id becomes a redirect
+    /// ([`ReadTxn::resolve_customer`]; `customer_360` and `find_customers` follow it), and
+    /// the [`MergeRecord`] keeps its full record. Source records that wrote the merged
+    /// customer find the survivor: the one on its record is re-pointed, older ones are
+    /// followed through the redirect.
+    ///
+    /// Refused with [`Error::InvalidOperation`], before anything is written: the same customer
+    /// twice, an id already merged, a person with an organisation, two different national IDs
+    /// or credit codes, and a merged customer with loyalty data (membership, postings,
+    /// balances, tier record) — the append-only ledger names its customer on every posting, so
+    /// it cannot move without rewriting history; merge the other way round (the member as
+    /// survivor) instead. `by` must not be blank; `at` must be a plausible date.
+    ///
+    /// Touchpoints that move do not earn loyalty points afterwards (earning happens when a
+    /// touchpoint is written); the survivor's next tier review sees its merged history.
+    pub fn merge_customers(
+        &mut self,
+        survivor: CustomerId,
+        merged: CustomerId,
+        at: DateTime,
+        by: &str,
+    ) -> Result<MergeRecord> {
+        self.tx().merge_customers(survivor, merged, at, by)
+    }
 }

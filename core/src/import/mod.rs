@@ -48,8 +48,8 @@ use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealerId, VehicleId};
 use crate::integration::{CustomerMatch, MatchKeys, Outcome, Received, RecordKind};
 use crate::source::SourceRef;
-use crate::store::tables::{DEALER_BY_CODE, LEADS, SOURCE_RECORDS, VEHICLE_BY_VIN};
-use crate::store::{Database, WriteTxn};
+use crate::store::tables::LEADS;
+use crate::store::{Database, Tx};
 
 use columns::{Cells, CustomerKeys, Row, Schema};
 use input::{Counting, Next, Rows};
@@ -457,7 +457,9 @@ fn run(
     };
     let batch = opts.batch_size.max(1);
     loop {
-        let mut tx = db.begin_write()?;
+        let txn = db.begin_write()?;
+        // One view for the whole batch: every table a row needs is opened once per batch.
+        let mut tx = txn.tx();
         let mut done = false;
         for _ in 0..batch {
             match rows.next().map_err(|e| with_file(e, name))? {
@@ -482,7 +484,8 @@ fn run(
                 }
             }
         }
-        tx.commit()?;
+        drop(tx);
+        txn.commit()?;
         importer.report.bytes = bytes.get();
         progress(&Progress {
             rows: importer.report.rows,
@@ -596,7 +599,7 @@ struct Importer<'a> {
 }
 
 impl Importer<'_> {
-    fn row(&mut self, tx: &mut WriteTxn, row: &Row) -> Result<()> {
+    fn row(&mut self, tx: &mut Tx<'_>, row: &Row) -> Result<()> {
         let cells = Cells {
             row,
             schema: self.schema,
@@ -660,7 +663,7 @@ impl Importer<'_> {
     }
 
     /// Parses the row's record and writes it.
-    fn write(&mut self, tx: &mut WriteTxn, cells: &Cells<'_>, from: &Received) -> Result<Done> {
+    fn write(&mut self, tx: &mut Tx<'_>, cells: &Cells<'_>, from: &Received) -> Result<Done> {
         let line = cells.row.line;
         match self.opts.kind {
             RecordKind::Customer => {
@@ -700,12 +703,7 @@ impl Importer<'_> {
                 t.vehicle = vehicle;
                 t.dealer = from.dealer;
                 let key = from.source.normalised()?.key(ModelKind::Touchpoint);
-                if tx
-                    .txn
-                    .open_table(SOURCE_RECORDS)?
-                    .get(key.as_slice())?
-                    .is_some()
-                {
+                if tx.t.source_records()?.get(key.as_slice())?.is_some() {
                     return Ok(Done::unchanged());
                 }
                 tx.insert_touchpoint(&t)?;
@@ -729,16 +727,15 @@ impl Importer<'_> {
     }
 
     /// The dealer with code `code`, cached.
-    fn dealer(&mut self, tx: &WriteTxn, code: &str) -> Result<Option<DealerId>> {
+    fn dealer(&mut self, tx: &Tx<'_>, code: &str) -> Result<Option<DealerId>> {
         let code = code.trim().to_ascii_uppercase();
         if let Some(d) = self.dealers.get(&code) {
             return Ok(*d);
         }
-        let found = tx
-            .txn
-            .open_table(DEALER_BY_CODE)?
-            .get(code.as_str())?
-            .map(|v| DealerId(v.value()));
+        let found =
+            tx.t.dealer_by_code()?
+                .get(code.as_str())?
+                .map(|v| DealerId(v.value()));
         if self.dealers.len() >= DEALER_CACHE {
             self.dealers.clear();
         }
@@ -749,7 +746,7 @@ impl Importer<'_> {
     /// Counts a rejected row and puts it into the sending dealer's feedback queue.
     fn reject(
         &mut self,
-        tx: &mut WriteTxn,
+        tx: &mut Tx<'_>,
         from: &Received,
         line: u64,
         raw: &str,
@@ -789,13 +786,12 @@ fn unknown_dealer(line: u64, field: &'static str, code: &str) -> Error {
 }
 
 /// The stored vehicle with VIN `vin`.
-fn vehicle_by_vin(tx: &WriteTxn, vin: &str, line: u64) -> Result<VehicleId> {
+fn vehicle_by_vin(tx: &Tx<'_>, vin: &str, line: u64) -> Result<VehicleId> {
     let v = crate::validate::vin("vin", vin)?;
-    let found = tx
-        .txn
-        .open_table(VEHICLE_BY_VIN)?
-        .get(v.as_str())?
-        .map(|g| VehicleId(g.value()));
+    let found =
+        tx.t.vehicle_by_vin()?
+            .get(v.as_str())?
+            .map(|g| VehicleId(g.value()));
     found.ok_or_else(|| {
         ImportError::row(
             codes::UNKNOWN_VEHICLE,
@@ -812,18 +808,17 @@ fn vehicle_by_vin(tx: &WriteTxn, vin: &str, line: u64) -> Result<VehicleId> {
 /// vehicle (if the row names no customer), then the rule survivorship matches by
 /// ([`WriteTxn::match_customer`]): national ID, credit code, phone + name.
 fn resolve_customer(
-    tx: &WriteTxn,
+    tx: &Tx<'_>,
     keys: &CustomerKeys,
     vehicle: Option<VehicleId>,
     line: u64,
 ) -> Result<CustomerId> {
     if let Some(src) = &keys.source {
         if let Ok(src) = src.normalised() {
-            let found = tx
-                .txn
-                .open_table(SOURCE_RECORDS)?
-                .get(src.key(ModelKind::Customer).as_slice())?
-                .map(|v| v.value());
+            let found =
+                tx.t.source_records()?
+                    .get(src.key(ModelKind::Customer).as_slice())?
+                    .map(|v| v.value());
             // A customer merged into another since stands for the survivor.
             if let Some(Some(id)) = found.map(|id| tx.redirected_customer(id)).transpose()? {
                 return Ok(id);

@@ -14,8 +14,7 @@ use crate::codec;
 use crate::date::DateTime;
 use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::{ConflictId, CustomerId, VehicleId};
-use crate::store::tables::{CONFLICTS, CONFLICTS_BY_RECORD, LINEAGE, OPEN_CONFLICTS};
-use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 
 use redb::ReadableTable;
 
@@ -193,12 +192,12 @@ fn by_record(
     Ok(out)
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Every conflict (open or resolved) about a record.
     pub(crate) fn conflicts_about(&self, entity: Entity, record: u64) -> Result<Vec<Conflict>> {
         by_record(
-            &self.txn.open_table(CONFLICTS_BY_RECORD)?,
-            &self.txn.open_table(CONFLICTS)?,
+            &*self.t.conflicts_by_record()?,
+            &*self.t.conflicts()?,
             entity,
             record,
         )
@@ -208,19 +207,18 @@ impl WriteTxn {
     pub(crate) fn put_new_conflict(&mut self, mut c: Conflict) -> Result<ConflictId> {
         let id = self.next_id("next.conflict")?;
         c.id = ConflictId(id);
-        self.txn
-            .open_table(CONFLICTS)?
+        self.t
+            .conflicts()?
             .insert(id, codec::encode(&c).as_slice())?;
         let key = (c.entity as u8, c.record, id);
-        self.txn.open_table(OPEN_CONFLICTS)?.insert(key, ())?;
-        self.txn.open_table(CONFLICTS_BY_RECORD)?.insert(key, ())?;
+        self.t.open_conflicts()?.insert(key, ())?;
+        self.t.conflicts_by_record()?.insert(key, ())?;
         Ok(c.id)
     }
 
     /// The conflict `id`, as this transaction sees it.
     pub fn conflict(&self, id: ConflictId) -> Result<Conflict> {
-        get_record(&self.txn.open_table(CONFLICTS)?, id.0)?
-            .ok_or_else(|| Error::not_found("conflict", id))
+        get_record(&*self.t.conflicts()?, id.0)?.ok_or_else(|| Error::not_found("conflict", id))
     }
 
     /// Resolves an open conflict: [`Resolution::Accept`] applies the offered value with the
@@ -267,11 +265,9 @@ impl WriteTxn {
             if let Some(plan) = apply {
                 tx.apply_accept(&c, plan)?;
             }
-            tx.txn
-                .open_table(CONFLICTS)?
+            tx.t.conflicts()?
                 .insert(id.0, codec::encode(&c).as_slice())?;
-            tx.txn
-                .open_table(OPEN_CONFLICTS)?
+            tx.t.open_conflicts()?
                 .remove((c.entity as u8, c.record, id.0))?;
             Ok(())
         })?;
@@ -328,25 +324,25 @@ impl ReadTxn {
     }
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Removes every integration record about customer `id`: its lineage (the source values
     /// of its name, national ID, phones, address…) and every conflict about it, open or
     /// resolved (a conflict carries the offered and the current value). Called when the
     /// customer is deleted, so none of its personal data outlives it.
     pub(crate) fn forget_integration_records(&mut self, id: CustomerId) -> Result<()> {
         let e = Entity::Customer as u8;
-        self.txn.open_table(LINEAGE)?.remove((e, id.0))?;
+        self.t.lineage()?.remove((e, id.0))?;
         let ids: Vec<u64> = {
-            let index = self.txn.open_table(CONFLICTS_BY_RECORD)?;
+            let index = self.t.conflicts_by_record()?;
             let keys = index
                 .range((e, id.0, 0u64)..=(e, id.0, u64::MAX))?
                 .map(|k| k.map(|k| k.0.value().2))
                 .collect::<Result<_, _>>()?;
             keys
         };
-        let mut conflicts = self.txn.open_table(CONFLICTS)?;
-        let mut by_record = self.txn.open_table(CONFLICTS_BY_RECORD)?;
-        let mut open = self.txn.open_table(OPEN_CONFLICTS)?;
+        let mut conflicts = self.t.conflicts()?;
+        let mut by_record = self.t.conflicts_by_record()?;
+        let mut open = self.t.open_conflicts()?;
         for c in ids {
             conflicts.remove(c)?;
             by_record.remove((e, id.0, c))?;
@@ -391,26 +387,47 @@ impl WriteTxn {
         let e = Entity::Customer as u8;
         for mut c in moved {
             let open = c.is_open();
-            self.txn
-                .open_table(CONFLICTS_BY_RECORD)?
+            self.t
+                .conflicts_by_record()?
                 .remove((e, merged.0, c.id.0))?;
-            self.txn
-                .open_table(OPEN_CONFLICTS)?
-                .remove((e, merged.0, c.id.0))?;
+            self.t.open_conflicts()?.remove((e, merged.0, c.id.0))?;
             c.record = survivor.0;
-            self.txn
-                .open_table(CONFLICTS)?
+            self.t
+                .conflicts()?
                 .insert(c.id.0, codec::encode(&c).as_slice())?;
-            self.txn
-                .open_table(CONFLICTS_BY_RECORD)?
+            self.t
+                .conflicts_by_record()?
                 .insert((e, survivor.0, c.id.0), ())?;
             if open {
-                self.txn
-                    .open_table(OPEN_CONFLICTS)?
+                self.t
+                    .open_conflicts()?
                     .insert((e, survivor.0, c.id.0), ())?;
             }
         }
         Ok(())
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// The conflict `id`, as this transaction sees it.
+    pub fn conflict(&self, id: ConflictId) -> Result<Conflict> {
+        self.tx().conflict(id)
+    }
+
+    /// Resolves an open conflict: [`Resolution::Accept`] applies the offered value with the
+    /// offer's lineage (marked verified: an operator checked it), [`Resolution::Reject`] keeps
+    /// the stored value. Either way the conflict leaves the open list, recording `by` and `at`.
+    /// Accepting a key (national ID, credit code, plate) another record holds fails with
+    /// [`Error::DuplicateKey`] and changes nothing: merge the duplicates first.
+    pub fn resolve_conflict(
+        &mut self,
+        id: ConflictId,
+        resolution: Resolution,
+        by: &str,
+        at: DateTime,
+    ) -> Result<Conflict> {
+        self.tx().resolve_conflict(id, resolution, by, at)
     }
 }
 
@@ -470,7 +487,7 @@ mod tests {
             let mut kept = tx.customer(a)?;
             kept.phones.push("13900139000".into());
             tx.update_customer(a, &kept)?;
-            tx.move_integration_records(b, a)
+            tx.tx().move_integration_records(b, a)
         })
         .unwrap();
         let r = db.begin_read().unwrap();

@@ -15,10 +15,7 @@ use crate::date::DateTime;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealerId, FeedbackId};
 use crate::source::SourceRef;
-use crate::store::tables::{
-    FEEDBACK, FEEDBACK_BY_SOURCE, INCOMPLETE_BY_CUSTOMER, REJECTION_COUNTS,
-};
-use crate::store::{decode_stored, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
 use redb::{ReadableMultimapTable, ReadableTable};
 
@@ -117,7 +114,7 @@ fn details(e: &Error) -> (Option<String>, String) {
     }
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Settles the feedback entry of source record `from` after it was stored (as customer
     /// `customer`, for a customer record): a customer that still lacks basic fields
     /// ([`crate::Customer::missing_basic_fields`]) is (re)queued as `validation.incomplete` —
@@ -158,8 +155,7 @@ impl WriteTxn {
         }
         if !queued.contains(&mine) {
             self.writing(|tx| {
-                tx.txn
-                    .open_multimap_table(INCOMPLETE_BY_CUSTOMER)?
+                tx.t.incomplete_by_customer()?
                     .insert(id.0, mine.as_slice())?;
                 Ok(())
             })?;
@@ -179,7 +175,7 @@ impl WriteTxn {
         let moved = self.incomplete_keys(merged)?;
         let mut keys = self.incomplete_keys(survivor)?;
         self.writing(|tx| {
-            let mut t = tx.txn.open_multimap_table(INCOMPLETE_BY_CUSTOMER)?;
+            let mut t = tx.t.incomplete_by_customer()?;
             t.remove_all(merged.0)?;
             for k in &moved {
                 t.insert(survivor.0, k.as_slice())?;
@@ -203,7 +199,7 @@ impl WriteTxn {
 
     /// The `feedback_by_source` keys queued as incomplete for customer `id`.
     fn incomplete_keys(&self, id: CustomerId) -> Result<Vec<Vec<u8>>> {
-        let t = self.txn.open_multimap_table(INCOMPLETE_BY_CUSTOMER)?;
+        let t = self.t.incomplete_by_customer()?;
         let mut out = Vec::new();
         for k in t.get(id.0)? {
             out.push(k?.value().to_vec());
@@ -216,14 +212,10 @@ impl WriteTxn {
         let entry = self.feedback_by_key(key)?;
         self.writing(|tx| {
             if let Some(e) = entry.filter(is_incomplete) {
-                tx.txn.open_table(FEEDBACK_BY_SOURCE)?.remove(key)?;
-                tx.txn
-                    .open_table(FEEDBACK)?
-                    .remove((dealer_code(e.dealer), e.id.0))?;
+                tx.t.feedback_by_source()?.remove(key)?;
+                tx.t.feedback()?.remove((dealer_code(e.dealer), e.id.0))?;
             }
-            tx.txn
-                .open_multimap_table(INCOMPLETE_BY_CUSTOMER)?
-                .remove(id.0, key)?;
+            tx.t.incomplete_by_customer()?.remove(id.0, key)?;
             Ok(())
         })
     }
@@ -239,9 +231,7 @@ impl WriteTxn {
     ) -> Result<()> {
         let Some(mut e) = self.feedback_by_key(key)?.filter(is_incomplete) else {
             return self.writing(|tx| {
-                tx.txn
-                    .open_multimap_table(INCOMPLETE_BY_CUSTOMER)?
-                    .remove(id.0, key)?;
+                tx.t.incomplete_by_customer()?.remove(id.0, key)?;
                 Ok(())
             });
         };
@@ -255,7 +245,7 @@ impl WriteTxn {
         e.message = message;
         e.hint = hint;
         self.writing(|tx| {
-            tx.txn.open_table(FEEDBACK)?.insert(
+            tx.t.feedback()?.insert(
                 (dealer_code(e.dealer), e.id.0),
                 codec::encode(&e).as_slice(),
             )?;
@@ -284,9 +274,7 @@ impl WriteTxn {
         self.writing(|tx| {
             let (id, first, already_counted) = match &old {
                 Some(o) => {
-                    tx.txn
-                        .open_table(FEEDBACK)?
-                        .remove((dealer_code(o.dealer), o.id.0))?;
+                    tx.t.feedback()?.remove((dealer_code(o.dealer), o.id.0))?;
                     let same = o.code == code && o.dealer == from.dealer;
                     (o.id, o.first_rejected.min(from.at), same)
                 }
@@ -306,14 +294,12 @@ impl WriteTxn {
                 received: from.at,
                 first_rejected: first,
             };
-            tx.txn
-                .open_table(FEEDBACK)?
+            tx.t.feedback()?
                 .insert((dealer, id.0), codec::encode(&entry).as_slice())?;
-            tx.txn
-                .open_table(FEEDBACK_BY_SOURCE)?
+            tx.t.feedback_by_source()?
                 .insert(key.as_slice(), (dealer, id.0))?;
             if !already_counted {
-                let mut t = tx.txn.open_table(REJECTION_COUNTS)?;
+                let mut t = tx.t.rejection_counts()?;
                 let n = t.get((dealer, code.as_str()))?.map_or(0, |v| v.value());
                 t.insert((dealer, code.as_str()), n + 1)?;
             }
@@ -327,30 +313,24 @@ impl WriteTxn {
     pub fn clear_feedback(&mut self, source: &SourceRef, kind: RecordKind) -> Result<bool> {
         let (_, key) = source_key(kind, source, None);
         let found = self
-            .txn
-            .open_table(FEEDBACK_BY_SOURCE)?
+            .t
+            .feedback_by_source()?
             .get(key.as_slice())?
             .map(|v| v.value());
         let Some((dealer, id)) = found else {
             return Ok(false);
         };
         self.writing(|tx| {
-            tx.txn
-                .open_table(FEEDBACK_BY_SOURCE)?
-                .remove(key.as_slice())?;
-            tx.txn.open_table(FEEDBACK)?.remove((dealer, id))?;
+            tx.t.feedback_by_source()?.remove(key.as_slice())?;
+            tx.t.feedback()?.remove((dealer, id))?;
             Ok(true)
         })
     }
 
     fn feedback_by_key(&self, key: &[u8]) -> Result<Option<FeedbackEntry>> {
-        let found = self
-            .txn
-            .open_table(FEEDBACK_BY_SOURCE)?
-            .get(key)?
-            .map(|v| v.value());
+        let found = self.t.feedback_by_source()?.get(key)?.map(|v| v.value());
         let Some(k) = found else { return Ok(None) };
-        let t = self.txn.open_table(FEEDBACK)?;
+        let t = self.t.feedback()?;
         let v = t.get(k)?;
         v.map(|v| decode_stored(v.value())).transpose()
     }
@@ -403,5 +383,31 @@ impl ReadTxn {
             out.push((dealer, code.to_string(), v.value()));
         }
         Ok(out)
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Puts a rejected record into the sending dealer's feedback queue (`from.dealer` `None`:
+    /// the unassigned queue), keyed by its source record: rejecting the same source record
+    /// again replaces the entry (keeping its id and first rejection time), and a later
+    /// successful upsert of it removes the entry. The lifetime count of (dealer, reason) grows
+    /// once per distinct rejection: a replay of the same file does not count twice.
+    pub fn reject(
+        &mut self,
+        from: &Received,
+        kind: RecordKind,
+        line: Option<u64>,
+        raw: &str,
+        error: &Error,
+    ) -> Result<FeedbackId> {
+        self.tx().reject(from, kind, line, raw, error)
+    }
+
+    /// Removes the queued entry of `source` (a corrected record was accepted); returns whether
+    /// there was one. Upserts of customers and vehicles do this themselves; importers call it
+    /// for touchpoints and leads they write.
+    pub fn clear_feedback(&mut self, source: &SourceRef, kind: RecordKind) -> Result<bool> {
+        self.tx().clear_feedback(source, kind)
     }
 }

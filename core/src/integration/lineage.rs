@@ -16,8 +16,7 @@ use crate::date::DateTime;
 use crate::error::Result;
 use crate::ids::{CustomerId, DealerId, VehicleId};
 use crate::source::SourceRef;
-use crate::store::tables::LINEAGE;
-use crate::store::{decode_stored, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, ReadTxn, Tx};
 
 use redb::ReadableTable;
 
@@ -116,15 +115,15 @@ fn read_record(
     }
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// The lineage of every field of a record, as this transaction sees it.
     pub(crate) fn lineage_of(&self, entity: Entity, id: u64) -> Result<Vec<FieldLineage>> {
-        read(&self.txn.open_table(LINEAGE)?, entity, id)
+        read(&*self.t.lineage()?, entity, id)
     }
 
     /// The stored lineage of a record, as this transaction sees it.
     pub(crate) fn record_lineage(&self, entity: Entity, id: u64) -> Result<RecordLineage> {
-        read_record(&self.txn.open_table(LINEAGE)?, entity, id)
+        read_record(&*self.t.lineage()?, entity, id)
     }
 
     /// Replaces the whole lineage of a record (read with [`WriteTxn::record_lineage`] in this
@@ -135,8 +134,8 @@ impl WriteTxn {
         id: u64,
         record: &RecordLineage,
     ) -> Result<()> {
-        self.txn
-            .open_table(LINEAGE)?
+        self.t
+            .lineage()?
             .insert((entity as u8, id), crate::codec::encode(record).as_slice())?;
         Ok(())
     }
@@ -166,8 +165,8 @@ impl WriteTxn {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut t = self.txn.open_table(LINEAGE)?;
-        let mut record = RecordLineage(read(&t, entity, id)?);
+        let mut t = self.t.lineage()?;
+        let mut record = RecordLineage(read(&*t, entity, id)?);
         record.set(entries);
         t.insert((entity as u8, id), crate::codec::encode(&record).as_slice())?;
         Ok(())

@@ -25,8 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::error::{Error, Result, Rule, ValidationError};
-use crate::store::tables::SOURCES;
-use crate::store::{decode_stored, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
 use redb::ReadableTable;
 
@@ -189,21 +188,21 @@ fn check_name(name: &str) -> Result<(), ValidationError> {
         })
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// The source registry as this transaction sees it (the defaults while none is stored).
     pub fn sources(&self) -> Result<SourceRegistry> {
-        let t = self.txn.open_table(SOURCES)?;
+        let t = self.t.sources()?;
         let found = t.get(KEY)?.map(|v| decode_stored(v.value())).transpose()?;
         Ok(found.unwrap_or_default())
     }
 
     /// The source registry, read once per transaction (until it is changed in it).
     pub(crate) fn source_registry(&mut self) -> Result<std::sync::Arc<SourceRegistry>> {
-        if let Some(r) = &self.registry {
+        if let Some(r) = &*self.s.registry.borrow() {
             return Ok(r.clone());
         }
         let r = std::sync::Arc::new(self.sources()?);
-        self.registry = Some(r.clone());
+        *self.s.registry.borrow_mut() = Some(r.clone());
         Ok(r)
     }
 
@@ -217,10 +216,9 @@ impl WriteTxn {
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(ValidationError::new("source.system", Rule::Duplicate, w[0]).into());
         }
-        self.registry = None;
+        *self.s.registry.borrow_mut() = None;
         self.writing(|tx| {
-            tx.txn
-                .open_table(SOURCES)?
+            tx.t.sources()?
                 .insert(KEY, codec::encode(registry).as_slice())?;
             Ok(())
         })
@@ -261,6 +259,35 @@ impl ReadTxn {
         let t = self.tables.sources()?;
         let found = t.get(KEY)?.map(|v| decode_stored(v.value())).transpose()?;
         Ok(found.unwrap_or_default())
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// The source registry as this transaction sees it (the defaults while none is stored).
+    pub fn sources(&self) -> Result<SourceRegistry> {
+        self.tx().sources()
+    }
+
+    /// Stores the whole registry (replacing the stored one or the defaults).
+    pub fn set_sources(&mut self, registry: &SourceRegistry) -> Result<()> {
+        self.tx().set_sources(registry)
+    }
+
+    /// Registers a source system (or replaces the registration of one with the same name). The
+    /// default systems stay registered unless replaced.
+    pub fn register_source(&mut self, system: &SourceSystem) -> Result<()> {
+        self.tx().register_source(system)
+    }
+
+    /// Sets one system's priority for one field group.
+    pub fn set_source_priority(
+        &mut self,
+        system: &str,
+        group: FieldGroup,
+        priority: u16,
+    ) -> Result<()> {
+        self.tx().set_source_priority(system, group, priority)
     }
 }
 

@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ConflictId, CustomerId, VehicleId};
 use crate::source::SourceRef;
 use crate::store::tables::*;
-use crate::store::{get_record, WriteTxn};
+use crate::store::{get_record, Tx, WriteTxn};
 use crate::validate;
 use crate::vehicle::{OwnershipHistory, Usage, Vehicle};
 
@@ -156,7 +156,7 @@ struct Merge {
 
 impl Merge {
     fn new(
-        tx: &WriteTxn,
+        tx: &Tx<'_>,
         entity: Entity,
         id: u64,
         stored_source: Option<&SourceRef>,
@@ -239,7 +239,7 @@ impl Merge {
 
     /// Drops the candidate conflicts that repeat a stored conflict about the record (read only
     /// if there is a candidate: most upserts raise none).
-    fn drop_known(&mut self, tx: &WriteTxn) -> Result<()> {
+    fn drop_known(&mut self, tx: &Tx<'_>) -> Result<()> {
         for c in std::mem::take(&mut self.displaced) {
             if !self.conflicts.iter().any(|k| k.repeated_by(&c)) {
                 self.conflicts.push(c);
@@ -398,7 +398,7 @@ pub enum CustomerMatch {
     Several(Vec<CustomerId>),
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     fn received(&mut self, from: &Received) -> Result<(Received, Arc<SourceRegistry>)> {
         let from = Received {
             source: from.source.normalised()?,
@@ -441,8 +441,8 @@ impl WriteTxn {
         c.source = Some(from.source.clone());
         // The customer this source record wrote, or the one it was merged into since.
         let written = self
-            .txn
-            .open_table(SOURCE_RECORDS)?
+            .t
+            .source_records()?
             .get(from.source.key(ModelKind::Customer).as_slice())?
             .map(|v| v.value());
         let by_source = match written {
@@ -618,8 +618,8 @@ impl WriteTxn {
             _ => return Ok(false),
         };
         let holder = self
-            .txn
-            .open_table(table)?
+            .t
+            .unique_keys(table)?
             .get(s.as_str())?
             .map(|v| v.value());
         Ok(holder.is_some_and(|h| h != me))
@@ -635,7 +635,7 @@ impl WriteTxn {
         ];
         for (table, key) in unique {
             let Some(key) = key else { continue };
-            if let Some(id) = self.txn.open_table(table)?.get(key)?.map(|v| v.value()) {
+            if let Some(id) = self.t.unique_keys(table)?.get(key)?.map(|v| v.value()) {
                 return Ok(CustomerMatch::One(CustomerId(id)));
             }
         }
@@ -650,11 +650,7 @@ impl WriteTxn {
                     && keys.credit_code != other.credit_code())
         };
         if let Some(vin) = keys.vin {
-            let found = self
-                .txn
-                .open_table(VEHICLE_BY_VIN)?
-                .get(vin)?
-                .map(|v| v.value());
+            let found = self.t.vehicle_by_vin()?.get(vin)?.map(|v| v.value());
             if let Some(v) = found {
                 let owner = self.ownership(VehicleId(v))?.current().map(|o| o.customer);
                 if let Some(owner) = owner {
@@ -669,15 +665,15 @@ impl WriteTxn {
         };
         let mut found: Vec<CustomerId> = Vec::new();
         {
-            let phones = self.txn.open_multimap_table(CUSTOMER_BY_PHONE)?;
-            let customers = self.txn.open_table(CUSTOMERS)?;
+            let phones = self.t.customer_by_phone()?;
+            let customers = self.t.customers()?;
             for p in keys.phones {
-                for id in redb::ReadableMultimapTable::get(&phones, p.as_str())? {
+                for id in redb::ReadableMultimapTable::get(&*phones, p.as_str())? {
                     let id = CustomerId(id?.value());
                     if found.contains(&id) {
                         continue;
                     }
-                    let Some(other) = get_record::<Customer>(&customers, id.0)? else {
+                    let Some(other) = get_record::<Customer>(&*customers, id.0)? else {
                         continue;
                     };
                     if compatible(&other) && self.known_as(id, &other, name)? {
@@ -741,8 +737,8 @@ impl WriteTxn {
             .redirected_customer(owner.0)?
             .ok_or_else(|| Error::not_found("customer", owner))?;
         let by_vin = self
-            .txn
-            .open_table(VEHICLE_BY_VIN)?
+            .t
+            .vehicle_by_vin()?
             .get(v.vin.as_str())?
             .map(|x| x.value());
         let by_source = self.source_lookup(ModelKind::Vehicle, &from.source, VEHICLES)?;
@@ -869,11 +865,7 @@ impl WriteTxn {
         // A plate another vehicle holds: store the vehicle without it, and raise the plate
         // as a conflict on the new vehicle (identity resolution decides which one is right).
         let plate_taken = match &v.plate {
-            Some(p) => self
-                .txn
-                .open_table(VEHICLE_BY_PLATE)?
-                .get(p.as_str())?
-                .is_some(),
+            Some(p) => self.t.vehicle_by_plate()?.get(p.as_str())?.is_some(),
             None => false,
         };
         let plate = if plate_taken { v.plate.take() } else { None };
@@ -939,7 +931,7 @@ pub(crate) enum AcceptPlan {
     Transfer(CustomerId, Date),
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     pub(crate) fn plan_accept(&self, c: &Conflict) -> Result<AcceptPlan> {
         // An operator checked the value: it counts as verified from now on.
         let lineage = FieldLineage::new(
@@ -1021,5 +1013,60 @@ impl WriteTxn {
             }
             AcceptPlan::Transfer(to, on) => self.transfer_vehicle(VehicleId(c.record), to, on),
         }
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Upserts a customer delivered by a source system, following DOMAIN §4.
+    ///
+    /// Match, in order: the customer this source record wrote before; the customer with the
+    /// same national ID or credit code; the current owner of `vin` (if a person/organisation
+    /// like the incoming one); a customer with one of the incoming phone numbers, the same
+    /// name and no conflicting national ID / credit code. No match creates a customer. A
+    /// match is merged field by field by the survivorship rules of this module. A successful
+    /// upsert removes the source record's entry from the feedback queue.
+    ///
+    /// Errors, all before anything is written (the transaction stays usable): validation of
+    /// the record, of `vin` or of `from` (`validation.unknown_source` for a system not in the
+    /// registry); [`Error::InvalidOperation`] if the source record wrote a person and now
+    /// sends an organisation or the reverse.
+    pub fn upsert_customer(
+        &mut self,
+        incoming: &Customer,
+        vin: Option<&str>,
+        from: &Received,
+    ) -> Result<Upsert<CustomerId>> {
+        self.tx().upsert_customer(incoming, vin, from)
+    }
+
+    /// The customer an incoming record or reference matches, by the one rule survivorship
+    /// and the importer share ([`MatchKeys`]). [`CustomerMatch::Several`] lists every
+    /// candidate of a phone + name match, lowest id first.
+    pub fn match_customer(&self, keys: &MatchKeys<'_>) -> Result<CustomerMatch> {
+        self.tx().match_customer(keys)
+    }
+
+    /// Upserts a vehicle delivered by a source system, owned by `owner` (a customer id, e.g.
+    /// from [`WriteTxn::upsert_customer`] on the same row).
+    ///
+    /// Match by VIN, then by the source record. A new vehicle is stored with `owner` from its
+    /// purchase date (else invoice date, else the day received). An existing one is merged
+    /// field by field (the VIN never changes); a change that would put its dates out of order
+    /// is not applied but becomes a conflict `inconsistent`. If another customer owns it now,
+    /// it is transferred to `owner` on the day received — unless that day is before the
+    /// current ownership began (an older record): then the ownership change is a conflict.
+    /// A plate another vehicle holds is a conflict `key_taken`, not an error.
+    ///
+    /// Errors, all before anything is written: validation of the record or of `from`;
+    /// [`Error::NotFound`] for an unknown `owner`; [`Error::InvalidOperation`] if this source
+    /// record wrote a vehicle with another VIN.
+    pub fn upsert_vehicle(
+        &mut self,
+        incoming: &Vehicle,
+        owner: CustomerId,
+        from: &Received,
+    ) -> Result<Upsert<VehicleId>> {
+        self.tx().upsert_vehicle(incoming, owner, from)
     }
 }

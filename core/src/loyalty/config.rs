@@ -9,8 +9,7 @@ use super::Tier;
 use crate::codec::{self, Model, ModelKind};
 use crate::error::{Result, Rule, ValidationError};
 use crate::money::Money;
-use crate::store::tables::LOYALTY;
-use crate::store::{decode_stored, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 use crate::touchpoint::{Touchpoint, TouchpointKind};
 
 /// Which amount of a touchpoint a per-yuan rule reads.
@@ -345,14 +344,13 @@ impl Model for LoyaltyConfig {
 
 const CONFIG_KEY: &str = "config";
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Stores the club configuration (validated first). Postings already made keep the points
     /// they were made with; new touchpoints earn under the new rules.
     pub fn set_loyalty_config(&mut self, config: &LoyaltyConfig) -> Result<()> {
         config.validate()?;
         self.writing(|tx| {
-            tx.txn
-                .open_table(LOYALTY)?
+            tx.t.loyalty()?
                 .insert(CONFIG_KEY, codec::encode(config).as_slice())?;
             Ok(())
         })
@@ -360,7 +358,7 @@ impl WriteTxn {
 
     /// The club configuration, if the club has been set up.
     pub fn loyalty_config(&self) -> Result<Option<LoyaltyConfig>> {
-        let t = self.txn.open_table(LOYALTY)?;
+        let t = self.t.loyalty()?;
         let v = t.get(CONFIG_KEY)?;
         v.map(|v| decode_stored(v.value())).transpose()
     }
@@ -371,5 +369,19 @@ impl ReadTxn {
     pub fn loyalty_config(&self) -> Result<Option<LoyaltyConfig>> {
         let v = self.tables.loyalty()?.get(CONFIG_KEY)?;
         v.map(|v| decode_stored(v.value())).transpose()
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Stores the club configuration (validated first). Postings already made keep the points
+    /// they were made with; new touchpoints earn under the new rules.
+    pub fn set_loyalty_config(&mut self, config: &LoyaltyConfig) -> Result<()> {
+        self.tx().set_loyalty_config(config)
+    }
+
+    /// The club configuration, if the club has been set up.
+    pub fn loyalty_config(&self) -> Result<Option<LoyaltyConfig>> {
+        self.tx().loyalty_config()
     }
 }

@@ -12,7 +12,7 @@ use crate::date::{Date, DateTime};
 use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::{CustomerId, DealerId, TouchpointId};
 use crate::store::tables::*;
-use crate::store::{decode_stored, get_record, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 use crate::touchpoint::Touchpoint;
 
 /// What a posting did.
@@ -305,14 +305,14 @@ fn spendable_lots(
     Ok(out)
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     fn check_idempotent(&self, wanted: &Posting) -> Result<Option<u64>> {
-        let keys = self.txn.open_table(POSTING_KEYS)?;
+        let keys = self.t.posting_keys()?;
         let Some(id) = keys.get(wanted.key.as_str())?.map(|v| v.value()) else {
             return Ok(None);
         };
-        let existing: Posting = get_record(&self.txn.open_table(POSTINGS)?, id)?
-            .ok_or_else(|| Error::not_found("posting", id))?;
+        let existing: Posting =
+            get_record(&*self.t.postings()?, id)?.ok_or_else(|| Error::not_found("posting", id))?;
         if same_request(&existing, wanted) {
             Ok(Some(id))
         } else {
@@ -329,36 +329,34 @@ impl WriteTxn {
 
     /// The wallet's balance, as this transaction sees it.
     pub fn balance(&self, customer: CustomerId, wallet: Wallet) -> Result<Balance> {
-        balance_in(&self.txn.open_table(BALANCES)?, customer, wallet)
+        balance_in(&*self.t.balances()?, customer, wallet)
     }
 
     fn put_balance(&mut self, customer: CustomerId, wallet: Wallet, b: &Balance) -> Result<()> {
-        self.txn
-            .open_table(BALANCES)?
+        self.t
+            .balances()?
             .insert((customer.0, wallet.code()), codec::encode(b).as_slice())?;
         Ok(())
     }
 
     fn lot(&self, id: u64) -> Result<Lot> {
-        get_record(&self.txn.open_table(LOTS)?, id)?.ok_or_else(|| Error::not_found("lot", id))
+        get_record(&*self.t.lots()?, id)?.ok_or_else(|| Error::not_found("lot", id))
     }
 
     /// Writes a lot back. The spending and expiry queues hold live lots only, so they change
     /// only when the lot becomes live (`was_live` false, points remaining) or empties.
     fn put_lot(&mut self, id: u64, lot: &Lot, was_live: bool) -> Result<()> {
-        self.txn
-            .open_table(LOTS)?
-            .insert(id, codec::encode(lot).as_slice())?;
+        self.t.lots()?.insert(id, codec::encode(lot).as_slice())?;
         let qk = (lot.customer.0, lot.wallet.code(), lot.expires.days(), id);
         let ek = (lot.expires.days(), id);
         match (was_live, lot.remaining > 0) {
             (false, true) => {
-                self.txn.open_table(LOT_QUEUE)?.insert(qk, ())?;
-                self.txn.open_table(LOT_EXPIRY)?.insert(ek, ())?;
+                self.t.lot_queue()?.insert(qk, ())?;
+                self.t.lot_expiry()?.insert(ek, ())?;
             }
             (true, false) => {
-                self.txn.open_table(LOT_QUEUE)?.remove(qk)?;
-                self.txn.open_table(LOT_EXPIRY)?.remove(ek)?;
+                self.t.lot_queue()?.remove(qk)?;
+                self.t.lot_expiry()?.remove(ek)?;
             }
             _ => {}
         }
@@ -369,19 +367,11 @@ impl WriteTxn {
     /// the wallet's new balance.
     fn append(&mut self, p: &Posting, owed_change: i64) -> Result<(u64, Balance)> {
         let id = self.next_id("next.posting")?;
-        self.txn
-            .open_table(POSTINGS)?
-            .insert(id, codec::encode(p).as_slice())?;
-        self.txn
-            .open_table(POSTING_KEYS)?
-            .insert(p.key.as_str(), id)?;
-        self.txn
-            .open_table(CUSTOMER_POSTINGS)?
-            .insert((p.customer.0, id), ())?;
+        self.t.postings()?.insert(id, codec::encode(p).as_slice())?;
+        self.t.posting_keys()?.insert(p.key.as_str(), id)?;
+        self.t.customer_postings()?.insert((p.customer.0, id), ())?;
         if p.kind == PostingKind::Redeem {
-            self.txn
-                .open_table(REDEMPTIONS)?
-                .insert((p.at.date().days(), id), ())?;
+            self.t.redemptions()?.insert((p.at.date().days(), id), ())?;
         }
         let mut b = self.balance(p.customer, p.wallet)?;
         b.points += p.points;
@@ -402,11 +392,11 @@ impl WriteTxn {
         after: i32,
         except: Option<u64>,
     ) -> Result<Vec<(u64, Lot, i64)>> {
-        let queue = self.txn.open_table(LOT_QUEUE)?;
-        let lots = self.txn.open_table(LOTS)?;
+        let queue = self.t.lot_queue()?;
+        let lots = self.t.lots()?;
         let mut left = points;
         let mut plan = Vec::new();
-        for (_, id) in spendable_lots(&queue, customer, wallet, after)? {
+        for (_, id) in spendable_lots(&*queue, customer, wallet, after)? {
             if left == 0 {
                 break;
             }
@@ -414,7 +404,7 @@ impl WriteTxn {
                 continue;
             }
             let lot: Lot =
-                get_record(&lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
+                get_record(&*lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
             let n = lot.remaining.min(left);
             left -= n;
             plan.push((id, lot, n));
@@ -436,12 +426,12 @@ impl WriteTxn {
 
     /// Points of the wallet spendable on `on` (in lots expiring after it).
     pub fn spendable(&self, customer: CustomerId, wallet: Wallet, on: Date) -> Result<i64> {
-        let queue = self.txn.open_table(LOT_QUEUE)?;
-        let lots = self.txn.open_table(LOTS)?;
+        let queue = self.t.lot_queue()?;
+        let lots = self.t.lots()?;
         let mut sum = 0;
-        for (_, id) in spendable_lots(&queue, customer, wallet, on.days() + 1)? {
+        for (_, id) in spendable_lots(&*queue, customer, wallet, on.days() + 1)? {
             let lot: Lot =
-                get_record(&lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
+                get_record(&*lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
             sum += lot.remaining;
         }
         Ok(sum)
@@ -636,7 +626,7 @@ impl WriteTxn {
         }
         self.check_customer(a.customer)?;
         if let Wallet::Dealer(d) = a.wallet {
-            if self.txn.open_table(DEALERS)?.get(d.0)?.is_none() {
+            if self.t.dealers()?.get(d.0)?.is_none() {
                 return Err(Error::not_found("dealer", d));
             }
         }
@@ -655,7 +645,7 @@ impl WriteTxn {
         let operator = required("operator", &r.operator)?;
         let reason = required("reason", &r.reason)?;
         let key = caller_key(&r.key)?;
-        let credit: Posting = get_record(&self.txn.open_table(POSTINGS)?, r.credit)?
+        let credit: Posting = get_record(&*self.t.postings()?, r.credit)?
             .ok_or_else(|| Error::not_found("posting", r.credit))?;
         let wanted = Posting {
             customer: credit.customer,
@@ -718,7 +708,7 @@ impl WriteTxn {
     /// once, so running again (or for an earlier date) finds nothing more.
     pub fn expire_lots(&mut self, as_of: Date) -> Result<ExpiryReport> {
         let due: Vec<u64> = {
-            let t = self.txn.open_table(LOT_EXPIRY)?;
+            let t = self.t.lot_expiry()?;
             let range = t.range(..=(as_of.days(), u64::MAX))?;
             range
                 .map(|e| e.map(|(k, _)| k.value().1))
@@ -758,7 +748,7 @@ impl WriteTxn {
 
     /// True if the customer has any posting (the ledger then refers to the customer).
     pub(crate) fn has_postings(&self, customer: CustomerId) -> Result<bool> {
-        let t = self.txn.open_table(CUSTOMER_POSTINGS)?;
+        let t = self.t.customer_postings()?;
         let found = t
             .range((customer.0, 0)..=(customer.0, u64::MAX))?
             .next()
@@ -769,7 +759,7 @@ impl WriteTxn {
     /// True if a touchpoint earned points (the ledger then refers to it).
     pub(crate) fn touchpoint_has_postings(&self, id: TouchpointId) -> Result<bool> {
         let prefix = format!("tp/{}/", id.0);
-        let t = self.txn.open_table(POSTING_KEYS)?;
+        let t = self.t.posting_keys()?;
         let found = match t.range(prefix.as_str()..)?.next() {
             Some(e) => e?.0.value().starts_with(&prefix),
             None => false,
@@ -982,5 +972,45 @@ impl ReadTxn {
         }
         check.problems = problems;
         Ok(check)
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// The wallet's balance, as this transaction sees it.
+    pub fn balance(&self, customer: CustomerId, wallet: Wallet) -> Result<Balance> {
+        self.tx().balance(customer, wallet)
+    }
+
+    /// Points of the wallet spendable on `on` (in lots expiring after it).
+    pub fn spendable(&self, customer: CustomerId, wallet: Wallet, on: Date) -> Result<i64> {
+        self.tx().spendable(customer, wallet, on)
+    }
+
+    /// Spends points on a gift or discount: earliest-expiring lots first, only lots still
+    /// valid on the redemption's date. Fails with `insufficient_points` (nothing written) if
+    /// the wallet cannot cover it. Dealer points are redeemed only at their dealer.
+    pub fn redeem(&mut self, r: &Redemption) -> Result<u64> {
+        self.tx().redeem(r)
+    }
+
+    /// A manual correction: a positive adjustment credits a new lot, a negative one spends
+    /// lots like a redemption (and fails rather than go below zero). Operator and reason are
+    /// required.
+    pub fn adjust(&mut self, a: &Adjustment) -> Result<u64> {
+        self.tx().adjust(a)
+    }
+
+    /// Reverses a credit (see the module docs): takes back its unspent points, then what was
+    /// spent of it from the wallet's other lots, and records what cannot be covered as owed.
+    /// A credit is reversed at most once.
+    pub fn reverse(&mut self, r: &Reversal) -> Result<u64> {
+        self.tx().reverse(r)
+    }
+
+    /// Expires every lot whose expiry day is on or before `as_of`. Idempotent: a lot expires
+    /// once, so running again (or for an earlier date) finds nothing more.
+    pub fn expire_lots(&mut self, as_of: Date) -> Result<ExpiryReport> {
+        self.tx().expire_lots(as_of)
     }
 }

@@ -58,8 +58,8 @@ use crate::codec::{Model, ModelKind};
 use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealerId};
-use crate::store::tables::{CUSTOMERS, DEALERS, MEMBERS, TIERS};
-use crate::store::{get_record, ReadTxn, WriteTxn};
+use crate::store::tables::CUSTOMERS;
+use crate::store::{get_record, ReadTxn, Tx, WriteTxn};
 
 /// Where points are valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -185,7 +185,7 @@ fn check_source(source: &str) -> Result<String> {
     Ok(s.to_string())
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Enrols a customer in the brand club on `on` (`source` says how, e.g. `"owner_app"`).
     /// Enrolling a member again changes nothing and returns their membership.
     pub fn join_brand_club(
@@ -221,7 +221,7 @@ impl WriteTxn {
         crate::validate::plausible_date("on", on)?;
         let source = check_source(source)?;
         self.require(CUSTOMERS, "customer", customer.0)?;
-        if self.txn.open_table(DEALERS)?.get(dealer.0)?.is_none() {
+        if self.t.dealers()?.get(dealer.0)?.is_none() {
             return Err(Error::not_found("dealer", dealer));
         }
         let mut m = self.membership(customer)?.unwrap_or(Membership {
@@ -239,20 +239,20 @@ impl WriteTxn {
 
     /// The customer's membership, as this transaction sees it.
     pub fn membership(&self, customer: CustomerId) -> Result<Option<Membership>> {
-        get_record(&self.txn.open_table(MEMBERS)?, customer.0)
+        get_record(&*self.t.members()?, customer.0)
     }
 
     /// Removes the club card and tier record of a customer being deleted (one with postings
     /// cannot be deleted: the append-only ledger names him).
     pub(crate) fn forget_membership(&mut self, customer: CustomerId) -> Result<()> {
-        self.txn.open_table(MEMBERS)?.remove(customer.0)?;
-        self.txn.open_table(TIERS)?.remove(customer.0)?;
+        self.t.members()?.remove(customer.0)?;
+        self.t.tiers()?.remove(customer.0)?;
         Ok(())
     }
 
     fn put_membership(&mut self, customer: CustomerId, m: &Membership) -> Result<()> {
-        self.txn
-            .open_table(MEMBERS)?
+        self.t
+            .members()?
             .insert(customer.0, crate::codec::encode(m).as_slice())?;
         Ok(())
     }
@@ -262,5 +262,36 @@ impl ReadTxn {
     /// The customer's club membership, if any.
     pub fn membership(&self, customer: CustomerId) -> Result<Option<Membership>> {
         get_record(self.tables.members()?, customer.0)
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// Enrols a customer in the brand club on `on` (`source` says how, e.g. `"owner_app"`).
+    /// Enrolling a member again changes nothing and returns their membership.
+    pub fn join_brand_club(
+        &mut self,
+        customer: CustomerId,
+        on: Date,
+        source: &str,
+    ) -> Result<Membership> {
+        self.tx().join_brand_club(customer, on, source)
+    }
+
+    /// Enrols a customer in `dealer`'s club on `on`, and in the brand club too if not yet a
+    /// member (one card for both). Joining a club already joined changes nothing.
+    pub fn join_dealer_club(
+        &mut self,
+        customer: CustomerId,
+        dealer: DealerId,
+        on: Date,
+        source: &str,
+    ) -> Result<Membership> {
+        self.tx().join_dealer_club(customer, dealer, on, source)
+    }
+
+    /// The customer's membership, as this transaction sees it.
+    pub fn membership(&self, customer: CustomerId) -> Result<Option<Membership>> {
+        self.tx().membership(customer)
     }
 }

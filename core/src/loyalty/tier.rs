@@ -20,7 +20,7 @@ use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::CustomerId;
 use crate::money::Money;
 use crate::store::tables::*;
-use crate::store::{decode_stored, get_record, ReadTables, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTables, ReadTxn, Tx, WriteTxn};
 use crate::touchpoint::{Touchpoint, TouchpointKind};
 
 /// A minimum tier set by an operator, from a date, optionally until a date (exclusive).
@@ -278,14 +278,14 @@ pub const MAX_OPERATOR_CHARS: usize = 64;
 /// Longest reason on a tier floor, in characters.
 pub const MAX_REASON_CHARS: usize = 500;
 
-impl WriteTxn {
+impl Tx<'_> {
     fn tier_record(&self, customer: CustomerId) -> Result<TierRecord> {
-        Ok(get_record(&self.txn.open_table(TIERS)?, customer.0)?.unwrap_or_default())
+        Ok(get_record(&*self.t.tiers()?, customer.0)?.unwrap_or_default())
     }
 
     fn put_tier_record(&mut self, customer: CustomerId, r: &TierRecord) -> Result<()> {
-        self.txn
-            .open_table(TIERS)?
+        self.t
+            .tiers()?
             .insert(customer.0, codec::encode(r).as_slice())?;
         Ok(())
     }
@@ -300,9 +300,9 @@ impl WriteTxn {
         let config = config_or_default(self.loyalty_config()?);
         let (from, to) = event_range(&config, as_of);
         let events = events_from(
-            &self.txn.open_table(TOUCHPOINTS)?,
-            &self.txn.open_table(CUSTOMER_POSTINGS)?,
-            &self.txn.open_table(POSTINGS)?,
+            &*self.t.touchpoints()?,
+            &*self.t.customer_postings()?,
+            &*self.t.postings()?,
             customer,
             from,
             to,
@@ -356,7 +356,7 @@ impl WriteTxn {
     /// Returns the changes recorded.
     pub fn review_tiers(&mut self, as_of: Date) -> Result<Vec<(CustomerId, TierChange)>> {
         let members: Vec<u64> = {
-            let t = self.txn.open_table(MEMBERS)?;
+            let t = self.t.members()?;
             let it = t.iter()?;
             it.map(|e| e.map(|(k, _)| k.value()))
                 .collect::<std::result::Result<_, _>>()?
@@ -434,5 +434,26 @@ impl ReadTxn {
     pub fn benefits(&self, customer: CustomerId, as_of: Date) -> Result<Benefits> {
         let config = config_or_default(self.loyalty_config()?);
         Ok(config.benefits_of(self.tier_status(customer, as_of)?.tier))
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// The customer's tier status as of `as_of`, as this transaction sees it.
+    pub fn tier_status(&self, customer: CustomerId, as_of: Date) -> Result<TierStatus> {
+        self.tx().tier_status(customer, as_of)
+    }
+
+    /// Sets a minimum tier for a customer (e.g. a fleet account or a goodwill gesture), with
+    /// the operator and reason kept in the tier record.
+    pub fn set_tier_floor(&mut self, customer: CustomerId, floor: &Floor) -> Result<()> {
+        self.tx().set_tier_floor(customer, floor)
+    }
+
+    /// Reviews every member's tier as of `as_of` and records each change in their tier
+    /// history. Idempotent for the same date; reviews must move forward in time per customer.
+    /// Returns the changes recorded.
+    pub fn review_tiers(&mut self, as_of: Date) -> Result<Vec<(CustomerId, TierChange)>> {
+        self.tx().review_tiers(as_of)
     }
 }

@@ -25,8 +25,7 @@ use crate::date::{Date, DateTime};
 use crate::error::{Error, Result, Rule as ValidationRule, ValidationError};
 use crate::ids::CustomerId;
 use crate::loyalty::LoyaltyConfig;
-use crate::store::tables::{SEGMENTS, SEGMENT_MEMBERS};
-use crate::store::{decode_stored, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
 /// What kind of mistake a rule has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -387,11 +386,11 @@ fn too_deep(name: &str, depth: usize) -> Error {
     }
 }
 
-impl WriteTxn {
+impl Tx<'_> {
     /// The saved segment `name`, as this transaction sees it.
     pub fn segment(&self, name: &str) -> Result<Option<SegmentRecord>> {
-        self.segment_reads.set(self.segment_reads.get() + 1);
-        let t = self.txn.open_table(SEGMENTS)?;
+        self.s.segment_reads.set(self.s.segment_reads.get() + 1);
+        let t = self.t.segments()?;
         let v = t.get(name)?;
         v.map(|v| decode_stored(v.value())).transpose()
     }
@@ -399,12 +398,12 @@ impl WriteTxn {
     /// How many saved-segment records this transaction has read, existence checks included: a
     /// measure of the work [`WriteTxn::save_segment`] does.
     pub fn segment_reads(&self) -> u64 {
-        self.segment_reads.get()
+        self.s.segment_reads.get()
     }
 
     fn segment_exists(&self, name: &str) -> Result<bool> {
-        self.segment_reads.set(self.segment_reads.get() + 1);
-        Ok(self.txn.open_table(SEGMENTS)?.get(name)?.is_some())
+        self.s.segment_reads.set(self.s.segment_reads.get() + 1);
+        Ok(self.t.segments()?.get(name)?.is_some())
     }
 
     /// The depth of saved segment `n` (see [`MAX_SEGMENT_DEPTH`]), `level` levels below the
@@ -443,10 +442,10 @@ impl WriteTxn {
     fn segment_height(&self, name: &str) -> Result<usize> {
         let mut users: HashMap<String, Vec<String>> = HashMap::new();
         {
-            let t = self.txn.open_table(SEGMENTS)?;
+            let t = self.t.segments()?;
             for e in t.iter()? {
                 let (k, v) = e?;
-                self.segment_reads.set(self.segment_reads.get() + 1);
+                self.s.segment_reads.set(self.s.segment_reads.get() + 1);
                 let rec: SegmentRecord = decode_stored(v.value())?;
                 if !rec.current().contains("segment") {
                     continue;
@@ -560,8 +559,7 @@ impl WriteTxn {
         });
         let version = record.versions.len();
         self.writing(|tx| {
-            tx.txn
-                .open_table(SEGMENTS)?
+            tx.t.segments()?
                 .insert(name.as_str(), codec::encode(&record).as_slice())?;
             Ok(version)
         })
@@ -584,8 +582,7 @@ impl WriteTxn {
             members: members.to_bytes(),
         };
         self.writing(|tx| {
-            tx.txn
-                .open_table(SEGMENT_MEMBERS)?
+            tx.t.segment_members()?
                 .insert((name, as_of.days()), codec::encode(&stored).as_slice())?;
             Ok(())
         })?;
@@ -688,5 +685,47 @@ impl ReadTxn {
             entered: b.minus(&a),
             left: a.minus(&b),
         })
+    }
+}
+
+/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+impl WriteTxn {
+    /// The saved segment `name`, as this transaction sees it.
+    pub fn segment(&self, name: &str) -> Result<Option<SegmentRecord>> {
+        self.tx().segment(name)
+    }
+
+    /// How many saved-segment records this transaction has read, existence checks included: a
+    /// measure of the work [`WriteTxn::save_segment`] does.
+    pub fn segment_reads(&self) -> u64 {
+        self.tx().segment_reads()
+    }
+
+    /// Saves a new version of segment `name` (created if new). The rule is parsed and checked
+    /// now: syntax errors, unknown fields or segments, type mismatches and cycles through
+    /// other segments fail here, not at evaluation. Returns the version number (1 for the
+    /// first).
+    ///
+    /// Limits keep every saved segment readable and every save cheap: a rule text over
+    /// [`MAX_RULE_BYTES`], a history over [`MAX_HISTORY_BYTES`], or segments naming segments
+    /// more than [`MAX_SEGMENT_DEPTH`] levels deep are refused with
+    /// [`Error::LimitExceeded`] (codes `limit_exceeded.rule_text`,
+    /// `limit_exceeded.segment_history`, `limit_exceeded.segment_depth`). A save reads the
+    /// segments its rule reaches (at most [`MAX_SEGMENT_DEPTH`] levels), not every saved
+    /// segment; only an update that makes a segment deeper than it was reads them all, to find
+    /// the segments that name it.
+    pub fn save_segment(&mut self, name: &str, definition: &str, saved: DateTime) -> Result<usize> {
+        self.tx().save_segment(name, definition, saved)
+    }
+
+    /// Evaluates saved segment `name` as of `as_of` over `facts` and stores its members for
+    /// that date (replacing an earlier materialisation of the same date).
+    pub fn materialise_segment(
+        &mut self,
+        name: &str,
+        as_of: Date,
+        facts: &Facts,
+    ) -> Result<CustomerSet> {
+        self.tx().materialise_segment(name, as_of, facts)
     }
 }

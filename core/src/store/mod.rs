@@ -10,11 +10,12 @@ mod upgrade;
 
 pub use check::{CheckReport, Problem, StorageCheck};
 
+use std::cell::{Cell, OnceCell, RefCell, RefMut};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{MultimapTableHandle, ReadableDatabase, ReadableTable, TableHandle};
 
 use crate::codec::{self, Model};
 use crate::date::DateTime;
@@ -322,12 +323,8 @@ impl Database {
         Ok(WriteTxn {
             txn,
             _db: self.clone(),
-            rollups: HashMap::new(),
-            counters: Counters::default(),
-            registry: None,
-            segment_reads: std::cell::Cell::new(0),
+            state: TxnState::default(),
             now: None,
-            poisoned: false,
         })
     }
 
@@ -476,17 +473,24 @@ pub struct WriteTxn {
     pub(crate) txn: redb::WriteTransaction,
     // Keeps the database open for as long as the transaction lives.
     _db: Database,
-    /// Rollups touched in this transaction, written back once at commit: a batch of touchpoints
-    /// for one customer costs one rollup write, not one per touchpoint.
-    rollups: HashMap<u64, Rollup>,
-    pub(crate) counters: Counters,
-    /// The source registry as read in this transaction (cleared when it is changed).
-    pub(crate) registry: Option<Arc<crate::integration::SourceRegistry>>,
-    /// Saved-segment records read in this transaction ([`WriteTxn::segment_reads`]).
-    pub(crate) segment_reads: std::cell::Cell<u64>,
+    pub(crate) state: TxnState,
     /// The time set by [`WriteTxn::set_now`], if any.
     now: Option<DateTime>,
-    poisoned: bool,
+}
+
+/// What a write transaction keeps in memory besides redb's own state. Interior mutability so
+/// that a [`Tx`] view can be built from a shared borrow of its [`WriteTxn`].
+#[derive(Default)]
+pub(crate) struct TxnState {
+    /// Rollups touched in this transaction, written back once at commit: a batch of touchpoints
+    /// for one customer costs one rollup write, not one per touchpoint.
+    rollups: RefCell<HashMap<u64, Rollup>>,
+    counters: RefCell<Counters>,
+    /// The source registry as read in this transaction (cleared when it is changed).
+    pub(crate) registry: RefCell<Option<Arc<crate::integration::SourceRegistry>>>,
+    /// Saved-segment records read in this transaction ([`WriteTxn::segment_reads`]).
+    pub(crate) segment_reads: Cell<u64>,
+    poisoned: Cell<bool>,
 }
 
 /// Id counters touched in a transaction, written back once at commit.
@@ -495,15 +499,11 @@ pub(crate) struct Counters(HashMap<&'static str, u64>);
 
 impl Counters {
     /// Assigns the next id of `counter` (`"next.customer"`...). Ids start at 1.
-    pub(crate) fn next(
-        &mut self,
-        txn: &redb::WriteTransaction,
-        counter: &'static str,
-    ) -> Result<u64> {
+    fn next(&mut self, tables: &WriteTables<'_>, counter: &'static str) -> Result<u64> {
         let next = match self.0.get(counter) {
             Some(n) => *n,
             None => {
-                let meta = txn.open_table(META)?;
+                let meta = tables.meta()?;
                 let stored = meta.get(counter)?.map(|v| v.value().to_vec());
                 match stored {
                     Some(bytes) => {
@@ -537,9 +537,19 @@ impl WriteTxn {
     pub fn set_now(&mut self, now: DateTime) {
         self.now = Some(now);
     }
-}
 
-impl WriteTxn {
+    /// A view of this transaction whose tables open on first use and stay open until the view
+    /// is dropped: domain operations run on it, so one public call (an import batch, a batch
+    /// insert, a posting) opens each table at most once. Two views alive at once must not use
+    /// the same table (redb refuses the second open).
+    pub(crate) fn tx(&self) -> Tx<'_> {
+        Tx {
+            t: WriteTables::new(&self.txn),
+            s: &self.state,
+            now: self.now(),
+        }
+    }
+
     /// Makes this transaction's commit durable or not, overriding the database default.
     pub fn set_durable(&mut self, durable: bool) -> Result<()> {
         let d = if durable {
@@ -553,14 +563,14 @@ impl WriteTxn {
 
     /// Commits: everything written becomes visible at once, and durable unless durability was
     /// turned off.
-    pub fn commit(mut self) -> Result<()> {
-        if self.poisoned {
+    pub fn commit(self) -> Result<()> {
+        if self.state.poisoned.get() {
             return Err(Error::invalid(
                 "this transaction had a failed write and cannot commit",
                 "drop it and redo the work in a new transaction",
             ));
         }
-        self.flush()?;
+        self.tx().flush()?;
         self.txn.commit()?;
         Ok(())
     }
@@ -570,59 +580,64 @@ impl WriteTxn {
         self.txn.abort()?;
         Ok(())
     }
+}
 
-    fn flush(&mut self) -> Result<()> {
-        // In key order: the same writes give the same file (a damaged-file test can be
-        // replayed), and B-tree inserts in order touch each page once.
-        if !self.rollups.is_empty() {
-            let mut t = self.txn.open_table(ROLLUPS)?;
-            let mut rollups: Vec<(u64, Rollup)> = self.rollups.drain().collect();
-            rollups.sort_unstable_by_key(|(id, _)| *id);
-            for (id, r) in rollups {
-                t.insert(id, codec::encode(&r).as_slice())?;
-            }
-        }
-        if !self.counters.0.is_empty() {
-            let mut meta = self.txn.open_table(META)?;
-            let mut counters: Vec<(&str, u64)> = self.counters.0.drain().collect();
-            counters.sort_unstable();
-            for (name, next) in counters {
-                meta.insert(name, &next.to_le_bytes()[..])?;
-            }
-        }
-        Ok(())
+/// One write transaction as domain code sees it: its tables, each opened once on first use
+/// ([`WriteTables`]), and its in-memory state. Built on the stack for one public call by
+/// [`WriteTxn::tx`]; crate-private, so no table lifetime reaches the public API.
+pub(crate) struct Tx<'t> {
+    /// The transaction's tables.
+    pub(crate) t: WriteTables<'t>,
+    pub(crate) s: &'t TxnState,
+    now: DateTime,
+}
+
+impl<'t> Tx<'t> {
+    /// [`WriteTxn::now`].
+    pub(crate) fn now(&self) -> DateTime {
+        self.now
     }
 
     /// Runs a step that writes; if it fails, the transaction is poisoned because some of its
     /// writes may have happened.
-    pub(crate) fn writing<T>(&mut self, f: impl FnOnce(&mut WriteTxn) -> Result<T>) -> Result<T> {
+    pub(crate) fn writing<T>(&mut self, f: impl FnOnce(&mut Tx<'t>) -> Result<T>) -> Result<T> {
         let out = f(self);
         if out.is_err() {
-            self.poisoned = true;
+            self.s.poisoned.set(true);
         }
         out
     }
 
-    /// Assigns the next id of a counter (`"next.customer"`...). Ids start at 1.
-    pub(crate) fn next_id(&mut self, counter: &'static str) -> Result<u64> {
-        self.counters.next(&self.txn, counter)
+    /// Assigns the next id of a counter (`"next.customer"`...). Ids start at 1. Takes `&self`
+    /// so it can be called while tables of this view are borrowed.
+    pub(crate) fn next_id(&self, counter: &'static str) -> Result<u64> {
+        self.s.counters.borrow_mut().next(&self.t, counter)
     }
 
     /// The customer's rollup as of this transaction's writes, for update.
-    pub(crate) fn rollup_mut(&mut self, customer: u64) -> Result<&mut Rollup> {
-        if !self.rollups.contains_key(&customer) {
-            let t = self.txn.open_table(ROLLUPS)?;
-            let r = get_record::<Rollup>(&t, customer)?.unwrap_or_default();
-            drop(t);
-            self.rollups.insert(customer, r);
+    pub(crate) fn rollup_mut(&self, customer: u64) -> Result<RefMut<'t, Rollup>> {
+        let mut cached = self.s.rollups.borrow_mut();
+        if !cached.contains_key(&customer) {
+            let r = get_record::<Rollup>(&*self.t.rollups()?, customer)?.unwrap_or_default();
+            cached.insert(customer, r);
         }
-        Ok(self.rollups.get_mut(&customer).expect("inserted above"))
+        Ok(RefMut::map(cached, |m| {
+            m.get_mut(&customer).expect("inserted above")
+        }))
+    }
+
+    /// The rollup as this transaction sees it (cached writes included).
+    pub(crate) fn rollup(&self, customer: u64) -> Result<Rollup> {
+        if let Some(r) = self.s.rollups.borrow().get(&customer) {
+            return Ok(r.clone());
+        }
+        Ok(get_record::<Rollup>(&*self.t.rollups()?, customer)?.unwrap_or_default())
     }
 
     /// Forgets a customer's rollup (the customer was deleted).
-    pub(crate) fn drop_rollup(&mut self, customer: u64) -> Result<()> {
-        self.rollups.remove(&customer);
-        self.txn.open_table(ROLLUPS)?.remove(customer)?;
+    pub(crate) fn drop_rollup(&self, customer: u64) -> Result<()> {
+        self.s.rollups.borrow_mut().remove(&customer);
+        self.t.rollups()?.remove(customer)?;
         Ok(())
     }
 
@@ -634,19 +649,33 @@ impl WriteTxn {
         entity: &'static str,
         id: u64,
     ) -> Result<()> {
-        match self.txn.open_table(table)?.get(id)? {
+        match self.t.records(table)?.get(id)? {
             Some(_) => Ok(()),
             None => Err(Error::not_found(entity, id)),
         }
     }
 
-    /// The rollup as this transaction sees it (cached writes included).
-    pub(crate) fn rollup(&self, customer: u64) -> Result<Rollup> {
-        if let Some(r) = self.rollups.get(&customer) {
-            return Ok(r.clone());
+    /// Writes back the rollups and id counters this transaction touched.
+    fn flush(&self) -> Result<()> {
+        // In key order: the same writes give the same file (a damaged-file test can be
+        // replayed), and B-tree inserts in order touch each page once.
+        let mut rollups: Vec<(u64, Rollup)> = self.s.rollups.borrow_mut().drain().collect();
+        if !rollups.is_empty() {
+            let mut t = self.t.rollups()?;
+            rollups.sort_unstable_by_key(|(id, _)| *id);
+            for (id, r) in rollups {
+                t.insert(id, codec::encode(&r).as_slice())?;
+            }
         }
-        let t = self.txn.open_table(ROLLUPS)?;
-        Ok(get_record::<Rollup>(&t, customer)?.unwrap_or_default())
+        let mut counters: Vec<(&str, u64)> = self.s.counters.borrow_mut().0.drain().collect();
+        if !counters.is_empty() {
+            let mut meta = self.t.meta()?;
+            counters.sort_unstable();
+            for (name, next) in counters {
+                meta.insert(name, &next.to_le_bytes()[..])?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -658,12 +687,14 @@ pub struct ReadTxn {
     _db: Database,
 }
 
-macro_rules! read_tables {
+macro_rules! tables {
     ($($name:ident: $def:ident => $kind:ident<$k:ty, $v:ty>),* $(,)?) => {
-        /// Lazily opened, cached read-only tables of one [`ReadTxn`].
+        /// Lazily opened, cached read-only tables of one [`ReadTxn`]. (Some tables are only
+        /// written or read by write transactions: their read accessors go unused.)
+        #[allow(dead_code)]
         pub(crate) struct ReadTables {
             pub(crate) txn: redb::ReadTransaction,
-            $($name: OnceLock<read_tables!(@type $kind, $k, $v)>,)*
+            $($name: OnceLock<tables!(@read $kind, $k, $v)>,)*
         }
 
         impl ReadTables {
@@ -673,23 +704,57 @@ macro_rules! read_tables {
 
             $(
                 #[doc = concat!("The `", stringify!($def), "` table.")]
-                pub(crate) fn $name(&self) -> Result<&read_tables!(@type $kind, $k, $v)> {
+                #[allow(dead_code)]
+                pub(crate) fn $name(&self) -> Result<&tables!(@read $kind, $k, $v)> {
                     if let Some(t) = self.$name.get() {
                         return Ok(t);
                     }
-                    let t = read_tables!(@open $kind, self.txn, $def);
+                    let t = tables!(@open $kind, self.txn, $def);
                     Ok(self.$name.get_or_init(|| t))
                 }
             )*
         }
+
+        /// The tables of one write transaction, each opened on first use and kept open for
+        /// the life of the [`Tx`] view: opening a redb table costs a lookup in its table
+        /// directory, closing it a write of its root, each as much as the insert between.
+        pub(crate) struct WriteTables<'t> {
+            txn: &'t redb::WriteTransaction,
+            $($name: OnceCell<RefCell<tables!(@write $kind, $k, $v)>>,)*
+        }
+
+        impl<'t> WriteTables<'t> {
+            fn new(txn: &'t redb::WriteTransaction) -> WriteTables<'t> {
+                WriteTables { txn, $($name: OnceCell::new(),)* }
+            }
+
+            $(
+                #[doc = concat!("The `", stringify!($def), "` table, for reading and writing.")]
+                pub(crate) fn $name(&self) -> Result<RefMut<'_, tables!(@write $kind, $k, $v)>> {
+                    if self.$name.get().is_none() {
+                        let t = tables!(@open $kind, self.txn, $def);
+                        let _ = self.$name.set(RefCell::new(t));
+                    }
+                    let cell = self.$name.get().expect("set above");
+                    Ok(cell.try_borrow_mut().unwrap_or_else(|_| {
+                        panic!(concat!("table ", stringify!($def), " borrowed twice in one view"))
+                    }))
+                }
+            )*
+        }
     };
-    (@type table, $k:ty, $v:ty) => { redb::ReadOnlyTable<$k, $v> };
-    (@type multimap, $k:ty, $v:ty) => { redb::ReadOnlyMultimapTable<$k, $v> };
+    (@read table, $k:ty, $v:ty) => { redb::ReadOnlyTable<$k, $v> };
+    (@read multimap, $k:ty, $v:ty) => { redb::ReadOnlyMultimapTable<$k, $v> };
+    (@write table, $k:ty, $v:ty) => { redb::Table<'t, $k, $v> };
+    (@write multimap, $k:ty, $v:ty) => { redb::MultimapTable<'t, $k, $v> };
+    (@def table, $k:ty, $v:ty) => { redb::TableDefinition<'static, $k, $v> };
+    (@def multimap, $k:ty, $v:ty) => { redb::MultimapTableDefinition<'static, $k, $v> };
     (@open table, $txn:expr, $def:ident) => { $txn.open_table($def)? };
     (@open multimap, $txn:expr, $def:ident) => { $txn.open_multimap_table($def)? };
 }
 
-read_tables! {
+tables! {
+    meta: META => table<&'static str, &'static [u8]>,
     dealers: DEALERS => table<u32, &'static [u8]>,
     dealer_by_code: DEALER_BY_CODE => table<&'static str, u32>,
     customers: CUSTOMERS => table<u64, &'static [u8]>,
@@ -736,7 +801,46 @@ read_tables! {
     rejection_counts: REJECTION_COUNTS => table<(u32, &'static str), u64>,
     redirects: REDIRECTS => table<u64, u64>,
     merges: MERGES => table<(u64, u64), &'static [u8]>,
+    source_records: SOURCE_RECORDS => table<&'static [u8], u64>,
+    incomplete_by_customer: INCOMPLETE_BY_CUSTOMER => multimap<u64, &'static [u8]>,
 }
+
+/// Picks the open table of a definition passed as a value (`RecordTables`, a unique-key check
+/// looping over its keys): one accessor per table shape, so only definitions of that shape
+/// can be named.
+macro_rules! by_definition {
+    ($fn:ident -> $kind:ident<$k:ty, $v:ty> { $($def:ident => $name:ident),* $(,)? }) => {
+        impl<'t> WriteTables<'t> {
+            #[doc = concat!("The open table of `def`, one of the ", stringify!($kind), "s of this shape.")]
+            pub(crate) fn $fn(
+                &self,
+                def: tables!(@def $kind, $k, $v),
+            ) -> Result<RefMut<'_, tables!(@write $kind, $k, $v)>> {
+                $(if def.name() == $def.name() {
+                    return self.$name();
+                })*
+                unreachable!("{} is not a table of this shape", def.name())
+            }
+        }
+    };
+}
+
+by_definition!(records -> table<u64, &'static [u8]> {
+    CUSTOMERS => customers, VEHICLES => vehicles, LEADS => leads, COMPLAINTS => complaints,
+    SURVEYS => surveys, ROLLUPS => rollups, OWNERSHIP => ownership, MEMBERS => members,
+    POSTINGS => postings, LOTS => lots, TIERS => tiers, CONSENTS => consents,
+    CONFLICTS => conflicts,
+});
+by_definition!(unique_keys -> table<&'static str, u64> {
+    CUSTOMER_BY_NATIONAL_ID => customer_by_national_id,
+    CUSTOMER_BY_CREDIT_CODE => customer_by_credit_code,
+    VEHICLE_BY_VIN => vehicle_by_vin, VEHICLE_BY_PLATE => vehicle_by_plate,
+    POSTING_KEYS => posting_keys,
+});
+by_definition!(customer_links -> multimap<u64, u64> {
+    CUSTOMER_VEHICLES => customer_vehicles, CUSTOMER_LEADS => customer_leads,
+    CUSTOMER_COMPLAINTS => customer_complaints, CUSTOMER_SURVEYS => customer_surveys,
+});
 
 /// Reads and decodes the record with id `id`, if any.
 pub(crate) fn get_record<M: Model>(

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::ids::CustomerId;
 use crate::source::SourceRef;
 use crate::store::tables::*;
-use crate::store::{decode_stored, get_record, ReadTables, ReadTxn, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTables, ReadTxn, Tx};
 
 /// A record owned by one customer: what the shared storage shape needs to know of it.
 pub(crate) trait Owned: Model {
@@ -65,7 +65,7 @@ pub(crate) const SURVEY_TABLES: RecordTables = RecordTables {
     entity: "survey",
 };
 
-impl WriteTxn {
+impl Tx<'_> {
     /// Validates and stores a batch of records in one pass over their tables: all are
     /// checked before any is written, so a bad record (named by its position when
     /// `name_records`) leaves the transaction untouched. A record whose source record was
@@ -83,7 +83,7 @@ impl WriteTxn {
             .map(|(i, r)| r.checked().map_err(|e| at(i, e)))
             .collect::<Result<Vec<M>>>()?;
         {
-            let customers = self.txn.open_table(CUSTOMERS)?;
+            let customers = self.t.customers()?;
             let mut known: Vec<CustomerId> = Vec::new();
             for (i, r) in checked.iter().enumerate() {
                 let c = r.customer();
@@ -96,10 +96,9 @@ impl WriteTxn {
             }
         }
         self.writing(|tx| {
-            let (txn, counters) = (&tx.txn, &mut tx.counters);
-            let mut records = txn.open_table(spec.records)?;
-            let mut links = txn.open_multimap_table(spec.by_customer)?;
-            let mut sources = txn.open_table(SOURCE_RECORDS)?;
+            let mut records = tx.t.records(spec.records)?;
+            let mut links = tx.t.customer_links(spec.by_customer)?;
+            let mut sources = tx.t.source_records()?;
             let mut ids = Vec::with_capacity(checked.len());
             let mut fresh = Vec::with_capacity(checked.len());
             for r in &checked {
@@ -115,7 +114,7 @@ impl WriteTxn {
                         }
                     }
                 }
-                let id = counters.next(txn, spec.counter)?;
+                let id = tx.next_id(spec.counter)?;
                 records.insert(id, codec::encode(r).as_slice())?;
                 links.insert(r.customer().0, id)?;
                 if let Some(key) = &source_key {
@@ -126,7 +125,7 @@ impl WriteTxn {
             }
             drop((records, links, sources));
             for c in fresh {
-                *(spec.count)(tx.rollup_mut(c.0)?) += 1;
+                *(spec.count)(&mut *tx.rollup_mut(c.0)?) += 1;
             }
             Ok(ids)
         })
@@ -139,12 +138,11 @@ impl WriteTxn {
         id: u64,
         record: &M,
     ) -> Result<()> {
-        if self.txn.open_table(spec.records)?.get(id)?.is_none() {
+        if self.t.records(spec.records)?.get(id)?.is_none() {
             return Err(Error::not_found(spec.entity, id));
         }
         self.writing(|tx| {
-            tx.txn
-                .open_table(spec.records)?
+            tx.t.records(spec.records)?
                 .insert(id, codec::encode(record).as_slice())?;
             Ok(())
         })
@@ -152,7 +150,7 @@ impl WriteTxn {
 
     /// The stored record `id`, as this transaction sees it.
     pub(crate) fn get_owned<M: Model>(&self, spec: &RecordTables, id: u64) -> Result<M> {
-        get_record(&self.txn.open_table(spec.records)?, id)?
+        get_record(&*self.t.records(spec.records)?, id)?
             .ok_or_else(|| Error::not_found(spec.entity, id))
     }
 
@@ -160,20 +158,20 @@ impl WriteTxn {
     pub(crate) fn delete_customer_records(&mut self, customer: CustomerId) -> Result<()> {
         for spec in [&LEAD_TABLES, &COMPLAINT_TABLES, &SURVEY_TABLES] {
             let ids: Vec<u64> = {
-                let links = self.txn.open_multimap_table(spec.by_customer)?;
+                let links = self.t.customer_links(spec.by_customer)?;
                 let ids = links
                     .get(customer.0)?
                     .map(|v| v.map(|v| v.value()))
                     .collect::<Result<_, _>>()?;
                 ids
             };
-            let mut records = self.txn.open_table(spec.records)?;
+            let mut records = self.t.records(spec.records)?;
             for id in ids {
                 records.remove(id)?;
             }
             drop(records);
-            self.txn
-                .open_multimap_table(spec.by_customer)?
+            self.t
+                .customer_links(spec.by_customer)?
                 .remove_all(customer.0)?;
         }
         Ok(())
