@@ -617,9 +617,8 @@ impl<'t> Tx<'t> {
     /// The customer's rollup as of this transaction's writes, for update.
     pub(crate) fn rollup_mut(&self, customer: u64) -> Result<RefMut<'t, Rollup>> {
         let mut cached = self.s.rollups.borrow_mut();
-        if !cached.contains_key(&customer) {
-            let r = get_record::<Rollup>(&*self.t.rollups()?, customer)?.unwrap_or_default();
-            cached.insert(customer, r);
+        if let std::collections::hash_map::Entry::Vacant(e) = cached.entry(customer) {
+            e.insert(get_record::<Rollup>(&*self.t.rollups()?, customer)?.unwrap_or_default());
         }
         Ok(RefMut::map(cached, |m| {
             m.get_mut(&customer).expect("inserted above")
