@@ -1,9 +1,11 @@
 //! Complaints, their workflow and the escalation rule (DOMAIN.md §3).
 //!
 //! **Workflow.** received → analysed → resolved → called back → closed, one step at a time
-//! ([`WriteTxn::advance_complaint`]); a step to any other state (skipping, going back, repeating,
-//! leaving `closed`) is refused with `invalid_operation`, and so is a step dated before any time
-//! already recorded on the complaint (received, first response, resolved). Resolving records
+//! ([`WriteTxn::advance_complaint`]); a step to any other state (skipping, going back, repeating)
+//! is refused with `invalid_operation.complaint_step_out_of_order`, leaving `closed` with
+//! `invalid_operation.complaint_closed`, and a step dated before any time already recorded on the
+//! complaint (received, first response, resolved) with
+//! `invalid_operation.complaint_time_backwards`. Resolving records
 //! the resolution time, and counts as the first response when none was recorded before. The
 //! stored record (format version 1) has no fields for the times of the analysed, called-back
 //! and closed steps: those times are checked, not kept.
@@ -214,7 +216,8 @@ impl Tx<'_> {
     }
 
     /// Moves complaint `id` to the status after its current one, at `at` (see
-    /// [`WriteTxn::advance_complaint`]); a closed complaint is refused with `invalid_operation`.
+    /// [`WriteTxn::advance_complaint`]); a closed complaint is refused with
+    /// `invalid_operation.complaint_closed`.
     pub fn advance_complaint_to_next(
         &mut self,
         id: ComplaintId,
@@ -222,9 +225,9 @@ impl Tx<'_> {
     ) -> Result<Complaint> {
         let current = self.complaint(id)?.status;
         let next = current.next().ok_or_else(|| {
-            crate::Error::invalid(
+            crate::Error::refused(
+                crate::Refusal::ComplaintClosed,
                 format!("complaint {id} is closed"),
-                "a closed complaint stays closed; record a new complaint instead",
             )
         })?;
         self.advance_complaint(id, next, at)
@@ -240,18 +243,20 @@ impl Tx<'_> {
         let r = complaint.normalised()?;
         let old: Complaint = self.get_owned(&COMPLAINT_TABLES, id.0)?;
         if old.customer != r.customer {
-            return Err(crate::Error::invalid(
+            return Err(crate::Error::refused(
+                crate::Refusal::CustomerChanged,
                 format!("complaint {id} belongs to customer {}", old.customer),
-                "a complaint cannot move to another customer; create a new one",
             ));
         }
         self.update_owned(&COMPLAINT_TABLES, id.0, &r)
     }
 
     /// Moves complaint `id` one step along received → analysed → resolved → called back →
-    /// closed, at `at`, and returns it as stored. Refused with `invalid_operation` when `to` is
-    /// not the next state of the current one, or when `at` is earlier than a time already
-    /// recorded on the complaint (received, first response, resolved). Moving to `resolved`
+    /// closed, at `at`, and returns it as stored. Refused with
+    /// `invalid_operation.complaint_step_out_of_order` when `to` is not the next state of the
+    /// current one (`invalid_operation.complaint_closed` when the complaint is closed), and
+    /// with `invalid_operation.complaint_time_backwards` when `at` is earlier than a time
+    /// already recorded on the complaint (received, first response, resolved). Moving to `resolved`
     /// records `at` as the resolution time, and as the first response if there was none.
     pub fn advance_complaint(
         &mut self,
@@ -267,25 +272,20 @@ impl Tx<'_> {
                 from.name(),
                 to.name()
             );
-            return Err(crate::Error::invalid(
-                what,
-                match from.next() {
-                    None => "a closed complaint stays closed; record a new complaint instead",
-                    Some(_) => {
-                        "complaints move one step at a time: received → analysed → resolved \
-                         → called_back → closed"
-                    }
-                },
-            ));
+            let refusal = match from.next() {
+                None => crate::Refusal::ComplaintClosed,
+                Some(_) => crate::Refusal::ComplaintStepOutOfOrder,
+            };
+            return Err(crate::Error::refused(refusal, what));
         }
         let latest = c.latest_time();
         if at < latest {
-            return Err(crate::Error::invalid(
+            return Err(crate::Error::refused(
+                crate::Refusal::ComplaintTimeBackwards,
                 format!(
                     "complaint {id} cannot become {} at {at}: it already has a time of {latest}",
                     to.name()
                 ),
-                "time never goes backwards in a complaint's workflow; give the step's real time",
             ));
         }
         crate::validate::plausible_date("at", at.date())?;
@@ -305,24 +305,24 @@ impl Tx<'_> {
     }
 
     /// Records the first response to complaint `id` at `at` and returns the complaint as
-    /// stored. Refused with `invalid_operation` if a first response is already recorded or `at`
-    /// is before the complaint was received.
+    /// stored. Refused with `invalid_operation.complaint_already_responded` if a first response
+    /// is already recorded, `invalid_operation.complaint_time_backwards` if `at` is before the
+    /// complaint was received.
     pub fn respond_to_complaint(&mut self, id: ComplaintId, at: DateTime) -> Result<Complaint> {
         let mut c: Complaint = self.get_owned(&COMPLAINT_TABLES, id.0)?;
         if let Some(t) = c.first_response {
-            return Err(crate::Error::invalid(
+            return Err(crate::Error::refused(
+                crate::Refusal::ComplaintAlreadyResponded,
                 format!("complaint {id} already had its first response at {t}"),
-                "a complaint has one first response; correct it with update_complaint",
             ));
         }
         if at < c.received {
-            return Err(crate::Error::invalid(
+            return Err(crate::Error::refused(
+                crate::Refusal::ComplaintTimeBackwards,
                 format!(
                     "complaint {id} cannot be answered at {at}, before it was received at {}",
                     c.received
                 ),
-                "time never goes backwards in a complaint's workflow; give the response's real \
-                 time",
             ));
         }
         crate::validate::plausible_date("at", at.date())?;
@@ -523,7 +523,8 @@ impl WriteTxn {
     }
 
     /// Moves complaint `id` to the status after its current one, at `at` (see
-    /// [`WriteTxn::advance_complaint`]); a closed complaint is refused with `invalid_operation`.
+    /// [`WriteTxn::advance_complaint`]); a closed complaint is refused with
+    /// `invalid_operation.complaint_closed`.
     pub fn advance_complaint_to_next(
         &mut self,
         id: ComplaintId,
@@ -543,9 +544,11 @@ impl WriteTxn {
     }
 
     /// Moves complaint `id` one step along received → analysed → resolved → called back →
-    /// closed, at `at`, and returns it as stored. Refused with `invalid_operation` when `to` is
-    /// not the next state of the current one, or when `at` is earlier than a time already
-    /// recorded on the complaint (received, first response, resolved). Moving to `resolved`
+    /// closed, at `at`, and returns it as stored. Refused with
+    /// `invalid_operation.complaint_step_out_of_order` when `to` is not the next state of the
+    /// current one (`invalid_operation.complaint_closed` when the complaint is closed), and
+    /// with `invalid_operation.complaint_time_backwards` when `at` is earlier than a time
+    /// already recorded on the complaint (received, first response, resolved). Moving to `resolved`
     /// records `at` as the resolution time, and as the first response if there was none.
     pub fn advance_complaint(
         &mut self,
@@ -557,8 +560,9 @@ impl WriteTxn {
     }
 
     /// Records the first response to complaint `id` at `at` and returns the complaint as
-    /// stored. Refused with `invalid_operation` if a first response is already recorded or `at`
-    /// is before the complaint was received.
+    /// stored. Refused with `invalid_operation.complaint_already_responded` if a first response
+    /// is already recorded, `invalid_operation.complaint_time_backwards` if `at` is before the
+    /// complaint was received.
     pub fn respond_to_complaint(&mut self, id: ComplaintId, at: DateTime) -> Result<Complaint> {
         self.tx().respond_to_complaint(id, at)
     }

@@ -310,7 +310,7 @@ pub(crate) fn opt(
 use redb::{ReadableMultimapTable, ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, ModelKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::ids::CustomerId;
 use crate::store::tables::*;
 use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
@@ -428,15 +428,15 @@ impl Tx<'_> {
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
         let old = self.customer(id)?;
         if self.has_postings(id)? {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::CustomerHasPostings,
                 format!("customer {id} has loyalty postings"),
-                "the ledger is append-only and refers to the customer; keep the customer",
             ));
         }
         if self.t.customer_vehicles()?.get(id.0)?.next().is_some() {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::CustomerHasVehicles,
                 format!("customer {id} owns or owned vehicles"),
-                "transfer the vehicles first; ownership history keeps every owner",
             ));
         }
         self.writing(|tx| {
@@ -469,9 +469,9 @@ impl Tx<'_> {
     /// Records that `from` is related to `to` (idempotent).
     pub fn relate(&mut self, from: CustomerId, kind: RelationKind, to: CustomerId) -> Result<()> {
         if from == to {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::RelationToItself,
                 format!("customer {from} cannot be related to itself"),
-                "relate two different customers",
             ));
         }
         self.require(CUSTOMERS, "customer", from.0)?;

@@ -63,7 +63,7 @@ fn required(field: &'static str, s: &str) -> Result<String, ValidationError> {
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::ids::DealerId;
 use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
@@ -82,10 +82,7 @@ impl Tx<'_> {
         self.writing(|tx| {
             let raw = tx.next_id("next.dealer")?;
             let id = u32::try_from(raw).map_err(|_| {
-                Error::invalid(
-                    "more than 4 billion dealers",
-                    "this is not a real dealer network",
-                )
+                Error::refused(Refusal::DealerIdsExhausted, "more than 4 billion dealers")
             })?;
             tx.t.dealers()?.insert(id, codec::encode(&d).as_slice())?;
             tx.t.dealer_by_code()?.insert(d.code.as_str(), id)?;

@@ -193,6 +193,274 @@ impl Limit {
     }
 }
 
+/// Why an operation was refused in the records' current state ([`Error::InvalidOperation`]).
+/// [`Refusal::code`] is stable across releases and bindings; the error's code is
+/// `invalid_operation.<code>`, e.g. `"invalid_operation.merge_with_itself"`. Nothing of the
+/// refused call was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    // --- customers and their records
+    /// A customer related to itself ([`crate::WriteTxn::relate`]).
+    RelationToItself,
+    /// Deleting a customer with loyalty postings: the append-only ledger names the customer.
+    CustomerHasPostings,
+    /// Deleting a customer who owns or ever owned a vehicle: the ownership history would lose
+    /// a link.
+    CustomerHasVehicles,
+    /// An update that would move a lead, complaint or survey to another customer.
+    CustomerChanged,
+    /// Deleting a touchpoint that earned loyalty points: the append-only ledger refers to it.
+    TouchpointHasPostings,
+    /// A vehicle transferred to the customer who already owns it, or a conflict accepted that
+    /// offers the current owner.
+    AlreadyOwner,
+    /// A dealer beyond the 2³² dealer ids.
+    DealerIdsExhausted,
+
+    // --- merging customers
+    /// A customer merged into itself.
+    MergeWithItself,
+    /// A merge naming a customer that was already merged into another (its id is a redirect).
+    AlreadyMerged,
+    /// A merge of a person with an organisation.
+    MergePersonWithOrganisation,
+    /// A merge of two customers with different national IDs or different credit codes.
+    MergeDifferentKeys,
+    /// A merge whose merged customer has loyalty data (membership, points or tier).
+    MergedHasLoyaltyData,
+
+    // --- integration: source records and conflicts
+    /// A source record that wrote a person now sends an organisation, or the reverse.
+    SourceChangedKind,
+    /// A source record that wrote a vehicle now sends another VIN.
+    SourceChangedVin,
+    /// A conflict resolved a second time.
+    ConflictAlreadyResolved,
+    /// A conflict accepted whose offered value no longer fits its record (the record changed
+    /// kind since the conflict was raised).
+    ConflictNoLongerApplies,
+
+    // --- loyalty
+    /// Dealer points redeemed at another dealer than the one that issued them.
+    WalletOtherDealer,
+    /// A reversal of a posting that is not a credit (an earning or a positive adjustment).
+    ReverseNotACredit,
+    /// A reversal of a credit that was already reversed.
+    AlreadyReversed,
+    /// A tier review dated before a customer's last one.
+    TierReviewOutOfOrder,
+
+    // --- complaints
+    /// A step of a closed complaint: a closed complaint stays closed.
+    ComplaintClosed,
+    /// A complaint step that skips, repeats or goes back in received → analysed → resolved →
+    /// called back → closed.
+    ComplaintStepOutOfOrder,
+    /// A complaint step or first response dated before a time the complaint already has.
+    ComplaintTimeBackwards,
+    /// A second first response to a complaint.
+    ComplaintAlreadyResponded,
+
+    // --- segments
+    /// A saved segment that would depend on itself, directly or through other segments.
+    SegmentCycle,
+    /// A segment diff for a date the segment was not materialised for.
+    SegmentNotMaterialised,
+
+    // --- the database and its transactions
+    /// A write transaction committed after one of its writes failed.
+    TransactionPoisoned,
+    /// Compaction while another clone of the handle or a transaction is alive.
+    DatabaseShared,
+    /// A read-only open of a file written before some of this release's tables existed: a
+    /// read-only handle cannot add them.
+    ReadOnlyMissingTables,
+
+    // --- misuse of a handle, raised by the language bindings (Rust's ownership rules it out)
+    /// A call on a transaction that is already committed, aborted or closed.
+    TransactionFinished,
+    /// A call on a database that is closed.
+    DatabaseClosed,
+    /// A call on a write transaction while another thread is inside a call on it.
+    TransactionBusy,
+    /// A second write transaction opened by the thread that holds one on the same database
+    /// (it would wait for itself forever).
+    WriteTransactionReentrant,
+}
+
+impl Refusal {
+    /// Every refusal, in declaration order (a unit test checks the order).
+    pub const ALL: &'static [Refusal] = &[
+        Refusal::RelationToItself,
+        Refusal::CustomerHasPostings,
+        Refusal::CustomerHasVehicles,
+        Refusal::CustomerChanged,
+        Refusal::TouchpointHasPostings,
+        Refusal::AlreadyOwner,
+        Refusal::DealerIdsExhausted,
+        Refusal::MergeWithItself,
+        Refusal::AlreadyMerged,
+        Refusal::MergePersonWithOrganisation,
+        Refusal::MergeDifferentKeys,
+        Refusal::MergedHasLoyaltyData,
+        Refusal::SourceChangedKind,
+        Refusal::SourceChangedVin,
+        Refusal::ConflictAlreadyResolved,
+        Refusal::ConflictNoLongerApplies,
+        Refusal::WalletOtherDealer,
+        Refusal::ReverseNotACredit,
+        Refusal::AlreadyReversed,
+        Refusal::TierReviewOutOfOrder,
+        Refusal::ComplaintClosed,
+        Refusal::ComplaintStepOutOfOrder,
+        Refusal::ComplaintTimeBackwards,
+        Refusal::ComplaintAlreadyResponded,
+        Refusal::SegmentCycle,
+        Refusal::SegmentNotMaterialised,
+        Refusal::TransactionPoisoned,
+        Refusal::DatabaseShared,
+        Refusal::ReadOnlyMissingTables,
+        Refusal::TransactionFinished,
+        Refusal::DatabaseClosed,
+        Refusal::TransactionBusy,
+        Refusal::WriteTransactionReentrant,
+    ];
+
+    /// The stable, language-independent code of this refusal, e.g. `"merge_with_itself"`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::RelationToItself => "relation_to_itself",
+            Refusal::CustomerHasPostings => "customer_has_postings",
+            Refusal::CustomerHasVehicles => "customer_has_vehicles",
+            Refusal::CustomerChanged => "customer_changed",
+            Refusal::TouchpointHasPostings => "touchpoint_has_postings",
+            Refusal::AlreadyOwner => "already_owner",
+            Refusal::DealerIdsExhausted => "dealer_ids_exhausted",
+            Refusal::MergeWithItself => "merge_with_itself",
+            Refusal::AlreadyMerged => "already_merged",
+            Refusal::MergePersonWithOrganisation => "merge_person_with_organisation",
+            Refusal::MergeDifferentKeys => "merge_different_keys",
+            Refusal::MergedHasLoyaltyData => "merged_has_loyalty_data",
+            Refusal::SourceChangedKind => "source_changed_kind",
+            Refusal::SourceChangedVin => "source_changed_vin",
+            Refusal::ConflictAlreadyResolved => "conflict_already_resolved",
+            Refusal::ConflictNoLongerApplies => "conflict_no_longer_applies",
+            Refusal::WalletOtherDealer => "wallet_other_dealer",
+            Refusal::ReverseNotACredit => "reverse_not_a_credit",
+            Refusal::AlreadyReversed => "already_reversed",
+            Refusal::TierReviewOutOfOrder => "tier_review_out_of_order",
+            Refusal::ComplaintClosed => "complaint_closed",
+            Refusal::ComplaintStepOutOfOrder => "complaint_step_out_of_order",
+            Refusal::ComplaintTimeBackwards => "complaint_time_backwards",
+            Refusal::ComplaintAlreadyResponded => "complaint_already_responded",
+            Refusal::SegmentCycle => "segment_cycle",
+            Refusal::SegmentNotMaterialised => "segment_not_materialised",
+            Refusal::TransactionPoisoned => "transaction_poisoned",
+            Refusal::DatabaseShared => "database_shared",
+            Refusal::ReadOnlyMissingTables => "read_only_missing_tables",
+            Refusal::TransactionFinished => "transaction_finished",
+            Refusal::DatabaseClosed => "database_closed",
+            Refusal::TransactionBusy => "transaction_busy",
+            Refusal::WriteTransactionReentrant => "write_transaction_reentrant",
+        }
+    }
+
+    /// How to proceed after this refusal.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Refusal::RelationToItself => "relate two different customers",
+            Refusal::CustomerHasPostings => {
+                "the ledger is append-only and refers to the customer; keep the customer"
+            }
+            Refusal::CustomerHasVehicles => {
+                "transfer the vehicles first; ownership history keeps every owner"
+            }
+            Refusal::CustomerChanged => {
+                "a lead, complaint or survey cannot move to another customer; create a new one \
+                 for that customer"
+            }
+            Refusal::TouchpointHasPostings => {
+                "the ledger is append-only and refers to it; reverse its earnings instead"
+            }
+            Refusal::AlreadyOwner => {
+                "nothing to change: transfer to a different customer, and reject a conflict \
+                 that offers the current owner"
+            }
+            Refusal::DealerIdsExhausted => {
+                "dealer ids are 32-bit; this is not a real dealer network"
+            }
+            Refusal::MergeWithItself => "merge two different customers",
+            Refusal::AlreadyMerged => {
+                "a merged id is a redirect; use resolve_customer to find the customer it became"
+            }
+            Refusal::MergePersonWithOrganisation => {
+                "only two persons or two organisations can be one customer; relate a person to \
+                 an organisation instead (decision maker, purchaser, driver)"
+            }
+            Refusal::MergeDifferentKeys => {
+                "the unified key identifies a customer: two different keys are two customers; \
+                 correct the wrong key first if one is an entry error"
+            }
+            Refusal::MergedHasLoyaltyData => {
+                "the loyalty ledger is append-only and names its customer; merge the other way \
+                 round, keeping the club member as the survivor"
+            }
+            Refusal::SourceChangedKind => {
+                "a customer's kind never changes: send the record under a new record id"
+            }
+            Refusal::SourceChangedVin => {
+                "a VIN never changes: correct the vehicle by its own VIN, or use a new record id"
+            }
+            Refusal::ConflictAlreadyResolved => "list open conflicts with ReadTxn::conflicts(true)",
+            Refusal::ConflictNoLongerApplies => {
+                "the record changed kind since the conflict was raised; reject the conflict"
+            }
+            Refusal::WalletOtherDealer => {
+                "dealer points are valid only at the dealer that issued them"
+            }
+            Refusal::ReverseNotACredit => {
+                "only earnings and positive adjustments can be reversed; adjust for the rest"
+            }
+            Refusal::AlreadyReversed => {
+                "a credit is reversed once; use an adjustment for further corrections"
+            }
+            Refusal::TierReviewOutOfOrder => "review tiers in date order",
+            Refusal::ComplaintClosed => {
+                "a closed complaint stays closed; record a new complaint instead"
+            }
+            Refusal::ComplaintStepOutOfOrder => {
+                "complaints move one step at a time: received → analysed → resolved → \
+                 called_back → closed"
+            }
+            Refusal::ComplaintTimeBackwards => {
+                "time never goes backwards in a complaint's workflow; give the step's or \
+                 response's real time"
+            }
+            Refusal::ComplaintAlreadyResponded => {
+                "a complaint has one first response; correct it with update_complaint"
+            }
+            Refusal::SegmentCycle => "a segment may use other segments, but not in a cycle",
+            Refusal::SegmentNotMaterialised => {
+                "materialise it for both dates first (WriteTxn::materialise_segment)"
+            }
+            Refusal::TransactionPoisoned => "drop it and redo the work in a new transaction",
+            Refusal::DatabaseShared => {
+                "drop every other clone of the handle and every transaction, then compact"
+            }
+            Refusal::ReadOnlyMissingTables => {
+                "open it read-write once (that adds the empty tables), then read-only"
+            }
+            Refusal::TransactionFinished => "start a new transaction",
+            Refusal::DatabaseClosed => "open the database again",
+            Refusal::TransactionBusy => "use one transaction per thread",
+            Refusal::WriteTransactionReentrant => {
+                "use the open transaction, or commit or abort it first"
+            }
+        }
+    }
+}
+
 /// A value rejected at the boundary. Nothing of the call that returned it was written.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}field `{field}` = {value:?} breaks rule {}: {}", record_prefix(*.record), rule.code(), rule.hint())]
@@ -334,13 +602,14 @@ pub enum Error {
         hint: &'static str,
     },
 
-    /// The operation is not allowed in the record's current state.
-    #[error("{what}: {hint}")]
+    /// The operation is not allowed in the records' current state (see [`Refusal`]); nothing
+    /// was written.
+    #[error("{what}: {}", refusal.hint())]
     InvalidOperation {
-        /// What was attempted and why it cannot be done.
+        /// Why it was refused.
+        refusal: Refusal,
+        /// What was attempted and why it cannot be done, naming the records.
         what: String,
-        /// How to proceed.
-        hint: &'static str,
     },
 
     /// Another process (or another handle in this one) has the database file open.
@@ -414,13 +683,16 @@ pub enum Error {
 
 impl Error {
     /// The stable, language-independent code of this error, e.g. `"not_found"`. For validation
-    /// errors it is `"validation.<rule>"`, e.g. `"validation.phone_too_short"`.
+    /// errors it is `"validation.<rule>"`, e.g. `"validation.phone_too_short"`; for refusals
+    /// `"invalid_operation.<refusal>"`, e.g. `"invalid_operation.merge_with_itself"`.
     pub fn code(&self) -> String {
         match self {
             Error::Validation(v) => format!("validation.{}", v.rule.code()),
             Error::NotFound { .. } => "not_found".into(),
             Error::DuplicateKey { .. } => "duplicate_key".into(),
-            Error::InvalidOperation { .. } => "invalid_operation".into(),
+            Error::InvalidOperation { refusal, .. } => {
+                format!("invalid_operation.{}", refusal.code())
+            }
             Error::LimitExceeded { limit_kind, .. } => {
                 format!("limit_exceeded.{}", limit_kind.code())
             }
@@ -432,7 +704,7 @@ impl Error {
             Error::UpgradeRequired { .. } => "upgrade_required".into(),
             Error::Corrupt { .. } => "corrupt".into(),
             Error::Storage(_) => "storage".into(),
-            Error::Import(e) => e.code.to_string(),
+            Error::Import(e) => e.code.code().to_string(),
             Error::InRecord { source, .. } => source.code(),
         }
     }
@@ -475,10 +747,21 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(what: impl Into<String>, hint: &'static str) -> Error {
+    /// Why the operation was refused, for [`Error::InvalidOperation`] (looking through
+    /// [`Error::InRecord`]); `None` for any other error.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Error::InvalidOperation { refusal, .. } => Some(*refusal),
+            Error::InRecord { source, .. } => source.refusal(),
+            _ => None,
+        }
+    }
+
+    /// An operation refused for `refusal`; `what` names the records and what was attempted.
+    pub fn refused(refusal: Refusal, what: impl Into<String>) -> Error {
         Error::InvalidOperation {
+            refusal,
             what: what.into(),
-            hint,
         }
     }
 }
@@ -568,6 +851,72 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
                 what: "database file",
                 source: Damage::Panic(text),
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ERRORS_DOC: &str = include_str!("../../docs/errors.md");
+
+    #[test]
+    fn refusal_codes_are_distinct_snake_case_and_prefixed() {
+        let mut seen = std::collections::HashSet::new();
+        for (i, &r) in Refusal::ALL.iter().enumerate() {
+            assert_eq!(
+                r as usize, i,
+                "Refusal::ALL is out of declaration order at {r:?}"
+            );
+            let code = r.code();
+            assert!(seen.insert(code), "{code} is the code of two refusals");
+            let snake = code.starts_with(|c: char| c.is_ascii_lowercase())
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !code.contains("__")
+                && !code.ends_with('_');
+            assert!(snake, "{code} is not snake_case");
+            assert!(!r.hint().trim().is_empty(), "{code} has no hint");
+
+            let e = Error::refused(r, "customer 7 did something");
+            assert_eq!(e.code(), format!("invalid_operation.{code}"));
+            assert_eq!(e.refusal(), Some(r));
+            assert_eq!(
+                e.to_string(),
+                format!("customer 7 did something: {}", r.hint())
+            );
+            let in_batch = e.at_record(3);
+            assert_eq!(in_batch.code(), format!("invalid_operation.{code}"));
+            assert_eq!(in_batch.refusal(), Some(r));
+        }
+    }
+
+    #[test]
+    fn other_errors_have_no_refusal() {
+        assert_eq!(Error::not_found("customer", 1).refusal(), None);
+        let v = Error::Validation(ValidationError::new("name", Rule::Required, ""));
+        assert_eq!(v.refusal(), None);
+    }
+
+    #[test]
+    fn every_refusal_is_documented() {
+        let (_, refusals) = ERRORS_DOC
+            .split_once("## Refusals")
+            .expect("docs/errors.md has a Refusals section");
+        let table = refusals
+            .lines()
+            .filter(|l| l.starts_with("| `invalid_operation."))
+            .count();
+        assert_eq!(
+            table,
+            Refusal::ALL.len(),
+            "docs/errors.md: one row per refusal"
+        );
+        for r in Refusal::ALL {
+            let row = format!("| `invalid_operation.{}` |", r.code());
+            assert!(refusals.contains(&row), "docs/errors.md lacks {row}");
         }
     }
 }

@@ -199,9 +199,9 @@ impl Tx<'_> {
         let r = lead.normalised()?;
         let old: Lead = self.get_owned(&LEAD_TABLES, id.0)?;
         if old.customer != r.customer {
-            return Err(crate::Error::invalid(
+            return Err(crate::Error::refused(
+                crate::Refusal::CustomerChanged,
                 format!("lead {id} belongs to customer {}", old.customer),
-                "a lead cannot move to another customer; create a new one",
             ));
         }
         self.update_owned(&LEAD_TABLES, id.0, &r)

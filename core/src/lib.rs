@@ -36,6 +36,7 @@
 //! ```
 
 pub mod analytics;
+pub mod api;
 pub mod care;
 pub mod clock;
 pub mod codec;
@@ -75,7 +76,7 @@ pub use consent::{ConsentChannel, ConsentEvent, Consents};
 pub use customer::{Customer, Gender, Organisation, Party, Person, Relation, RelationKind};
 pub use date::{Date, DateTime, ParseDateError};
 pub use dealer::{Dealer, DealerKind};
-pub use error::{guard, Damage, Error, Result, Rule, ValidationError};
+pub use error::{guard, Damage, Error, Refusal, Result, Rule, ValidationError};
 pub use identity::{DuplicateCandidate, MatchReason, MergeCounts, MergeRecord};
 pub use ids::{ComplaintId, CustomerId, DealerId, LeadId, SurveyId, TouchpointId, VehicleId};
 pub use ids::{ConflictId, FeedbackId};

@@ -138,9 +138,9 @@ impl Tx<'_> {
         let r = survey.normalised()?;
         let old: Survey = self.get_owned(&SURVEY_TABLES, id.0)?;
         if old.customer != r.customer {
-            return Err(crate::Error::invalid(
+            return Err(crate::Error::refused(
+                crate::Refusal::CustomerChanged,
                 format!("survey {id} belongs to customer {}", old.customer),
-                "a survey cannot move to another customer; create a new one",
             ));
         }
         self.update_owned(&SURVEY_TABLES, id.0, &r)

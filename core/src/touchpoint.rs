@@ -281,7 +281,7 @@ impl Touchpoint {
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, ModelKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::ids::TouchpointId;
 use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
@@ -396,9 +396,9 @@ impl Tx<'_> {
             .map(|v| v.value())
             .ok_or_else(|| Error::not_found("touchpoint", id))?;
         if self.touchpoint_has_postings(id)? {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::TouchpointHasPostings,
                 format!("touchpoint {id} earned loyalty points"),
-                "the ledger is append-only and refers to it; reverse its earnings instead",
             ));
         }
         self.writing(|tx| {

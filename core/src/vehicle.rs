@@ -154,7 +154,7 @@ impl OwnershipHistory {
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, ModelKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::ids::VehicleId;
 use crate::store::tables::*;
 use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
@@ -277,9 +277,9 @@ impl Tx<'_> {
         let previous = history.current().copied();
         if let Some(cur) = previous {
             if cur.customer == to {
-                return Err(Error::invalid(
+                return Err(Error::refused(
+                    Refusal::AlreadyOwner,
                     format!("vehicle {id} already belongs to customer {to}"),
-                    "transfer to a different customer",
                 ));
             }
             if on < cur.from {

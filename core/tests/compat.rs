@@ -173,7 +173,11 @@ fn format_v1_fixture_opens_read_only_only_after_gaining_its_tables() {
     let before = std::fs::read(&copy).unwrap();
     // Written before the loyalty tables existed; a read-only open cannot add them.
     let err = Database::open_read_only(&copy).err().expect("refused");
-    assert_eq!(err.code(), "invalid_operation", "{err}");
+    assert_eq!(
+        err.code(),
+        "invalid_operation.read_only_missing_tables",
+        "{err}"
+    );
     assert!(err.to_string().contains("read-write once"), "{err}");
     assert_eq!(std::fs::read(&copy).unwrap(), before, "left as it was");
 }

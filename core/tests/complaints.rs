@@ -120,7 +120,7 @@ fn resolving_without_a_response_counts_as_the_first_response() {
     let err =
         f.db.write(|tx| tx.respond_to_complaint(id, t("2024-03-02T11:00")))
             .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.complaint_already_responded");
 }
 
 #[test]
@@ -132,25 +132,41 @@ fn illegal_transitions_are_refused_and_change_nothing() {
     // Skipping ahead, standing still and going back from `received`.
     for to in [Received, Resolved, CalledBack, Closed] {
         let err = advance(&f, id, to, "2024-03-02T09:00").unwrap_err();
-        assert_eq!(err.code(), "invalid_operation", "received → {to:?}");
+        assert_eq!(
+            err.code(),
+            "invalid_operation.complaint_step_out_of_order",
+            "received → {to:?}"
+        );
         assert!(err.to_string().contains("received"), "{err}");
     }
     assert_eq!(stored(&f, id), before);
     advance(&f, id, Analysed, "2024-03-01T10:00").unwrap();
     for to in [Received, Analysed, CalledBack, Closed] {
         let err = advance(&f, id, to, "2024-03-02T09:00").unwrap_err();
-        assert_eq!(err.code(), "invalid_operation", "analysed → {to:?}");
+        assert_eq!(
+            err.code(),
+            "invalid_operation.complaint_step_out_of_order",
+            "analysed → {to:?}"
+        );
     }
     advance(&f, id, Resolved, "2024-03-02T10:00").unwrap();
     for to in [Received, Analysed, Resolved, Closed] {
         let err = advance(&f, id, to, "2024-03-03T09:00").unwrap_err();
-        assert_eq!(err.code(), "invalid_operation", "resolved → {to:?}");
+        assert_eq!(
+            err.code(),
+            "invalid_operation.complaint_step_out_of_order",
+            "resolved → {to:?}"
+        );
     }
     advance(&f, id, CalledBack, "2024-03-03T10:00").unwrap();
     advance(&f, id, Closed, "2024-03-03T11:00").unwrap();
     for to in ComplaintStatus::ALL {
         let err = advance(&f, id, to, "2024-03-04T09:00").unwrap_err();
-        assert_eq!(err.code(), "invalid_operation", "closed → {to:?}");
+        assert_eq!(
+            err.code(),
+            "invalid_operation.complaint_closed",
+            "closed → {to:?}"
+        );
     }
     assert_eq!(stored(&f, id).status, Closed);
     // An unknown complaint is not found, not an invalid operation.
@@ -165,24 +181,24 @@ fn time_never_goes_backwards() {
     use ComplaintStatus::*;
     // Before receipt: refused (at receipt is fine).
     let err = advance(&f, id, Analysed, "2024-03-01T08:59:59").unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.complaint_time_backwards");
     let err =
         f.db.write(|tx| tx.respond_to_complaint(id, t("2024-03-01T08:59:59")))
             .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.complaint_time_backwards");
     advance(&f, id, Analysed, "2024-03-01T09:00").unwrap();
     f.db.write(|tx| tx.respond_to_complaint(id, t("2024-03-01T12:00")))
         .unwrap();
     // Resolution before the recorded first response: refused.
     let err = advance(&f, id, Resolved, "2024-03-01T11:59:59").unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.complaint_time_backwards");
     advance(&f, id, Resolved, "2024-03-03T12:00").unwrap();
     // Callback and closing before the resolution: refused.
     let err = advance(&f, id, CalledBack, "2024-03-03T11:59:59").unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.complaint_time_backwards");
     advance(&f, id, CalledBack, "2024-03-03T12:00").unwrap();
     let err = advance(&f, id, Closed, "2024-03-02T12:00").unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.complaint_time_backwards");
     assert_eq!(stored(&f, id).status, CalledBack);
 }
 

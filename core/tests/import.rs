@@ -577,7 +577,10 @@ fn a_rejected_row_mid_batch_does_not_stop_the_good_rows() {
     };
     let report = import_reader(&db, vehicles.as_bytes(), "v.csv", None, &o, |_| {}).unwrap();
     assert_eq!((report.created, report.rejected), (2, 1));
-    assert_eq!(report.rejections[0].code, "invalid_operation");
+    assert_eq!(
+        report.rejections[0].code,
+        "invalid_operation.source_changed_vin"
+    );
     assert_eq!(report.rejections[0].line, 3);
     let r = db.begin_read().unwrap();
     assert_eq!(r.vehicle_count().unwrap(), 2);

@@ -44,7 +44,7 @@ use std::path::Path;
 use autocrm::{
     Adjustment, Balance, Cause, Channel, Customer, CustomerId, Database, Date, Dealer, DealerId,
     DealerKind, Error, ExpiryReport, Lot, LoyaltyConfig, Money, Posting, PostingKind, Redemption,
-    Reversal, SourceRef, Touchpoint, TouchpointId, TouchpointKind, Wallet,
+    Refusal, Reversal, SourceRef, Touchpoint, TouchpointId, TouchpointKind, Wallet,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
@@ -224,7 +224,7 @@ impl Request {
 enum Expect {
     Insufficient { available: i64, requested: i64 },
     Conflict { existing: u64 },
-    Invalid,
+    Invalid(Refusal),
 }
 
 fn matches_expect(e: &Error, x: &Expect) -> bool {
@@ -243,7 +243,9 @@ fn matches_expect(e: &Error, x: &Expect) -> bool {
         (Error::IdempotencyConflict { existing, .. }, Expect::Conflict { existing: x }) => {
             e.code() == "idempotency_conflict" && existing == x
         }
-        (Error::InvalidOperation { .. }, Expect::Invalid) => e.code() == "invalid_operation",
+        (Error::InvalidOperation { refusal, .. }, Expect::Invalid(x)) => {
+            e.code() == format!("invalid_operation.{}", x.code()) && refusal == x
+        }
         _ => false,
     }
 }
@@ -541,7 +543,7 @@ impl Model {
     fn redeem(&mut self, r: &Redemption) -> Result<u64, Expect> {
         if let (Wallet::Dealer(dl), Some(at)) = (r.wallet, r.dealer) {
             if dl != at {
-                return Err(Expect::Invalid);
+                return Err(Expect::Invalid(Refusal::WalletOtherDealer));
             }
         }
         let req = Request::Redeem(r.clone());
@@ -609,11 +611,11 @@ impl Model {
         let credit = self.postings[&r.credit].clone();
         let is_credit = matches!(credit.kind, PostingKind::Earn | PostingKind::Adjust);
         if !is_credit || credit.points <= 0 {
-            return Err(Expect::Invalid);
+            return Err(Expect::Invalid(Refusal::ReverseNotACredit));
         }
         let lot = self.lots[&r.credit].clone();
         if lot.reversal.is_some() {
-            return Err(Expect::Invalid);
+            return Err(Expect::Invalid(Refusal::AlreadyReversed));
         }
         let own = lot.remaining;
         let mut draws = Vec::new();

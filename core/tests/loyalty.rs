@@ -198,7 +198,7 @@ fn redemption_spends_earliest_expiring_lots_and_never_overdraws() {
     let mut at_d2 = redemption(c.wang, Wallet::Dealer(c.d1), 10, "2025-01-02", "r3");
     at_d2.dealer = Some(c.d2);
     let err = c.db.write(|tx| tx.redeem(&at_d2)).unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.wallet_other_dealer");
     sound(&c.db);
 }
 
@@ -282,7 +282,7 @@ fn reversal_after_spending_owes_the_shortfall_and_recovers_it_from_later_earning
         ..reversal.clone()
     };
     let err = c.db.write(|tx| tx.reverse(&twice)).unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.already_reversed");
 
     // The next earnings repay what is owed first.
     c.db.write(|tx| tx.adjust(&credit(c.wang, w, 1000, "2024-05-01", "lot3")))
@@ -452,7 +452,7 @@ fn tier_reviews_record_history_and_drive_multipliers() {
     let err =
         c.db.write(|tx| tx.review_tiers(d("2025-02-01")))
             .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.tier_review_out_of_order");
     let down = c.db.write(|tx| tx.review_tiers(d("2026-04-10"))).unwrap();
     assert_eq!(down[0].1.to, Tier::Normal);
     assert_eq!(down[0].1.why, "grace ended");
@@ -502,9 +502,9 @@ fn the_ledger_keeps_what_it_refers_to() {
         c.db.write(|tx| tx.insert_touchpoint(&purchase(c.wang, "2025-01-05", 10_000, c.d1)))
             .unwrap();
     let err = c.db.write(|tx| tx.delete_touchpoint(t)).unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.touchpoint_has_postings");
     let err = c.db.write(|tx| tx.delete_customer(c.wang)).unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.customer_has_postings");
     // A touchpoint that earned nothing can go.
     let t2 =
         c.db.write(|tx| {

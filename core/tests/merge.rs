@@ -10,9 +10,9 @@ use autocrm::validate;
 use autocrm::{
     Channel, Complaint, ComplaintStatus, ConsentChannel, ConsentEvent, Customer, CustomerId,
     CustomerKey, Database, Date, DateTime, DuplicateCandidate, Error, Gender, Intent, Lead,
-    LeadSource, LeadStatus, MatchReason, Money, Party, Person, PurchaseType, ReadTxn, Relation,
-    RelationKind, Rollup, ServiceKind, SourceRef, Survey, SurveyKind, Touchpoint, TouchpointKind,
-    Vehicle, VehicleId, WriteTxn,
+    LeadSource, LeadStatus, MatchReason, Money, Party, Person, PurchaseType, ReadTxn, Refusal,
+    Relation, RelationKind, Rollup, ServiceKind, SourceRef, Survey, SurveyKind, Touchpoint,
+    TouchpointKind, Vehicle, VehicleId, WriteTxn,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
@@ -676,13 +676,33 @@ fn refused_merges_write_nothing() {
 
     let when = at("2025-03-01");
     let cases: Vec<(CustomerId, CustomerId, &str, &str)> = vec![
-        (sc.s, sc.s, "op", "invalid_operation"),
-        (sc.s, gone, "op", "invalid_operation"),
-        (gone, sc.s, "op", "invalid_operation"),
-        (sc.s, org, "op", "invalid_operation"),
-        (org, sc.s, "op", "invalid_operation"),
-        (sc.m, other_id, "op", "invalid_operation"),
-        (sc.s, member, "op", "invalid_operation"),
+        (sc.s, sc.s, "op", "invalid_operation.merge_with_itself"),
+        (sc.s, gone, "op", "invalid_operation.already_merged"),
+        (gone, sc.s, "op", "invalid_operation.already_merged"),
+        (
+            sc.s,
+            org,
+            "op",
+            "invalid_operation.merge_person_with_organisation",
+        ),
+        (
+            org,
+            sc.s,
+            "op",
+            "invalid_operation.merge_person_with_organisation",
+        ),
+        (
+            sc.m,
+            other_id,
+            "op",
+            "invalid_operation.merge_different_keys",
+        ),
+        (
+            sc.s,
+            member,
+            "op",
+            "invalid_operation.merged_has_loyalty_data",
+        ),
         (sc.s, sc.m, "  ", "validation.required"),
         (sc.s, CustomerId(999), "op", "not_found"),
     ];
@@ -690,8 +710,9 @@ fn refused_merges_write_nothing() {
         let mut tx = db.begin_write().unwrap();
         let err = tx.merge_customers(survivor, merged, when, by).unwrap_err();
         assert_eq!(err.code(), code, "{survivor} <- {merged}: {err}");
-        if let Error::InvalidOperation { .. } = &err {
-            assert!(!err.to_string().is_empty());
+        if let Error::InvalidOperation { refusal, .. } = &err {
+            assert_eq!(err.refusal(), Some(*refusal));
+            assert!(err.to_string().ends_with(refusal.hint()), "{err}");
         }
         // The transaction stays usable and committing it changes nothing.
         tx.commit().unwrap();
@@ -986,18 +1007,24 @@ fn merge_case(n: &Net) -> Result<(), TestCaseError> {
         let mut tx = db.begin_write().unwrap();
         let result = tx.merge_customers(s, m, at("2025-01-01").add_seconds(i as i64), "prop");
         tx.commit().unwrap();
-        let refusal = s == m
-            || cs.is_organisation() != cm.is_organisation()
-            || matches!((cs.national_id(), cm.national_id()), (Some(a), Some(b)) if a != b);
+        let refusal = if s == m {
+            Some(Refusal::MergeWithItself)
+        } else if cs.is_organisation() != cm.is_organisation() {
+            Some(Refusal::MergePersonWithOrganisation)
+        } else if matches!((cs.national_id(), cm.national_id()), (Some(a), Some(b)) if a != b) {
+            Some(Refusal::MergeDifferentKeys)
+        } else {
+            None
+        };
         let r = db.begin_read().unwrap();
         match result {
             Err(e) => {
-                prop_assert!(refusal, "unexpected refusal: {}", e);
-                prop_assert_eq!(e.code(), "invalid_operation");
+                prop_assert!(refusal.is_some(), "unexpected refusal: {}", e);
+                prop_assert_eq!(e.refusal(), refusal, "{}", e);
                 prop_assert_eq!(snapshot(&db), snap);
             }
             Ok(rec) => {
-                prop_assert!(!refusal);
+                prop_assert!(refusal.is_none());
                 MERGED.fetch_add(1, Ordering::Relaxed);
                 merged.push(m);
                 let after = totals(&r, |c| c);

@@ -24,8 +24,9 @@ use std::sync::LazyLock;
 use autocrm::validate;
 use autocrm::{
     Channel, Customer, CustomerId, Database, Date, DateTime, Error, Money, Ownership,
-    OwnershipHistory, Party, Person, Relation, RelationKind, Rollup, Rule, ServiceKind, SourceRef,
-    TimelineCursor, Touchpoint, TouchpointId, TouchpointKind, Vehicle, VehicleId, WriteTxn,
+    OwnershipHistory, Party, Person, Refusal, Relation, RelationKind, Rollup, Rule, ServiceKind,
+    SourceRef, TimelineCursor, Touchpoint, TouchpointId, TouchpointKind, Vehicle, VehicleId,
+    WriteTxn,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
@@ -384,7 +385,7 @@ enum Expect {
         field: &'static str,
         existing: u64,
     },
-    Invalid,
+    Invalid(Refusal),
     InRecord(usize, Box<Expect>),
 }
 
@@ -412,7 +413,7 @@ fn matches_expect(e: &Error, x: &Expect) -> bool {
                 existing: wx,
             },
         ) => entity == we && field == wf && existing == wx,
-        (Error::InvalidOperation { .. }, Expect::Invalid) => true,
+        (Error::InvalidOperation { refusal, .. }, Expect::Invalid(x)) => refusal == x,
         (Error::InRecord { index, source }, Expect::InRecord(wi, inner)) => {
             index == wi && matches_expect(source, inner)
         }
@@ -884,7 +885,7 @@ fn step(tx: &mut WriteTxn, m: &mut Model, op: &Op, log: &mut Vec<String>) -> Res
             let want = if !m.customers.contains_key(&id.0) {
                 Err(Expect::NotFound("customer"))
             } else if m.ever_owned(id.0) {
-                Err(Expect::Invalid)
+                Err(Expect::Invalid(Refusal::CustomerHasVehicles))
             } else {
                 let c = m.customers.remove(&id.0).unwrap();
                 m.dead_customers.insert(id.0);
@@ -970,7 +971,7 @@ fn step(tx: &mut WriteTxn, m: &mut Model, op: &Op, log: &mut Vec<String>) -> Res
             } else if !m.vehicles.contains_key(&id.0) {
                 Err(Expect::NotFound("vehicle"))
             } else if current.is_some_and(|o| o.customer == to) {
-                Err(Expect::Invalid)
+                Err(Expect::Invalid(Refusal::AlreadyOwner))
             } else if current.is_some_and(|o| on < o.from) {
                 Err(Expect::Validation {
                     record: None,
@@ -1054,7 +1055,7 @@ fn step(tx: &mut WriteTxn, m: &mut Model, op: &Op, log: &mut Vec<String>) -> Res
             let got = tx.relate(from, kind, to);
             log.push(format!("relate({from}, {kind:?}, {to}) -> {got:?}"));
             let want = if from == to {
-                Err(Expect::Invalid)
+                Err(Expect::Invalid(Refusal::RelationToItself))
             } else if !m.customers.contains_key(&from.0) || !m.customers.contains_key(&to.0) {
                 Err(Expect::NotFound("customer"))
             } else {
@@ -1769,7 +1770,7 @@ fn a_transferred_vehicle_is_past_for_the_seller_and_current_for_the_buyer() {
 
     // The seller cannot be deleted: the ownership history keeps every owner.
     let err = db.write(|tx| tx.delete_customer(a)).unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.customer_has_vehicles");
 }
 
 /// Regression: deleting a customer used to leave its source record in the source index, so

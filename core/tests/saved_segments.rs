@@ -115,11 +115,11 @@ fn segments_build_on_segments_without_cycles() {
     let err = db
         .write(|tx| tx.save_segment("loyal", "segment(\"loyal_shanghai\")", at))
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.segment_cycle");
     let err = db
         .write(|tx| tx.save_segment("selfish", "segment(\"selfish\")", at))
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.segment_cycle");
 
     let r = db.begin_read().unwrap();
     let facts = r.facts().unwrap();
@@ -186,7 +186,7 @@ fn materialised_members_diff_between_dates() {
     let err = r
         .segment_diff("at_risk", d("2025-01-01"), late)
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.segment_not_materialised");
 }
 
 /// A rule of exactly `bytes` bytes (at least 16) that every customer matches.
@@ -292,7 +292,7 @@ fn segment_references_are_at_most_the_documented_depth() {
     let err = db
         .write(|tx| tx.save_segment("s1", &format!("segment(\"s{max}\")"), at))
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation", "{err}");
+    assert_eq!(err.code(), "invalid_operation.segment_cycle", "{err}");
     let r = db.begin_read().unwrap();
     let facts = r.facts().unwrap();
     let top = r

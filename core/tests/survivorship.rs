@@ -441,7 +441,7 @@ fn conflicts_are_resolved_both_ways() {
     let err = db
         .write(|tx| tx.resolve_conflict(prov_c.id, Resolution::Accept, "ops.li", at("2024-06-02")))
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_operation");
+    assert_eq!(err.code(), "invalid_operation.conflict_already_resolved");
     // Replaying the rejected offer raises nothing new.
     let replay = upsert(
         &db,

@@ -126,7 +126,9 @@ class DuplicateKeyError(Error):
     entity: str
     value: str
     existing: int
-class InvalidOperationError(Error): ...
+class InvalidOperationError(Error):
+    refusal: str
+    """Why it was refused: the code after `invalid_operation.` (docs/errors.md)."""
 class InsufficientPointsError(Error):
     customer: int
     wallet: str

@@ -1,10 +1,12 @@
 //! Core errors as Python exceptions: one base `autocrm.Error`, a subclass per kind, with the
 //! stable `code` and the `field` / `record` the core error names.
 
+use autocrm::api::{Detail, ErrorKind, ErrorReport};
 use autocrm::Error;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
 
 create_exception!(
     autocrm,
@@ -115,135 +117,44 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// A binding-level misuse (finished transaction, closed database, busy transaction).
-pub fn invalid(msg: impl Into<String>) -> PyErr {
-    Python::attach(|py| {
-        let e = InvalidOperationError::new_err(msg.into());
-        let v = e.value(py);
-        let _ = v.setattr("code", "invalid_operation");
-        let _ = v.setattr(
-            "message",
-            v.str().map(|s| s.to_string()).unwrap_or_default(),
-        );
-        e
-    })
-}
-
-fn innermost(e: &Error) -> &Error {
-    match e {
-        Error::InRecord { source, .. } => innermost(source),
-        e => e,
-    }
-}
-
-/// The Python exception for a core error.
+/// The Python exception for a core error: the class of core's [`ErrorKind`], with `code`,
+/// `message`, `record`, `field` and every detail of core's [`ErrorReport`] as attributes
+/// (e.g. `rule` and `value` of a validation error, `refusal` of an invalid operation).
 pub fn to_py(e: Error) -> PyErr {
+    let report = ErrorReport::from(&e);
+    let msg = report.message.clone();
     Python::attach(|py| {
-        let msg = e.to_string();
-        let inner = innermost(&e);
-        let err = match inner {
-            Error::Validation(_) => ValidationError::new_err(msg.clone()),
-            Error::NotFound { .. } => NotFoundError::new_err(msg.clone()),
-            Error::DuplicateKey { .. } => DuplicateKeyError::new_err(msg.clone()),
-            Error::InvalidOperation { .. } => InvalidOperationError::new_err(msg.clone()),
-            Error::InsufficientPoints { .. } => InsufficientPointsError::new_err(msg.clone()),
-            Error::IdempotencyConflict { .. } => IdempotencyConflictError::new_err(msg.clone()),
-            Error::Rule(_) => RuleError::new_err(msg.clone()),
-            Error::AlreadyOpen { .. } => AlreadyOpenError::new_err(msg.clone()),
-            Error::ReadOnly { .. } => ReadOnlyError::new_err(msg.clone()),
-            Error::UpgradeRequired { .. } => UpgradeRequiredError::new_err(msg.clone()),
-            Error::Corrupt { .. } => CorruptError::new_err(msg.clone()),
-            Error::Storage(_) => StorageError::new_err(msg.clone()),
-            _ => AutocrmError::new_err(msg.clone()),
+        let err = match report.kind {
+            ErrorKind::Validation => ValidationError::new_err(msg),
+            ErrorKind::NotFound => NotFoundError::new_err(msg),
+            ErrorKind::DuplicateKey => DuplicateKeyError::new_err(msg),
+            ErrorKind::InvalidOperation => InvalidOperationError::new_err(msg),
+            ErrorKind::InsufficientPoints => InsufficientPointsError::new_err(msg),
+            ErrorKind::IdempotencyConflict => IdempotencyConflictError::new_err(msg),
+            ErrorKind::Rule => RuleError::new_err(msg),
+            ErrorKind::AlreadyOpen => AlreadyOpenError::new_err(msg),
+            ErrorKind::ReadOnly => ReadOnlyError::new_err(msg),
+            ErrorKind::UpgradeRequired => UpgradeRequiredError::new_err(msg),
+            ErrorKind::Corrupt => CorruptError::new_err(msg),
+            ErrorKind::Storage => StorageError::new_err(msg),
+            // No class of their own in the Python API: the base class, told apart by `code`.
+            _ => AutocrmError::new_err(msg),
         };
         let v = err.value(py);
-        let set = |k: &str, val: Py<PyAny>| {
-            let _ = v.setattr(k, val);
+        let set = |k: &str, val: PyResult<Bound<'_, PyAny>>| {
+            let _ = v.setattr(k, val.unwrap_or_else(|_| py.None().into_bound(py)));
         };
-        let o = |x: &dyn Fn(Python<'_>) -> PyResult<Py<PyAny>>| x(py).unwrap_or_else(|_| py.None());
-        set(
-            "code",
-            o(&|py| Ok(e.code().into_pyobject(py)?.into_any().unbind())),
-        );
-        set(
-            "message",
-            o(&|py| Ok(msg.as_str().into_pyobject(py)?.into_any().unbind())),
-        );
-        set(
-            "record",
-            o(&|py| Ok(e.record().into_pyobject(py)?.into_any().unbind())),
-        );
-        let s = |x: &str| {
-            x.into_pyobject(py)
-                .map(|v| v.into_any().unbind())
-                .unwrap_or_else(|_| py.None())
-        };
-        let n = |x: i128| {
-            x.into_pyobject(py)
-                .map(|v| v.into_any().unbind())
-                .unwrap_or_else(|_| py.None())
-        };
-        match inner {
-            Error::Validation(ve) => {
-                set("field", s(ve.field));
-                set("rule", s(ve.rule.code()));
-                set("value", s(&ve.value));
+        set("code", report.code.as_str().into_bound_py_any(py));
+        set("message", report.message.as_str().into_bound_py_any(py));
+        set("record", report.record.into_bound_py_any(py));
+        if let Some(f) = &report.field {
+            set("field", f.as_str().into_bound_py_any(py));
+        }
+        for (name, d) in &report.details {
+            match d {
+                Detail::Text(t) => set(name, t.as_str().into_bound_py_any(py)),
+                Detail::Number(n) => set(name, n.into_bound_py_any(py)),
             }
-            Error::NotFound { entity, key } => {
-                set("entity", s(entity));
-                set("key", s(key));
-            }
-            Error::DuplicateKey {
-                entity,
-                field,
-                value,
-                existing,
-            } => {
-                set("entity", s(entity));
-                set("field", s(field));
-                set("value", s(value));
-                set("existing", n(i128::from(*existing)));
-            }
-            Error::InsufficientPoints {
-                customer,
-                wallet,
-                available,
-                requested,
-            } => {
-                set("customer", n(i128::from(*customer)));
-                set("wallet", s(wallet));
-                set("available", n(i128::from(*available)));
-                set("requested", n(i128::from(*requested)));
-            }
-            Error::IdempotencyConflict { key, existing } => {
-                set("key", s(key));
-                set("existing", n(i128::from(*existing)));
-            }
-            Error::Rule(r) => {
-                set("kind", s(r.kind.code()));
-                set("line", n(r.line as i128));
-                set("column", n(r.column as i128));
-                set("line_text", s(&r.line_text));
-            }
-            Error::Import(ie) => {
-                if let Some(f) = &ie.field {
-                    set("field", s(f));
-                }
-                if let Some(l) = ie.line {
-                    set("line", n(i128::from(l)));
-                }
-                if let Some(f) = &ie.file {
-                    set("file", s(f));
-                }
-            }
-            Error::AlreadyOpen { path } | Error::ReadOnly { path } => set("path", s(path)),
-            Error::UpgradeRequired {
-                found, supported, ..
-            } => {
-                set("found", n(i128::from(*found)));
-                set("supported", n(i128::from(*supported)));
-            }
-            _ => {}
         }
         crate::integration::keep_core(v, e);
         err

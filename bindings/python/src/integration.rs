@@ -33,7 +33,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use crate::conv::{Fields, FromPy, Named, ToPy};
 use crate::errors::IntoPyResult;
 use crate::types::{nm, Customer};
-use crate::{arrow, fail, one, records, PyDatabase, PyReadTxn, PyWriteTxn};
+use crate::{arrow, one, records, PyDatabase, PyReadTxn, PyWriteTxn};
 
 // ---------------------------------------------------------------------------------------------
 // Result classes
@@ -757,25 +757,21 @@ fn field_group(s: &str) -> PyResult<FieldGroup> {
 
 /// Priorities: an int (every group) or a dict group name → int (groups not named: 0).
 fn priorities(o: Option<&Bound<'_, PyAny>>) -> PyResult<[u16; 6]> {
+    let priority = |v: &Bound<'_, PyAny>| -> PyResult<u16> {
+        let n = u32::from_py(v)?;
+        u16::try_from(n).map_err(|_| PyValueError::new_err(format!("priority {n} is out of range")))
+    };
     let Some(o) = o.filter(|o| !o.is_none()) else {
         return Ok([0; 6]);
     };
-    if let Ok(d) = o.cast::<PyDict>() {
-        let mut p = [0u16; 6];
-        for (k, v) in d.iter() {
-            let g = field_group(&String::from_py(&k)?)?;
-            let n = u32::from_py(&v)?;
-            let n = u16::try_from(n)
-                .map_err(|_| PyValueError::new_err(format!("priority {n} is out of range")))?;
-            let i = FieldGroup::ALL.iter().position(|x| *x == g).unwrap_or(0);
-            p[i] = n;
-        }
-        return Ok(p);
+    let Ok(d) = o.cast::<PyDict>() else {
+        return Ok([priority(o)?; 6]);
+    };
+    let mut system = SourceSystem::new("", 0);
+    for (k, v) in d.iter() {
+        system.set_priority(field_group(&String::from_py(&k)?)?, priority(&v)?);
     }
-    let n = u32::from_py(o)?;
-    let n = u16::try_from(n)
-        .map_err(|_| PyValueError::new_err(format!("priority {n} is out of range")))?;
-    Ok([n; 6])
+    Ok(system.priorities)
 }
 
 fn source_system(py: Python<'_>, f: &Fields<'_>) -> PyResult<SourceSystem> {
@@ -1270,8 +1266,7 @@ fn run_import(
         ) -> autocrm::Result<ImportReport>
         + Send,
 ) -> PyResult<PyImportReport> {
-    let database = db.get().map_err(fail)?;
-    db.writer.check().map_err(fail)?;
+    let database = db.store.database_for_writing().py()?;
     let callback_error: Mutex<Option<PyErr>> = Mutex::new(None);
     let ImportArgs {
         mut opts,
@@ -1430,11 +1425,7 @@ pub fn synth_write_dirty<'py>(
         cfg.as_of = Date::from_py(a)?;
     }
     let database = match db {
-        Some(d) => {
-            let database = d.get().map_err(fail)?;
-            d.writer.check().map_err(fail)?;
-            Some(database)
-        }
+        Some(d) => Some(d.store.database_for_writing().py()?),
         None => None,
     };
     let (added, files) = crate::errors::detach(py, move || -> autocrm::Result<_> {

@@ -11,10 +11,9 @@ mod records;
 mod types;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, TryLockError};
-use std::thread::ThreadId;
+use std::sync::Arc;
 
+use autocrm::api::{ReadSession, Store, WriteSession};
 use autocrm::care::CareKind;
 use autocrm::kpi::{Dimension, Period};
 use autocrm::loyalty::Wallet;
@@ -29,39 +28,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::conv::{names, period_from_py, Fields, FromPy, ToPy};
-use crate::errors::{detach, invalid, to_py, IntoPyResult};
+use crate::errors::{detach, to_py, IntoPyResult};
 use crate::types::*;
-
-/// Why a transaction call could not run.
-enum Fail {
-    Core(autocrm::Error),
-    Busy,
-    Finished,
-    Closed,
-    /// The calling thread already holds this database's write transaction.
-    Reentrant,
-}
-
-impl From<autocrm::Error> for Fail {
-    fn from(e: autocrm::Error) -> Fail {
-        Fail::Core(e)
-    }
-}
-
-fn fail(f: Fail) -> PyErr {
-    match f {
-        Fail::Core(e) => to_py(e),
-        Fail::Busy => invalid(
-            "this write transaction is in use by another thread; use one transaction per thread",
-        ),
-        Fail::Finished => invalid("this transaction is already committed, aborted or closed"),
-        Fail::Closed => invalid("the database is closed"),
-        Fail::Reentrant => invalid(
-            "this thread already has a write transaction open on this database; a second one \
-             would wait for it forever: use the open transaction, or commit or abort it first",
-        ),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Database
@@ -75,67 +43,20 @@ fn clock(offset: &str) -> PyResult<autocrm::Clock> {
 }
 
 /// An autocrm database: one file (or memory), ACID transactions. Open with `Database.open`
-/// or `Database.in_memory`; share one handle between threads.
+/// or `Database.in_memory`; share one handle between threads. A thin shell over core's
+/// `api::Store` (closing, the writer guard).
 #[pyclass(frozen, module = "autocrm._native", name = "Database")]
 struct PyDatabase {
-    inner: RwLock<Option<Database>>,
+    store: Store,
     path: Option<String>,
-    writer: Arc<Writer>,
-}
-
-/// Who holds the database's write transaction: the thread that opened it, and a serial number
-/// naming that transaction. Core allows one write transaction at a time and `begin_write`
-/// waits for the open one, so a thread asking for a second while it holds the first would wait
-/// forever; `PyDatabase::write` checks this first and raises instead.
-#[derive(Default)]
-struct Writer {
-    holder: Mutex<Option<(ThreadId, u64)>>,
-    serial: AtomicU64,
-}
-
-impl Writer {
-    /// Fails if the calling thread holds the write transaction.
-    fn check(&self) -> Result<(), Fail> {
-        let me = std::thread::current().id();
-        match *self.holder.lock().unwrap_or_else(|p| p.into_inner()) {
-            Some((t, _)) if t == me => Err(Fail::Reentrant),
-            _ => Ok(()),
-        }
-    }
-
-    /// Records that the calling thread now holds the write transaction; returns its serial.
-    fn acquired(&self) -> u64 {
-        let n = self.serial.fetch_add(1, Ordering::Relaxed) + 1;
-        *self.holder.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((std::thread::current().id(), n));
-        n
-    }
-
-    /// Records that transaction `serial` is finishing (called before its lock is released, so
-    /// the next holder's record is never overwritten).
-    fn released(&self, serial: u64) {
-        let mut g = self.holder.lock().unwrap_or_else(|p| p.into_inner());
-        if matches!(*g, Some((_, n)) if n == serial) {
-            *g = None;
-        }
-    }
 }
 
 impl PyDatabase {
     fn new(db: Database, path: Option<String>) -> Self {
         PyDatabase {
-            inner: RwLock::new(Some(db)),
+            store: Store::new(db),
             path,
-            writer: Arc::default(),
         }
-    }
-
-    fn get(&self) -> Result<Database, Fail> {
-        self.inner
-            .read()
-            .map_err(|_| Fail::Closed)?
-            .clone()
-            .ok_or(Fail::Closed)
     }
 }
 
@@ -189,7 +110,7 @@ impl PyDatabase {
     /// The local time now by this handle's clock (the system clock at its `utc_offset`):
     /// what an import without `received_at` stamps.
     fn now(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let db = self.get().map_err(fail)?;
+        let db = self.store.database().py()?;
         db.now().to_py(py)
     }
 
@@ -202,32 +123,26 @@ impl PyDatabase {
     /// True after `close()`.
     #[getter]
     fn closed(&self) -> bool {
-        self.inner.read().map(|g| g.is_none()).unwrap_or(true)
+        self.store.is_closed()
     }
 
     /// Closes the handle (idempotent). The file is released once transactions still open are
     /// finished.
     fn close(&self, py: Python<'_>) {
-        let db = py.detach(|| self.inner.write().ok().and_then(|mut g| g.take()));
-        drop(db);
+        py.detach(|| self.store.close());
     }
 
     /// Rewrites the file so it holds only live data; returns whether anything moved. Deleted
     /// records' bytes stay in freed pages until then (core `Database::compact`). Raises
     /// InvalidOperationError while a transaction of this database is open.
     fn compact(&self, py: Python<'_>) -> PyResult<bool> {
-        detach(py, || {
-            let mut g = self.inner.write().map_err(|_| Fail::Closed)?;
-            let db = g.as_mut().ok_or(Fail::Closed)?;
-            db.compact().map_err(Fail::Core)
-        })
-        .map_err(fail)
+        detach(py, || self.store.compact()).py()
     }
 
     /// True when opened with `read_only=True`.
     #[getter]
     fn read_only(&self) -> PyResult<bool> {
-        Ok(self.get().map_err(fail)?.is_read_only())
+        Ok(self.store.database().py()?.is_read_only())
     }
 
     /// The integrity check (core `Database::check`): redb's page checksums (skipped on a
@@ -236,12 +151,7 @@ impl PyDatabase {
     /// `storage` ("verified", "repaired" or "skipped: <reason>"), `checked` ({table: count}),
     /// `problems` ([{"table", "detail"}]).
     fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let report = detach(py, || {
-            let mut g = self.inner.write().map_err(|_| Fail::Closed)?;
-            let db = g.as_mut().ok_or(Fail::Closed)?;
-            db.check().map_err(Fail::Core)
-        })
-        .map_err(fail)?;
+        let report = detach(py, || self.store.check()).py()?;
         let d = PyDict::new(py);
         d.set_item("ok", report.is_ok())?;
         let storage = match &report.storage {
@@ -271,23 +181,14 @@ impl PyDatabase {
     /// exception). Blocks, without the GIL, while another thread's write transaction is open;
     /// raises InvalidOperationError if this thread's own is still open (it would wait forever).
     fn write(&self, py: Python<'_>) -> PyResult<PyWriteTxn> {
-        let db = self.get().map_err(fail)?;
-        self.writer.check().map_err(fail)?;
-        let tx = detach(py, || db.begin_write()).py()?;
-        let serial = self.writer.acquired();
-        Ok(PyWriteTxn {
-            txn: Mutex::new(Some(tx)),
-            db: Mutex::new(Some(db)),
-            writer: self.writer.clone(),
-            serial,
-        })
+        let session = detach(py, || self.store.write()).py()?;
+        Ok(PyWriteTxn(session))
     }
 
     /// Starts a read transaction: a consistent snapshot.
     fn read(&self, py: Python<'_>) -> PyResult<PyReadTxn> {
-        let db = self.get().map_err(fail)?;
-        let r = detach(py, || db.begin_read()).py()?;
-        Ok(PyReadTxn::new(r))
+        let session = detach(py, || self.store.read()).py()?;
+        Ok(PyReadTxn(session))
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -313,25 +214,10 @@ impl PyDatabase {
 // Write transactions
 
 /// A write transaction. Use as a context manager, or call `commit()` / `abort()`. Used by one
-/// thread at a time: a concurrent call from another thread raises InvalidOperationError.
+/// thread at a time: a concurrent call from another thread raises InvalidOperationError
+/// (core's `api::WriteSession`).
 #[pyclass(frozen, module = "autocrm._native", name = "WriteTxn")]
-struct PyWriteTxn {
-    txn: Mutex<Option<WriteTxn>>,
-    /// The database, for reads a write needs (materialising segments); dropped with the
-    /// transaction so a finished transaction does not keep the file open.
-    db: Mutex<Option<Database>>,
-    /// The database's record of who holds its write transaction.
-    writer: Arc<Writer>,
-    /// This transaction's serial in `writer`.
-    serial: u64,
-}
-
-impl Drop for PyWriteTxn {
-    /// A transaction dropped unfinished is rolled back by core; it no longer holds the lock.
-    fn drop(&mut self) {
-        self.writer.released(self.serial);
-    }
-}
+struct PyWriteTxn(WriteSession);
 
 impl PyWriteTxn {
     /// Runs `f` on the transaction without the GIL.
@@ -340,38 +226,18 @@ impl PyWriteTxn {
         py: Python<'_>,
         f: impl FnOnce(&mut WriteTxn) -> autocrm::Result<T> + Send,
     ) -> PyResult<T> {
-        detach(py, || {
-            let mut g = match self.txn.try_lock() {
-                Ok(g) => g,
-                Err(TryLockError::WouldBlock) => return Err(Fail::Busy),
-                Err(TryLockError::Poisoned(_)) => return Err(Fail::Finished),
-            };
-            let tx = g.as_mut().ok_or(Fail::Finished)?;
-            f(tx).map_err(Fail::Core)
-        })
-        .map_err(fail)
+        detach(py, || self.0.with(f)).py()
     }
 
     fn finish(&self, py: Python<'_>, commit: bool) -> PyResult<()> {
         detach(py, || {
-            let mut g = match self.txn.try_lock() {
-                Ok(g) => g,
-                Err(TryLockError::WouldBlock) => return Err(Fail::Busy),
-                Err(TryLockError::Poisoned(_)) => return Err(Fail::Finished),
-            };
-            let tx = g.take().ok_or(Fail::Finished)?;
-            self.writer.released(self.serial);
-            if let Ok(mut db) = self.db.lock() {
-                db.take();
-            }
             if commit {
-                tx.commit()?;
+                self.0.commit()
             } else {
-                tx.abort()?;
+                self.0.abort()
             }
-            Ok(())
         })
-        .map_err(fail)
+        .py()
     }
 }
 
@@ -427,7 +293,7 @@ impl PyWriteTxn {
     /// True once committed or aborted.
     #[getter]
     fn finished(&self) -> bool {
-        self.txn.try_lock().map(|g| g.is_none()).unwrap_or(false)
+        self.0.is_finished()
     }
 
     /// Turns fsync-on-commit off (or on) for this transaction (bulk loads).
@@ -856,17 +722,16 @@ impl PyWriteTxn {
         definition: String,
         saved: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
+        // Default: now by the database's clock (core `WriteTxn::now`), never Python's local
+        // clock, so every front end stamps the same file alike.
         let saved = match saved {
-            Some(s) if !s.is_none() => DateTime::from_py(s)?,
-            _ => {
-                let now = py
-                    .import("datetime")?
-                    .getattr("datetime")?
-                    .call_method0("now")?;
-                DateTime::from_py(&now)?
-            }
+            Some(s) if !s.is_none() => Some(DateTime::from_py(s)?),
+            _ => None,
         };
-        self.with(py, move |tx| tx.save_segment(&name, &definition, saved))
+        self.with(py, move |tx| {
+            let at = saved.unwrap_or_else(|| tx.now());
+            tx.save_segment(&name, &definition, at)
+        })
     }
 
     /// Evaluates saved segment `name` as of `as_of` and stores its members. The facts are read
@@ -878,14 +743,7 @@ impl PyWriteTxn {
         as_of: &Bound<'_, PyAny>,
     ) -> PyResult<PyCustomerSet> {
         let d = Date::from_py(as_of)?;
-        let db = self
-            .db
-            .lock()
-            .ok()
-            .and_then(|g| g.clone())
-            .ok_or_else(|| fail(Fail::Finished))?;
-        let facts = detach(py, || db.begin_read()?.facts()).py()?;
-        let set = self.with(py, move |tx| tx.materialise_segment(&name, d, &facts))?;
+        let set = detach(py, || self.0.materialise_segment(&name, d)).py()?;
         Ok(PyCustomerSet(Arc::new(set)))
     }
 }
@@ -894,50 +752,19 @@ impl PyWriteTxn {
 // Read transactions
 
 /// A read transaction: a consistent snapshot that never blocks writers. Analytics (evaluate,
-/// kpi, due_actions, escalations) load the facts snapshot once per ReadTxn and reuse it.
+/// kpi, due_actions, escalations) load the facts snapshot once per ReadTxn and reuse it (core's
+/// `api::ReadSession`).
 #[pyclass(frozen, module = "autocrm._native", name = "ReadTxn")]
-struct PyReadTxn {
-    txn: RwLock<Option<Arc<ReadTxn>>>,
-    facts: Mutex<Option<Arc<Facts>>>,
-}
+struct PyReadTxn(ReadSession);
 
 impl PyReadTxn {
-    fn new(r: ReadTxn) -> Self {
-        PyReadTxn {
-            txn: RwLock::new(Some(Arc::new(r))),
-            facts: Mutex::new(None),
-        }
-    }
-
-    fn get(&self) -> Result<Arc<ReadTxn>, Fail> {
-        self.txn
-            .read()
-            .map_err(|_| Fail::Finished)?
-            .clone()
-            .ok_or(Fail::Finished)
-    }
-
     /// Runs `f` on the snapshot without the GIL.
     fn with<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&ReadTxn) -> autocrm::Result<T> + Send,
     ) -> PyResult<T> {
-        detach(py, || {
-            let r = self.get()?;
-            f(&r).map_err(Fail::Core)
-        })
-        .map_err(fail)
-    }
-
-    fn facts_of(&self, r: &ReadTxn) -> autocrm::Result<Arc<Facts>> {
-        let mut g = self.facts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(f) = g.as_ref() {
-            return Ok(f.clone());
-        }
-        let f = Arc::new(r.facts()?);
-        *g = Some(f.clone());
-        Ok(f)
+        detach(py, || self.0.with(f)).py()
     }
 
     /// Runs `f` on the snapshot and its facts without the GIL.
@@ -946,10 +773,7 @@ impl PyReadTxn {
         py: Python<'_>,
         f: impl FnOnce(&ReadTxn, &Facts) -> autocrm::Result<T> + Send,
     ) -> PyResult<T> {
-        self.with(py, |r| {
-            let facts = self.facts_of(r)?;
-            f(r, &facts)
-        })
+        detach(py, || self.0.with_facts(f)).py()
     }
 }
 
@@ -964,12 +788,7 @@ fn opt_dealer(o: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DealerId>> {
 impl PyReadTxn {
     /// Releases the snapshot (idempotent).
     fn close(&self) {
-        if let Ok(mut g) = self.txn.write() {
-            g.take();
-        }
-        if let Ok(mut f) = self.facts.lock() {
-            f.take();
-        }
+        self.0.close();
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -1839,8 +1658,7 @@ fn synth_generate<'py>(
         }
     }
     cfg.years = years;
-    let database = db.get().map_err(fail)?;
-    db.writer.check().map_err(fail)?;
+    let database = db.store.database_for_writing().py()?;
     let stats = detach(py, move || {
         Network::new(cfg).load(&database, batch.max(1), |_| {})
     })

@@ -1,11 +1,11 @@
 //! Records given as keyword arguments or dicts, converted to core records. Only shapes are
 //! checked here (types, names); every domain rule is core's.
 
+use autocrm::api::{lead_status, CustomerRecord, PartyKind, VehicleRecord};
 use autocrm::loyalty::{Adjustment, Floor, Redemption, Reversal, Wallet};
 use autocrm::{
     Complaint, ComplaintStatus, ConsentEvent, Customer, CustomerId, Date, Dealer, DealerKind,
-    Error, Factor, Lead, LeadStatus, Organisation, Party, Person, PurchaseType, Rule, Survey,
-    Touchpoint, Usage, ValidationError, Vehicle,
+    Factor, Lead, PurchaseType, Survey, Touchpoint, Usage, Vehicle,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -26,99 +26,39 @@ pub fn dealer(f: &Fields<'_>) -> PyResult<Dealer> {
     })
 }
 
-fn not_allowed(field: &'static str, kind: &str) -> PyErr {
-    to_py(Error::Validation(ValidationError::new(
-        field,
-        Rule::NotAllowed,
-        format!("given on a {kind}"),
-    )))
-}
-
-/// A customer: `kind` "person" (default) or "organisation".
+/// A customer: `kind` "person" (default) or "organisation"; core's `CustomerRecord` refuses
+/// the fields of the other kind.
 pub fn customer(f: &Fields<'_>) -> PyResult<Customer> {
     let kind: String = f.or("kind", "person".to_string())?;
-    let name: String = f.req("name")?;
-    let party = match kind.as_str() {
-        "person" => {
-            for k in ["credit_code", "industry"] {
-                if f.opt::<String>(k)?.is_some() {
-                    return Err(not_allowed(
-                        if k == "industry" {
-                            "industry"
-                        } else {
-                            "credit_code"
-                        },
-                        "person",
-                    ));
-                }
-            }
-            Party::Person(Person {
-                name,
-                gender: f.opt("gender")?,
-                birth_date: f.opt("birth_date")?,
-                occupation: f.opt("occupation")?,
-                employer: f.opt("employer")?,
-                interests: f.or("interests", Vec::new())?,
-                national_id: f.opt("national_id")?,
-            })
-        }
-        "organisation" => {
-            for k in [
-                "gender",
-                "birth_date",
-                "occupation",
-                "employer",
-                "interests",
-                "national_id",
-            ] {
-                let present = f.opt::<AnyValue>(k)?.is_some();
-                if present {
-                    let field: &'static str = match k {
-                        "gender" => "gender",
-                        "birth_date" => "birth_date",
-                        "occupation" => "occupation",
-                        "employer" => "employer",
-                        "interests" => "interests",
-                        _ => "national_id",
-                    };
-                    return Err(not_allowed(field, "organisation"));
-                }
-            }
-            Party::Organisation(Organisation {
-                name,
-                credit_code: f.opt("credit_code")?,
-                industry: f.opt("industry")?,
-            })
-        }
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "customer kind {other:?}: use \"person\" or \"organisation\""
-            )))
-        }
-    };
-    Ok(Customer {
-        party,
+    let kind = PartyKind::from_name(&kind).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "customer kind {kind:?}: use \"person\" or \"organisation\""
+        ))
+    })?;
+    let record = CustomerRecord {
+        kind,
+        name: f.req("name")?,
+        gender: f.opt("gender")?,
+        birth_date: f.opt("birth_date")?,
+        occupation: f.opt("occupation")?,
+        employer: f.opt("employer")?,
+        interests: f.or("interests", Vec::new())?,
+        national_id: f.opt("national_id")?,
+        credit_code: f.opt("credit_code")?,
+        industry: f.opt("industry")?,
         phones: f.or("phones", Vec::new())?,
         province: f.opt("province")?,
         city: f.opt("city")?,
         address: f.opt("address")?,
         source: f.opt("source")?,
-    })
-}
-
-/// Any value (used to detect presence).
-pub struct AnyValue;
-
-impl FromPy for AnyValue {
-    fn from_py(_: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(AnyValue)
-    }
+    };
+    record.into_customer().map_err(|e| to_py(e.into()))
 }
 
 /// A vehicle and its first owner period (`owner`, `since`; `since` defaults to
-/// `purchase_date`).
+/// `purchase_date`), checked by core's `VehicleRecord`.
 pub fn vehicle(f: &Fields<'_>) -> PyResult<(Vehicle, Option<(CustomerId, Date)>)> {
-    let v = Vehicle {
+    let vehicle = Vehicle {
         vin: f.req("vin")?,
         plate: f.opt("plate")?,
         brand: f.req("brand")?,
@@ -135,23 +75,13 @@ pub fn vehicle(f: &Fields<'_>) -> PyResult<(Vehicle, Option<(CustomerId, Date)>)
         selling_dealer: f.opt("selling_dealer")?,
         source: f.opt("source")?,
     };
-    let owner: Option<CustomerId> = f.opt("owner")?;
-    let since: Option<Date> = f.opt("since")?;
-    let first = match (owner, since.or(v.purchase_date)) {
-        (Some(o), Some(d)) => Some((o, d)),
-        (Some(_), None) => {
-            return Err(PyTypeError::new_err(
-                "vehicle: `owner` needs `since` (or a purchase_date)",
-            ))
-        }
-        (None, Some(_)) if since.is_some() => {
-            return Err(PyTypeError::new_err(
-                "vehicle: `since` given without `owner`",
-            ))
-        }
-        (None, _) => None,
-    };
-    Ok((v, first))
+    VehicleRecord {
+        vehicle,
+        owner: f.opt("owner")?,
+        since: f.opt("since")?,
+    }
+    .into_parts()
+    .map_err(|e| to_py(e.into()))
 }
 
 /// A touchpoint.
@@ -180,19 +110,10 @@ pub fn touchpoint(f: &Fields<'_>) -> PyResult<Touchpoint> {
     })
 }
 
-/// A lead; `status` "lost" takes `lost_reason`.
+/// A lead; `status` "lost" takes `lost_reason` (core's `lead_status` decides).
 pub fn lead(f: &Fields<'_>) -> PyResult<Lead> {
     let status: String = f.or("status", "new".to_string())?;
-    let reason: Option<String> = f.opt("lost_reason")?;
-    let status = LeadStatus::from_name(&status, reason.clone()).ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "lead status {status:?}: use {}",
-            LeadStatus::NAMES.join(", ")
-        ))
-    })?;
-    if reason.is_some() && !matches!(status, LeadStatus::Lost(_)) {
-        return Err(not_allowed("lost_reason", "lead that is not lost"));
-    }
+    let status = lead_status(&status, f.opt("lost_reason")?).map_err(|e| to_py(e.into()))?;
     Ok(Lead {
         customer: f.req("customer")?,
         origin: f.req("origin")?,

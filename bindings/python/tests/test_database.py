@@ -71,7 +71,8 @@ def test_close_is_idempotent_and_later_calls_raise(db_path):
     db.close()  # idempotent
     with pytest.raises(autocrm.InvalidOperationError) as e:
         db.customer_count()
-    assert e.value.code == "invalid_operation"
+    assert e.value.code == "invalid_operation.database_closed"
+    assert e.value.refusal == "database_closed"
     with pytest.raises(autocrm.InvalidOperationError):
         db.write()
     with pytest.raises(autocrm.InvalidOperationError):

@@ -254,7 +254,8 @@ def test_invalid_operation_on_complaint(small):
     cid = small.db.insert_complaint(customer=small.li, category="service", received="2025-04-01T09:00")
     with pytest.raises(autocrm.InvalidOperationError) as ei:
         small.db.respond_to_complaint(cid, "2025-03-01T09:00")  # before it was received
-    _common(ei.value, "invalid_operation")
+    _common(ei.value, "invalid_operation.complaint_time_backwards")
+    assert ei.value.refusal == "complaint_time_backwards"
 
 
 def test_catch_all_with_base_class(db):

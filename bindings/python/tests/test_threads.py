@@ -101,7 +101,7 @@ def test_write_txn_used_from_two_threads_does_not_crash(db):
                 tx.insert_customers([{"name": "张伟"}, {"name": "李娜"}])
                 ok[k] += 1
             except autocrm.InvalidOperationError as e:
-                assert e.code == "invalid_operation"
+                assert e.code == "invalid_operation.transaction_busy"
                 busy[k] += 1
             except Exception as e:  # pragma: no cover
                 other.append(e)
@@ -182,7 +182,7 @@ def test_call_during_long_call_on_same_write_txn_raises_busy(db):
         tx.insert_customer(name="李娜")
         outcome = "ok"
     except autocrm.InvalidOperationError as e:
-        assert e.code == "invalid_operation"
+        assert e.code == "invalid_operation.transaction_busy"
         outcome = "busy"
     waited = time.perf_counter() - t0
     big_running_after = not done.is_set()
@@ -205,7 +205,7 @@ def test_second_write_in_the_same_thread_raises_instead_of_deadlocking(db):
         tx.insert_customer(name="王小明")
         with pytest.raises(autocrm.InvalidOperationError, match="already has a write transaction") as e:
             db.write()
-        assert e.value.code == "invalid_operation"
+        assert e.value.code == "invalid_operation.write_transaction_reentrant"
         # the convenience methods open their own write transaction: refused the same way
         with pytest.raises(autocrm.InvalidOperationError):
             db.insert_customer(name="李华")

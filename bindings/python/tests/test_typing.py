@@ -51,5 +51,5 @@ def test_typed_sample_runs():
         sys.path.remove(str(HERE))
     got = typing_sample.main()
     assert got["points"] == 200 and got["lot_days"] == 180 and got["rows"] == 1
-    assert got["code"] == "invalid_operation"
+    assert got["code"] == "invalid_operation.write_transaction_reentrant"
     assert got["config"]["settlement_per_100_points"] == __import__("decimal").Decimal("1.50")

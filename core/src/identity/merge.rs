@@ -7,7 +7,7 @@ use crate::codec::{self, ModelKind};
 use crate::consent::Consents;
 use crate::customer::{Customer, Party};
 use crate::date::DateTime;
-use crate::error::{Error, Result, Rule, ValidationError};
+use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::{CustomerId, VehicleId};
 use crate::rollup::Rollup;
 use crate::store::records::{RecordTables, COMPLAINT_TABLES, LEAD_TABLES, SURVEY_TABLES};
@@ -154,9 +154,11 @@ impl Tx<'_> {
     /// followed through the redirect.
     ///
     /// Refused with [`Error::InvalidOperation`], before anything is written: the same customer
-    /// twice, an id already merged, a person with an organisation, two different national IDs
-    /// or credit codes, and a merged customer with loyalty data (membership, postings,
-    /// balances, tier record) — the append-only ledger names its customer on every posting, so
+    /// twice ([`Refusal::MergeWithItself`]), an id already merged ([`Refusal::AlreadyMerged`]),
+    /// a person with an organisation ([`Refusal::MergePersonWithOrganisation`]), two
+    /// different national IDs or credit codes ([`Refusal::MergeDifferentKeys`]), and a merged
+    /// customer with loyalty data (membership, postings, balances, tier record;
+    /// [`Refusal::MergedHasLoyaltyData`]) — the append-only ledger names its customer on every posting, so
     /// it cannot move without rewriting history; merge the other way round (the member as
     /// survivor) instead. `by` must not be blank; `at` must be a plausible date.
     ///
@@ -185,9 +187,9 @@ impl Tx<'_> {
         let by = crate::validate::optional_text("by", by, 64)?
             .ok_or_else(|| ValidationError::new("by", Rule::Required, by))?;
         if survivor == merged {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::MergeWithItself,
                 format!("customer {survivor} cannot be merged into itself"),
-                "merge two different customers",
             ));
         }
         for (role, id) in [("survivor", survivor), ("merged customer", merged)] {
@@ -195,13 +197,12 @@ impl Tx<'_> {
                 let into = self.t.redirects()?.get(id.0)?.map(|v| v.value());
                 if let Some(into) = into {
                     let now = self.redirected_customer(into)?;
-                    return Err(Error::invalid(
+                    return Err(Error::refused(
+                        Refusal::AlreadyMerged,
                         format!(
                             "the {role} {id} was already merged into {}",
                             now.unwrap_or(CustomerId(into))
                         ),
-                        "a merged id is a redirect; use resolve_customer to find the customer \
-                         it became",
                     ));
                 }
                 return Err(Error::not_found("customer", id));
@@ -210,12 +211,11 @@ impl Tx<'_> {
         let s = self.customer(survivor)?;
         let m = self.customer(merged)?;
         if s.is_organisation() != m.is_organisation() {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::MergePersonWithOrganisation,
                 format!(
                     "customer {survivor} and customer {merged} are a person and an organisation"
                 ),
-                "only two persons or two organisations can be one customer; relate a person to \
-                 an organisation instead (decision maker, purchaser, driver)",
             ));
         }
         let keys = [
@@ -225,19 +225,14 @@ impl Tx<'_> {
         for (what, a, b) in keys {
             if let (Some(a), Some(b)) = (a, b) {
                 if a != b {
-                    return Err(Error::invalid(
-                        format!("customer {survivor} and customer {merged} have different {what} ({a}, {b})"),
-                        "the unified key identifies a customer: two different keys are two \
-                         customers; correct the wrong key first if one is an entry error",
-                    ));
+                    return Err(Error::refused(Refusal::MergeDifferentKeys, format!("customer {survivor} and customer {merged} have different {what} ({a}, {b})")));
                 }
             }
         }
         if self.has_loyalty_data(merged)? {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::MergedHasLoyaltyData,
                 format!("customer {merged} has loyalty data (membership, points or tier)"),
-                "the loyalty ledger is append-only and names its customer; merge the other way \
-                 round, keeping the club member as the survivor",
             ));
         }
         let (customer, filled, phones_added) = combine(&s, &m);
@@ -672,9 +667,11 @@ impl WriteTxn {
     /// followed through the redirect.
     ///
     /// Refused with [`Error::InvalidOperation`], before anything is written: the same customer
-    /// twice, an id already merged, a person with an organisation, two different national IDs
-    /// or credit codes, and a merged customer with loyalty data (membership, postings,
-    /// balances, tier record) — the append-only ledger names its customer on every posting, so
+    /// twice ([`Refusal::MergeWithItself`]), an id already merged ([`Refusal::AlreadyMerged`]),
+    /// a person with an organisation ([`Refusal::MergePersonWithOrganisation`]), two
+    /// different national IDs or credit codes ([`Refusal::MergeDifferentKeys`]), and a merged
+    /// customer with loyalty data (membership, postings, balances, tier record;
+    /// [`Refusal::MergedHasLoyaltyData`]) — the append-only ledger names its customer on every posting, so
     /// it cannot move without rewriting history; merge the other way round (the member as
     /// survivor) instead. `by` must not be blank; `at` must be a plausible date.
     ///

@@ -1,7 +1,8 @@
 //! The column sets of the four record kinds (docs/import.md documents them) and the parsing of
 //! one row's cells into typed values, each failure a positioned [`ImportError`].
 
-use crate::customer::{Customer, Gender, Organisation, Party, Person};
+use crate::api::{CustomerRecord, PartyKind};
+use crate::customer::{Customer, Gender};
 use crate::date::{Date, DateTime};
 use crate::ids::CustomerId;
 use crate::lead::{Intent, Lead, LeadSource, LeadStatus, PurchaseType};
@@ -11,7 +12,7 @@ use crate::source::SourceRef;
 use crate::touchpoint::{Channel, Touchpoint, TouchpointKind};
 use crate::vehicle::{Usage, Vehicle};
 
-use super::{codes, ImportError};
+use super::{ImportCode, ImportError};
 
 /// One column of a schema.
 #[derive(Debug)]
@@ -238,7 +239,7 @@ impl<'a> Cells<'a> {
 
     fn error(
         &self,
-        code: &'static str,
+        code: ImportCode,
         field: &'static str,
         value: &str,
         message: impl Into<String>,
@@ -250,7 +251,7 @@ impl<'a> Cells<'a> {
     pub fn required(&self, name: &'static str) -> Result<&'a str, ImportError> {
         self.text(name).ok_or_else(|| {
             self.error(
-                codes::MISSING_COLUMN,
+                ImportCode::MissingColumn,
                 name,
                 "",
                 format!("column `{name}` is required and was missing or blank"),
@@ -269,7 +270,7 @@ impl<'a> Cells<'a> {
             .or_else(|| s.parse::<DateTime>().ok().map(DateTime::date));
         parsed.map(Some).ok_or_else(|| {
             self.error(
-                codes::BAD_DATE,
+                ImportCode::BadDate,
                 name,
                 s,
                 "not a date; write YYYY-MM-DD (also YYYY/MM/DD or YYYYMMDD)",
@@ -284,7 +285,7 @@ impl<'a> Cells<'a> {
         };
         s.parse::<DateTime>().map(Some).map_err(|_| {
             self.error(
-                codes::BAD_DATE,
+                ImportCode::BadDate,
                 name,
                 s,
                 "not a date-time; write YYYY-MM-DD HH:MM[:SS] (or YYYY-MM-DDTHH:MM)",
@@ -300,7 +301,7 @@ impl<'a> Cells<'a> {
         };
         parse_money(s).map(|fen| Some(Money(fen))).ok_or_else(|| {
             self.error(
-                codes::BAD_NUMBER,
+                ImportCode::BadNumber,
                 name,
                 s,
                 "not an amount; write yuan with at most two decimals, e.g. 1234.50",
@@ -321,7 +322,7 @@ impl<'a> Cells<'a> {
             .map(Some)
             .ok_or_else(|| {
                 self.error(
-                    codes::BAD_NUMBER,
+                    ImportCode::BadNumber,
                     name,
                     s,
                     "not a whole number in range (no sign, no decimals)",
@@ -395,7 +396,7 @@ impl<'a> Cells<'a> {
                     all().map(|(s, _)| *s).filter(|s| s.is_ascii()).collect();
                 allowed.dedup();
                 Err(self.error(
-                    codes::UNKNOWN_VALUE,
+                    ImportCode::UnknownValue,
                     name,
                     s,
                     format!("unknown value; use one of {}", allowed.join(", ")),
@@ -491,7 +492,7 @@ impl Cells<'_> {
             Some(s) => s,
             None => {
                 return Err(self.error(
-                    codes::MISSING_COLUMN,
+                    ImportCode::MissingColumn,
                     "source_system",
                     "",
                     "column `source_system` is required (or set a default source system for \
@@ -507,36 +508,33 @@ impl Cells<'_> {
         })
     }
 
-    /// A customer row: the customer and the VIN it names (a match key).
-    pub fn customer(&self, source: &SourceRef) -> Result<(Customer, Option<String>), ImportError> {
+    /// A customer row: the customer and the VIN it names (a match key). A field of the other
+    /// kind of party (a national ID on an organisation row) is refused as
+    /// `validation.not_allowed`, as in every binding ([`CustomerRecord::into_customer`]).
+    pub fn customer(&self, source: &SourceRef) -> crate::Result<(Customer, Option<String>)> {
         let org = self.choice("type", TYPES)?.unwrap_or(false);
-        let name = self.required("name")?.to_string();
-        let party = if org {
-            Party::Organisation(Organisation {
-                name,
-                credit_code: self.string("credit_code"),
-                industry: self.string("industry"),
-            })
-        } else {
-            Party::Person(Person {
-                name,
-                gender: self.named("gender", GENDER_ALIASES)?,
-                birth_date: self.date("birth_date")?,
-                occupation: self.string("occupation"),
-                employer: self.string("employer"),
-                interests: self.list("interests"),
-                national_id: self.string("national_id"),
-            })
-        };
-        let customer = Customer {
-            party,
+        let record = CustomerRecord {
+            kind: if org {
+                PartyKind::Organisation
+            } else {
+                PartyKind::Person
+            },
+            name: self.required("name")?.to_string(),
+            gender: self.named("gender", GENDER_ALIASES)?,
+            birth_date: self.date("birth_date")?,
+            occupation: self.string("occupation"),
+            employer: self.string("employer"),
+            interests: self.list("interests"),
+            national_id: self.string("national_id"),
+            credit_code: self.string("credit_code"),
+            industry: self.string("industry"),
             phones: self.list("phones"),
             province: self.string("province"),
             city: self.string("city"),
             address: self.string("address"),
             source: Some(source.clone()),
         };
-        Ok((customer, self.string("vin")))
+        Ok((record.into_customer()?, self.string("vin")))
     }
 
     /// A vehicle row: the vehicle and its selling dealer's code.
@@ -587,13 +585,12 @@ impl Cells<'_> {
     }
 
     /// A lead row, with a placeholder customer the caller resolves.
-    pub fn lead(&self, source: &SourceRef) -> Result<Lead, ImportError> {
+    pub fn lead(&self, source: &SourceRef) -> crate::Result<Lead> {
         let names = LeadStatus::NAMES.map(|n| (n, n));
         let status = match self.choice("status", &names)? {
-            None => LeadStatus::New,
+            None => crate::api::lead_status("new", self.string("lost_reason"))?,
             Some(name) => {
-                let status = LeadStatus::from_name(name, self.string("lost_reason"))
-                    .expect("a name from LeadStatus::NAMES");
+                let status = crate::api::lead_status(name, self.string("lost_reason"))?;
                 if matches!(&status, LeadStatus::Lost(reason) if reason.is_empty()) {
                     self.required("lost_reason")?;
                 }
@@ -625,7 +622,7 @@ impl Cells<'_> {
     fn missing(&self, name: &'static str) -> ImportError {
         match self.required(name) {
             Err(e) => e,
-            Ok(_) => self.error(codes::MISSING_COLUMN, name, "", "required"),
+            Ok(_) => self.error(ImportCode::MissingColumn, name, "", "required"),
         }
     }
 

@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::rc::Rc;
 
 use super::columns::{Raw, Row, Schema};
-use super::{codes, Encoding, Format, ImportError};
+use super::{Encoding, Format, ImportCode, ImportError};
 
 /// Bytes looked at to choose the encoding of input that cannot be read twice.
 pub(crate) const SNIFF_BYTES: usize = 1 << 20;
@@ -296,7 +296,7 @@ fn too_long(line: u64) -> Next {
         line,
         raw: String::new(),
         error: ImportError::row(
-            codes::LINE_TOO_LONG,
+            ImportCode::LineTooLong,
             line,
             None,
             "",
@@ -309,7 +309,7 @@ fn too_long(line: u64) -> Next {
 /// is rejected with it once its source record (and sending dealer) are read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Flaw {
-    pub code: &'static str,
+    pub code: ImportCode,
     pub field: Option<&'static str>,
     pub message: String,
 }
@@ -326,7 +326,7 @@ fn bad_encoding(
         .position(|v| v.as_deref().is_some_and(|v| v.contains('\u{FFFD}')))
         .map(|i| schema.columns[i].name);
     Flaw {
-        code: codes::BAD_ENCODING,
+        code: ImportCode::BadEncoding,
         field,
         message: format!(
             "the row has bytes that are not valid {}; export the file in one encoding (UTF-8 \
@@ -384,7 +384,11 @@ impl<R: Read> Rows<R> {
             }
             Format::JsonLines => {
                 let records = Records::new(input, encoding, None).map_err(|e| {
-                    ImportError::file(codes::FILE_UNREADABLE, file, format!("reading failed: {e}"))
+                    ImportError::file(
+                        ImportCode::FileUnreadable,
+                        file,
+                        format!("reading failed: {e}"),
+                    )
                 })?;
                 Ok((
                     Rows::Json(JsonRows {
@@ -475,13 +479,17 @@ impl<R: Read> CsvRows<R> {
         delimiter: u8,
     ) -> Result<(CsvRows<R>, Vec<String>), ImportError> {
         let unreadable = |e: io::Error| {
-            ImportError::file(codes::FILE_UNREADABLE, file, format!("reading failed: {e}"))
+            ImportError::file(
+                ImportCode::FileUnreadable,
+                file,
+                format!("reading failed: {e}"),
+            )
         };
         let mut records = Records::new(input, encoding, Some(delimiter)).map_err(unreadable)?;
         let mut header = csv::StringRecord::new();
         let no_header = || {
             ImportError::file(
-                codes::NO_HEADER,
+                ImportCode::NoHeader,
                 file,
                 "the file is empty: a CSV import starts with a header row naming the columns",
             )
@@ -492,7 +500,7 @@ impl<R: Read> CsvRows<R> {
             };
             if !fits {
                 return Err(ImportError::file(
-                    codes::LINE_TOO_LONG,
+                    ImportCode::LineTooLong,
                     file,
                     format!("the header row is longer than {MAX_ROW_BYTES} bytes"),
                 )
@@ -501,7 +509,7 @@ impl<R: Read> CsvRows<R> {
             let (text, clean) = decode(records.encoding, &records.buf);
             if !clean {
                 return Err(ImportError::file(
-                    codes::BAD_ENCODING,
+                    ImportCode::BadEncoding,
                     file,
                     format!(
                         "the header row has bytes that are not valid {}; export the file in \
@@ -513,7 +521,7 @@ impl<R: Read> CsvRows<R> {
             }
             parse_record(&text, delimiter, records.terminator(), &mut header).map_err(|e| {
                 ImportError::file(
-                    codes::BAD_CSV,
+                    ImportCode::BadCsv,
                     file,
                     format!("the header row could not be read: {e}"),
                 )
@@ -531,7 +539,7 @@ impl<R: Read> CsvRows<R> {
             match schema.index(&name) {
                 Some(i) if seen[i] => {
                     return Err(ImportError::file(
-                        codes::DUPLICATE_COLUMN,
+                        ImportCode::DuplicateColumn,
                         file,
                         format!(
                             "column `{}` appears twice in the header",
@@ -556,7 +564,7 @@ impl<R: Read> CsvRows<R> {
         for (i, c) in schema.columns.iter().enumerate() {
             if c.required && !seen[i] {
                 return Err(ImportError::file(
-                    codes::MISSING_COLUMN,
+                    ImportCode::MissingColumn,
                     file,
                     format!(
                         "the header has no column `{}`, which every {} row needs",
@@ -585,7 +593,7 @@ impl<R: Read> CsvRows<R> {
         loop {
             let read = self.records.next().map_err(|e| {
                 ImportError::file(
-                    codes::FILE_UNREADABLE,
+                    ImportCode::FileUnreadable,
                     &self.file,
                     format!("reading failed: {e}"),
                 )
@@ -608,7 +616,7 @@ impl<R: Read> CsvRows<R> {
                     line,
                     raw: text.trim_end_matches('\r').to_string(),
                     error: ImportError::row(
-                        codes::BAD_CSV,
+                        ImportCode::BadCsv,
                         line,
                         None,
                         "",
@@ -638,7 +646,7 @@ impl<R: Read> CsvRows<R> {
                 Some(bad_encoding(self.records.encoding, self.schema, &values))
             } else if extra > 0 {
                 Some(Flaw {
-                    code: codes::EXTRA_CELLS,
+                    code: ImportCode::ExtraCells,
                     field: None,
                     message: format!(
                         "the row has {} cells, the header names {} columns: {extra} non-empty \
@@ -699,7 +707,7 @@ impl<R: Read> JsonRows<R> {
         loop {
             let read = self.records.next().map_err(|e| {
                 ImportError::file(
-                    codes::FILE_UNREADABLE,
+                    ImportCode::FileUnreadable,
                     &self.file,
                     format!("reading failed: {e}"),
                 )
@@ -722,7 +730,7 @@ impl<R: Read> JsonRows<R> {
                     Ok(_) => return Ok(Next::Bad {
                         line,
                         error: ImportError::row(
-                            codes::BAD_JSON,
+                            ImportCode::BadJson,
                             line,
                             None,
                             "",
@@ -735,7 +743,7 @@ impl<R: Read> JsonRows<R> {
                         return Ok(Next::Bad {
                             line,
                             error: ImportError::row(
-                                codes::BAD_JSON,
+                                ImportCode::BadJson,
                                 line,
                                 None,
                                 "",
@@ -760,7 +768,7 @@ impl<R: Read> JsonRows<R> {
                         return Ok(Next::Bad {
                             line,
                             error: ImportError::row(
-                                codes::BAD_VALUE,
+                                ImportCode::BadValue,
                                 line,
                                 Some(self.schema.columns[i].name),
                                 &value.to_string(),

@@ -56,57 +56,165 @@ use input::{Counting, Next, Rows};
 
 pub use report::{ImportReport, Rejection};
 
-/// Stable reason codes of import errors (validation failures keep their own
-/// `validation.<rule>` codes, see [`crate::Rule::code`]).
-pub mod codes {
+/// The stable reason code of an import error (validation failures keep their own
+/// `validation.<rule>` codes, see [`crate::Rule::code`]). [`ImportCode::code`] is the string
+/// [`Error::code`] returns, e.g. `"import.bad_date"`; it never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImportCode {
     /// The file could not be opened or read.
-    pub const FILE_UNREADABLE: &str = "import.file_unreadable";
+    FileUnreadable,
     /// A CSV file has no header row (it is empty).
-    pub const NO_HEADER: &str = "import.no_header";
+    NoHeader,
     /// A CSV header names a column twice.
-    pub const DUPLICATE_COLUMN: &str = "import.duplicate_column";
+    DuplicateColumn,
     /// A required column is missing from the header, or blank in a row.
-    pub const MISSING_COLUMN: &str = "import.missing_column";
+    MissingColumn,
     /// A row is not valid CSV (e.g. an unterminated quote).
-    pub const BAD_CSV: &str = "import.bad_csv";
+    BadCsv,
     /// A JSON Lines line is not a JSON object.
-    pub const BAD_JSON: &str = "import.bad_json";
+    BadJson,
     /// A CSV record or JSON Lines line is longer than 1 MiB.
-    pub const LINE_TOO_LONG: &str = "import.line_too_long";
+    LineTooLong,
     /// A row has bytes that are not valid in the file's encoding.
-    pub const BAD_ENCODING: &str = "import.bad_encoding";
+    BadEncoding,
     /// A CSV row has non-empty cells beyond the columns the header names.
-    pub const EXTRA_CELLS: &str = "import.extra_cells";
+    ExtraCells,
     /// A file with content yields no rows (e.g. a CSV header without rows).
-    pub const NO_ROWS: &str = "import.no_rows";
+    NoRows,
     /// A date or date-time that cannot be read.
-    pub const BAD_DATE: &str = "import.bad_date";
+    BadDate,
     /// An amount or count that cannot be read.
-    pub const BAD_NUMBER: &str = "import.bad_number";
+    BadNumber,
     /// A value of the wrong shape (a JSON object where a value belongs).
-    pub const BAD_VALUE: &str = "import.bad_value";
+    BadValue,
     /// An enumerated column (channel, kind, status...) with a value it does not know.
-    pub const UNKNOWN_VALUE: &str = "import.unknown_value";
+    UnknownValue,
     /// A dealer code that no stored dealer has.
-    pub const UNKNOWN_DEALER: &str = "import.unknown_dealer";
+    UnknownDealer,
     /// The customer a row names by its keys is not stored.
-    pub const UNKNOWN_CUSTOMER: &str = "import.unknown_customer";
+    UnknownCustomer,
     /// The customer phone (and name) a row gives fits several customers.
-    pub const AMBIGUOUS_CUSTOMER: &str = "import.ambiguous_customer";
+    AmbiguousCustomer,
     /// The VIN a touchpoint row names is not a stored vehicle.
-    pub const UNKNOWN_VEHICLE: &str = "import.unknown_vehicle";
+    UnknownVehicle,
     /// The record kind given is not one of customer, vehicle, touchpoint, lead.
-    pub const UNKNOWN_KIND: &str = "import.unknown_kind";
+    UnknownKind,
     /// The encoding or format given is not known.
-    pub const UNKNOWN_OPTION: &str = "import.unknown_option";
+    UnknownOption,
+}
+
+impl ImportCode {
+    /// Every import code, in declaration order.
+    pub const ALL: &'static [ImportCode] = &[
+        ImportCode::FileUnreadable,
+        ImportCode::NoHeader,
+        ImportCode::DuplicateColumn,
+        ImportCode::MissingColumn,
+        ImportCode::BadCsv,
+        ImportCode::BadJson,
+        ImportCode::LineTooLong,
+        ImportCode::BadEncoding,
+        ImportCode::ExtraCells,
+        ImportCode::NoRows,
+        ImportCode::BadDate,
+        ImportCode::BadNumber,
+        ImportCode::BadValue,
+        ImportCode::UnknownValue,
+        ImportCode::UnknownDealer,
+        ImportCode::UnknownCustomer,
+        ImportCode::AmbiguousCustomer,
+        ImportCode::UnknownVehicle,
+        ImportCode::UnknownKind,
+        ImportCode::UnknownOption,
+    ];
+
+    /// The stable code, e.g. `"import.bad_date"`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ImportCode::FileUnreadable => "import.file_unreadable",
+            ImportCode::NoHeader => "import.no_header",
+            ImportCode::DuplicateColumn => "import.duplicate_column",
+            ImportCode::MissingColumn => "import.missing_column",
+            ImportCode::BadCsv => "import.bad_csv",
+            ImportCode::BadJson => "import.bad_json",
+            ImportCode::LineTooLong => "import.line_too_long",
+            ImportCode::BadEncoding => "import.bad_encoding",
+            ImportCode::ExtraCells => "import.extra_cells",
+            ImportCode::NoRows => "import.no_rows",
+            ImportCode::BadDate => "import.bad_date",
+            ImportCode::BadNumber => "import.bad_number",
+            ImportCode::BadValue => "import.bad_value",
+            ImportCode::UnknownValue => "import.unknown_value",
+            ImportCode::UnknownDealer => "import.unknown_dealer",
+            ImportCode::UnknownCustomer => "import.unknown_customer",
+            ImportCode::AmbiguousCustomer => "import.ambiguous_customer",
+            ImportCode::UnknownVehicle => "import.unknown_vehicle",
+            ImportCode::UnknownKind => "import.unknown_kind",
+            ImportCode::UnknownOption => "import.unknown_option",
+        }
+    }
+}
+
+impl std::fmt::Display for ImportCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The import codes as strings, as [`Error::code`] and [`Rejection::code`] give them: each is
+/// [`ImportCode::code`] of its variant.
+pub mod codes {
+    use super::ImportCode;
+
+    /// The file could not be opened or read.
+    pub const FILE_UNREADABLE: &str = ImportCode::FileUnreadable.code();
+    /// A CSV file has no header row (it is empty).
+    pub const NO_HEADER: &str = ImportCode::NoHeader.code();
+    /// A CSV header names a column twice.
+    pub const DUPLICATE_COLUMN: &str = ImportCode::DuplicateColumn.code();
+    /// A required column is missing from the header, or blank in a row.
+    pub const MISSING_COLUMN: &str = ImportCode::MissingColumn.code();
+    /// A row is not valid CSV (e.g. an unterminated quote).
+    pub const BAD_CSV: &str = ImportCode::BadCsv.code();
+    /// A JSON Lines line is not a JSON object.
+    pub const BAD_JSON: &str = ImportCode::BadJson.code();
+    /// A CSV record or JSON Lines line is longer than 1 MiB.
+    pub const LINE_TOO_LONG: &str = ImportCode::LineTooLong.code();
+    /// A row has bytes that are not valid in the file's encoding.
+    pub const BAD_ENCODING: &str = ImportCode::BadEncoding.code();
+    /// A CSV row has non-empty cells beyond the columns the header names.
+    pub const EXTRA_CELLS: &str = ImportCode::ExtraCells.code();
+    /// A file with content yields no rows (e.g. a CSV header without rows).
+    pub const NO_ROWS: &str = ImportCode::NoRows.code();
+    /// A date or date-time that cannot be read.
+    pub const BAD_DATE: &str = ImportCode::BadDate.code();
+    /// An amount or count that cannot be read.
+    pub const BAD_NUMBER: &str = ImportCode::BadNumber.code();
+    /// A value of the wrong shape (a JSON object where a value belongs).
+    pub const BAD_VALUE: &str = ImportCode::BadValue.code();
+    /// An enumerated column (channel, kind, status...) with a value it does not know.
+    pub const UNKNOWN_VALUE: &str = ImportCode::UnknownValue.code();
+    /// A dealer code that no stored dealer has.
+    pub const UNKNOWN_DEALER: &str = ImportCode::UnknownDealer.code();
+    /// The customer a row names by its keys is not stored.
+    pub const UNKNOWN_CUSTOMER: &str = ImportCode::UnknownCustomer.code();
+    /// The customer phone (and name) a row gives fits several customers.
+    pub const AMBIGUOUS_CUSTOMER: &str = ImportCode::AmbiguousCustomer.code();
+    /// The VIN a touchpoint row names is not a stored vehicle.
+    pub const UNKNOWN_VEHICLE: &str = ImportCode::UnknownVehicle.code();
+    /// The record kind given is not one of customer, vehicle, touchpoint, lead.
+    pub const UNKNOWN_KIND: &str = ImportCode::UnknownKind.code();
+    /// The encoding or format given is not known.
+    pub const UNKNOWN_OPTION: &str = ImportCode::UnknownOption.code();
 }
 
 /// An import file, or one of its rows, that could not be read; it names the file (file-level
 /// errors), the line and the field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportError {
-    /// Stable reason code, one of [`codes`].
-    pub code: &'static str,
+    /// Stable reason code.
+    pub code: ImportCode,
     /// The file, for file-level errors.
     pub file: Option<String>,
     /// The line (1-based) the error is on, if one.
@@ -120,7 +228,7 @@ pub struct ImportError {
 }
 
 impl ImportError {
-    pub(crate) fn file(code: &'static str, file: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn file(code: ImportCode, file: &str, message: impl Into<String>) -> Self {
         ImportError {
             code,
             file: Some(file.to_string()),
@@ -132,7 +240,7 @@ impl ImportError {
     }
 
     pub(crate) fn row(
-        code: &'static str,
+        code: ImportCode,
         line: u64,
         field: Option<&'static str>,
         value: &str,
@@ -221,7 +329,7 @@ impl Encoding {
             "utf-8" | "utf8" => Ok(Encoding::Utf8),
             "gbk" | "gb18030" | "gb2312" | "cp936" => Ok(Encoding::Gbk),
             _ => Err(ImportError {
-                code: codes::UNKNOWN_OPTION,
+                code: ImportCode::UnknownOption,
                 file: None,
                 line: None,
                 field: Some("encoding"),
@@ -249,7 +357,7 @@ impl Format {
             "csv" => Ok(Format::Csv),
             "jsonl" | "ndjson" | "json" => Ok(Format::JsonLines),
             _ => Err(ImportError {
-                code: codes::UNKNOWN_OPTION,
+                code: ImportCode::UnknownOption,
                 file: None,
                 line: None,
                 field: Some("format"),
@@ -279,7 +387,7 @@ pub fn parse_kind(name: &str) -> Result<RecordKind> {
     let n = n.strip_suffix('s').unwrap_or(&n);
     RecordKind::parse(n).ok_or_else(|| {
         ImportError {
-            code: codes::UNKNOWN_KIND,
+            code: ImportCode::UnknownKind,
             file: None,
             line: None,
             field: Some("kind"),
@@ -352,7 +460,12 @@ pub fn import_file(
     let path = path.as_ref();
     let name = path.display().to_string();
     let unreadable = |e: std::io::Error| -> Error {
-        ImportError::file(codes::FILE_UNREADABLE, &name, format!("cannot read: {e}")).into()
+        ImportError::file(
+            ImportCode::FileUnreadable,
+            &name,
+            format!("cannot read: {e}"),
+        )
+        .into()
     };
     let open = || File::open(path).map_err(unreadable);
     let file = open()?;
@@ -406,7 +519,12 @@ pub fn import_reader(
     progress: impl FnMut(&Progress),
 ) -> Result<ImportReport> {
     let (prefix, complete) = input::sniff(&mut input).map_err(|e| -> Error {
-        ImportError::file(codes::FILE_UNREADABLE, name, format!("cannot read: {e}")).into()
+        ImportError::file(
+            ImportCode::FileUnreadable,
+            name,
+            format!("cannot read: {e}"),
+        )
+        .into()
     })?;
     let encoding = match opts.encoding {
         Encoding::Auto => input::detect(&prefix, complete),
@@ -504,7 +622,7 @@ fn run(
             Format::JsonLines => "the file has no JSON line",
         };
         return Err(ImportError::file(
-            codes::NO_ROWS,
+            ImportCode::NoRows,
             name,
             format!(
                 "{what}: an export that lost its rows looks like this; check the export, \
@@ -776,7 +894,7 @@ impl Importer<'_> {
 
 fn unknown_dealer(line: u64, field: &'static str, code: &str) -> Error {
     ImportError::row(
-        codes::UNKNOWN_DEALER,
+        ImportCode::UnknownDealer,
         line,
         Some(field),
         code,
@@ -794,7 +912,7 @@ fn vehicle_by_vin(tx: &Tx<'_>, vin: &str, line: u64) -> Result<VehicleId> {
             .map(|g| VehicleId(g.value()));
     found.ok_or_else(|| {
         ImportError::row(
-            codes::UNKNOWN_VEHICLE,
+            ImportCode::UnknownVehicle,
             line,
             Some("vin"),
             vin,
@@ -851,7 +969,7 @@ fn resolve_customer(
         .collect();
     if !phones.is_empty() && keys.name.is_none() && national_id.is_none() && credit_code.is_none() {
         return Err(ImportError::row(
-            codes::MISSING_COLUMN,
+            ImportCode::MissingColumn,
             line,
             Some("customer_name"),
             "",
@@ -873,7 +991,7 @@ fn resolve_customer(
         CustomerMatch::One(id) => return Ok(id),
         CustomerMatch::Several(_) => {
             return Err(ImportError::row(
-                codes::AMBIGUOUS_CUSTOMER,
+                ImportCode::AmbiguousCustomer,
                 line,
                 Some("customer_phone"),
                 keys.phone.as_deref().unwrap_or_default(),
@@ -895,7 +1013,7 @@ fn resolve_customer(
     ];
     match given.iter().find_map(|(f, v)| v.map(|v| (*f, v))) {
         Some((field, value)) => Err(ImportError::row(
-            codes::UNKNOWN_CUSTOMER,
+            ImportCode::UnknownCustomer,
             line,
             Some(field),
             value,
@@ -903,7 +1021,7 @@ fn resolve_customer(
         )
         .into()),
         None if vehicle.is_some() => Err(ImportError::row(
-            codes::UNKNOWN_CUSTOMER,
+            ImportCode::UnknownCustomer,
             line,
             Some("vin"),
             "",
@@ -912,7 +1030,7 @@ fn resolve_customer(
         )
         .into()),
         None => Err(ImportError::row(
-            codes::MISSING_COLUMN,
+            ImportCode::MissingColumn,
             line,
             Some("customer_source_id"),
             "",
@@ -920,5 +1038,67 @@ fn resolve_customer(
              customer_credit_code or customer_phone",
         )
         .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes as released: they never change.
+    const RELEASED: [&str; 20] = [
+        "import.file_unreadable",
+        "import.no_header",
+        "import.duplicate_column",
+        "import.missing_column",
+        "import.bad_csv",
+        "import.bad_json",
+        "import.line_too_long",
+        "import.bad_encoding",
+        "import.extra_cells",
+        "import.no_rows",
+        "import.bad_date",
+        "import.bad_number",
+        "import.bad_value",
+        "import.unknown_value",
+        "import.unknown_dealer",
+        "import.unknown_customer",
+        "import.ambiguous_customer",
+        "import.unknown_vehicle",
+        "import.unknown_kind",
+        "import.unknown_option",
+    ];
+
+    #[test]
+    fn import_codes_are_stable_distinct_and_documented() {
+        const DOC: &str = include_str!("../../../docs/import.md");
+        let codes: Vec<&str> = ImportCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes, RELEASED);
+        for (i, &c) in ImportCode::ALL.iter().enumerate() {
+            assert_eq!(
+                c as usize, i,
+                "ImportCode::ALL is out of declaration order at {c:?}"
+            );
+            assert_eq!(c.to_string(), c.code());
+            assert!(
+                DOC.contains(&format!("`{}`", c.code())),
+                "docs/import.md lacks {c}"
+            );
+        }
+        assert_eq!(codes::BAD_DATE, "import.bad_date");
+        assert_eq!(codes::MISSING_COLUMN, "import.missing_column");
+    }
+
+    #[test]
+    fn an_import_error_keeps_its_code_string() {
+        let e = ImportError::row(
+            ImportCode::BadDate,
+            3,
+            Some("birth_date"),
+            "x",
+            "unreadable",
+        );
+        assert!(e.to_string().ends_with("[import.bad_date]"), "{e}");
+        assert_eq!(Error::from(e).code(), "import.bad_date");
     }
 }

@@ -12,7 +12,7 @@ use super::lineage::FieldLineage;
 use super::Received;
 use crate::codec;
 use crate::date::DateTime;
-use crate::error::{Error, Result, Rule, ValidationError};
+use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::{ConflictId, CustomerId, VehicleId};
 use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 
@@ -235,9 +235,9 @@ impl Tx<'_> {
     ) -> Result<Conflict> {
         let mut c = self.conflict(id)?;
         if !c.is_open() {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::ConflictAlreadyResolved,
                 format!("conflict {id} is already resolved ({:?})", c.status),
-                "list open conflicts with ReadTxn::conflicts(true)",
             ));
         }
         let by = by.trim();

@@ -106,7 +106,7 @@ fn details(e: &Error) -> (Option<String>, String) {
             "the key belongs to another record: send an update of that record, or correct the key"
                 .to_string(),
         ),
-        Error::InvalidOperation { hint, .. } => (None, hint.to_string()),
+        Error::InvalidOperation { refusal, .. } => (None, refusal.hint().to_string()),
         Error::NotFound { .. } => (None, "send the referenced record first".to_string()),
         Error::InRecord { source, .. } => details(source),
         Error::Import(e) => (e.field.map(str::to_string), String::new()),

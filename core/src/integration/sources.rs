@@ -108,6 +108,11 @@ impl SourceSystem {
         self.priorities[group.index()]
     }
 
+    /// Sets the system's priority for `group`.
+    pub fn set_priority(&mut self, group: FieldGroup, priority: u16) {
+        self.priorities[group.index()] = priority;
+    }
+
     /// The same system with `group`'s priority set to `priority`.
     pub fn with_priority(mut self, group: FieldGroup, priority: u16) -> SourceSystem {
         self.priorities[group.index()] = priority;

@@ -44,7 +44,7 @@ use super::{Outcome, Received, RecordKind, Upsert};
 use crate::codec::ModelKind;
 use crate::customer::Customer;
 use crate::date::{Date, DateTime};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::ids::{ConflictId, CustomerId, VehicleId};
 use crate::source::SourceRef;
 use crate::store::tables::*;
@@ -422,8 +422,8 @@ impl Tx<'_> {
     ///
     /// Errors, all before anything is written (the transaction stays usable): validation of
     /// the record, of `vin` or of `from` (`validation.unknown_source` for a system not in the
-    /// registry); [`Error::InvalidOperation`] if the source record wrote a person and now
-    /// sends an organisation or the reverse.
+    /// registry); [`Error::InvalidOperation`] ([`Refusal::SourceChangedKind`]) if the
+    /// source record wrote a person and now sends an organisation or the reverse.
     pub fn upsert_customer(
         &mut self,
         incoming: &Customer,
@@ -454,7 +454,8 @@ impl Tx<'_> {
         if let Some(id) = by_source {
             let stored = self.customer(CustomerId(id))?;
             if stored.is_organisation() != c.is_organisation() {
-                return Err(Error::invalid(
+                return Err(Error::refused(
+                    Refusal::SourceChangedKind,
                     format!(
                         "source record {}/{} wrote customer {} as {}, now it sends {}",
                         from.source.system,
@@ -463,7 +464,6 @@ impl Tx<'_> {
                         kind_name(&stored),
                         kind_name(&c)
                     ),
-                    "a customer's kind never changes: send the record under a new record id",
                 ));
             }
             found = Some(stored);
@@ -716,8 +716,9 @@ impl Tx<'_> {
     /// A plate another vehicle holds is a conflict `key_taken`, not an error.
     ///
     /// Errors, all before anything is written: validation of the record or of `from`;
-    /// [`Error::NotFound`] for an unknown `owner`; [`Error::InvalidOperation`] if this source
-    /// record wrote a vehicle with another VIN.
+    /// [`Error::NotFound`] for an unknown `owner`; [`Error::InvalidOperation`]
+    /// ([`Refusal::SourceChangedVin`]) if this source record wrote a vehicle with
+    /// another VIN.
     pub fn upsert_vehicle(
         &mut self,
         incoming: &Vehicle,
@@ -743,7 +744,8 @@ impl Tx<'_> {
             .map(|x| x.value());
         let by_source = self.source_lookup(ModelKind::Vehicle, &from.source, VEHICLES)?;
         if let (Some(s), false) = (by_source, by_source == by_vin) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::SourceChangedVin,
                 format!(
                     "source record {}/{} wrote vehicle {} with another VIN than {}",
                     from.source.system,
@@ -751,7 +753,6 @@ impl Tx<'_> {
                     VehicleId(s),
                     v.vin
                 ),
-                "a VIN never changes: correct the vehicle by its own VIN, or use a new record id",
             ));
         }
         let Some(id) = by_vin.map(VehicleId) else {
@@ -942,9 +943,9 @@ impl Tx<'_> {
             true,
         );
         let unfit = || {
-            Error::invalid(
+            Error::refused(
+                Refusal::ConflictNoLongerApplies,
                 format!("conflict {}: {} cannot take {:?}", c.id, c.field, c.offered),
-                "the record changed kind since the conflict was raised; reject the conflict",
             )
         };
         let taken = |field: &'static str, value: &FieldValue| -> Result<()> {
@@ -978,9 +979,9 @@ impl Tx<'_> {
                 let history = self.ownership(VehicleId(c.record))?;
                 let cur = history.current().copied();
                 if cur.is_some_and(|x| x.customer == to) {
-                    return Err(Error::invalid(
+                    return Err(Error::refused(
+                        Refusal::AlreadyOwner,
                         format!("vehicle {} already belongs to customer {to}", c.record),
-                        "reject the conflict: nothing to change",
                     ));
                 }
                 let floor = cur
@@ -1029,8 +1030,8 @@ impl WriteTxn {
     ///
     /// Errors, all before anything is written (the transaction stays usable): validation of
     /// the record, of `vin` or of `from` (`validation.unknown_source` for a system not in the
-    /// registry); [`Error::InvalidOperation`] if the source record wrote a person and now
-    /// sends an organisation or the reverse.
+    /// registry); [`Error::InvalidOperation`] ([`Refusal::SourceChangedKind`]) if the
+    /// source record wrote a person and now sends an organisation or the reverse.
     pub fn upsert_customer(
         &mut self,
         incoming: &Customer,
@@ -1059,8 +1060,9 @@ impl WriteTxn {
     /// A plate another vehicle holds is a conflict `key_taken`, not an error.
     ///
     /// Errors, all before anything is written: validation of the record or of `from`;
-    /// [`Error::NotFound`] for an unknown `owner`; [`Error::InvalidOperation`] if this source
-    /// record wrote a vehicle with another VIN.
+    /// [`Error::NotFound`] for an unknown `owner`; [`Error::InvalidOperation`]
+    /// ([`Refusal::SourceChangedVin`]) if this source record wrote a vehicle with
+    /// another VIN.
     pub fn upsert_vehicle(
         &mut self,
         incoming: &Vehicle,

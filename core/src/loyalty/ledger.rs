@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{LoyaltyConfig, Wallet};
 use crate::codec::{self, Model, ModelKind};
 use crate::date::{Date, DateTime};
-use crate::error::{Error, Result, Rule, ValidationError};
+use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::{CustomerId, DealerId, TouchpointId};
 use crate::store::tables::*;
 use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
@@ -549,9 +549,9 @@ impl Tx<'_> {
         let key = caller_key(&r.key)?;
         if let (Wallet::Dealer(d), Some(at)) = (r.wallet, r.dealer) {
             if d != at {
-                return Err(Error::invalid(
+                return Err(Error::refused(
+                    Refusal::WalletOtherDealer,
                     format!("points of {} cannot be redeemed at dealer {at}", r.wallet),
-                    "dealer points are valid only at the dealer that issued them",
                 ));
             }
         }
@@ -668,16 +668,16 @@ impl Tx<'_> {
             return Ok(id);
         }
         if !matches!(credit.kind, PostingKind::Earn | PostingKind::Adjust) || credit.points <= 0 {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::ReverseNotACredit,
                 format!("posting {} is not a credit", r.credit),
-                "only earnings and positive adjustments can be reversed; adjust for the rest",
             ));
         }
         let mut lot = self.lot(r.credit)?;
         if let Some(by) = lot.reversal {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::AlreadyReversed,
                 format!("credit {} was already reversed by posting {by}", r.credit),
-                "a credit is reversed once; use an adjustment for further corrections",
             ));
         }
         let mut p = wanted;

@@ -16,7 +16,7 @@ use super::ledger::{Cause, Posting, PostingKind};
 use super::{Benefits, LoyaltyConfig, Tier};
 use crate::codec::{self, Model, ModelKind};
 use crate::date::Date;
-use crate::error::{Error, Result, Rule, ValidationError};
+use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::CustomerId;
 use crate::money::Money;
 use crate::store::tables::*;
@@ -367,12 +367,12 @@ impl Tx<'_> {
             let mut record = self.tier_record(customer)?;
             if let Some(last) = record.changes.last() {
                 if last.on > as_of {
-                    return Err(Error::invalid(
+                    return Err(Error::refused(
+                        Refusal::TierReviewOutOfOrder,
                         format!(
                             "customer {customer}'s tier was last reviewed on {}, after {as_of}",
                             last.on
                         ),
-                        "review tiers in date order",
                     ));
                 }
             }

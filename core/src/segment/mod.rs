@@ -22,7 +22,7 @@ pub use rule::Rule;
 use crate::analytics::{CustomerFacts, Facts};
 use crate::codec::{self, Model, ModelKind};
 use crate::date::{Date, DateTime};
-use crate::error::{Error, Result, Rule as ValidationRule, ValidationError};
+use crate::error::{Error, Refusal, Result, Rule as ValidationRule, ValidationError};
 use crate::ids::CustomerId;
 use crate::loyalty::LoyaltyConfig;
 use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
@@ -416,9 +416,9 @@ impl Tx<'_> {
         memo: &mut HashMap<String, usize>,
     ) -> Result<usize> {
         if n == saving {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::SegmentCycle,
                 format!("segment {saving} would depend on itself"),
-                "a segment may use other segments, but not in a cycle",
             ));
         }
         if let Some(d) = memo.get(n) {
@@ -674,9 +674,9 @@ impl ReadTxn {
     pub fn segment_diff(&self, name: &str, from: Date, to: Date) -> Result<SegmentDiff> {
         let get = |d: Date| {
             self.materialised(name, d)?.ok_or_else(|| {
-                Error::invalid(
+                Error::refused(
+                    Refusal::SegmentNotMaterialised,
                     format!("segment {name} was not materialised for {d}"),
-                    "materialise it for both dates first (WriteTxn::materialise_segment)",
                 )
             })
         };

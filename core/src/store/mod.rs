@@ -19,7 +19,7 @@ use redb::{MultimapTableHandle, ReadableDatabase, ReadableTable, TableHandle};
 
 use crate::codec::{self, Model};
 use crate::date::DateTime;
-use crate::error::{Damage, Error, Result};
+use crate::error::{Damage, Error, Refusal, Result};
 use crate::rollup::Rollup;
 use tables::*;
 
@@ -187,13 +187,14 @@ impl Database {
     /// Deleting a record frees its pages but does not overwrite them: until they are reused,
     /// the bytes of a deleted customer are still in the file. Compacting after a deletion
     /// (or an erasure request) is what removes them from the disk. Needs the only handle:
-    /// fails with `invalid_operation` while a clone of this handle or a transaction is alive.
+    /// fails with `invalid_operation.database_shared` while a clone of this handle or a
+    /// transaction is alive.
     pub fn compact(&mut self) -> Result<bool> {
         let path = self.inner.path.as_ref().map(|p| p.display().to_string());
         let inner = Arc::get_mut(&mut self.inner).ok_or_else(|| {
-            Error::invalid(
+            Error::refused(
+                Refusal::DatabaseShared,
                 "the database is shared: another handle or a transaction is alive",
-                "drop every other clone of the handle and every transaction, then compact",
             )
         })?;
         let Redb::ReadWrite(redb) = &mut inner.redb else {
@@ -208,11 +209,12 @@ impl Database {
             txn.commit()?;
         }
         let mut moved = false;
-        while redb.compact().map_err(|e| {
-            Error::invalid(
+        while redb.compact().map_err(|e| match e {
+            redb::CompactionError::Storage(e) => Error::from(e),
+            e => Error::refused(
+                Refusal::DatabaseShared,
                 format!("the file could not be compacted: {e}"),
-                "close every transaction of this database, then compact",
-            )
+            ),
         })? {
             moved = true;
         }
@@ -283,10 +285,10 @@ impl Database {
                 }),
                 // An older format: its records decode as they are.
                 Some(_) if complete => Ok(db),
-                Some(_) => Err(Error::invalid(
+                Some(_) => Err(Error::refused(
+                    Refusal::ReadOnlyMissingTables,
                     "this file was written before some of this release's tables existed, and a \
                      read-only handle cannot add them",
-                    "open it read-write once (that adds the empty tables), then read-only",
                 )),
             };
         };
@@ -565,9 +567,9 @@ impl WriteTxn {
     /// turned off.
     pub fn commit(self) -> Result<()> {
         if self.state.poisoned.get() {
-            return Err(Error::invalid(
+            return Err(Error::refused(
+                Refusal::TransactionPoisoned,
                 "this transaction had a failed write and cannot commit",
-                "drop it and redo the work in a new transaction",
             ));
         }
         self.tx().flush()?;

@@ -42,7 +42,7 @@ use crate::customer::{Gender, Party};
 use crate::date::Date;
 use crate::dealer::Dealer;
 use crate::error::{Error, Result};
-use crate::import::{codes, ImportError};
+use crate::import::{ImportCode, ImportError};
 use crate::integration::RecordKind;
 use crate::store::Database;
 
@@ -196,7 +196,7 @@ impl Out {
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
     ImportError {
-        code: codes::FILE_UNREADABLE,
+        code: ImportCode::FileUnreadable,
         file: Some(path.display().to_string()),
         line: None,
         field: None,

@@ -1,0 +1,15 @@
+//! The binding-neutral layer every front end calls: Python, Node, the mobile (UniFFI) binding
+//! and the CLI. It holds what each of them would otherwise write again — a shareable handle with
+//! a writer guard and read sessions that build the analytics snapshot once ([`Store`],
+//! [`WriteSession`], [`ReadSession`]), flat records and the checks their shape needs
+//! ([`CustomerRecord`], [`VehicleRecord`], [`lead_status`]), and one report shape for every
+//! error ([`ErrorReport`]). A binding converts its values into these, calls, and maps the
+//! report to its own exception or error class; no rule lives in a binding.
+
+mod records;
+mod report;
+mod session;
+
+pub use records::{lead_status, CustomerRecord, PartyKind, VehicleRecord};
+pub use report::{Detail, ErrorKind, ErrorReport};
+pub use session::{ReadSession, Store, WriteSession};
