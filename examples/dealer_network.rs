@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use autocrm::synth::{Network, SynthConfig};
 use autocrm::{CustomerKey, Database};
+use autocrm_synth::{Network, SynthConfig};
 
 struct Args {
     customers: usize,

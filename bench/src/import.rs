@@ -1,7 +1,7 @@
 //! # Import: dirty CSV exports into autocrm and into SQLite
 //!
 //! After the other sections, each size writes the dirty source-system exports of its network
-//! (`autocrm::synth::dirty::write_dirty_csvs`, seed 42, 10 % dirt, UTF-8): the customers as the
+//! (`autocrm_synth::dirty::write_dirty_csvs`, seed 42, 10 % dirt, UTF-8): the customers as the
 //! finance system, the invoice system and the dealers' DMS export them, then the new vehicles
 //! as the invoice system knows them, in that order (the order of `DirtyFiles::files`). Both
 //! sides read the same four files from disk, 1,000 rows per durable transaction:
@@ -38,8 +38,8 @@ use std::time::Duration;
 
 use autocrm::import::{import_file, ImportOptions, ImportReport};
 use autocrm::integration::RecordKind;
-use autocrm::synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig, DirtyFile};
 use autocrm::{Database, DateTime};
+use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig, DirtyFile};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::report::{rate, thousands};
@@ -444,7 +444,7 @@ pub fn run_size(customers: usize, dir: &Path) -> BenchResult<ImportResult> {
 pub fn report(results: &[ImportResult]) -> String {
     let mut out = String::from("\n### Import from CSV\n\n");
     out.push_str(
-        "The dirty source exports of the network (`synth::dirty`, 10 % dirt): customers from \
+        "The dirty source exports of the network (`autocrm_synth::dirty`, 10 % dirt): customers from \
          finance, invoice and the dealers' DMS, then the invoice system's vehicles, \
          1,000 rows per durable transaction, read from disk by both sides. autocrm \
          (`import::import_file`) parses, cleans (rejecting into the dealers' feedback queues), \

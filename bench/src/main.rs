@@ -5,7 +5,7 @@
 //!     [--only store,segments,ledger,import]
 //! ```
 //!
-//! One run generates a synthetic dealer network (`autocrm::synth`, seed 42) per size and loads
+//! One run generates a synthetic dealer network (`autocrm_synth`, seed 42) per size and loads
 //! the same records, in the same order, into three stores in the same process:
 //!
 //! 1. **autocrm**, through its public API: validation and normalisation, unique-key, reference

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use autocrm::synth::{Network, SynthConfig};
+use autocrm_synth::{Network, SynthConfig};
 
 use crate::report::{SizeResult, StoreFigures};
 use crate::store::{Store, ViewDigest};

@@ -18,8 +18,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use autocrm::synth::SynthConfig;
 use autocrm::{Database, Date, LoyaltyConfig, TouchpointKind};
+use autocrm_synth::SynthConfig;
 use rusqlite::Connection;
 
 use crate::BenchResult;

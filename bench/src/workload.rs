@@ -6,11 +6,11 @@
 //! autocrm's id counters, raw redb's local counters and SQLite's explicit ids agree: the plan
 //! predicts them once and every store uses (autocrm: asserts) the same ids.
 
-use autocrm::synth::{CustomerBundle, Network};
 use autocrm::{
     Channel, Complaint, Customer, CustomerId, Date, DateTime, Dealer, DealerId, Lead, RelationKind,
     SourceRef, Survey, Touchpoint, TouchpointKind, Vehicle, VehicleId,
 };
+use autocrm_synth::{CustomerBundle, Network};
 
 use crate::BenchResult;
 

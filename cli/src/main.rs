@@ -24,10 +24,10 @@ use std::process::ExitCode;
 
 use autocrm::import::{self, Encoding, Format, ImportOptions, ImportReport};
 use autocrm::integration::{RecordKind, Resolution};
-use autocrm::synth::dirty::{self, DirtyConfig};
 use autocrm::{
     Clock, ConflictId, CustomerId, CustomerKey, Database, Date, DateTime, DealerId, UtcOffset,
 };
+use autocrm_synth::dirty::{self, DirtyConfig};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 

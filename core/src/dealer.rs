@@ -32,7 +32,8 @@ pub struct Dealer {
 }
 
 impl Dealer {
-    pub(crate) fn normalised(&self) -> Result<Dealer, ValidationError> {
+    /// The dealer as it will be stored: trimmed and validated (code, name, region, city).
+    pub fn normalised(&self) -> Result<Dealer, ValidationError> {
         let code = self.code.trim().to_ascii_uppercase();
         if code.is_empty() {
             return Err(ValidationError::new("code", Rule::Required, &self.code));

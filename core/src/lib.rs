@@ -60,7 +60,6 @@ pub mod segment;
 pub mod source;
 pub mod store;
 pub mod survey;
-pub mod synth;
 pub mod text;
 pub mod touchpoint;
 pub mod validate;

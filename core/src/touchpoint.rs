@@ -215,7 +215,7 @@ impl Touchpoint {
     }
 
     /// Whether the kind of contact makes it sensitive whatever the input says.
-    pub(crate) fn sensitive_by_kind(&self) -> bool {
+    pub fn sensitive_by_kind(&self) -> bool {
         matches!(
             self.kind,
             TouchpointKind::Complaint | TouchpointKind::Rescue

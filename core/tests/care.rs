@@ -4,13 +4,9 @@
 
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
-
-fn t(s: &str) -> DateTime {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{d, t};
 
 fn vin(n: u64) -> String {
     // WVW (imported European) VINs carry no mandatory check digit.

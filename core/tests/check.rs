@@ -2,8 +2,8 @@
 //! checksum, an index entry missing or stale, a rollup that differs from its records) is
 //! reported with its table, and the check goes on past it.
 
-use autocrm::synth::{Network, SynthConfig};
 use autocrm::*;
+use autocrm_synth::{Network, SynthConfig};
 use redb::ReadableTable;
 
 const CUSTOMERS: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("customers");

@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 
 use autocrm::*;
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name)
-}
-
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
 }
 
 struct Expected {

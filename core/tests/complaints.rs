@@ -6,13 +6,9 @@
 use autocrm::complaint::escalations;
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
-
-fn t(s: &str) -> DateTime {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{d, t};
 
 fn dealer(code: &str) -> Dealer {
     Dealer {

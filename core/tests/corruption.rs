@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
-use autocrm::synth::{Network, SynthConfig};
 use autocrm::*;
+use autocrm_synth::{Network, SynthConfig};
 
 /// xorshift64*: a seeded generator, so a failing trial can be replayed.
 struct Rng(u64);

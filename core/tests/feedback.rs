@@ -4,16 +4,12 @@
 use autocrm::validate::national_id_check_digit;
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{d, nid};
 
 fn at(day: &str) -> DateTime {
     d(day).at(10, 0, 0)
-}
-
-fn nid(first17: &str) -> String {
-    format!("{first17}{}", national_id_check_digit(first17).unwrap())
 }
 
 /// A valid China VIN with serial `n`.

@@ -17,10 +17,6 @@ fn seeds_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/decode_record")
 }
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
-
 fn sample_records() -> Vec<(&'static str, Vec<u8>)> {
     let dealer = Dealer {
         code: "SH0001".into(),
@@ -264,6 +260,10 @@ fn mutated_seeds_fail_cleanly() {
 #[path = "../../fuzz/checks/import.rs"]
 mod import_check;
 use import_check::import_one;
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
 
 fn import_seeds() -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/import");

@@ -3,9 +3,13 @@
 
 use autocrm::import::{codes, import_file, import_reader, Encoding, Format, Progress};
 use autocrm::integration::RecordKind;
-use autocrm::synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
-use autocrm::validate::{credit_code_check_char, national_id_check_digit, vin_check_digit};
+use autocrm::validate::vin_check_digit;
 use autocrm::*;
+use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{credit, nid};
 
 fn at() -> DateTime {
     "2025-06-01 08:00".parse().unwrap()
@@ -13,14 +17,6 @@ fn at() -> DateTime {
 
 fn opts(kind: RecordKind) -> ImportOptions {
     ImportOptions::new(kind, at())
-}
-
-fn nid(first17: &str) -> String {
-    format!("{first17}{}", national_id_check_digit(first17).unwrap())
-}
-
-fn credit(first17: &str) -> String {
-    format!("{first17}{}", credit_code_check_char(first17).unwrap())
 }
 
 fn vin(with_placeholder: &str) -> String {

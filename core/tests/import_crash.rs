@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use autocrm::import::{import_file, ImportOptions};
 use autocrm::integration::RecordKind;
-use autocrm::synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
 use autocrm::*;
+use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
 
 #[path = "support/dump.rs"]
 mod dump;

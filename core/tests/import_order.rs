@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use autocrm::import::{import_file, ImportOptions};
 use autocrm::integration::RecordKind;
-use autocrm::synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
 use autocrm::*;
+use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
 use proptest::prelude::*;
 
 #[path = "support/dump.rs"]

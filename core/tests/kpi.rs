@@ -6,13 +6,9 @@
 use autocrm::kpi::{self, Dimension, GroupKey, Period};
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
-
-fn t(s: &str) -> DateTime {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{d, t};
 
 /// Three dealers: D1 (East, 上海), D2 (East, 江苏), D3 (North, 北京).
 struct Net {

@@ -32,6 +32,10 @@ use autocrm::{
     Wallet,
 };
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
+
 const CHILD_DB: &str = "AUTOCRM_LEDGER_CRASH_DB";
 const CHILD_RUN: &str = "AUTOCRM_LEDGER_CRASH_RUN";
 const CHILD_SEED: &str = "AUTOCRM_LEDGER_CRASH_SEED";
@@ -259,10 +263,6 @@ fn acknowledged_postings_survive_sigkill() {
 
 // ---------------------------------------------------------------------------------------------
 // The child.
-
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
 
 fn dealer(code: &str) -> Dealer {
     Dealer {

@@ -49,12 +49,12 @@ use autocrm::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
+
 /// Days from earning to expiry under the default configuration.
 const LOT_DAYS: i32 = 730;
-
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
 
 fn start() -> Date {
     d("2024-01-01")

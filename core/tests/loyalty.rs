@@ -4,9 +4,9 @@
 
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
 
 fn dealer(code: &str) -> Dealer {
     Dealer {

@@ -9,17 +9,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use autocrm::validate;
 use autocrm::{
     Channel, Complaint, ComplaintStatus, ConsentChannel, ConsentEvent, Customer, CustomerId,
-    CustomerKey, Database, Date, DateTime, DuplicateCandidate, Error, Gender, Intent, Lead,
-    LeadSource, LeadStatus, MatchReason, Money, Party, Person, PurchaseType, ReadTxn, Refusal,
-    Relation, RelationKind, Rollup, ServiceKind, SourceRef, Survey, SurveyKind, Touchpoint,
-    TouchpointKind, Vehicle, VehicleId, WriteTxn,
+    CustomerKey, Database, DateTime, DuplicateCandidate, Error, Gender, Intent, Lead, LeadSource,
+    LeadStatus, MatchReason, Money, Party, Person, PurchaseType, ReadTxn, Refusal, Relation,
+    RelationKind, Rollup, ServiceKind, SourceRef, Survey, SurveyKind, Touchpoint, TouchpointKind,
+    Vehicle, VehicleId, WriteTxn,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
 
 fn at(s: &str) -> DateTime {
     d(s).at(10, 0, 0)

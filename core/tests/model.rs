@@ -31,6 +31,10 @@ use autocrm::{
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
+
 // ---------------------------------------------------------------------------------------------
 // Pools of valid keys: small, so that keys collide and phones are shared.
 
@@ -140,10 +144,6 @@ const NAMES: [(&str, &str); 6] = [
 const CUSTOMER_SYSTEM: &str = "crm_import";
 const TOUCHPOINT_SYSTEM: &str = "dms";
 const SOURCE_IDS: [&str; 4] = ["R1", "R2", "R3", "R4"];
-
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
 
 /// Touchpoint dates: around 1970-01-01 (negative timestamps) or in mid-2023, few enough that
 /// several touchpoints share a time and the id breaks the tie.

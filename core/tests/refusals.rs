@@ -9,9 +9,9 @@
 use autocrm::integration::{Field, Received, Resolution};
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
 
 fn at(day: &str) -> DateTime {
     d(day).at(9, 0, 0)

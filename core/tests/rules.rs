@@ -10,13 +10,13 @@ use std::sync::OnceLock;
 
 use autocrm::segment::builtin::{self, LifecycleParams, OwnerStatus, OwnerStatusParams};
 use autocrm::segment::{EvalContext, RuleErrorKind};
-use autocrm::synth::{Network, SynthConfig};
 use autocrm::*;
+use autocrm_synth::{Network, SynthConfig};
 use proptest::prelude::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
 
 fn known(name: &str) -> bool {
     name == "vip_owners" || name == "recent_buyers"

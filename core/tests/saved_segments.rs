@@ -3,9 +3,9 @@
 
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
 
 /// Three owners; owner n visited the workshop on the days in `visits[n]`.
 fn network() -> (Database, Vec<CustomerId>) {

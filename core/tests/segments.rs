@@ -6,9 +6,9 @@ use autocrm::segment::builtin::{
 };
 use autocrm::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::d;
 
 const D: &str = "2025-06-30";
 
@@ -247,7 +247,7 @@ fn value_tiers_top_twenty_percent_and_upgrade_candidates() {
 #[test]
 fn every_c_card_customer_of_a_generated_network_has_exactly_one_status() {
     let db = Database::in_memory().unwrap();
-    let net = synth::Network::new(synth::SynthConfig::new(400));
+    let net = autocrm_synth::Network::new(autocrm_synth::SynthConfig::new(400));
     net.load(&db, 200, |_| {}).unwrap();
     let facts = db.begin_read().unwrap().facts().unwrap();
     assert_eq!(facts.customers.len(), 400);

@@ -2,25 +2,16 @@
 //! their resolution, lineage in the 360° view, idempotent replay, persistence, and a model
 //! check that a lower-priority source never leaves its value over a higher one's offer.
 
-use autocrm::validate::{credit_code_check_char, national_id_check_digit, vin_check_digit};
+use autocrm::validate::vin_check_digit;
 use autocrm::*;
 use proptest::prelude::*;
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{credit, d, nid};
 
 fn at(day: &str) -> DateTime {
     d(day).at(9, 0, 0)
-}
-
-/// A valid national ID from its first 17 digits.
-fn nid(first17: &str) -> String {
-    format!("{first17}{}", national_id_check_digit(first17).unwrap())
-}
-
-fn credit(first17: &str) -> String {
-    format!("{first17}{}", credit_code_check_char(first17).unwrap())
 }
 
 /// A valid China VIN with serial `n`.

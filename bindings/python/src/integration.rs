@@ -20,7 +20,7 @@ use arrow_schema::{DataType, Field as ArrowField, Schema};
 use autocrm::identity::MergeCounts;
 use autocrm::import::{Encoding, Format, ImportOptions, ImportReport, Progress};
 use autocrm::integration::{ConflictStatus, Entity, FieldValue};
-use autocrm::synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
+use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
 use autocrm::{
     Conflict, ConflictId, CustomerId, Date, DateTime, DealerId, DuplicateCandidate, FeedbackEntry,
     FieldGroup, FieldLineage, MergeRecord, Outcome, QualityReport, QualityRow, Received,

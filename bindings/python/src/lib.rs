@@ -17,7 +17,7 @@ use autocrm::api::{ReadSession, Store, WriteSession};
 use autocrm::care::CareKind;
 use autocrm::kpi::{Dimension, Period};
 use autocrm::loyalty::Wallet;
-use autocrm::synth::{Network, SynthConfig};
+use autocrm_synth::{Network, SynthConfig};
 use autocrm::{
     ComplaintId, ComplaintStatus, ConsentChannel, CustomerId, CustomerKey, CustomerSet, Database,
     Date, DateTime, DealerId, Facts, Kpi, LeadId, LoyaltyConfig, ReadTxn, RelationKind, SurveyId,

@@ -1,10 +1,10 @@
 //! Writing a generated network into a database through the public API, so that examples,
 //! tests and benchmarks exercise the same validation, indexes and rollups as real imports.
 
-use crate::error::Result;
-use crate::ids::{CustomerId, DealerId, VehicleId};
-use crate::store::{Database, WriteTxn};
-use crate::synth::{CustomerBundle, Network};
+use crate::{CustomerBundle, Network};
+use autocrm::error::Result;
+use autocrm::ids::{CustomerId, DealerId, VehicleId};
+use autocrm::store::{Database, WriteTxn};
 
 /// How many records a load wrote so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -121,7 +121,7 @@ fn load_bundle(
     let touchpoints: Vec<_> = b
         .touchpoints
         .iter()
-        .map(|t| crate::Touchpoint {
+        .map(|t| autocrm::Touchpoint {
             customer: me,
             vehicle: vehicle(t.vehicle),
             dealer: dealer(t.dealer),
@@ -131,7 +131,7 @@ fn load_bundle(
     tx.insert_touchpoints(&touchpoints)?;
     stats.touchpoints += touchpoints.len() as u64;
     for l in &b.leads {
-        tx.insert_lead(&crate::Lead {
+        tx.insert_lead(&autocrm::Lead {
             customer: me,
             dealer: dealer(l.dealer),
             ..l.clone()
@@ -139,7 +139,7 @@ fn load_bundle(
         stats.leads += 1;
     }
     for c in &b.complaints {
-        tx.insert_complaint(&crate::Complaint {
+        tx.insert_complaint(&autocrm::Complaint {
             customer: me,
             vehicle: vehicle(c.vehicle),
             dealer: dealer(c.dealer),
@@ -148,7 +148,7 @@ fn load_bundle(
         stats.complaints += 1;
     }
     for s in &b.surveys {
-        tx.insert_survey(&crate::Survey {
+        tx.insert_survey(&autocrm::Survey {
             customer: me,
             dealer: dealer(s.dealer),
             ..s.clone()

@@ -38,13 +38,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Network, Rng, SynthConfig};
-use crate::customer::{Gender, Party};
-use crate::date::Date;
-use crate::dealer::Dealer;
-use crate::error::{Error, Result};
-use crate::import::{ImportCode, ImportError};
-use crate::integration::RecordKind;
-use crate::store::Database;
+use autocrm::customer::{Gender, Party};
+use autocrm::date::Date;
+use autocrm::dealer::Dealer;
+use autocrm::error::{Error, Result};
+use autocrm::import::{ImportCode, ImportError};
+use autocrm::integration::RecordKind;
+use autocrm::store::Database;
 
 /// Random stream tag of the dirt (distinct from the generator's own tags).
 const TAG_DIRT: u64 = 101;
@@ -566,10 +566,10 @@ pub fn write_dirty_csvs(dir: impl AsRef<Path>, config: &DirtyConfig) -> Result<D
                 .map(|d| d.code.clone())
                 .unwrap_or_default();
             let usage = match v.usage {
-                crate::vehicle::Usage::Private => "private",
-                crate::vehicle::Usage::Fleet => "fleet",
-                crate::vehicle::Usage::Taxi => "taxi",
-                crate::vehicle::Usage::Rental => "rental",
+                autocrm::vehicle::Usage::Private => "private",
+                autocrm::vehicle::Usage::Fleet => "fleet",
+                autocrm::vehicle::Usage::Taxi => "taxi",
+                autocrm::vehicle::Usage::Rental => "rental",
             };
             vehicles.write(&[
                 "invoice",
