@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::date::Date;
 use crate::error::ValidationError;
 use crate::source::SourceRef;
+use crate::store::ReadView;
 use crate::validate;
 
 /// A person's gender.
@@ -516,12 +517,12 @@ impl Tx<'_> {
 
     /// Every relation from or to `id`.
     pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
-        relations(&*self.t.relations()?, &*self.t.relations_back()?, id)
+        relations_in(&self.t, id)
     }
 
     /// The customer with id `id`, as this transaction sees it.
     pub fn customer(&self, id: CustomerId) -> Result<Customer> {
-        get_record(&*self.t.customers()?, id.0)?.ok_or_else(|| Error::not_found("customer", id))
+        customer_in(&self.t, id)
     }
 
     fn check_unique_keys(&self, c: &Customer, me: Option<CustomerId>) -> Result<()> {
@@ -655,7 +656,7 @@ impl<T: ReadableTable<(u64, u8, u64), ()>> RelationRange for T {
 impl ReadTxn {
     /// The customer with id `id`.
     pub fn customer(&self, id: CustomerId) -> Result<Customer> {
-        get_record(self.tables.customers()?, id.0)?.ok_or_else(|| Error::not_found("customer", id))
+        customer_in(&self.tables, id)
     }
 
     /// The customer holding national ID `national_id` (validated and normalised first).
@@ -685,7 +686,7 @@ impl ReadTxn {
 
     /// Every relation from or to `id`.
     pub fn relations_of(&self, id: CustomerId) -> Result<Vec<Relation>> {
-        relations(self.tables.relations()?, self.tables.relations_back()?, id)
+        relations_in(&self.tables, id)
     }
 
     /// Number of customers.
@@ -800,4 +801,14 @@ impl WriteTxn {
     pub fn customer(&self, id: CustomerId) -> Result<Customer> {
         self.tx().customer(id)
     }
+}
+
+/// [`ReadTxn::customer`], for either kind of transaction.
+pub(crate) fn customer_in(t: &impl ReadView, id: CustomerId) -> Result<Customer> {
+    get_record(&*t.customers()?, id.0)?.ok_or_else(|| Error::not_found("customer", id))
+}
+
+/// [`ReadTxn::relations_of`], for either kind of transaction.
+pub(crate) fn relations_in(t: &impl ReadView, id: CustomerId) -> Result<Vec<Relation>> {
+    relations(&*t.relations()?, &*t.relations_back()?, id)
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Rule, ValidationError};
+use crate::store::ReadView;
 use crate::validate;
 
 /// What a dealer does.
@@ -93,18 +94,14 @@ impl Tx<'_> {
 
     /// The dealer with id `id`, as this transaction sees it.
     pub fn dealer(&self, id: DealerId) -> Result<Dealer> {
-        let t = self.t.dealers()?;
-        let v = t.get(id.0)?.ok_or_else(|| Error::not_found("dealer", id))?;
-        decode_stored(v.value())
+        dealer_in(&self.t, id)
     }
 }
 
 impl ReadTxn {
     /// The dealer with id `id`.
     pub fn dealer(&self, id: DealerId) -> Result<Dealer> {
-        let t = self.tables.dealers()?;
-        let v = t.get(id.0)?.ok_or_else(|| Error::not_found("dealer", id))?;
-        decode_stored(v.value())
+        dealer_in(&self.tables, id)
     }
 
     /// The dealer with code `code` (case-insensitive).
@@ -140,4 +137,11 @@ impl WriteTxn {
     pub fn dealer(&self, id: DealerId) -> Result<Dealer> {
         self.tx().dealer(id)
     }
+}
+
+/// [`ReadTxn::dealer`], for either kind of transaction.
+pub(crate) fn dealer_in(t: &impl ReadView, id: DealerId) -> Result<Dealer> {
+    let t = t.dealers()?;
+    let v = t.get(id.0)?.ok_or_else(|| Error::not_found("dealer", id))?;
+    decode_stored(v.value())
 }

@@ -11,6 +11,7 @@ use crate::date::Date;
 use crate::error::{Rule, ValidationError};
 use crate::ids::{CustomerId, DealerId};
 use crate::source::SourceRef;
+use crate::store::ReadView;
 use crate::validate;
 
 /// What a vehicle is used for.
@@ -322,12 +323,12 @@ impl Tx<'_> {
 
     /// The vehicle with id `id`, as this transaction sees it.
     pub fn vehicle(&self, id: VehicleId) -> Result<Vehicle> {
-        get_record(&*self.t.vehicles()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
+        vehicle_in(&self.t, id)
     }
 
     /// The vehicle's ownership history, as this transaction sees it.
     pub fn ownership(&self, id: VehicleId) -> Result<OwnershipHistory> {
-        get_record(&*self.t.ownership()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
+        ownership_in(&self.t, id)
     }
 
     fn put_ownership(&mut self, id: VehicleId, h: &OwnershipHistory) -> Result<()> {
@@ -381,12 +382,12 @@ pub struct OwnedVehicle {
 impl ReadTxn {
     /// The vehicle with id `id`.
     pub fn vehicle(&self, id: VehicleId) -> Result<Vehicle> {
-        get_record(self.tables.vehicles()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
+        vehicle_in(&self.tables, id)
     }
 
     /// The vehicle's ownership history.
     pub fn ownership(&self, id: VehicleId) -> Result<OwnershipHistory> {
-        get_record(self.tables.ownership()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
+        ownership_in(&self.tables, id)
     }
 
     /// Every vehicle with its ownership history, in id order (two full-table scans in step,
@@ -494,4 +495,14 @@ impl WriteTxn {
     pub fn ownership(&self, id: VehicleId) -> Result<OwnershipHistory> {
         self.tx().ownership(id)
     }
+}
+
+/// [`ReadTxn::vehicle`], for either kind of transaction.
+pub(crate) fn vehicle_in(t: &impl ReadView, id: VehicleId) -> Result<Vehicle> {
+    get_record(&*t.vehicles()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
+}
+
+/// [`ReadTxn::ownership`], for either kind of transaction.
+pub(crate) fn ownership_in(t: &impl ReadView, id: VehicleId) -> Result<OwnershipHistory> {
+    get_record(&*t.ownership()?, id.0)?.ok_or_else(|| Error::not_found("vehicle", id))
 }

@@ -14,6 +14,7 @@ use crate::codec;
 use crate::date::DateTime;
 use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::{ConflictId, CustomerId, VehicleId};
+use crate::store::ReadView;
 use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 
 use redb::ReadableTable;
@@ -218,7 +219,7 @@ impl Tx<'_> {
 
     /// The conflict `id`, as this transaction sees it.
     pub fn conflict(&self, id: ConflictId) -> Result<Conflict> {
-        get_record(&*self.t.conflicts()?, id.0)?.ok_or_else(|| Error::not_found("conflict", id))
+        conflict_in(&self.t, id)
     }
 
     /// Resolves an open conflict: [`Resolution::Accept`] applies the offered value with the
@@ -278,7 +279,7 @@ impl Tx<'_> {
 impl ReadTxn {
     /// The conflict `id`.
     pub fn conflict(&self, id: ConflictId) -> Result<Conflict> {
-        get_record(self.tables.conflicts()?, id.0)?.ok_or_else(|| Error::not_found("conflict", id))
+        conflict_in(&self.tables, id)
     }
 
     /// Conflicts in id order (oldest first): only the open ones if `open_only`, else all.
@@ -429,6 +430,11 @@ impl WriteTxn {
     ) -> Result<Conflict> {
         self.tx().resolve_conflict(id, resolution, by, at)
     }
+}
+
+/// [`ReadTxn::conflict`], for either kind of transaction.
+pub(crate) fn conflict_in(t: &impl ReadView, id: ConflictId) -> Result<Conflict> {
+    get_record(&*t.conflicts()?, id.0)?.ok_or_else(|| Error::not_found("conflict", id))
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::error::{Error, Result, Rule, ValidationError};
+use crate::store::ReadView;
 use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
 use redb::ReadableTable;
@@ -196,9 +197,7 @@ fn check_name(name: &str) -> Result<(), ValidationError> {
 impl Tx<'_> {
     /// The source registry as this transaction sees it (the defaults while none is stored).
     pub fn sources(&self) -> Result<SourceRegistry> {
-        let t = self.t.sources()?;
-        let found = t.get(KEY)?.map(|v| decode_stored(v.value())).transpose()?;
-        Ok(found.unwrap_or_default())
+        sources_in(&self.t)
     }
 
     /// The source registry, read once per transaction (until it is changed in it).
@@ -261,9 +260,7 @@ impl Tx<'_> {
 impl ReadTxn {
     /// The source registry (the defaults while none is stored).
     pub fn sources(&self) -> Result<SourceRegistry> {
-        let t = self.tables.sources()?;
-        let found = t.get(KEY)?.map(|v| decode_stored(v.value())).transpose()?;
-        Ok(found.unwrap_or_default())
+        sources_in(&self.tables)
     }
 }
 
@@ -294,6 +291,13 @@ impl WriteTxn {
     ) -> Result<()> {
         self.tx().set_source_priority(system, group, priority)
     }
+}
+
+/// [`ReadTxn::sources`], for either kind of transaction.
+pub(crate) fn sources_in(t: &impl ReadView) -> Result<SourceRegistry> {
+    let t = t.sources()?;
+    let found = t.get(KEY)?.map(|v| decode_stored(v.value())).transpose()?;
+    Ok(found.unwrap_or_default())
 }
 
 #[cfg(test)]

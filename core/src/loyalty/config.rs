@@ -9,6 +9,7 @@ use super::Tier;
 use crate::codec::{self, Model, ModelKind};
 use crate::error::{Result, Rule, ValidationError};
 use crate::money::Money;
+use crate::store::ReadView;
 use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 use crate::touchpoint::{Touchpoint, TouchpointKind};
 
@@ -358,17 +359,14 @@ impl Tx<'_> {
 
     /// The club configuration, if the club has been set up.
     pub fn loyalty_config(&self) -> Result<Option<LoyaltyConfig>> {
-        let t = self.t.loyalty()?;
-        let v = t.get(CONFIG_KEY)?;
-        v.map(|v| decode_stored(v.value())).transpose()
+        loyalty_config_in(&self.t)
     }
 }
 
 impl ReadTxn {
     /// The club configuration, if the club has been set up.
     pub fn loyalty_config(&self) -> Result<Option<LoyaltyConfig>> {
-        let v = self.tables.loyalty()?.get(CONFIG_KEY)?;
-        v.map(|v| decode_stored(v.value())).transpose()
+        loyalty_config_in(&self.tables)
     }
 }
 
@@ -384,4 +382,11 @@ impl WriteTxn {
     pub fn loyalty_config(&self) -> Result<Option<LoyaltyConfig>> {
         self.tx().loyalty_config()
     }
+}
+
+/// [`ReadTxn::loyalty_config`], for either kind of transaction.
+pub(crate) fn loyalty_config_in(t: &impl ReadView) -> Result<Option<LoyaltyConfig>> {
+    let t = t.loyalty()?;
+    let v = t.get(CONFIG_KEY)?;
+    v.map(|v| decode_stored(v.value())).transpose()
 }

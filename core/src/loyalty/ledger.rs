@@ -12,6 +12,7 @@ use crate::date::{Date, DateTime};
 use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::{CustomerId, DealerId, TouchpointId};
 use crate::store::tables::*;
+use crate::store::ReadView;
 use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
 use crate::touchpoint::Touchpoint;
 
@@ -329,7 +330,7 @@ impl Tx<'_> {
 
     /// The wallet's balance, as this transaction sees it.
     pub fn balance(&self, customer: CustomerId, wallet: Wallet) -> Result<Balance> {
-        balance_in(&*self.t.balances()?, customer, wallet)
+        balance_of(&self.t, customer, wallet)
     }
 
     fn put_balance(&mut self, customer: CustomerId, wallet: Wallet, b: &Balance) -> Result<()> {
@@ -340,7 +341,7 @@ impl Tx<'_> {
     }
 
     fn lot(&self, id: u64) -> Result<Lot> {
-        get_record(&*self.t.lots()?, id)?.ok_or_else(|| Error::not_found("lot", id))
+        lot_in(&self.t, id)
     }
 
     /// Writes a lot back. The spending and expiry queues hold live lots only, so they change
@@ -426,15 +427,7 @@ impl Tx<'_> {
 
     /// Points of the wallet spendable on `on` (in lots expiring after it).
     pub fn spendable(&self, customer: CustomerId, wallet: Wallet, on: Date) -> Result<i64> {
-        let queue = self.t.lot_queue()?;
-        let lots = self.t.lots()?;
-        let mut sum = 0;
-        for (_, id) in spendable_lots(&*queue, customer, wallet, on.days() + 1)? {
-            let lot: Lot =
-                get_record(&*lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
-            sum += lot.remaining;
-        }
-        Ok(sum)
+        spendable_in(&self.t, customer, wallet, on)
     }
 
     /// Credits a new lot (an earning or a positive adjustment), then repays owed points from
@@ -771,7 +764,7 @@ impl Tx<'_> {
 impl ReadTxn {
     /// The wallet's balance (zero for a wallet never used).
     pub fn balance(&self, customer: CustomerId, wallet: Wallet) -> Result<Balance> {
-        balance_in(self.tables.balances()?, customer, wallet)
+        balance_of(&self.tables, customer, wallet)
     }
 
     /// Every wallet the customer has used, with its balance.
@@ -790,12 +783,7 @@ impl ReadTxn {
 
     /// Points of the wallet spendable on `on` (in lots expiring after it).
     pub fn spendable(&self, customer: CustomerId, wallet: Wallet, on: Date) -> Result<i64> {
-        Ok(self
-            .lots_of(customer, wallet)?
-            .iter()
-            .filter(|(_, l)| l.expires > on)
-            .map(|(_, l)| l.remaining)
-            .sum())
+        spendable_in(&self.tables, customer, wallet, on)
     }
 
     /// The wallet's live lots in spending order (earliest expiry first).
@@ -813,7 +801,7 @@ impl ReadTxn {
 
     /// The lot credited by posting `id`.
     pub fn lot(&self, id: u64) -> Result<Lot> {
-        get_record(self.tables.lots()?, id)?.ok_or_else(|| Error::not_found("lot", id))
+        lot_in(&self.tables, id)
     }
 
     /// The posting with id `id`.
@@ -1013,4 +1001,36 @@ impl WriteTxn {
     pub fn expire_lots(&mut self, as_of: Date) -> Result<ExpiryReport> {
         self.tx().expire_lots(as_of)
     }
+}
+
+/// [`ReadTxn::balance`], for either kind of transaction.
+pub(crate) fn balance_of(
+    t: &impl ReadView,
+    customer: CustomerId,
+    wallet: Wallet,
+) -> Result<Balance> {
+    balance_in(&*t.balances()?, customer, wallet)
+}
+
+/// [`ReadTxn::lot`], for either kind of transaction.
+pub(crate) fn lot_in(t: &impl ReadView, id: u64) -> Result<Lot> {
+    get_record(&*t.lots()?, id)?.ok_or_else(|| Error::not_found("lot", id))
+}
+
+/// [`ReadTxn::spendable`], for either kind of transaction.
+pub(crate) fn spendable_in(
+    t: &impl ReadView,
+    customer: CustomerId,
+    wallet: Wallet,
+    on: Date,
+) -> Result<i64> {
+    let queue = t.lot_queue()?;
+    let lots = t.lots()?;
+    let mut sum = 0;
+    for (_, id) in spendable_lots(&*queue, customer, wallet, on.days() + 1)? {
+        let lot: Lot =
+            get_record(&*lots, id)?.ok_or_else(|| Error::dangling("lot queue", "lot", id))?;
+        sum += lot.remaining;
+    }
+    Ok(sum)
 }

@@ -59,6 +59,7 @@ use crate::date::Date;
 use crate::error::{Error, Result};
 use crate::ids::{CustomerId, DealerId};
 use crate::store::tables::CUSTOMERS;
+use crate::store::ReadView;
 use crate::store::{get_record, ReadTxn, Tx, WriteTxn};
 
 /// Where points are valid.
@@ -239,7 +240,7 @@ impl Tx<'_> {
 
     /// The customer's membership, as this transaction sees it.
     pub fn membership(&self, customer: CustomerId) -> Result<Option<Membership>> {
-        get_record(&*self.t.members()?, customer.0)
+        membership_in(&self.t, customer)
     }
 
     /// Removes the club card and tier record of a customer being deleted (one with postings
@@ -261,7 +262,7 @@ impl Tx<'_> {
 impl ReadTxn {
     /// The customer's club membership, if any.
     pub fn membership(&self, customer: CustomerId) -> Result<Option<Membership>> {
-        get_record(self.tables.members()?, customer.0)
+        membership_in(&self.tables, customer)
     }
 }
 
@@ -294,4 +295,9 @@ impl WriteTxn {
     pub fn membership(&self, customer: CustomerId) -> Result<Option<Membership>> {
         self.tx().membership(customer)
     }
+}
+
+/// [`ReadTxn::membership`], for either kind of transaction.
+pub(crate) fn membership_in(t: &impl ReadView, customer: CustomerId) -> Result<Option<Membership>> {
+    get_record(&*t.members()?, customer.0)
 }

@@ -12,6 +12,7 @@ pub use check::{CheckReport, Problem, StorageCheck};
 
 use std::cell::{Cell, OnceCell, RefCell, RefMut};
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -743,7 +744,35 @@ macro_rules! tables {
                 }
             )*
         }
+        /// The tables of either kind of transaction, for reading: code that only reads is
+        /// written once, generic over this trait, and serves [`ReadTxn`] (through its
+        /// [`ReadTables`]) and write transactions (through their [`WriteTables`]) alike.
+        pub(crate) trait ReadView {
+            $(
+                #[doc = concat!("The `", stringify!($def), "` table, for reading.")]
+                #[allow(dead_code)]
+                fn $name(&self) -> Result<impl Deref<Target = tables!(@readable $kind, $k, $v)> + '_>;
+            )*
+        }
+
+        impl ReadView for ReadTables {
+            $(
+                fn $name(&self) -> Result<impl Deref<Target = tables!(@readable $kind, $k, $v)> + '_> {
+                    ReadTables::$name(self)
+                }
+            )*
+        }
+
+        impl ReadView for WriteTables<'_> {
+            $(
+                fn $name(&self) -> Result<impl Deref<Target = tables!(@readable $kind, $k, $v)> + '_> {
+                    WriteTables::$name(self)
+                }
+            )*
+        }
     };
+    (@readable table, $k:ty, $v:ty) => { impl ReadableTable<$k, $v> };
+    (@readable multimap, $k:ty, $v:ty) => { impl redb::ReadableMultimapTable<$k, $v> };
     (@read table, $k:ty, $v:ty) => { redb::ReadOnlyTable<$k, $v> };
     (@read multimap, $k:ty, $v:ty) => { redb::ReadOnlyMultimapTable<$k, $v> };
     (@write table, $k:ty, $v:ty) => { redb::Table<'t, $k, $v> };
