@@ -4,7 +4,9 @@
 # the test dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --workspace
+# --all-features: core's `arrow` feature (autocrm::export, core/tests/export.rs) is off by
+# default; without it those tests would be skipped silently.
+cargo test --workspace --all-features
 python3 -m pip install --quiet --disable-pip-version-check \
     ./bindings/python pytest pyarrow polars pandas matplotlib mypy duckdb
 python3 -m pytest bindings/python/tests -q

@@ -679,6 +679,17 @@ pub enum Error {
     /// names the file, line and field.
     #[error(transparent)]
     Import(Box<crate::import::ImportError>),
+
+    /// A bug in autocrm: an internal invariant did not hold (e.g. an Arrow table built with
+    /// columns that do not match its schema in `autocrm::export`). Neither the input nor the file
+    /// is at fault, so none of the other variants is honest: not `Corrupt` (the file is fine),
+    /// not `Storage` (the engine did not fail), not `Validation` (no value was wrong). Nothing
+    /// was written; report it with the message.
+    #[error("internal error ({what}); this is a bug in autocrm, please report it")]
+    Internal {
+        /// What went wrong, e.g. the Arrow error's text.
+        what: String,
+    },
 }
 
 impl Error {
@@ -704,6 +715,7 @@ impl Error {
             Error::UpgradeRequired { .. } => "upgrade_required".into(),
             Error::Corrupt { .. } => "corrupt".into(),
             Error::Storage(_) => "storage".into(),
+            Error::Internal { .. } => "internal".into(),
             Error::Import(e) => e.code.code().to_string(),
             Error::InRecord { source, .. } => source.code(),
         }

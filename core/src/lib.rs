@@ -46,6 +46,8 @@ pub mod customer;
 pub mod date;
 pub mod dealer;
 pub mod error;
+#[cfg(feature = "arrow")]
+pub mod export;
 pub mod identity;
 pub mod ids;
 pub mod import;

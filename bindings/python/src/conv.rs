@@ -288,14 +288,6 @@ impl ToPy for Wallet {
     }
 }
 
-/// "brand" or "dealer:<id>", for Arrow columns.
-pub fn wallet_label(w: Wallet) -> String {
-    match w {
-        Wallet::Brand => "brand".into(),
-        Wallet::Dealer(d) => format!("dealer:{}", d.0),
-    }
-}
-
 impl ToPy for Date {
     fn to_py(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let (y, m, d) = self.ymd();

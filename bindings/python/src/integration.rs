@@ -11,21 +11,16 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use arrow_array::builder::{
-    Float64Builder, Int32Builder, ListBuilder, StringBuilder, UInt32Builder, UInt64Builder,
-    UInt8Builder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field as ArrowField, Schema};
+use autocrm::export;
 use autocrm::identity::MergeCounts;
 use autocrm::import::{Encoding, Format, ImportOptions, ImportReport, Progress};
 use autocrm::integration::{ConflictStatus, Entity, FieldValue};
-use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
 use autocrm::{
     Conflict, ConflictId, CustomerId, Date, DateTime, DealerId, DuplicateCandidate, FeedbackEntry,
     FieldGroup, FieldLineage, MergeRecord, Outcome, QualityReport, QualityRow, Received,
     RecordKind, Resolution, SourceRef, SourceRegistry, SourceSystem, Upsert, VehicleId,
 };
+use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig};
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
@@ -366,98 +361,6 @@ impl QualityRowPy {
 // ---------------------------------------------------------------------------------------------
 // Table-like results (sequence + Arrow)
 
-/// Arrow columns of the quality report, one row per dealer (then the unassigned row).
-/// The report's dealer rows as one batch.
-fn quality_report_batch(r: &QualityReport) -> PyResult<RecordBatch> {
-    quality_batch(&r.rows)
-}
-
-fn quality_batch(rows: &[QualityRow]) -> PyResult<RecordBatch> {
-    let n = rows.len();
-    let mut dealer = UInt32Builder::with_capacity(n);
-    let mut label = StringBuilder::new();
-    let mut customers = UInt64Builder::with_capacity(n);
-    let mut sold = UInt64Builder::with_capacity(n);
-    let mut valid = UInt64Builder::with_capacity(n);
-    let mut ratio = Float64Builder::with_capacity(n);
-    let mut rejections = UInt64Builder::with_capacity(n);
-    let mut queue = UInt64Builder::with_capacity(n);
-    let mut oldest = Int32Builder::with_capacity(n);
-    let mut conflicts = UInt64Builder::with_capacity(n);
-    for r in rows {
-        dealer.append_option(r.dealer.map(|d| d.0));
-        label.append_value(&r.label);
-        customers.append_value(r.customers);
-        sold.append_value(r.customers_sold);
-        valid.append_value(r.valid_info);
-        ratio.append_option(r.valid_info_ratio);
-        rejections.append_value(r.rejections_total());
-        queue.append_value(r.queue_size);
-        oldest.append_option(r.oldest_queued_days);
-        conflicts.append_value(r.open_conflicts);
-    }
-    let u64f = |name: &str| ArrowField::new(name, DataType::UInt64, false);
-    let fields = vec![
-        ArrowField::new("dealer", DataType::UInt32, true),
-        ArrowField::new("label", DataType::Utf8, false),
-        u64f("customers"),
-        u64f("customers_sold"),
-        u64f("valid_info"),
-        ArrowField::new("valid_info_ratio", DataType::Float64, true),
-        u64f("rejections"),
-        u64f("queue_size"),
-        ArrowField::new("oldest_queued_days", DataType::Int32, true),
-        u64f("open_conflicts"),
-    ];
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(dealer.finish()),
-        Arc::new(label.finish()),
-        Arc::new(customers.finish()),
-        Arc::new(sold.finish()),
-        Arc::new(valid.finish()),
-        Arc::new(ratio.finish()),
-        Arc::new(rejections.finish()),
-        Arc::new(queue.finish()),
-        Arc::new(oldest.finish()),
-        Arc::new(conflicts.finish()),
-    ];
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-        .map_err(|e| PyValueError::new_err(e.to_string()))
-}
-
-/// Arrow columns of duplicate candidates: customer, other, score, reasons.
-fn candidates_batch(rows: &[DuplicateCandidate]) -> PyResult<RecordBatch> {
-    let n = rows.len();
-    let mut customer = UInt64Builder::with_capacity(n);
-    let mut other = UInt64Builder::with_capacity(n);
-    let mut score = UInt8Builder::with_capacity(n);
-    let mut reasons = ListBuilder::new(StringBuilder::new());
-    for c in rows {
-        customer.append_value(c.customer.0);
-        other.append_value(c.other.0);
-        score.append_value(c.score);
-        for r in &c.reasons {
-            reasons.values().append_value(r.name());
-        }
-        reasons.append(true);
-    }
-    let item = Arc::new(ArrowField::new("item", DataType::Utf8, true));
-    let fields = vec![
-        ArrowField::new("customer", DataType::UInt64, false),
-        ArrowField::new("other", DataType::UInt64, false),
-        ArrowField::new("score", DataType::UInt8, false),
-        ArrowField::new("reasons", DataType::List(item), false),
-    ];
-    let cols: Vec<ArrayRef> = vec![
-        Arc::new(customer.finish()),
-        Arc::new(other.finish()),
-        Arc::new(score.finish()),
-        Arc::new(reasons.finish()),
-    ];
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-        .map_err(|e| PyValueError::new_err(e.to_string()))
-}
-
 fn index(i: isize, n: usize, what: &str) -> PyResult<usize> {
     let n = n as isize;
     let j = if i < 0 { i + n } else { i };
@@ -474,7 +377,9 @@ fn index(i: isize, n: usize, what: &str) -> PyResult<usize> {
 #[pyclass(frozen, module = "autocrm", name = "QualityReport")]
 pub struct PyQualityReport(Arc<QualityReport>);
 
-arrow::arrow_methods!(PyQualityReport, quality_report_batch);
+arrow::arrow_methods!(PyQualityReport, |r: &QualityReport| export::quality_rows(
+    &r.rows
+));
 
 #[pymethods]
 impl PyQualityReport {
@@ -542,7 +447,9 @@ impl PyQualityReport {
 #[pyclass(frozen, module = "autocrm", name = "DuplicateCandidates")]
 pub struct PyCandidates(Arc<Vec<DuplicateCandidate>>);
 
-arrow::arrow_methods!(PyCandidates, candidates_batch);
+arrow::arrow_methods!(PyCandidates, |rows: &Vec<DuplicateCandidate>| {
+    export::candidates(rows)
+});
 
 #[pymethods]
 impl PyCandidates {

@@ -15,14 +15,15 @@ use std::sync::Arc;
 
 use autocrm::api::{ReadSession, Store, WriteSession};
 use autocrm::care::CareKind;
+use autocrm::export;
 use autocrm::kpi::{Dimension, Period};
 use autocrm::loyalty::Wallet;
-use autocrm_synth::{Network, SynthConfig};
 use autocrm::{
     ComplaintId, ComplaintStatus, ConsentChannel, CustomerId, CustomerKey, CustomerSet, Database,
     Date, DateTime, DealerId, Facts, Kpi, LeadId, LoyaltyConfig, ReadTxn, RelationKind, SurveyId,
     TimelineCursor, TouchpointId, VehicleId, WriteTxn,
 };
+use autocrm_synth::{Network, SynthConfig};
 use pyo3::exceptions::{PyIndexError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -1265,86 +1266,52 @@ impl PyReadTxn {
     /// one record batch per thread, in id order.
     #[pyo3(signature = (threads=None))]
     fn customers_table(&self, py: Python<'_>, threads: Option<usize>) -> PyResult<arrow::Table> {
-        let columns = self.with(py, |r| customer_columns(r, threads))?;
-        let batches = py.detach(|| {
-            columns
-                .into_iter()
-                .map(arrow::Customers::finish)
-                .collect::<PyResult<Vec<_>>>()
-        })?;
+        let batches = self.with(py, |r| export::customers(r, threads))?;
         Ok(arrow::Table::chunked(batches))
     }
 
     /// Every vehicle as an Arrow table (with the current owner).
     fn vehicles_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| r.all_vehicles())?;
-        let batch = py.detach(|| arrow::vehicles(&rows))?;
-        Ok(arrow::Table::new(batch))
+        Ok(arrow::Table::new(self.with(py, export::vehicles)?))
     }
 
     /// Touchpoints as an Arrow table: one customer's, or everyone's.
     #[pyo3(signature = (customer=None))]
     fn touchpoints_table(&self, py: Python<'_>, customer: Option<u64>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| {
-            let cs = match customer {
-                Some(c) => vec![CustomerId(c)],
-                None => r.customer_ids()?,
-            };
-            let mut out = Vec::new();
-            for c in cs {
-                out.extend(r.timeline(c, None, usize::MAX)?.items);
-            }
-            Ok(out)
-        })?;
-        let batch = py.detach(|| arrow::touchpoints(&rows))?;
-        Ok(arrow::Table::new(batch))
+        let c = customer.map(CustomerId);
+        Ok(arrow::Table::new(
+            self.with(py, |r| export::touchpoints(r, c))?,
+        ))
     }
 
     /// Ledger postings as an Arrow table: one customer's, or everyone's.
     #[pyo3(signature = (customer=None))]
     fn postings_table(&self, py: Python<'_>, customer: Option<u64>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| {
-            let cs = match customer {
-                Some(c) => vec![CustomerId(c)],
-                None => r.customer_ids()?,
-            };
-            let mut out = Vec::new();
-            for c in cs {
-                out.extend(r.postings_of(c)?);
-            }
-            Ok(out)
-        })?;
-        let batch = py.detach(|| arrow::postings(&rows))?;
-        Ok(arrow::Table::new(batch))
+        let c = customer.map(CustomerId);
+        Ok(arrow::Table::new(
+            self.with(py, |r| export::postings(r, c))?,
+        ))
     }
 
     /// Every ownership period of every vehicle as an Arrow table: one row per (vehicle,
     /// owner, from, to), so trade-ins and resales show every owner, not only the current one.
     fn ownership_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| r.all_vehicles())?;
-        let batch = py.detach(|| arrow::ownership(&rows))?;
-        Ok(arrow::Table::new(batch))
+        Ok(arrow::Table::new(self.with(py, export::ownership)?))
     }
 
     /// Every lead as an Arrow table.
     fn leads_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| r.all_leads())?;
-        let batch = py.detach(|| arrow::leads(&rows))?;
-        Ok(arrow::Table::new(batch))
+        Ok(arrow::Table::new(self.with(py, export::leads)?))
     }
 
     /// Every complaint as an Arrow table, with the time of each workflow step.
     fn complaints_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| r.all_complaints())?;
-        let batch = py.detach(|| arrow::complaints(&rows))?;
-        Ok(arrow::Table::new(batch))
+        Ok(arrow::Table::new(self.with(py, export::complaints)?))
     }
 
     /// Every survey as an Arrow table: a score column per factor and the weighted index.
     fn surveys_table(&self, py: Python<'_>) -> PyResult<arrow::Table> {
-        let rows = self.with(py, |r| r.all_surveys())?;
-        let batch = py.detach(|| arrow::surveys(&rows))?;
-        Ok(arrow::Table::new(batch))
+        Ok(arrow::Table::new(self.with(py, export::surveys)?))
     }
 
     /// Each customer's home dealer on `on` — the dealer per-dealer KPIs count him at (the
@@ -1352,8 +1319,7 @@ impl PyReadTxn {
     /// latest contact) — as an Arrow table of `customer`, `home_dealer`.
     fn home_dealers_table(&self, py: Python<'_>, on: &Bound<'_, PyAny>) -> PyResult<arrow::Table> {
         let d = Date::from_py(on)?;
-        let rows = self.with_facts(py, move |_, facts| Ok(facts.home_dealers(d)))?;
-        let batch = py.detach(|| arrow::home_dealers(&rows))?;
+        let batch = self.with_facts(py, move |_, facts| export::home_dealers_of(facts, d))?;
         Ok(arrow::Table::new(batch))
     }
 
@@ -1372,49 +1338,6 @@ impl PyReadTxn {
     }
 }
 
-/// Customers per export thread, at least (fewer are not worth a thread).
-const CUSTOMERS_PER_THREAD: usize = 50_000;
-
-/// The customers' columns, built by `threads` threads (default: by size and CPUs) from
-/// consecutive id ranges, each record appended as its range scan decodes it (no list of
-/// customers is held). At least one (possibly empty) part; parts in id order.
-fn customer_columns(r: &ReadTxn, threads: Option<usize>) -> autocrm::Result<Vec<arrow::Customers>> {
-    let n = r.customer_count()? as usize;
-    let Some((lo, hi)) = r.customer_id_range()? else {
-        return Ok(vec![arrow::Customers::with_capacity(0)]);
-    };
-    let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let want = threads.unwrap_or_else(|| (n / CUSTOMERS_PER_THREAD).min(cpus).min(8));
-    let span = hi.0 - lo.0 + 1;
-    let parts = (want.max(1) as u64).min(span);
-    if parts == 1 {
-        let mut t = arrow::Customers::with_capacity(n);
-        r.each_customer(.., |id, c| t.push(id, &c))?;
-        return Ok(vec![t]);
-    }
-    // Equal id ranges: ids are handed out in order and never reused, so ranges of ids are
-    // ranges of customers (deleted ones leave gaps).
-    let width = span.div_ceil(parts);
-    let per_part = n / parts as usize + 1;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..parts)
-            .map(|k| {
-                let from = CustomerId(lo.0 + k * width);
-                let to = CustomerId((lo.0 + (k + 1) * width - 1).min(hi.0));
-                s.spawn(move || {
-                    let mut t = arrow::Customers::with_capacity(per_part);
-                    r.each_customer(from..=to, |id, c| t.push(id, &c))?;
-                    Ok(t)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
-}
-
 fn wallet_arg(w: Option<&Bound<'_, PyAny>>) -> PyResult<Wallet> {
     match w {
         Some(v) if !v.is_none() => Wallet::from_py(v),
@@ -1431,7 +1354,7 @@ fn wallet_arg(w: Option<&Bound<'_, PyAny>>) -> PyResult<Wallet> {
 #[derive(Clone)]
 struct PyCustomerSet(Arc<CustomerSet>);
 
-arrow::arrow_methods!(PyCustomerSet, arrow::members);
+arrow::arrow_methods!(PyCustomerSet, export::members);
 
 #[pymethods]
 impl PyCustomerSet {
@@ -1500,7 +1423,9 @@ impl PySegmentDiff {
 #[pyclass(frozen, module = "autocrm", name = "KpiTable")]
 struct PyKpiTable(Arc<Vec<autocrm::KpiRow>>);
 
-arrow::arrow_methods!(PyKpiTable, arrow::kpi_rows);
+arrow::arrow_methods!(PyKpiTable, |rows: &Vec<autocrm::KpiRow>| export::kpi_rows(
+    rows
+));
 
 #[pymethods]
 impl PyKpiTable {

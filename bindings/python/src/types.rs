@@ -788,24 +788,9 @@ record_class!(
         denominator, value]
 );
 
-/// The group key of a KPI row as (dimension name, key value).
-pub fn group_key(k: &autocrm::kpi::GroupKey) -> (&'static str, Option<String>) {
-    use autocrm::kpi::GroupKey as G;
-    match k {
-        G::Network => ("network", None),
-        G::Dealer(d) => ("dealer", Some(d.0.to_string())),
-        G::Region(s) => ("region", Some(s.clone())),
-        G::Province(s) => ("province", Some(s.clone())),
-        G::Model(s) => ("model", Some(s.clone())),
-        G::Unattributed => ("unattributed", None),
-        #[allow(unreachable_patterns)]
-        _ => ("unknown", None),
-    }
-}
-
 impl KpiRow {
     pub fn new(py: Python<'_>, r: &CoreKpiRow) -> PyResult<Self> {
-        let (dim, key) = group_key(&r.key);
+        let (dim, key) = r.key.parts();
         Ok(KpiRow {
             kpi: nm(py, r.kpi)?,
             dimension: dim.to_py(py)?,

@@ -37,11 +37,13 @@ pub enum ErrorKind {
     Storage,
     /// An import file or row could not be read (`import.*`).
     Import,
+    /// A bug in autocrm, not in the input or the file (`internal`).
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::Validation,
         ErrorKind::NotFound,
         ErrorKind::DuplicateKey,
@@ -56,6 +58,7 @@ impl ErrorKind {
         ErrorKind::Corrupt,
         ErrorKind::Storage,
         ErrorKind::Import,
+        ErrorKind::Internal,
     ];
 
     /// The class name bindings give this kind, e.g. `"ValidationError"`.
@@ -75,6 +78,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "CorruptError",
             ErrorKind::Storage => "StorageError",
             ErrorKind::Import => "ImportError",
+            ErrorKind::Internal => "InternalError",
         }
     }
 }
@@ -226,6 +230,7 @@ impl From<&Error> for ErrorReport {
                 ErrorKind::Import
             }
             Error::Storage(_) | Error::InRecord { .. } => ErrorKind::Storage,
+            Error::Internal { .. } => ErrorKind::Internal,
         };
         ErrorReport {
             kind,

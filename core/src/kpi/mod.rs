@@ -259,6 +259,22 @@ pub enum GroupKey {
     Unattributed,
 }
 
+impl GroupKey {
+    /// The group as a dimension name and a key: `("network", None)`, `("dealer", Some(id))`,
+    /// `("region" | "province" | "model", Some(name))`, `("unattributed", None)`: the
+    /// `dimension` and `key` columns of KPI rows in every binding.
+    pub fn parts(&self) -> (&'static str, Option<String>) {
+        match self {
+            GroupKey::Network => ("network", None),
+            GroupKey::Dealer(d) => ("dealer", Some(d.0.to_string())),
+            GroupKey::Region(s) => ("region", Some(s.clone())),
+            GroupKey::Province(s) => ("province", Some(s.clone())),
+            GroupKey::Model(s) => ("model", Some(s.clone())),
+            GroupKey::Unattributed => ("unattributed", None),
+        }
+    }
+}
+
 /// The KPIs. Each variant's documentation gives the exact formula; `P = [from, to)` is the
 /// period and `D = to − 1` its last day. The code of each (`kpi/formulas.rs`) repeats it with
 /// the attribution rules.
