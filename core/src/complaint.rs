@@ -509,7 +509,7 @@ impl crate::store::records::Owned for Complaint {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Validates and stores a complaint of its customer; idempotent on its source record.
     pub fn insert_complaint(&mut self, complaint: &Complaint) -> Result<ComplaintId> {

@@ -155,7 +155,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Records a grant or withdrawal of consent for a channel. The source has at most
     /// [`MAX_SOURCE_CHARS`] characters; a customer's history holds at most

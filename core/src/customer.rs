@@ -745,7 +745,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Validates and stores a new customer and its indexes. A customer carrying a source
     /// record that was already written returns the existing id and writes nothing.

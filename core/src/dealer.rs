@@ -126,7 +126,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Stores a new dealer; its code must be unique.
     pub fn insert_dealer(&mut self, dealer: &Dealer) -> Result<DealerId> {

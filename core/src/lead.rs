@@ -245,7 +245,7 @@ impl crate::store::records::Owned for Lead {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Validates and stores a lead of its customer; idempotent on its source record.
     pub fn insert_lead(&mut self, lead: &Lead) -> Result<LeadId> {

@@ -184,7 +184,7 @@ impl crate::store::records::Owned for Survey {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Validates and stores a survey of its customer; idempotent on its source record.
     pub fn insert_survey(&mut self, survey: &Survey) -> Result<SurveyId> {

@@ -535,7 +535,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Validates and stores a touchpoint, updating the customer's rollup in the same
     /// transaction. A touchpoint carrying a source record already written returns the

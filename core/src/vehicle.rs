@@ -462,7 +462,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Validates and stores a new vehicle, optionally with its first owner from a date. A
     /// vehicle carrying a source record already written returns the existing id and writes

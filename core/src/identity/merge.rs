@@ -639,7 +639,7 @@ fn combine(s: &Customer, m: &Customer) -> (Customer, Vec<String>, u32) {
     (out, filled, added)
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// The live customer `id` stands for, as [`ReadTxn::resolve_customer`].
     pub fn resolve_customer(&self, id: CustomerId) -> Result<CustomerId> {

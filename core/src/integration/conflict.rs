@@ -409,7 +409,7 @@ impl Tx<'_> {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// The conflict `id`, as this transaction sees it.
     pub fn conflict(&self, id: ConflictId) -> Result<Conflict> {

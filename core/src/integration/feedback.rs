@@ -386,7 +386,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Puts a rejected record into the sending dealer's feedback queue (`from.dealer` `None`:
     /// the unassigned queue), keyed by its source record: rejecting the same source record

@@ -264,7 +264,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// The source registry as this transaction sees it (the defaults while none is stored).
     pub fn sources(&self) -> Result<SourceRegistry> {

@@ -1017,7 +1017,7 @@ impl Tx<'_> {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Upserts a customer delivered by a source system, following DOMAIN §4.
     ///

@@ -370,7 +370,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Stores the club configuration (validated first). Postings already made keep the points
     /// they were made with; new touchpoints earn under the new rules.

@@ -963,7 +963,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// The wallet's balance, as this transaction sees it.
     pub fn balance(&self, customer: CustomerId, wallet: Wallet) -> Result<Balance> {

@@ -266,7 +266,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// Enrols a customer in the brand club on `on` (`source` says how, e.g. `"owner_app"`).
     /// Enrolling a member again changes nothing and returns their membership.

@@ -437,7 +437,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// The customer's tier status as of `as_of`, as this transaction sees it.
     pub fn tier_status(&self, customer: CustomerId, as_of: Date) -> Result<TierStatus> {

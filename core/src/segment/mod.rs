@@ -688,7 +688,7 @@ impl ReadTxn {
     }
 }
 
-/// The public operations, each on its own view of the transaction ([`WriteTxn::tx`]).
+/// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).
 impl WriteTxn {
     /// The saved segment `name`, as this transaction sees it.
     pub fn segment(&self, name: &str) -> Result<Option<SegmentRecord>> {
