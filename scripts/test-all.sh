@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the Rust workspace, then the Python package built from this checkout and its
-# pytest suite. Needs the Rust toolchain and Python >= 3.9 with pip (pip fetches maturin and
-# the test dependencies).
+# pytest suite, then a 30 s fuzz run of every target. Needs the Rust toolchain and Python >= 3.9
+# with pip; installs the rest (pip fetches maturin and the test dependencies, cargo cargo-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # --all-features: core's `arrow` feature (autocrm::export, core/tests/export.rs) is off by
@@ -10,3 +10,4 @@ cargo test --workspace --all-features
 python3 -m pip install --quiet --disable-pip-version-check \
     ./bindings/python pytest pyarrow polars pandas matplotlib mypy duckdb
 python3 -m pytest bindings/python/tests -q
+bash scripts/fuzz-smoke.sh
