@@ -101,25 +101,7 @@ CREATE INDEX vehicles_owner ON vehicles (owner_id);
 
 /// The CSV columns of a customers file, in the order of [`UPSERT_CUSTOMER`]'s parameters; the
 /// table's column of the same name, except `phones` → `phone`.
-const CUSTOMER_COLUMNS: [&str; 17] = [
-    "source_system",
-    "source_id",
-    "dealer",
-    "type",
-    "name",
-    "gender",
-    "birth_date",
-    "national_id",
-    "credit_code",
-    "industry",
-    "occupation",
-    "employer",
-    "phones",
-    "province",
-    "city",
-    "address",
-    "vin",
-];
+const CUSTOMER_COLUMNS: &[&str] = autocrm_synth::dirty::CUSTOMER_HEADER;
 
 /// A source record replaces its row; a known national ID or credit code fills the customer's
 /// row with the non-empty values (the keys themselves are never updated); any other duplicate
@@ -230,7 +212,7 @@ impl SqliteImport {
         let mut reader = csv::ReaderBuilder::new().from_path(&file.path)?;
         let header = reader.headers()?.clone();
         let (columns, owner) = match file.kind {
-            RecordKind::Customer => (positions(&header, &CUSTOMER_COLUMNS, &file.path)?, None),
+            RecordKind::Customer => (positions(&header, CUSTOMER_COLUMNS, &file.path)?, None),
             RecordKind::Vehicle => (
                 positions(&header, &VEHICLE_COLUMNS, &file.path)?,
                 Some(positions(&header, &OWNER_COLUMNS, &file.path)?),

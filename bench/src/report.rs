@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::workload::Counts;
+use autocrm_synth::LoadStats;
 
 /// Index of each store in [`SizeResult::stores`].
 pub const AUTOCRM: usize = 0;
@@ -80,7 +80,7 @@ pub struct SizeResult {
     /// Customers generated.
     pub customers: usize,
     /// Records ingested, by kind.
-    pub counts: Counts,
+    pub counts: LoadStats,
     /// Customers per ingest transaction.
     pub batch: usize,
     /// Timed 360° reads per store.
@@ -228,7 +228,7 @@ pub fn absolute_table(results: &[SizeResult]) -> String {
                 cell(&r.stores[2])
             );
         };
-        let rows = r.counts.rows();
+        let rows = r.counts.records();
         row("batched ingest, rows/s", &|f| {
             thousands(rate(rows, f.ingest) as u64)
         });
@@ -269,7 +269,7 @@ pub fn workload_lines(results: &[SizeResult]) -> String {
              transfers, not counted as rows); {} 360° reads, {} single writes, {} point gets \
              per store.",
             thousands(r.customers as u64),
-            thousands(c.rows()),
+            thousands(c.records()),
             thousands(c.dealers),
             thousands(c.customers),
             thousands(c.vehicles),

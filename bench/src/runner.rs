@@ -143,7 +143,7 @@ impl Contest {
         }
         progress(&format!(
             "ingest done: {} rows in {:.0} s",
-            plan.counts.rows(),
+            plan.counts.records(),
             started.elapsed().as_secs_f64()
         ));
         Ok(())

@@ -10,7 +10,7 @@ use autocrm::{
     Channel, Complaint, Customer, CustomerId, Date, DateTime, Dealer, DealerId, Lead, RelationKind,
     SourceRef, Survey, Touchpoint, TouchpointKind, Vehicle, VehicleId,
 };
-use autocrm_synth::{CustomerBundle, Network};
+use autocrm_synth::{CustomerBundle, LoadStats, Network};
 
 use crate::BenchResult;
 
@@ -132,43 +132,6 @@ pub struct Batch {
     pub rows: u64,
 }
 
-/// How many records of each kind were written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Dealers.
-    pub dealers: u64,
-    /// Customers.
-    pub customers: u64,
-    /// New vehicles.
-    pub vehicles: u64,
-    /// Used vehicles passed on.
-    pub transfers: u64,
-    /// Touchpoints.
-    pub touchpoints: u64,
-    /// Leads.
-    pub leads: u64,
-    /// Complaints.
-    pub complaints: u64,
-    /// Surveys.
-    pub surveys: u64,
-    /// Relations.
-    pub relations: u64,
-}
-
-impl Counts {
-    /// Rows counted for ingest throughput: every record written (transfers excluded).
-    pub fn rows(&self) -> u64 {
-        self.dealers
-            + self.customers
-            + self.vehicles
-            + self.touchpoints
-            + self.leads
-            + self.complaints
-            + self.surveys
-            + self.relations
-    }
-}
-
 /// Resolves generated bundles into batches, assigning the ids the stores will assign.
 pub struct Plan {
     dealers: u32,
@@ -183,7 +146,7 @@ pub struct Plan {
     vehicle_start: Vec<usize>,
     customers: Vec<CustomerId>,
     /// Records resolved so far.
-    pub counts: Counts,
+    pub counts: LoadStats,
 }
 
 impl Plan {
@@ -200,9 +163,9 @@ impl Plan {
             vehicles: Vec::new(),
             vehicle_start: Vec::new(),
             customers: Vec::new(),
-            counts: Counts {
+            counts: LoadStats {
                 dealers: dealers as u64,
-                ..Counts::default()
+                ..LoadStats::default()
             },
         }
     }
@@ -233,7 +196,7 @@ impl Plan {
         self.next_customer += 1;
         self.customers.push(me);
         self.vehicle_start.push(self.vehicles.len());
-        let before = self.counts.rows();
+        let before = self.counts.records();
 
         let relations: Vec<(RelationKind, CustomerId)> = b
             .relations
@@ -356,7 +319,7 @@ impl Plan {
             complaints,
             surveys,
         });
-        batch.rows += self.counts.rows() - before;
+        batch.rows += self.counts.records() - before;
         Ok(())
     }
 }

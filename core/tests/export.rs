@@ -18,13 +18,9 @@ use arrow_array::types::{
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 
-fn d(s: &str) -> Date {
-    s.parse().unwrap()
-}
-
-fn t(s: &str) -> DateTime {
-    s.parse().unwrap()
-}
+#[path = "support/fixtures.rs"]
+mod fixtures;
+use fixtures::{d, t};
 
 fn dealer(code: &str, province: &str) -> Dealer {
     Dealer {

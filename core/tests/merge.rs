@@ -8,18 +8,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use autocrm::validate;
 use autocrm::{
-    Channel, Complaint, ComplaintStatus, ConsentChannel, ConsentEvent, Customer, CustomerId,
-    CustomerKey, Database, DateTime, DuplicateCandidate, Error, Gender, Intent, Lead, LeadSource,
-    LeadStatus, MatchReason, Money, Party, Person, PurchaseType, ReadTxn, Refusal, Relation,
-    RelationKind, Rollup, ServiceKind, SourceRef, Survey, SurveyKind, Touchpoint, TouchpointKind,
-    Vehicle, VehicleId, WriteTxn,
+    Channel, ConsentChannel, ConsentEvent, Customer, CustomerId, CustomerKey, Database, DateTime,
+    DuplicateCandidate, Error, Gender, MatchReason, Money, Party, Person, ReadTxn, Refusal,
+    Relation, RelationKind, Rollup, ServiceKind, SourceRef, Touchpoint, TouchpointKind, Vehicle,
+    VehicleId, WriteTxn,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::d;
+use fixtures::{complaint, d, lead, survey};
 
 fn at(s: &str) -> DateTime {
     d(s).at(10, 0, 0)
@@ -64,50 +63,6 @@ fn with_person(mut c: Customer, f: impl FnOnce(&mut Person)) -> Customer {
 
 fn tp(c: CustomerId, when: &str, kind: TouchpointKind) -> Touchpoint {
     Touchpoint::new(at(when), c, Channel::Showroom, kind)
-}
-
-fn lead(c: CustomerId) -> Lead {
-    Lead {
-        customer: c,
-        origin: LeadSource::Web,
-        model: "Passat".into(),
-        intent: Intent::A,
-        purchase_type: PurchaseType::First,
-        dealer: None,
-        received: at("2024-03-01"),
-        status: LeadStatus::New,
-        status_at: None,
-        source: None,
-    }
-}
-
-fn complaint(c: CustomerId) -> Complaint {
-    Complaint {
-        customer: c,
-        vehicle: None,
-        dealer: None,
-        category: "repair quality".into(),
-        received: at("2024-04-01"),
-        status: ComplaintStatus::Received,
-        first_response: None,
-        analysed: None,
-        resolved: None,
-        called_back: None,
-        closed: None,
-        note: None,
-        source: None,
-    }
-}
-
-fn survey(c: CustomerId) -> Survey {
-    Survey {
-        customer: c,
-        dealer: None,
-        kind: SurveyKind::Service,
-        date: d("2024-05-01"),
-        items: vec![],
-        source: None,
-    }
 }
 
 fn pair(all: &[DuplicateCandidate], a: CustomerId, b: CustomerId) -> Option<&DuplicateCandidate> {

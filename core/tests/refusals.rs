@@ -11,7 +11,7 @@ use autocrm::*;
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::d;
+use fixtures::{complaint, d, lead, survey};
 
 fn at(day: &str) -> DateTime {
     d(day).at(9, 0, 0)
@@ -99,41 +99,6 @@ fn leads_complaints_and_surveys_stay_with_their_customer() {
             ))
         })
         .unwrap();
-    let lead = |c| Lead {
-        customer: c,
-        origin: LeadSource::Web,
-        model: "Passat".into(),
-        intent: Intent::A,
-        purchase_type: PurchaseType::First,
-        dealer: None,
-        received: at("2024-03-01"),
-        status: LeadStatus::New,
-        status_at: None,
-        source: None,
-    };
-    let complaint = |c| Complaint {
-        customer: c,
-        vehicle: None,
-        dealer: None,
-        category: "repair quality".into(),
-        received: at("2024-04-01"),
-        status: ComplaintStatus::Received,
-        first_response: None,
-        analysed: None,
-        resolved: None,
-        called_back: None,
-        closed: None,
-        note: None,
-        source: None,
-    };
-    let survey = |c| Survey {
-        customer: c,
-        dealer: None,
-        kind: SurveyKind::Service,
-        date: d("2024-05-01"),
-        items: vec![],
-        source: None,
-    };
     let (l, c, s) = db
         .write(|tx| {
             Ok((

@@ -206,7 +206,9 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
     .into()
 }
 
-const CUSTOMER_HEADER: &[&str] = &[
+/// The columns of the customer files, in order (the bench's SQLite loader binds them in this
+/// order too).
+pub const CUSTOMER_HEADER: &[&str] = &[
     "source_system",
     "source_id",
     "dealer",

@@ -3,7 +3,10 @@
 #![allow(dead_code)]
 
 use autocrm::validate::{credit_code_check_char, national_id_check_digit};
-use autocrm::{Date, DateTime};
+use autocrm::{
+    Complaint, ComplaintStatus, CustomerId, Date, DateTime, Intent, Lead, LeadSource, LeadStatus,
+    PurchaseType, Survey, SurveyKind,
+};
 
 /// A date from `YYYY-MM-DD`.
 pub fn d(s: &str) -> Date {
@@ -23,4 +26,51 @@ pub fn nid(first17: &str) -> String {
 /// A unified social credit code from its first 17 characters, with its check character.
 pub fn credit(first17: &str) -> String {
     format!("{first17}{}", credit_code_check_char(first17).unwrap())
+}
+
+/// A new web lead of `c` for a Passat, received on 2024-03-01.
+pub fn lead(c: CustomerId) -> Lead {
+    Lead {
+        customer: c,
+        origin: LeadSource::Web,
+        model: "Passat".into(),
+        intent: Intent::A,
+        purchase_type: PurchaseType::First,
+        dealer: None,
+        received: d("2024-03-01").at(10, 0, 0),
+        status: LeadStatus::New,
+        status_at: None,
+        source: None,
+    }
+}
+
+/// A complaint of `c` about repair quality, received on 2024-04-01.
+pub fn complaint(c: CustomerId) -> Complaint {
+    Complaint {
+        customer: c,
+        vehicle: None,
+        dealer: None,
+        category: "repair quality".into(),
+        received: d("2024-04-01").at(10, 0, 0),
+        status: ComplaintStatus::Received,
+        first_response: None,
+        analysed: None,
+        resolved: None,
+        called_back: None,
+        closed: None,
+        note: None,
+        source: None,
+    }
+}
+
+/// An empty service survey of `c` dated 2024-05-01.
+pub fn survey(c: CustomerId) -> Survey {
+    Survey {
+        customer: c,
+        dealer: None,
+        kind: SurveyKind::Service,
+        date: d("2024-05-01"),
+        items: vec![],
+        source: None,
+    }
 }
