@@ -277,7 +277,8 @@ pub enum Refusal {
     /// read-only handle cannot add them.
     ReadOnlyMissingTables,
 
-    // --- misuse of a handle, raised by the language bindings (Rust's ownership rules it out)
+    // --- misuse of a shared handle, raised by `api::Store` and its sessions (plain `Database`
+    // and transactions rule these out through ownership)
     /// A call on a transaction that is already committed, aborted or closed.
     TransactionFinished,
     /// A call on a database that is closed.
@@ -762,10 +763,17 @@ impl Error {
     /// Why the operation was refused, for [`Error::InvalidOperation`] (looking through
     /// [`Error::InRecord`]); `None` for any other error.
     pub fn refusal(&self) -> Option<Refusal> {
-        match self {
+        match self.innermost() {
             Error::InvalidOperation { refusal, .. } => Some(*refusal),
-            Error::InRecord { source, .. } => source.refusal(),
             _ => None,
+        }
+    }
+
+    /// The error itself, or for [`Error::InRecord`] the error of that record.
+    pub fn innermost(&self) -> &Error {
+        match self {
+            Error::InRecord { source, .. } => source.innermost(),
+            e => e,
         }
     }
 

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, StructArray};
-use arrow_schema::Field;
+use autocrm::export::arrow_array::{ArrayRef, RecordBatch, StructArray};
+use autocrm::export::arrow_schema::Field;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -51,11 +51,8 @@ macro_rules! arrow_methods {
                 py: pyo3::Python<'py>,
                 requested_schema: Option<pyo3::Bound<'py, pyo3::types::PyCapsule>>,
             ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyCapsule>> {
-                let rows = self.0.clone();
-                let b = py
-                    .detach(move || ($batch)(&rows))
-                    .map_err($crate::errors::to_py)?;
-                $crate::arrow::stream_capsule(py, std::slice::from_ref(&b), requested_schema)
+                let table = self.to_table(py)?;
+                $crate::arrow::stream_capsule(py, &table.batches, requested_schema)
             }
 
             /// As an Arrow table object.
@@ -106,7 +103,7 @@ fn via<'py>(obj: &Bound<'py, PyAny>, module: &str, attr: &str) -> PyResult<Bound
 #[pyclass(frozen, module = "autocrm", name = "Table")]
 pub struct Table {
     /// One or more record batches of one schema (several when built by several threads).
-    batches: Vec<RecordBatch>,
+    pub(crate) batches: Vec<RecordBatch>,
 }
 
 impl Table {

@@ -34,13 +34,26 @@ impl PartyKind {
         }
     }
 
-    /// The kind named `name` (also `"org"`, `"company"`); `None` for anything else.
+    /// Every spelling of a kind that import files and bindings accept: its name and the
+    /// aliases source systems use (`"org"`, `"company"`, `"个人"`, `"企业"`…).
+    pub const SPELLINGS: &'static [(&'static str, PartyKind)] = &[
+        ("person", PartyKind::Person),
+        ("individual", PartyKind::Person),
+        ("个人", PartyKind::Person),
+        ("organisation", PartyKind::Organisation),
+        ("organization", PartyKind::Organisation),
+        ("org", PartyKind::Organisation),
+        ("company", PartyKind::Organisation),
+        ("企业", PartyKind::Organisation),
+        ("单位", PartyKind::Organisation),
+    ];
+
+    /// The kind spelled `name` ([`PartyKind::SPELLINGS`]); `None` for anything else.
     pub fn from_name(name: &str) -> Option<PartyKind> {
-        match name {
-            "person" => Some(PartyKind::Person),
-            "organisation" | "organization" | "org" | "company" => Some(PartyKind::Organisation),
-            _ => None,
-        }
+        PartyKind::SPELLINGS
+            .iter()
+            .find(|(spelling, _)| *spelling == name)
+            .map(|&(_, kind)| kind)
     }
 
     /// The kind of a stored party.
@@ -224,14 +237,15 @@ impl VehicleRecord {
 /// takes (`validation.not_allowed` on another status; an unknown name is
 /// `validation.not_allowed` on `status` too, naming the value).
 pub fn lead_status(name: &str, lost_reason: Option<String>) -> Result<LeadStatus, ValidationError> {
-    let status = LeadStatus::from_name(name, lost_reason.clone()).ok_or_else(|| {
+    let has_reason = lost_reason.is_some();
+    let status = LeadStatus::from_name(name, lost_reason).ok_or_else(|| {
         ValidationError::new(
             "status",
             Rule::NotAllowed,
             format!("{name:?} (use one of {})", LeadStatus::NAMES.join(", ")),
         )
     })?;
-    if lost_reason.is_some() && !matches!(status, LeadStatus::Lost(_)) {
+    if has_reason && !matches!(status, LeadStatus::Lost(_)) {
         return Err(not_allowed("lost_reason", "lead that is not lost"));
     }
     Ok(status)

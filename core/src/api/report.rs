@@ -131,10 +131,7 @@ fn number(n: impl TryInto<i64>) -> Detail {
 
 impl From<&Error> for ErrorReport {
     fn from(e: &Error) -> ErrorReport {
-        let mut inner = e;
-        while let Error::InRecord { source, .. } = inner {
-            inner = source;
-        }
+        let inner = e.innermost();
         let mut field = None;
         let mut details = Vec::new();
         let kind = match inner {
@@ -229,7 +226,8 @@ impl From<&Error> for ErrorReport {
                 }
                 ErrorKind::Import
             }
-            Error::Storage(_) | Error::InRecord { .. } => ErrorKind::Storage,
+            Error::Storage(_) => ErrorKind::Storage,
+            Error::InRecord { .. } => unreachable!("innermost() looks through InRecord"),
             Error::Internal { .. } => ErrorKind::Internal,
         };
         ErrorReport {

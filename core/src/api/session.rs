@@ -147,7 +147,6 @@ impl Store {
         let serial = self.inner.writer.acquired();
         Ok(WriteSession {
             txn: Mutex::new(Some(txn)),
-            db: Mutex::new(Some(db)),
             writer: self.inner.writer.clone(),
             serial,
         })
@@ -164,9 +163,6 @@ impl Store {
 /// waiting; a call after commit or abort is refused (`transaction_finished`).
 pub struct WriteSession {
     txn: Mutex<Option<WriteTxn>>,
-    /// For the reads a write needs (materialising a segment evaluates a fresh snapshot);
-    /// dropped when the transaction finishes so a finished session does not keep the file open.
-    db: Mutex<Option<Database>>,
     writer: Arc<WriterGuard>,
     serial: u64,
 }
@@ -224,9 +220,6 @@ impl WriteSession {
     fn finish(&self, commit: bool) -> Result<()> {
         let tx = self.lock()?.take().ok_or_else(finished)?;
         self.writer.released(self.serial);
-        if let Ok(mut db) = self.db.lock() {
-            db.take();
-        }
         if commit {
             tx.commit()
         } else {
@@ -241,14 +234,10 @@ impl WriteSession {
         name: &str,
         as_of: crate::Date,
     ) -> Result<crate::CustomerSet> {
-        let db = self
-            .db
-            .lock()
-            .map_err(|_| finished())?
-            .clone()
-            .ok_or_else(finished)?;
-        let facts = db.begin_read()?.facts()?;
-        self.with(|tx| tx.materialise_segment(name, as_of, &facts))
+        self.with(|tx| {
+            let facts = tx.database().begin_read()?.facts()?;
+            tx.materialise_segment(name, as_of, &facts)
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Schema, SchemaRef};
 
 use super::{batch, field, utf8_list};
+use crate::api::PartyKind;
 use crate::customer::{Customer, Party};
 use crate::error::Result;
 use crate::ids::CustomerId;
@@ -133,7 +134,7 @@ impl CustomerRows {
         self.name.append_value(c.name());
         match &c.party {
             Party::Person(p) => {
-                self.kind.append_value("person");
+                self.kind.append_value(PartyKind::Person.name());
                 self.gender.append_option(p.gender.map(Named::name));
                 self.birth.append_option(p.birth_date.map(|d| d.days()));
                 self.nid.append_option(p.national_id.as_deref());
@@ -143,7 +144,7 @@ impl CustomerRows {
                 self.industry.append_null();
             }
             Party::Organisation(o) => {
-                self.kind.append_value("organisation");
+                self.kind.append_value(PartyKind::Organisation.name());
                 self.gender.append_null();
                 self.birth.append_null();
                 self.nid.append_null();

@@ -462,18 +462,6 @@ const GENDER_ALIASES: &[(&str, Gender)] = &[
     ("女", Gender::Female),
 ];
 
-const TYPES: &[(&str, bool)] = &[
-    ("person", false),
-    ("individual", false),
-    ("个人", false),
-    ("organisation", true),
-    ("organization", true),
-    ("org", true),
-    ("company", true),
-    ("企业", true),
-    ("单位", true),
-];
-
 /// Spellings of a lead origin besides its name.
 const ORIGIN_ALIASES: &[(&str, LeadSource)] = &[("call_center", LeadSource::CallCentre)];
 
@@ -512,13 +500,10 @@ impl Cells<'_> {
     /// kind of party (a national ID on an organisation row) is refused as
     /// `validation.not_allowed`, as in every binding ([`CustomerRecord::into_customer`]).
     pub fn customer(&self, source: &SourceRef) -> crate::Result<(Customer, Option<String>)> {
-        let org = self.choice("type", TYPES)?.unwrap_or(false);
         let record = CustomerRecord {
-            kind: if org {
-                PartyKind::Organisation
-            } else {
-                PartyKind::Person
-            },
+            kind: self
+                .choice("type", PartyKind::SPELLINGS)?
+                .unwrap_or(PartyKind::Person),
             name: self.required("name")?.to_string(),
             gender: self.named("gender", GENDER_ALIASES)?,
             birth_date: self.date("birth_date")?,
@@ -587,16 +572,11 @@ impl Cells<'_> {
     /// A lead row, with a placeholder customer the caller resolves.
     pub fn lead(&self, source: &SourceRef) -> crate::Result<Lead> {
         let names = LeadStatus::NAMES.map(|n| (n, n));
-        let status = match self.choice("status", &names)? {
-            None => crate::api::lead_status("new", self.string("lost_reason"))?,
-            Some(name) => {
-                let status = crate::api::lead_status(name, self.string("lost_reason"))?;
-                if matches!(&status, LeadStatus::Lost(reason) if reason.is_empty()) {
-                    self.required("lost_reason")?;
-                }
-                status
-            }
-        };
+        let name = self.choice("status", &names)?.unwrap_or("new");
+        let status = crate::api::lead_status(name, self.string("lost_reason"))?;
+        if matches!(&status, LeadStatus::Lost(reason) if reason.is_empty()) {
+            self.required("lost_reason")?;
+        }
         Ok(Lead {
             customer: CustomerId(0),
             origin: self

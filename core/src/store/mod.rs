@@ -535,6 +535,11 @@ impl WriteTxn {
         self.now.unwrap_or_else(|| self._db.now())
     }
 
+    /// The database this transaction writes (for the fresh read snapshot a write may need).
+    pub(crate) fn database(&self) -> &Database {
+        &self._db
+    }
+
     /// Sets the time this transaction takes as "now" ([`WriteTxn::now`]): for a feed replayed
     /// with its original receive time, or a simulation that runs ahead of the clock.
     pub fn set_now(&mut self, now: DateTime) {
