@@ -87,6 +87,8 @@ pub enum ModelKind {
     FeedbackEntry = 22,
     /// A merge of two customers ([`crate::identity::MergeRecord`]).
     MergeRecord = 23,
+    /// An entry of the audit trail ([`crate::audit::AuditEntry`]).
+    AuditEntry = 24,
 }
 
 impl ModelKind {
@@ -116,6 +118,7 @@ impl ModelKind {
             ModelKind::Conflict => "conflict",
             ModelKind::FeedbackEntry => "feedback entry",
             ModelKind::MergeRecord => "merge record",
+            ModelKind::AuditEntry => "audit entry",
         }
     }
 }
@@ -299,6 +302,7 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(21) => run::<crate::integration::Conflict>(bytes),
         Some(22) => run::<crate::integration::FeedbackEntry>(bytes),
         Some(23) => run::<crate::identity::MergeRecord>(bytes),
+        Some(24) => run::<crate::audit::AuditEntry>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

@@ -37,6 +37,7 @@
 
 pub mod analytics;
 pub mod api;
+pub mod audit;
 pub mod care;
 pub mod clock;
 pub mod codec;

@@ -2,6 +2,7 @@
 //! and every binding spell a touchpoint kind, a channel, a lead intent... One table per enum,
 //! here, so they agree by construction instead of by tests.
 
+use crate::audit::AuditAction;
 use crate::care::CareKind;
 use crate::complaint::ComplaintStatus;
 use crate::consent::ConsentChannel;
@@ -123,6 +124,7 @@ named!(Tier, "tier", own);
 named!(Kpi, "KPI", own);
 named!(Dimension, "dimension", own);
 named!(CareKind, "care kind", own);
+named!(AuditAction, "audit action", own);
 
 #[cfg(test)]
 mod tests {
@@ -151,6 +153,7 @@ mod tests {
         distinct::<PurchaseType>();
         distinct::<Factor>();
         distinct::<PostingKind>();
+        distinct::<AuditAction>();
         assert_eq!(TouchpointKind::all(), &TouchpointKind::ALL[..]);
         assert_eq!(TouchpointKind::NAMES, TouchpointKind::names());
     }

@@ -1,6 +1,7 @@
 //! The integrity check (like SQLite's `PRAGMA integrity_check`): redb's own page check, then
 //! every record of every table decodes (checksum included), every index agrees with its
-//! records, every rollup equals a rebuild from the records, and the loyalty ledger verifies.
+//! records, every rollup equals a rebuild from the records, the loyalty ledger verifies, and
+//! the audit trail's hash chain holds.
 //!
 //! The check reports; it never stops at the first problem. A table whose scan fails (a damaged
 //! page, or a panic in the storage engine on one) is reported and the check goes on with the
@@ -444,6 +445,25 @@ impl ReadTxn {
             "feedback": feedback => (u32, u64), crate::integration::FeedbackEntry;
             "merges": merges => (u64, u64), crate::identity::MergeRecord;
         }
+
+        // The audit trail: every entry decodes, the hash chain holds, the customer index
+        // agrees with the entries.
+        let mut audited = BTreeSet::new();
+        run(&mut report, "audit", |out| {
+            let n =
+                decode_all::<u64, crate::audit::AuditEntry>(out, "audit", t.audit()?, |seq, e| {
+                    audited.extend(e.customers.iter().map(|c| (c.0, seq)));
+                })?;
+            if let Some(p) = crate::audit::chain_problem(self)? {
+                note(out, "audit", format!("the hash chain breaks at {p}"));
+            }
+            Ok(n)
+        });
+        run(&mut report, "audit_by_customer", |out| {
+            let have = pairs(t.audit_by_customer()?, |k: (u64, u64), _: ()| k)?;
+            compare(out, "audit_by_customer", &audited, &have);
+            Ok(have.len() as u64)
+        });
 
         // The points ledger: balances = postings = lots.
         run(&mut report, "ledger", |out| {

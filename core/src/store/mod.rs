@@ -419,6 +419,8 @@ macro_rules! every_table {
         $table!(REJECTION_COUNTS);
         $table!(REDIRECTS);
         $table!(MERGES);
+        $table!(AUDIT);
+        $table!(AUDIT_BY_CUSTOMER);
     };
 }
 
@@ -838,6 +840,8 @@ tables! {
     merges: MERGES => table<(u64, u64), &'static [u8]>,
     source_records: SOURCE_RECORDS => table<&'static [u8], u64>,
     incomplete_by_customer: INCOMPLETE_BY_CUSTOMER => multimap<u64, &'static [u8]>,
+    audit: AUDIT => table<u64, &'static [u8]>,
+    audit_by_customer: AUDIT_BY_CUSTOMER => table<(u64, u64), ()>,
 }
 
 /// Picks the open table of a definition passed as a value (`RecordTables`, a unique-key check

@@ -151,3 +151,12 @@ pub const REDIRECTS: TableDefinition<u64, u64> = TableDefinition::new("redirects
 /// (survivor id, merged id) → merge record: who merged, when, what moved, and the merged
 /// customer's full record. One survivor's merges are one contiguous range.
 pub const MERGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("merges");
+
+/// seq → audit entry record ([`crate::audit`]): who read, exported or wrote which customers,
+/// under which scope. Seq starts at 1 and has no gaps; every entry carries the SHA-256 of its
+/// predecessor, so the table is one hash chain and its last key is the head. Append-only.
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// (customer id, seq) → (): a customer's audit entries in order, by range scan. Holds ids
+/// only, like the entries, so erasing a customer leaves the trail as it is.
+pub const AUDIT_BY_CUSTOMER: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("audit_by_customer");
