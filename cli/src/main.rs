@@ -18,14 +18,19 @@ macro_rules! say_inline {
 }
 
 mod print;
+mod scoped;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use autocrm::access::{Permission, Role, Scope};
+use autocrm::api::Store;
+use autocrm::audit::AuditHead;
 use autocrm::import::{self, Encoding, Format, ImportOptions, ImportReport};
 use autocrm::integration::{RecordKind, Resolution};
 use autocrm::{
-    Clock, ConflictId, CustomerId, CustomerKey, Database, Date, DateTime, DealerId, UtcOffset,
+    Clock, ConflictId, ConsentChannel, CustomerId, CustomerKey, Database, Date, DateTime, DealerId,
+    Named, UtcOffset,
 };
 use autocrm_synth::dirty::{self, DirtyConfig};
 use clap::{Args, Parser, Subcommand};
@@ -57,6 +62,17 @@ struct Cli {
         default_value = "+08:00"
     )]
     utc_offset: UtcOffset,
+    /// Make the call as this scope: hq:<role>, dealer:<code> or owner:<customer id>
+    /// (docs/access.md). It then sees only what the scope may see, masked, and is recorded
+    /// in the audit trail. Without it the tool has full access, as the file's administrator.
+    #[arg(long = "as", env = "AUTOCRM_AS", global = true, value_name = "SCOPE")]
+    scope: Option<String>,
+    /// Who acts under --as, for the audit trail (default: $USER).
+    #[arg(long, env = "AUTOCRM_ACTOR", global = true)]
+    actor: Option<String>,
+    /// Why, for the audit trail (e.g. a ticket number).
+    #[arg(long, global = true)]
+    purpose: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -151,6 +167,17 @@ enum Command {
         #[arg(long)]
         read_only: bool,
     },
+    /// The audit trail of scoped calls: verify its hash chain, print its head to anchor
+    /// elsewhere, or list entries.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+    /// The HQ roles and their permissions (stored in the file; docs/access.md).
+    Role {
+        #[command(subcommand)]
+        action: RoleCommand,
+    },
     /// Write dirty demo exports (finance, invoice, DMS) of a synthetic network into DIR and
     /// register its dealers in the database.
     Generate {
@@ -168,6 +195,55 @@ enum Command {
         /// Write GBK-encoded files, as Chinese source systems export them.
         #[arg(long)]
         gbk: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute the hash chain; exits non-zero naming the first entry edited, removed,
+    /// inserted or reordered.
+    Verify {
+        /// A head printed earlier by `autocrm audit head` (SEQ:HASH): also checks that the
+        /// chain still contains it, so a truncated tail is detected too.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
+    /// Print the chain head (SEQ:HASH) to anchor elsewhere.
+    Head,
+    /// List entries, oldest first.
+    Log {
+        /// Only entries about this customer (id or any key `customer` accepts).
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only entries after this sequence number.
+        #[arg(long)]
+        after: Option<u64>,
+        /// Print at most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RoleCommand {
+    /// List the roles.
+    List,
+    /// Store a role (replacing one of that name).
+    Set {
+        /// Role name (lowercase letters, digits, _).
+        name: String,
+        /// Its permissions, comma-separated (e.g. read_customers,see_phone).
+        #[arg(long, value_delimiter = ',', required = true)]
+        permissions: Vec<String>,
+        /// Limit the role to customers consenting to marketing on this channel
+        /// (phone, sms, email, wechat, app, mail).
+        #[arg(long)]
+        consented: Option<String>,
+    },
+    /// Remove a role.
+    Remove {
+        /// Role name.
+        name: String,
     },
 }
 
@@ -215,6 +291,25 @@ impl From<autocrm::Error> for Failure {
 type CliResult<T = ()> = Result<T, Failure>;
 
 impl Command {
+    /// The command's name on the command line.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Import(_) => "import",
+            Command::Quality { .. } => "quality",
+            Command::Customer { .. } => "customer",
+            Command::Conflicts { .. } => "conflicts",
+            Command::Resolve { .. } => "resolve",
+            Command::Feedback { .. } => "feedback",
+            Command::Duplicates { .. } => "duplicates",
+            Command::Merge { .. } => "merge",
+            Command::Sources => "sources",
+            Command::Check { .. } => "check",
+            Command::Audit { .. } => "audit",
+            Command::Role { .. } => "role",
+            Command::Generate { .. } => "generate",
+        }
+    }
+
     /// Whether the command only reads: it then opens the file read-only, so it never writes
     /// it (not even redb's bookkeeping on close) and works on a read-only file or mount.
     fn reads_only(&self) -> bool {
@@ -224,7 +319,9 @@ impl Command {
             | Command::Conflicts { .. }
             | Command::Feedback { .. }
             | Command::Duplicates { .. }
-            | Command::Sources => true,
+            | Command::Sources
+            | Command::Audit { .. } => true,
+            Command::Role { action } => matches!(action, RoleCommand::List),
             Command::Check { read_only } => *read_only,
             Command::Import(_)
             | Command::Resolve { .. }
@@ -253,11 +350,27 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> CliResult {
+    let scope = cli.scope.as_deref().map(str::parse::<Scope>).transpose()?;
     let mut db = Database::options()
         .clock(Clock::system(cli.utc_offset))
-        .read_only(cli.command.reads_only())
+        // A scoped call is audited, which writes.
+        .read_only(scope.is_none() && cli.command.reads_only())
         .open(&cli.db)
         .map_err(|e| Failure(format!("{}: {e} [{}]", cli.db.display(), e.code())))?;
+    if let Some(scope) = scope {
+        let actor = cli
+            .actor
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "cli".into());
+        let store = Store::new(db);
+        let mut scoped = store.scoped(&scope, &actor)?;
+        if let Some(p) = &cli.purpose {
+            scoped = scoped.with_purpose(p)?;
+        }
+        let outcome = scoped::run(&scoped, cli.command);
+        store.close();
+        return outcome;
+    }
     match cli.command {
         Command::Check { .. } => {
             let report = db.check()?;
@@ -389,6 +502,52 @@ fn run(cli: Cli) -> CliResult {
             print::sources(&db.begin_read()?.sources()?);
             Ok(())
         }
+        Command::Audit { action } => {
+            let rtx = db.begin_read()?;
+            match action {
+                AuditCommand::Verify { anchor } => {
+                    let v = match anchor {
+                        Some(a) => rtx.verify_audit_against(&parse_anchor(&a)?)?,
+                        None => rtx.verify_audit()?,
+                    };
+                    print::audit_verification(&v)
+                }
+                AuditCommand::Head => {
+                    print::audit_head(&rtx.audit_head()?);
+                    Ok(())
+                }
+                AuditCommand::Log {
+                    customer,
+                    after,
+                    limit,
+                } => {
+                    let customer = customer.map(|k| one(&rtx, &k)).transpose()?;
+                    print::audit_entries(&rtx.audit_log(customer, after, limit)?);
+                    Ok(())
+                }
+            }
+        }
+        Command::Role { action } => match action {
+            RoleCommand::List => {
+                print::roles(&db.begin_read()?.roles()?);
+                Ok(())
+            }
+            RoleCommand::Set {
+                name,
+                permissions,
+                consented,
+            } => {
+                let role = parse_role(&permissions, consented.as_deref())?;
+                db.write(|tx| tx.set_role(&name, Some(&role)))?;
+                say!("role {name} stored");
+                Ok(())
+            }
+            RoleCommand::Remove { name } => {
+                db.write(|tx| tx.set_role(&name, None))?;
+                say!("role {name} removed");
+                Ok(())
+            }
+        },
         Command::Generate {
             dir,
             customers,
@@ -552,6 +711,46 @@ fn one(rtx: &autocrm::ReadTxn, key: &str) -> CliResult<CustomerId> {
             )))
         }
     }
+}
+
+/// A head printed by `autocrm audit head`: `SEQ:HASH`.
+fn parse_anchor(text: &str) -> CliResult<AuditHead> {
+    text.split_once(':')
+        .and_then(|(seq, hex)| AuditHead::from_hex(seq.trim().parse().ok()?, hex.trim()))
+        .ok_or_else(|| {
+            Failure(format!(
+                "{text:?} is not an audit head; pass what `autocrm audit head` printed (SEQ:HASH)"
+            ))
+        })
+}
+
+/// A role from permission names and an optional consent channel name.
+fn parse_role(permissions: &[String], consented: Option<&str>) -> CliResult<Role> {
+    let permissions = permissions
+        .iter()
+        .map(|p| {
+            Permission::from_name(p.trim()).ok_or_else(|| {
+                Failure(format!(
+                    "{p:?} is not a permission; the permissions are {}",
+                    Permission::names().join(", ")
+                ))
+            })
+        })
+        .collect::<CliResult<Vec<_>>>()?;
+    let consented_channel = consented
+        .map(|c| {
+            ConsentChannel::from_name(c).ok_or_else(|| {
+                Failure(format!(
+                    "{c:?} is not a consent channel; the channels are {}",
+                    ConsentChannel::names().join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(Role {
+        permissions,
+        consented_channel,
+    })
 }
 
 fn dealer_id(rtx: &autocrm::ReadTxn, code: &str) -> CliResult<DealerId> {

@@ -202,3 +202,58 @@ fn pad(s: &str, width: usize) -> String {
     out.extend(std::iter::repeat_n(' ', width - used));
     out
 }
+
+/// The outcome of verifying the audit chain; an error when it is broken.
+pub fn audit_verification(v: &autocrm::audit::AuditVerification) -> CliResult {
+    match &v.problem {
+        None => {
+            say!("audit trail intact: {} entries, head {}", v.entries, v.head);
+            Ok(())
+        }
+        Some(p) => Err(crate::Failure(format!(
+            "the audit trail is broken at entry {}: {p}; restore the file from a backup and \
+             compare it with the anchored heads",
+            p.seq
+        ))),
+    }
+}
+
+/// The chain head as `SEQ:HASH`, the form `audit verify --anchor` takes.
+pub fn audit_head(h: &autocrm::audit::AuditHead) {
+    say!("{h}");
+}
+
+/// Audit entries, one per line: seq, time, scope, actor, action, operation, customers,
+/// purpose.
+pub fn audit_entries(entries: &[autocrm::audit::AuditEntry]) {
+    for e in entries {
+        let customers: Vec<String> = e.customers.iter().map(|c| c.to_string()).collect();
+        say!(
+            "{:>8}  {}  {:<16} {:<12} {:<8} {:<18} {}{}",
+            e.seq,
+            e.at,
+            e.scope,
+            e.actor,
+            e.action.name(),
+            e.what,
+            customers.join(","),
+            e.purpose
+                .as_deref()
+                .map(|p| format!("  ({p})"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// The HQ roles with their permissions.
+pub fn roles(roles: &autocrm::access::Roles) {
+    use autocrm::Named;
+    for (name, role) in &roles.0 {
+        let permissions: Vec<&str> = role.permissions.iter().map(|p| p.name()).collect();
+        let consent = role
+            .consented_channel
+            .map(|c| format!("  (only customers consenting to {})", c.name()))
+            .unwrap_or_default();
+        say!("{name:<14} {}{consent}", permissions.join(", "));
+    }
+}

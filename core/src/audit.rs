@@ -492,7 +492,6 @@ impl Tx<'_> {
 impl WriteTxn {
     /// Appends `entries` to the audit trail and returns the new head: see the [`crate::audit`]
     /// module. Nothing is written if an entry is refused.
-    #[allow(dead_code)] // Called by the access layer (access scopes), written separately.
     pub(crate) fn append_audit(&mut self, entries: &[NewAuditEntry]) -> Result<AuditHead> {
         self.tx().append_audit(entries)
     }

@@ -89,6 +89,8 @@ pub enum ModelKind {
     MergeRecord = 23,
     /// An entry of the audit trail ([`crate::audit::AuditEntry`]).
     AuditEntry = 24,
+    /// The HQ roles ([`crate::access::Roles`]).
+    Roles = 25,
 }
 
 impl ModelKind {
@@ -119,6 +121,7 @@ impl ModelKind {
             ModelKind::FeedbackEntry => "feedback entry",
             ModelKind::MergeRecord => "merge record",
             ModelKind::AuditEntry => "audit entry",
+            ModelKind::Roles => "roles",
         }
     }
 }
@@ -303,6 +306,7 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(22) => run::<crate::integration::FeedbackEntry>(bytes),
         Some(23) => run::<crate::identity::MergeRecord>(bytes),
         Some(24) => run::<crate::audit::AuditEntry>(bytes),
+        Some(25) => run::<crate::access::Roles>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

@@ -288,6 +288,8 @@ pub enum Refusal {
     /// A second write transaction opened by the thread that holds one on the same database
     /// (it would wait for itself forever).
     WriteTransactionReentrant,
+    /// A scoped call on a read-only handle: its audit entries could not be written.
+    ScopedReadOnly,
 }
 
 impl Refusal {
@@ -326,6 +328,7 @@ impl Refusal {
         Refusal::DatabaseClosed,
         Refusal::TransactionBusy,
         Refusal::WriteTransactionReentrant,
+        Refusal::ScopedReadOnly,
     ];
 
     /// The stable, language-independent code of this refusal, e.g. `"merge_with_itself"`.
@@ -364,6 +367,7 @@ impl Refusal {
             Refusal::DatabaseClosed => "database_closed",
             Refusal::TransactionBusy => "transaction_busy",
             Refusal::WriteTransactionReentrant => "write_transaction_reentrant",
+            Refusal::ScopedReadOnly => "scoped_read_only",
         }
     }
 
@@ -455,6 +459,9 @@ impl Refusal {
             Refusal::TransactionFinished => "start a new transaction",
             Refusal::DatabaseClosed => "open the database again",
             Refusal::TransactionBusy => "use one transaction per thread",
+            Refusal::ScopedReadOnly => {
+                "open the file read-write for scoped calls (every scoped read is audited)"
+            }
             Refusal::WriteTransactionReentrant => {
                 "use the open transaction, or commit or abort it first"
             }
@@ -613,6 +620,30 @@ pub enum Error {
         what: String,
     },
 
+    /// The scope a call was made as may not do it ([`crate::access`]); nothing was written.
+    #[error(
+        "{scope} may not {what}: it lacks permission {permission}; \
+         make the call as a scope that holds it (docs/access.md lists who may do what)"
+    )]
+    AccessDenied {
+        /// The scope, e.g. `"dealer:D0001"`.
+        scope: String,
+        /// The permission it lacks, by its stable name, e.g. `"export"`.
+        permission: &'static str,
+        /// What was attempted, e.g. `"redeem points for customer 12"`.
+        what: String,
+    },
+
+    /// A scope names no role, dealer or customer of this file, or is not spelled
+    /// `hq:<role>`, `dealer:<code>` or `owner:<customer id>`.
+    #[error("scope {scope:?} is not usable: {why}")]
+    UnknownScope {
+        /// The scope as given.
+        scope: String,
+        /// What is wrong with it.
+        why: String,
+    },
+
     /// Another process (or another handle in this one) has the database file open.
     #[error(
         "database {path} is already open in another process or handle; \
@@ -711,6 +742,8 @@ impl Error {
             Error::InsufficientPoints { .. } => "insufficient_points".into(),
             Error::Rule(e) => format!("rule.{}", e.kind.code()),
             Error::IdempotencyConflict { .. } => "idempotency_conflict".into(),
+            Error::AccessDenied { .. } => "access_denied".into(),
+            Error::UnknownScope { .. } => "unknown_scope".into(),
             Error::AlreadyOpen { .. } => "already_open".into(),
             Error::ReadOnly { .. } => "read_only".into(),
             Error::UpgradeRequired { .. } => "upgrade_required".into(),

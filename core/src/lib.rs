@@ -35,6 +35,7 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod analytics;
 pub mod api;
 pub mod audit;

@@ -2,6 +2,7 @@
 //! and every binding spell a touchpoint kind, a channel, a lead intent... One table per enum,
 //! here, so they agree by construction instead of by tests.
 
+use crate::access::Permission;
 use crate::audit::AuditAction;
 use crate::care::CareKind;
 use crate::complaint::ComplaintStatus;
@@ -71,6 +72,14 @@ macro_rules! named {
     };
 }
 
+named!(Permission, "permission", {
+    ReadCustomers => "read_customers", SeeNationalId => "see_national_id",
+    SeePhone => "see_phone", SeeAddress => "see_address", SeeBirthDate => "see_birth_date",
+    SeeLineage => "see_lineage", WriteTouchpoints => "write_touchpoints",
+    WriteConsents => "write_consents", Redeem => "redeem", Analytics => "analytics",
+    Export => "export", Erase => "erase", ReadAudit => "read_audit",
+    ManageRoles => "manage_roles",
+});
 named!(Gender, "gender", { Male => "male", Female => "female" });
 named!(DealerKind, "dealer kind", { FourS => "four_s", ServiceStation => "service_station" });
 named!(Usage, "usage", { Private => "private", Fleet => "fleet", Taxi => "taxi", Rental => "rental" });

@@ -38,6 +38,10 @@ pub struct Customer360 {
     /// Where each profile field came from (source system, record, time, priority), for
     /// values written through the integration path; see [`ReadTxn::lineage_of_customer`].
     pub lineage: Vec<crate::integration::FieldLineage>,
+    /// The profile fields masked for the scope that asked ([`crate::api::ScopedStore`]):
+    /// `national_id`, `credit_code`, `phones`, `address`, `birth_date` (to 1 January of its
+    /// year). Empty in the unscoped API, which is full access.
+    pub masked: Vec<&'static str>,
 }
 
 /// A key identifying a customer.
@@ -162,6 +166,7 @@ impl ReadTxn {
                 }
             },
             rollup,
+            masked: vec![],
         })
     }
 }

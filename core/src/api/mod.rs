@@ -8,8 +8,10 @@
 
 mod records;
 mod report;
+mod scoped;
 mod session;
 
 pub use records::{lead_status, CustomerRecord, PartyKind, VehicleRecord};
 pub use report::{Detail, ErrorKind, ErrorReport};
+pub use scoped::{ContactUpdate, ScopedStore, AUDIT_BATCH, MAX_PURPOSE_CHARS, OWNER_APP_SOURCE};
 pub use session::{ReadSession, Store, WriteSession};

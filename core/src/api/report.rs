@@ -25,6 +25,10 @@ pub enum ErrorKind {
     Rule,
     /// Over a documented size limit (`limit_exceeded.*`).
     LimitExceeded,
+    /// The scope may not do this (`access_denied`).
+    AccessDenied,
+    /// The scope names no role, dealer or customer (`unknown_scope`).
+    UnknownScope,
     /// The file is open elsewhere (`already_open`).
     AlreadyOpen,
     /// A write on a read-only handle (`read_only`).
@@ -43,7 +47,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind.
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 17] = [
         ErrorKind::Validation,
         ErrorKind::NotFound,
         ErrorKind::DuplicateKey,
@@ -52,6 +56,8 @@ impl ErrorKind {
         ErrorKind::IdempotencyConflict,
         ErrorKind::Rule,
         ErrorKind::LimitExceeded,
+        ErrorKind::AccessDenied,
+        ErrorKind::UnknownScope,
         ErrorKind::AlreadyOpen,
         ErrorKind::ReadOnly,
         ErrorKind::UpgradeRequired,
@@ -72,6 +78,8 @@ impl ErrorKind {
             ErrorKind::IdempotencyConflict => "IdempotencyConflictError",
             ErrorKind::Rule => "RuleError",
             ErrorKind::LimitExceeded => "LimitExceededError",
+            ErrorKind::AccessDenied => "AccessDeniedError",
+            ErrorKind::UnknownScope => "UnknownScopeError",
             ErrorKind::AlreadyOpen => "AlreadyOpenError",
             ErrorKind::ReadOnly => "ReadOnlyError",
             ErrorKind::UpgradeRequired => "UpgradeRequiredError",
@@ -196,6 +204,17 @@ impl From<&Error> for ErrorReport {
                 details.push(("size", number(*size)));
                 details.push(("maximum", number(*limit)));
                 ErrorKind::LimitExceeded
+            }
+            Error::AccessDenied {
+                scope, permission, ..
+            } => {
+                details.push(("scope", text(scope.clone())));
+                details.push(("permission", text(*permission)));
+                ErrorKind::AccessDenied
+            }
+            Error::UnknownScope { scope, .. } => {
+                details.push(("scope", text(scope.clone())));
+                ErrorKind::UnknownScope
             }
             Error::AlreadyOpen { path } => {
                 details.push(("path", text(path.clone())));

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
 use std::thread::ThreadId;
 
 use crate::analytics::Facts;
+use crate::audit::NewAuditEntry;
 use crate::error::{Error, Refusal, Result};
 use crate::store::{CheckReport, Database, ReadTxn, WriteTxn};
 
@@ -36,6 +37,22 @@ pub struct Store {
 struct StoreInner {
     db: RwLock<Option<Database>>,
     writer: Arc<WriterGuard>,
+    /// Audit entries of scoped reads not yet appended (see [`crate::api::ScopedStore`]).
+    audit: Mutex<Vec<NewAuditEntry>>,
+}
+
+impl Drop for StoreInner {
+    /// The last handle appends the queued read audit entries before the file closes.
+    fn drop(&mut self) {
+        let entries = std::mem::take(self.audit.get_mut().unwrap_or_else(|p| p.into_inner()));
+        if let (false, Ok(Some(db))) = (entries.is_empty(), self.db.get_mut()) {
+            if let Ok(mut w) = db.begin_write() {
+                if w.append_audit(&entries).is_ok() {
+                    let _ = w.commit();
+                }
+            }
+        }
+    }
 }
 
 /// Who holds the database's write transaction: the thread that opened it, and a serial number
@@ -87,6 +104,7 @@ impl Store {
             inner: Arc::new(StoreInner {
                 db: RwLock::new(Some(db)),
                 writer: Arc::default(),
+                audit: Mutex::default(),
             }),
         }
     }
@@ -109,6 +127,9 @@ impl Store {
     /// Closes the handle (idempotent). The file is released once the transactions still open
     /// are finished.
     pub fn close(&self) {
+        // Scoped reads' audit entries go to the file before it closes; if that fails (a
+        // transaction still open on this thread) they are appended when the last handle drops.
+        let _ = self.flush_audit();
         let db = self.inner.db.write().ok().and_then(|mut g| g.take());
         drop(db);
     }
@@ -150,6 +171,26 @@ impl Store {
             writer: self.inner.writer.clone(),
             serial,
         })
+    }
+
+    /// Queues a scoped read's audit entry; returns how many are queued.
+    pub(crate) fn queue_audit(&self, entry: NewAuditEntry) -> usize {
+        let mut q = self.inner.audit.lock().unwrap_or_else(|p| p.into_inner());
+        q.push(entry);
+        q.len()
+    }
+
+    /// Takes the queued audit entries (oldest first).
+    pub(crate) fn take_audit(&self) -> Vec<NewAuditEntry> {
+        std::mem::take(&mut *self.inner.audit.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Puts entries taken by [`Store::take_audit`] back in front of the queue (their append
+    /// failed).
+    pub(crate) fn requeue_audit(&self, mut entries: Vec<NewAuditEntry>) {
+        let mut q = self.inner.audit.lock().unwrap_or_else(|p| p.into_inner());
+        entries.append(&mut q);
+        *q = entries;
     }
 
     /// Starts a read session: one consistent snapshot.

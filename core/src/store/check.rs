@@ -432,6 +432,7 @@ impl ReadTxn {
         decodes! {
             "members": members => u64, crate::loyalty::Membership;
             "loyalty": loyalty => &str, crate::loyalty::LoyaltyConfig;
+            "access": access => &str, crate::access::Roles;
             "postings": postings => u64, crate::loyalty::Posting;
             "balances": balances => (u64, u64), crate::loyalty::Balance;
             "lots": lots => u64, crate::loyalty::Lot;

@@ -418,6 +418,7 @@ macro_rules! every_table {
         $multimap!(INCOMPLETE_BY_CUSTOMER);
         $table!(REJECTION_COUNTS);
         $table!(REDIRECTS);
+        $table!(ACCESS);
         $table!(MERGES);
         $table!(AUDIT);
         $table!(AUDIT_BY_CUSTOMER);
@@ -816,6 +817,7 @@ tables! {
     customer_surveys: CUSTOMER_SURVEYS => multimap<u64, u64>,
     members: MEMBERS => table<u64, &'static [u8]>,
     loyalty: LOYALTY => table<&'static str, &'static [u8]>,
+    access: ACCESS => table<&'static str, &'static [u8]>,
     postings: POSTINGS => table<u64, &'static [u8]>,
     posting_keys: POSTING_KEYS => table<&'static str, u64>,
     customer_postings: CUSTOMER_POSTINGS => table<(u64, u64), ()>,

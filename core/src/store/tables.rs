@@ -77,6 +77,10 @@ pub const SURVEYS: TableDefinition<u64, &[u8]> = TableDefinition::new("surveys")
 pub const CUSTOMER_SURVEYS: MultimapTableDefinition<u64, u64> =
     MultimapTableDefinition::new("customer_surveys");
 
+/// `"roles"` → the HQ roles and their permissions ([`crate::access::Roles`]); absent until a
+/// data administrator stores roles (the defaults apply).
+pub const ACCESS: TableDefinition<&str, &[u8]> = TableDefinition::new("access");
+
 /// customer id → club membership record (brand club and dealer clubs on one card).
 pub const MEMBERS: TableDefinition<u64, &[u8]> = TableDefinition::new("members");
 /// `"config"` → the club configuration record.
