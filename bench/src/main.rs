@@ -47,12 +47,14 @@
 //! After these, each size runs a segments section ([`segments`]), a loyalty-ledger section
 //! (credits and redemptions through autocrm's ledger, raw redb and SQLite; see [`ledger`]) and
 //! an import section (the dirty CSV exports of the network imported by autocrm, with cleaning
-//! and survivorship, and loaded into SQLite by hand; see [`import`]). `--only` runs some
-//! sections and skips the others.
+//! and survivorship, and loaded into SQLite by hand; see [`import`]), and an access section
+//! (the 360 read unscoped vs under an audited scope, HQ and dealer; see [`access`]). `--only`
+//! runs some sections and skips the others.
 //!
 //! `--quick` runs a 2,000-customer smoke configuration in seconds (CI runs it so the benchmark
 //! does not rot); its numbers are too small to quote.
 
+mod access;
 mod autocrm_side;
 mod import;
 mod ledger;
@@ -79,11 +81,11 @@ const USAGE: &str = "usage: autocrm-bench [--customers N[,N...]] [--dir PATH] [-
   --dir PATH                  where the database files go (default: the system temp dir);
                               a fresh subdirectory is created and removed afterwards
   --quick                     2,000-customer smoke run (seconds; numbers not meaningful)
-  --only store,segments,ledger,import
+  --only store,segments,ledger,import,access
                               run only these sections (default: all)";
 
 /// The sections of a run, in the order they run.
-const SECTIONS: [&str; 4] = ["store", "segments", "ledger", "import"];
+const SECTIONS: [&str; 5] = ["store", "segments", "ledger", "import", "access"];
 
 /// Which sections to run.
 #[derive(Clone, Copy, Debug)]
@@ -92,6 +94,7 @@ struct Sections {
     segments: bool,
     ledger: bool,
     import: bool,
+    access: bool,
 }
 
 impl Sections {
@@ -100,6 +103,7 @@ impl Sections {
         segments: true,
         ledger: true,
         import: true,
+        access: true,
     };
 
     /// The comma-separated list of `--only`.
@@ -109,6 +113,7 @@ impl Sections {
             segments: false,
             ledger: false,
             import: false,
+            access: false,
         };
         for name in list.split(',').map(str::trim) {
             match name {
@@ -116,6 +121,7 @@ impl Sections {
                 "segments" => s.segments = true,
                 "ledger" => s.ledger = true,
                 "import" => s.import = true,
+                "access" => s.access = true,
                 other => {
                     return Err(format!(
                         "--only {other}: unknown section (one of {})",
@@ -129,7 +135,13 @@ impl Sections {
 
     /// The `--only` argument that selects these sections, if not all.
     fn only(self) -> Option<String> {
-        let on = [self.store, self.segments, self.ledger, self.import];
+        let on = [
+            self.store,
+            self.segments,
+            self.ledger,
+            self.import,
+            self.access,
+        ];
         if on.iter().all(|&b| b) {
             return None;
         }
@@ -214,14 +226,17 @@ impl Drop for ScratchDir {
 }
 
 fn run(config: &Config, sections: Sections) -> BenchResult<()> {
-    if sections.segments && !sections.store {
-        return Err("--only segments needs store too: it queries the store section's files".into());
+    if (sections.segments || sections.access) && !sections.store {
+        return Err(
+            "--only segments/access need store too: they query the store section's files".into(),
+        );
     }
     let scratch = ScratchDir::create(&config.dir)?;
     let mut results = Vec::new();
     let mut ledgers = Vec::new();
     let mut segment_results = Vec::new();
     let mut imports = Vec::new();
+    let mut accesses = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
@@ -230,6 +245,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
         }
         if sections.segments {
             segment_results.push(segments::run_size(size, &dir)?);
+        }
+        if sections.access {
+            accesses.push(access::run_size(size, &dir)?);
         }
         if sections.ledger {
             ledgers.push(ledger::run_size(config, size, &dir)?);
@@ -249,6 +267,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     }
     if sections.import {
         print!("{}", import::report(&imports));
+    }
+    if sections.access {
+        print!("{}", access::report(&accesses));
     }
     Ok(())
 }

@@ -715,13 +715,11 @@ fn one(rtx: &autocrm::ReadTxn, key: &str) -> CliResult<CustomerId> {
 
 /// A head printed by `autocrm audit head`: `SEQ:HASH`.
 fn parse_anchor(text: &str) -> CliResult<AuditHead> {
-    text.split_once(':')
-        .and_then(|(seq, hex)| AuditHead::from_hex(seq.trim().parse().ok()?, hex.trim()))
-        .ok_or_else(|| {
-            Failure(format!(
-                "{text:?} is not an audit head; pass what `autocrm audit head` printed (SEQ:HASH)"
-            ))
-        })
+    text.parse::<AuditHead>().map_err(|_| {
+        Failure(format!(
+            "{text:?} is not an audit head; pass what `autocrm audit head` printed (SEQ:HASH)"
+        ))
+    })
 }
 
 /// A role from permission names and an optional consent channel name.

@@ -291,6 +291,18 @@ impl fmt::Display for AuditHead {
     }
 }
 
+impl std::str::FromStr for AuditHead {
+    type Err = ValidationError;
+
+    /// Parses the `seq:hex` form [`AuditHead`]'s `Display` writes (what a user anchored);
+    /// anything else is `validation.not_allowed` on field `anchor`.
+    fn from_str(text: &str) -> std::result::Result<AuditHead, ValidationError> {
+        text.split_once(':')
+            .and_then(|(seq, hex)| AuditHead::from_hex(seq.trim().parse().ok()?, hex.trim()))
+            .ok_or_else(|| ValidationError::new("anchor", Rule::NotAllowed, text))
+    }
+}
+
 /// How an entry breaks the chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -310,6 +322,21 @@ pub enum AuditProblemKind {
     Truncated,
     /// The anchored entry no longer has the anchored hash: the trail was rewritten up to it.
     Rewritten,
+}
+
+impl AuditProblemKind {
+    /// The stable snake_case name every binding reports, e.g. `"edited"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuditProblemKind::Damaged => "damaged",
+            AuditProblemKind::Edited => "edited",
+            AuditProblemKind::Missing => "missing",
+            AuditProblemKind::Relinked => "relinked",
+            AuditProblemKind::Misplaced => "misplaced",
+            AuditProblemKind::Truncated => "truncated",
+            AuditProblemKind::Rewritten => "rewritten",
+        }
+    }
 }
 
 /// The first entry that breaks the chain, and how.

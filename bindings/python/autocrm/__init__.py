@@ -91,6 +91,12 @@ from ._native import (  # noqa: E402,F401  (issue 3: integration, identity resol
     UpsertResult,
     FIELD_GROUPS,
 )
+from ._native import (  # noqa: E402,F401  (issue 11: access scopes, audit trail)
+    AccessDeniedError,
+    ScopedDatabase,
+    UnknownScopeError,
+    PERMISSIONS,
+)
 
 # Types of arguments, for annotations (see API.md, "Value conventions").
 DateLike = _t.Union[_dt.date, _dt.datetime, str]
@@ -280,7 +286,9 @@ def _database_method(name: str):
     return method
 
 
-for _n in ("import_file", "import_bytes"):
+# Issue 11: `scoped` returns the native ScopedDatabase; `flush_audit` appends queued read
+# audit entries.
+for _n in ("import_file", "import_bytes", "scoped", "flush_audit"):
     setattr(Database, _n, _database_method(_n))
 
 for _n in _WRITE_METHODS:

@@ -82,6 +82,30 @@ class _EscalationParams(TypedDict, total=False):
     month_limit: int
     quarter_days: int
     quarter_limit: int
+# Issue 11: what ScopedDatabase's audit and role methods return.
+class _AuditEntry(TypedDict):
+    seq: int
+    at: _dt.datetime
+    actor: str
+    scope: str
+    action: str
+    what: str
+    customers: List[int]
+    purpose: Optional[str]
+    hash: str
+    prev: str
+class _AuditProblem(TypedDict):
+    seq: int
+    kind: str
+    what: str
+class _AuditVerification(TypedDict):
+    entries: int
+    head: str
+    intact: bool
+    problem: Optional[_AuditProblem]
+class _RoleInfo(TypedDict):
+    permissions: List[str]
+    consented_channel: Optional[str]
 
 __all__ = [
     "AlreadyOpenError", "Balance", "Benefits", "CARE_KINDS", "CONSENT_CHANNELS", "CareAction",
@@ -100,6 +124,9 @@ __all__ += [  # issue 3: integration, identity resolution, import
     "FieldLineage", "ImportReport", "MergeRecord", "QualityReport", "QualityRow", "Rejection",
     "SourceSystem", "UpsertResult",
 ]
+__all__ += [  # issue 11: access scopes, audit trail
+    "AccessDeniedError", "PERMISSIONS", "ScopedDatabase", "UnknownScopeError",
+]
 
 __version__: str
 FORMAT_VERSION: int
@@ -109,6 +136,7 @@ CARE_KINDS: List[str]
 RELATION_KINDS: List[str]
 CONSENT_CHANNELS: List[str]
 FIELD_GROUPS: List[str]
+PERMISSIONS: List[str]
 
 class Error(Exception):
     """Base of every autocrm error."""
@@ -142,6 +170,12 @@ class RuleError(Error):
     line: int
     column: int
     line_text: str
+class AccessDeniedError(Error):
+    scope: str
+    permission: str
+    """The permission the scope lacks, e.g. ``"read_audit"`` (docs/access.md)."""
+class UnknownScopeError(Error):
+    scope: str
 class AlreadyOpenError(Error):
     path: str
 class ReadOnlyError(Error):
@@ -220,6 +254,7 @@ class Customer360:
     complaints: List[Complaint]; surveys: List[Survey]; timeline: List[Touchpoint]
     timeline_next: Optional[Tuple[_dt.datetime, int]]
     lineage: List[FieldLineage]
+    masked: List[str]  # profile fields masked for the scope (ScopedDatabase); [] unscoped
     text: str  # = str(view), core's plain-text rendering
 @final
 class Membership(_Record):
@@ -558,5 +593,33 @@ class Database(_Writes, _Reads):
         progress: Optional[Callable[[int, int, Optional[int]], object]] = None,
         delimiter: str = ",", max_rejections: int = 10000,
     ) -> ImportReport: ...
+    # issue 11: access scopes (docs/access.md)
+    def scoped(self, scope: str, actor: str, purpose: Optional[str] = None) -> ScopedDatabase: ...
+    def flush_audit(self) -> None: ...
     def __enter__(self) -> Database: ...
     def __exit__(self, *exc: Any) -> Literal[False]: ...
+
+# Issue 11: access scopes.
+@final
+class ScopedDatabase:
+    @property
+    def scope(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    def with_purpose(self, purpose: str) -> ScopedDatabase: ...
+    def find(self, key: str) -> List[int]: ...
+    def customer_360(self, customer: int, timeline_limit: int = 20) -> Customer360: ...
+    def timeline(self, customer: int, limit: int = 50, before: Optional[Tuple[_dt.datetime, int]] = None) -> TimelinePage: ...
+    def add_touchpoint(self, record: Optional[Record] = None, **fields: Any) -> int: ...
+    def record_consent(self, customer: int, channel: str, granted: bool) -> None: ...
+    def redeem(self, record: Optional[Record] = None, **fields: Any) -> int: ...
+    def update_my_contact(
+        self, phones: Optional[Sequence[str]] = None, province: Optional[str] = None,
+        city: Optional[str] = None, address: Optional[str] = None,
+    ) -> None: ...
+    def audit_log(self, customer: Optional[int] = None, after: Optional[int] = None, limit: int = 100) -> List[_AuditEntry]: ...
+    def verify_audit(self, anchor: Optional[str] = None) -> _AuditVerification: ...
+    def audit_head(self) -> str: ...
+    def roles(self) -> Dict[str, _RoleInfo]: ...
+    def set_role(self, name: str, permissions: Optional[Sequence[str]], consented_channel: Optional[str] = None) -> None: ...
+    def flush_audit(self) -> None: ...

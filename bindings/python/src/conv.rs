@@ -2,6 +2,7 @@
 //! as keyword arguments or dicts. No domain rule lives here: a value that converts is handed to
 //! core, which validates it.
 
+use autocrm::access::Permission;
 use autocrm::care::CareKind;
 use autocrm::kpi::{Dimension, Period};
 use autocrm::loyalty::{AmountField, Wallet, WalletRule};
@@ -396,7 +397,8 @@ named_from_py_impl!(
     Tier,
     Kpi,
     Dimension,
-    CareKind
+    CareKind,
+    Permission
 );
 
 /// A KPI period: "2025", "2025-H1", "2025-Q3", "2025-07" or (from, to).

@@ -53,6 +53,18 @@ create_exception!(
 );
 create_exception!(
     autocrm,
+    AccessDeniedError,
+    AutocrmError,
+    "The access scope may not do this; nothing was written. Extra attributes: scope, permission."
+);
+create_exception!(
+    autocrm,
+    UnknownScopeError,
+    AutocrmError,
+    "The access scope is misspelt or names no role, dealer or customer of the file. Extra attribute: scope."
+);
+create_exception!(
+    autocrm,
     AlreadyOpenError,
     AutocrmError,
     "The database file is open in another process or handle. Extra attribute: path."
@@ -106,6 +118,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<IdempotencyConflictError>(),
     )?;
     m.add("RuleError", py.get_type::<RuleError>())?;
+    m.add("AccessDeniedError", py.get_type::<AccessDeniedError>())?;
+    m.add("UnknownScopeError", py.get_type::<UnknownScopeError>())?;
     m.add("AlreadyOpenError", py.get_type::<AlreadyOpenError>())?;
     m.add("ReadOnlyError", py.get_type::<ReadOnlyError>())?;
     m.add(
@@ -132,6 +146,8 @@ pub fn to_py(e: Error) -> PyErr {
             ErrorKind::InsufficientPoints => InsufficientPointsError::new_err(msg),
             ErrorKind::IdempotencyConflict => IdempotencyConflictError::new_err(msg),
             ErrorKind::Rule => RuleError::new_err(msg),
+            ErrorKind::AccessDenied => AccessDeniedError::new_err(msg),
+            ErrorKind::UnknownScope => UnknownScopeError::new_err(msg),
             ErrorKind::AlreadyOpen => AlreadyOpenError::new_err(msg),
             ErrorKind::ReadOnly => ReadOnlyError::new_err(msg),
             ErrorKind::UpgradeRequired => UpgradeRequiredError::new_err(msg),

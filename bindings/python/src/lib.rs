@@ -2,6 +2,7 @@
 //! converted, core is called (with the GIL released), and core errors are mapped to Python
 //! exceptions. See `API.md`.
 
+mod access;
 mod arrow;
 mod conv;
 mod errors;
@@ -778,6 +779,20 @@ impl PyReadTxn {
     }
 }
 
+/// A timeline page's `before` argument: the previous page's `next`, `(datetime, id)`, or None.
+fn cursor_arg(before: Option<&Bound<'_, PyAny>>) -> PyResult<Option<TimelineCursor>> {
+    match before {
+        Some(b) if !b.is_none() => {
+            let (at, id): (Bound<'_, PyAny>, u64) = b.extract()?;
+            Ok(Some(TimelineCursor {
+                at: DateTime::from_py(&at)?,
+                id: TouchpointId(id),
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
 fn opt_dealer(o: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DealerId>> {
     match o {
         Some(v) => Option::<DealerId>::from_py(v),
@@ -956,16 +971,7 @@ impl PyReadTxn {
         limit: usize,
         before: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<TimelinePage> {
-        let cursor = match before {
-            Some(b) if !b.is_none() => {
-                let (at, id): (Bound<'_, PyAny>, u64) = b.extract()?;
-                Some(TimelineCursor {
-                    at: DateTime::from_py(&at)?,
-                    id: TouchpointId(id),
-                })
-            }
-            _ => None,
-        };
+        let cursor = cursor_arg(before)?;
         let p = self.with(py, |r| r.timeline(CustomerId(customer), cursor, limit))?;
         TimelinePage::new(py, &p)
     }
@@ -1608,6 +1614,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     types::register(m)?;
     integration::register(m)?;
+    access::register(m)?;
     m.add_class::<PyDatabase>()?;
     m.add_class::<PyWriteTxn>()?;
     m.add_class::<PyReadTxn>()?;
@@ -1622,6 +1629,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CARE_KINDS", names::<CareKind>())?;
     m.add("RELATION_KINDS", names::<RelationKind>())?;
     m.add("CONSENT_CHANNELS", names::<ConsentChannel>())?;
+    m.add("PERMISSIONS", names::<autocrm::access::Permission>())?;
     m.add("FORMAT_VERSION", autocrm::FORMAT_VERSION)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

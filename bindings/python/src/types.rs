@@ -505,6 +505,9 @@ pub struct Customer360 {
     pub timeline_next: Py<PyAny>,
     /// `list[FieldLineage]`: where each field came from (integration path only).
     pub lineage: Py<PyAny>,
+    /// `list[str]`: the profile fields masked for the scope that asked
+    /// (`ScopedDatabase.customer_360`); empty in the unscoped API, which is full access.
+    pub masked: Py<PyAny>,
     text: String,
 }
 
@@ -553,6 +556,7 @@ impl Customer360 {
             timeline: touchpoints_py(py, &v.timeline.items)?,
             timeline_next: cursor_py(py, &v.timeline)?,
             lineage: crate::integration::lineage_list(py, &v.lineage)?,
+            masked: v.masked.to_py(py)?,
             text: v.to_string(),
         })
     }

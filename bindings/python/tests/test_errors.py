@@ -10,6 +10,8 @@ import autocrm
 from conftest import bad_check_digit, national_id, vin
 
 SUBCLASSES = [
+    "AccessDeniedError",
+    "UnknownScopeError",
     "ValidationError",
     "NotFoundError",
     "DuplicateKeyError",

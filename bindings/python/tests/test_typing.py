@@ -53,3 +53,5 @@ def test_typed_sample_runs():
     assert got["points"] == 200 and got["lot_days"] == 180 and got["rows"] == 1
     assert got["code"] == "invalid_operation.write_transaction_reentrant"
     assert got["config"]["settlement_per_100_points"] == __import__("decimal").Decimal("1.50")
+    assert got["audit"]["intact"] is True and got["audit"]["masked"] == []
+    assert got["audit"]["scope"] == "hq:nobody" and got["audit"]["permissions"] == ["read_audit"]

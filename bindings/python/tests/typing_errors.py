@@ -13,3 +13,5 @@ def misuse(db: autocrm.Database) -> None:
     db.due_actions("2025-06-01", "2025-07-01", callback_days=3)  # E
     db.complaint_escalations("2025-06-30", month_limit=None)  # E
     autocrm.LoyaltyConfig(tier_window_days=1.5)  # E
+    db.scoped("hq:data_admin")  # E
+    db.scoped("hq:data_admin", "a").set_role("x", [1])  # E

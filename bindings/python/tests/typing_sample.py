@@ -54,10 +54,29 @@ def report(db: autocrm.Database, wang: int) -> Dict[str, Any]:
     }
 
 
+def audited(db: autocrm.Database, wang: int) -> Dict[str, Any]:
+    admin: autocrm.ScopedDatabase = db.scoped("hq:data_admin", "typing-sample", purpose="typing check")
+    view: autocrm.Customer360 = admin.customer_360(wang)
+    masked: List[str] = view.masked
+    head: str = admin.audit_head()
+    intact: bool = admin.verify_audit(anchor=head)["intact"]
+    seqs: List[int] = [e["seq"] for e in admin.audit_log(limit=10)]
+    admin.set_role("auditor", ["read_audit"], consented_channel=None)
+    permissions: List[str] = admin.roles()["auditor"]["permissions"]
+    try:
+        db.scoped("hq:nobody", "typing-sample")
+        scope = ""
+    except autocrm.UnknownScopeError as e:
+        scope = e.scope
+    return {"masked": masked, "intact": intact, "seqs": seqs, "permissions": permissions, "scope": scope}
+
+
 def main() -> Dict[str, Any]:
     with autocrm.Database.in_memory() as db:
         _, wang = load(db)
-        return report(db, wang)
+        out = report(db, wang)
+        out["audit"] = audited(db, wang)
+        return out
 
 
 if __name__ == "__main__":

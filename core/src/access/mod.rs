@@ -223,6 +223,25 @@ impl Access {
         }
     }
 
+    /// Whether the scope sees the customer of the unfiltered 360° view `v` (read from `r`):
+    /// [`Access::sees`] without reading again what the view holds.
+    pub fn sees_view(&self, r: &ReadTxn, v: &crate::view::Customer360) -> Result<bool> {
+        match &self.principal {
+            Principal::Dealer(d) => Ok(served_by(
+                *d,
+                &v.rollup,
+                v.current_vehicles
+                    .iter()
+                    .chain(&v.past_vehicles)
+                    .map(|o| &o.vehicle),
+                v.leads.iter().map(|(_, l)| l),
+                v.complaints.iter().map(|(_, c)| c),
+                v.surveys.iter().map(|(_, s)| s),
+            )),
+            _ => self.sees(r, v.id),
+        }
+    }
+
     /// Whether the scope sees the customer of `f`.
     pub fn sees_facts(&self, f: &CustomerFacts) -> bool {
         match &self.principal {

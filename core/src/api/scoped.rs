@@ -27,7 +27,7 @@ use crate::view::{Customer360, CustomerKey};
 use super::session::Store;
 
 /// Read audit entries queued before the store appends them in one write transaction.
-pub const AUDIT_BATCH: usize = 64;
+pub const AUDIT_BATCH: usize = 256;
 
 /// The source system an owner's own changes arrive as (the owner app: first for contact data
 /// in the default source registry).
@@ -39,6 +39,8 @@ pub const OWNER_APP_SOURCE: &str = "app";
 pub struct ScopedStore {
     store: Store,
     access: Arc<Access>,
+    /// The scope's spelling, as audit entries record it.
+    scope: Arc<str>,
     purpose: Option<Arc<str>>,
 }
 
@@ -63,14 +65,24 @@ impl Store {
         let access = Access::resolve(&r, scope, actor, db.now().date())?;
         Ok(ScopedStore {
             store: self.clone(),
+            scope: Arc::from(scope.to_string()),
             access: Arc::new(access),
             purpose: None,
         })
     }
 
-    /// Appends the queued audit entries of scoped reads now (see the module documentation).
-    /// A no-op while this thread holds the write transaction (they go with a later flush).
+    /// Appends the queued audit entries of scoped reads now, durably (see the module
+    /// documentation). A no-op while this thread holds the write transaction (they go with a
+    /// later flush).
     pub fn flush_audit(&self) -> Result<()> {
+        self.append_queued_audit(true)
+    }
+
+    /// Appends the queued audit entries; `durable: false` for the batches reads trigger: an
+    /// fsync per batch would cost more than the reads, and a crash loses the queued entries
+    /// anyway — the next durable commit (any scoped write, an explicit flush, closing) makes
+    /// them durable.
+    pub(crate) fn append_queued_audit(&self, durable: bool) -> Result<()> {
         let entries = self.take_audit();
         if entries.is_empty() {
             return Ok(());
@@ -85,8 +97,15 @@ impl Store {
                 };
             }
         };
-        w.with(|t| t.append_audit(&entries).map(drop))?;
-        w.commit()
+        let appended = w.with(|t| {
+            t.set_durable(durable)?;
+            t.append_audit(&entries).map(drop)
+        });
+        if let Err(e) = appended.and_then(|()| w.commit()) {
+            self.requeue_audit(entries);
+            return Err(e);
+        }
+        Ok(())
     }
 }
 
@@ -121,7 +140,7 @@ impl ScopedStore {
         Ok(NewAuditEntry {
             at: self.store.database()?.now(),
             actor: self.access.actor.clone(),
-            scope: self.access.scope.to_string(),
+            scope: self.scope.to_string(),
             action,
             what: what.to_string(),
             customers,
@@ -143,7 +162,7 @@ impl ScopedStore {
         if action != AuditAction::Lookup || !customers.is_empty() {
             let e = self.entry(action, what, customers)?;
             if self.store.queue_audit(e) >= AUDIT_BATCH {
-                self.store.flush_audit()?;
+                self.store.append_queued_audit(false)?;
             }
         }
         Ok(value)
@@ -211,19 +230,27 @@ impl ScopedStore {
         self.access
             .require(Permission::ReadCustomers, || format!("open customer {id}"))?;
         self.read(AuditAction::View, "customer_360", |r, a| {
-            let live = self.seen(r, id)?;
-            let mut v = match a.dealer() {
-                Some(d) => {
-                    let mut v = r.customer_360(live, 0)?;
-                    v.rollup = crate::access::dealer_rollup(&v.rollup, d);
-                    v.leads.retain(|(_, l)| l.dealer == Some(d));
-                    v.complaints.retain(|(_, c)| c.dealer == Some(d));
-                    v.surveys.retain(|(_, s)| s.dealer == Some(d));
-                    v.timeline = dealer_timeline(r, live, d, None, timeline_limit)?;
-                    v
-                }
-                None => r.customer_360(live, timeline_limit)?,
+            // The unfiltered view holds what visibility is judged on: read once, then judge.
+            let limit = if a.dealer().is_some() {
+                0
+            } else {
+                timeline_limit
             };
+            let mut v = match r.customer_360(id, limit) {
+                Err(Error::NotFound { .. }) => return Err(Error::not_found("customer", id.0)),
+                v => v?,
+            };
+            if !a.sees_view(r, &v)? {
+                return Err(Error::not_found("customer", id.0));
+            }
+            let live = v.id;
+            if let Some(d) = a.dealer() {
+                v.rollup = crate::access::dealer_rollup(&v.rollup, d);
+                v.leads.retain(|(_, l)| l.dealer == Some(d));
+                v.complaints.retain(|(_, c)| c.dealer == Some(d));
+                v.surveys.retain(|(_, s)| s.dealer == Some(d));
+                v.timeline = dealer_timeline(r, live, d, None, timeline_limit)?;
+            }
             if !matches!(a.principal, Principal::Hq(_)) {
                 v.relations.clear();
                 for o in v.current_vehicles.iter_mut().chain(&mut v.past_vehicles) {
