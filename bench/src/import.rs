@@ -39,7 +39,9 @@ use std::time::Duration;
 use autocrm::import::{import_file, ImportOptions, ImportReport};
 use autocrm::integration::RecordKind;
 use autocrm::{Database, DateTime};
-use autocrm_synth::dirty::{insert_dealers, write_dirty_csvs, DirtyConfig, DirtyFile};
+use autocrm_synth::dirty::{
+    insert_dealers, write_dirty_csvs, DirtyConfig, DirtyFile, VEHICLE_HEADER,
+};
 use rusqlite::{params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::report::{rate, thousands};
@@ -132,25 +134,10 @@ const UPSERT_CUSTOMER: &str = "INSERT INTO customers (source_system, source_id, 
 
 /// The CSV columns of a vehicles file stored as they are, in the order of
 /// [`UPSERT_VEHICLE`]'s parameters (the owner, looked up, is the last).
-const VEHICLE_COLUMNS: [&str; 14] = [
-    "source_system",
-    "source_id",
-    "dealer",
-    "vin",
-    "plate",
-    "brand",
-    "model",
-    "trim",
-    "purchase_date",
-    "invoice_date",
-    "registration_date",
-    "warranty_end",
-    "usage",
-    "selling_dealer",
-];
+const VEHICLE_COLUMNS: &[&str] = VEHICLE_HEADER.split_at(VEHICLE_HEADER.len() - 2).0;
 
 /// The owner's keys in a vehicles file.
-const OWNER_COLUMNS: [&str; 2] = ["customer_national_id", "customer_credit_code"];
+const OWNER_COLUMNS: &[&str] = VEHICLE_HEADER.split_at(VEHICLE_HEADER.len() - 2).1;
 
 /// A source record replaces its row (VIN and plate kept); a VIN or plate already stored under
 /// another source record is skipped.
@@ -214,8 +201,8 @@ impl SqliteImport {
         let (columns, owner) = match file.kind {
             RecordKind::Customer => (positions(&header, CUSTOMER_COLUMNS, &file.path)?, None),
             RecordKind::Vehicle => (
-                positions(&header, &VEHICLE_COLUMNS, &file.path)?,
-                Some(positions(&header, &OWNER_COLUMNS, &file.path)?),
+                positions(&header, VEHICLE_COLUMNS, &file.path)?,
+                Some(positions(&header, OWNER_COLUMNS, &file.path)?),
             ),
             kind => return Err(format!("no SQLite import for {kind:?} files").into()),
         };

@@ -17,6 +17,7 @@ macro_rules! say_inline {
     ($($arg:tt)*) => { $crate::write_out(format_args!($($arg)*)) };
 }
 
+mod admin;
 mod print;
 mod scoped;
 
@@ -29,8 +30,8 @@ use autocrm::audit::AuditHead;
 use autocrm::import::{self, Encoding, Format, ImportOptions, ImportReport};
 use autocrm::integration::{RecordKind, Resolution};
 use autocrm::{
-    Clock, ConflictId, ConsentChannel, CustomerId, CustomerKey, Database, Date, DateTime, DealerId,
-    Named, UtcOffset,
+    Clock, ConflictId, ConsentChannel, CustomerId, Database, Date, DateTime, DealerId, Named,
+    UtcOffset,
 };
 use autocrm_synth::dirty::{self, DirtyConfig};
 use clap::{Args, Parser, Subcommand};
@@ -502,52 +503,8 @@ fn run(cli: Cli) -> CliResult {
             print::sources(&db.begin_read()?.sources()?);
             Ok(())
         }
-        Command::Audit { action } => {
-            let rtx = db.begin_read()?;
-            match action {
-                AuditCommand::Verify { anchor } => {
-                    let v = match anchor {
-                        Some(a) => rtx.verify_audit_against(&parse_anchor(&a)?)?,
-                        None => rtx.verify_audit()?,
-                    };
-                    print::audit_verification(&v)
-                }
-                AuditCommand::Head => {
-                    print::audit_head(&rtx.audit_head()?);
-                    Ok(())
-                }
-                AuditCommand::Log {
-                    customer,
-                    after,
-                    limit,
-                } => {
-                    let customer = customer.map(|k| one(&rtx, &k)).transpose()?;
-                    print::audit_entries(&rtx.audit_log(customer, after, limit)?);
-                    Ok(())
-                }
-            }
-        }
-        Command::Role { action } => match action {
-            RoleCommand::List => {
-                print::roles(&db.begin_read()?.roles()?);
-                Ok(())
-            }
-            RoleCommand::Set {
-                name,
-                permissions,
-                consented,
-            } => {
-                let role = parse_role(&permissions, consented.as_deref())?;
-                db.write(|tx| tx.set_role(&name, Some(&role)))?;
-                say!("role {name} stored");
-                Ok(())
-            }
-            RoleCommand::Remove { name } => {
-                db.write(|tx| tx.set_role(&name, None))?;
-                say!("role {name} removed");
-                Ok(())
-            }
-        },
+        Command::Audit { action } => admin::audit(&db, action),
+        Command::Role { action } => admin::role(&db, action),
         Command::Generate {
             dir,
             customers,
@@ -686,12 +643,7 @@ fn file_name(path: &Path) -> String {
 /// Customers matching a key: an id (merged ids find their survivor), phone, VIN, plate,
 /// national ID or credit code.
 fn find(rtx: &autocrm::ReadTxn, key: &str) -> CliResult<Vec<CustomerId>> {
-    let parsed = CustomerKey::parse(key).ok_or_else(|| {
-        Failure(format!(
-            "{key:?} is not a customer id, mobile phone, VIN, plate, national ID or credit code"
-        ))
-    })?;
-    let ids = rtx.find_customers(&parsed)?;
+    let ids = rtx.find_customers(&admin::parse_key(key)?)?;
     if ids.is_empty() {
         return Err(Failure(format!("no customer matches {key:?}")));
     }

@@ -121,7 +121,8 @@ impl Tx<'_> {
                 what: format!("the consent history of customer {customer} (events)"),
                 size: all.0.len() + 1,
                 limit: MAX_CONSENT_EVENTS,
-                hint: "the customer's consents are recorded in full already;                        record only changes of mind",
+                hint: "the customer's consents are recorded in full already; \
+                       record only changes of mind",
             });
         }
         let at = all.0.partition_point(|e| e.at <= event.at);

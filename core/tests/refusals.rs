@@ -131,19 +131,9 @@ fn a_closed_complaint_has_no_next_step() {
     let id = db
         .write(|tx| {
             tx.insert_complaint(&Complaint {
-                customer: a,
-                vehicle: None,
-                dealer: None,
                 category: "parts".into(),
                 received: at("2024-04-01"),
-                status: ComplaintStatus::Received,
-                first_response: None,
-                analysed: None,
-                resolved: None,
-                called_back: None,
-                closed: None,
-                note: None,
-                source: None,
+                ..complaint(a)
             })
         })
         .unwrap();

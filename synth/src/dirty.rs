@@ -228,7 +228,8 @@ pub const CUSTOMER_HEADER: &[&str] = &[
     "vin",
 ];
 
-const VEHICLE_HEADER: &[&str] = &[
+/// The columns of the vehicles file, in order; the owner's keys are the last two.
+pub const VEHICLE_HEADER: &[&str] = &[
     "source_system",
     "source_id",
     "dealer",

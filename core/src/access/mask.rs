@@ -98,7 +98,7 @@ impl Sight {
     pub fn field_value(self, field: &str, value: &str) -> String {
         match field {
             "national_id" | "credit_code" if !self.national_id => mask_id(value),
-            "phones" | "phone" if !self.phone => value
+            "phones" if !self.phone => value
                 .split(',')
                 .map(|p| mask_phone(p.trim()))
                 .collect::<Vec<_>>()

@@ -135,11 +135,7 @@ impl Access {
         if self.allows(p) {
             Ok(())
         } else {
-            Err(Error::AccessDenied {
-                scope: self.scope.to_string(),
-                permission: p.name(),
-                what: what(),
-            })
+            Err(self.denied(p, what()))
         }
     }
 

@@ -39,8 +39,6 @@ pub const OWNER_APP_SOURCE: &str = "app";
 pub struct ScopedStore {
     store: Store,
     access: Arc<Access>,
-    /// The scope's spelling, as audit entries record it.
-    scope: Arc<str>,
     purpose: Option<Arc<str>>,
 }
 
@@ -65,7 +63,6 @@ impl Store {
         let access = Access::resolve(&r, scope, actor, db.now().date())?;
         Ok(ScopedStore {
             store: self.clone(),
-            scope: Arc::from(scope.to_string()),
             access: Arc::new(access),
             purpose: None,
         })
@@ -133,19 +130,20 @@ impl ScopedStore {
 
     fn entry(
         &self,
+        at: crate::DateTime,
         action: AuditAction,
         what: &str,
         customers: Vec<CustomerId>,
-    ) -> Result<NewAuditEntry> {
-        Ok(NewAuditEntry {
-            at: self.store.database()?.now(),
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            at,
             actor: self.access.actor.clone(),
-            scope: self.scope.to_string(),
+            scope: self.access.scope.to_string(),
             action,
             what: what.to_string(),
             customers,
             purpose: self.purpose.as_deref().map(str::to_string),
-        })
+        }
     }
 
     /// Runs a read and queues its audit entry (none if `customers` comes back empty and the
@@ -156,11 +154,12 @@ impl ScopedStore {
         what: &str,
         f: impl FnOnce(&ReadTxn, &Access) -> Result<(T, Vec<CustomerId>)>,
     ) -> Result<T> {
-        let r = self.store.database()?.begin_read()?;
+        let db = self.store.database()?;
+        let r = db.begin_read()?;
         let (value, customers) = f(&r, &self.access)?;
         drop(r);
         if action != AuditAction::Lookup || !customers.is_empty() {
-            let e = self.entry(action, what, customers)?;
+            let e = self.entry(db.now(), action, what, customers);
             if self.store.queue_audit(e) >= AUDIT_BATCH {
                 self.store.append_queued_audit(false)?;
             }
@@ -176,8 +175,13 @@ impl ScopedStore {
         customers: Vec<CustomerId>,
         f: impl FnOnce(&mut WriteTxn) -> Result<T>,
     ) -> Result<T> {
-        let entry = self.entry(AuditAction::Write, what, customers)?;
         let w = self.store.write()?;
+        let entry = self.entry(
+            w.with(|t| Ok(t.now()))?,
+            AuditAction::Write,
+            what,
+            customers,
+        );
         let value = w.with(f)?;
         let mut entries = self.store.take_audit();
         entries.push(entry);
