@@ -5,6 +5,7 @@
 use autocrm::access::{Role, Roles};
 use autocrm::api::ScopedStore;
 use autocrm::audit::{AuditEntry, AuditHead, AuditVerification};
+use autocrm::erasure::Erasure;
 use autocrm::{CustomerId, CustomerKey, Database, Result};
 
 use crate::{parse_anchor, parse_role, print, AuditCommand, CliResult, Failure, RoleCommand};
@@ -28,6 +29,10 @@ pub(crate) trait Admin {
     fn roles(&self) -> Result<Roles>;
     /// Stores or removes a role.
     fn set_role(&self, name: &str, role: Option<&Role>) -> Result<()>;
+    /// Erases a customer on request; `by` is the operator where the way has none of its own.
+    fn erase(&self, id: CustomerId, by: &str, reason: &str) -> Result<Erasure>;
+    /// The operator an erasure is recorded under, given `--by`.
+    fn operator<'a>(&'a self, by: Option<&'a str>) -> CliResult<&'a str>;
 }
 
 impl Admin for Database {
@@ -58,6 +63,12 @@ impl Admin for Database {
     fn set_role(&self, name: &str, role: Option<&Role>) -> Result<()> {
         self.write(|tx| tx.set_role(name, role))
     }
+    fn erase(&self, id: CustomerId, by: &str, reason: &str) -> Result<Erasure> {
+        self.write(|tx| tx.erase_customer(id, by, reason))
+    }
+    fn operator<'a>(&'a self, by: Option<&'a str>) -> CliResult<&'a str> {
+        by.ok_or_else(|| Failure("erase needs --by <operator>".into()))
+    }
 }
 
 impl Admin for ScopedStore {
@@ -87,6 +98,38 @@ impl Admin for ScopedStore {
     fn set_role(&self, name: &str, role: Option<&Role>) -> Result<()> {
         ScopedStore::set_role(self, name, role)
     }
+    fn erase(&self, id: CustomerId, _by: &str, reason: &str) -> Result<Erasure> {
+        ScopedStore::erase(self, id, reason)
+    }
+    fn operator<'a>(&'a self, by: Option<&'a str>) -> CliResult<&'a str> {
+        let actor = self.access().actor.as_str();
+        match by {
+            Some(b) if b.trim() != actor => Err(Failure(format!(
+                "under --as the operator is the actor ({actor:?}); drop --by or pass --actor {b:?}"
+            ))),
+            _ => Ok(actor),
+        }
+    }
+}
+
+/// `autocrm erase CUSTOMER --by OPERATOR --reason TEXT`: erases and prints the receipt.
+pub(crate) fn erase(a: &impl Admin, key: &str, by: Option<&str>, reason: &str) -> CliResult {
+    let by = a.operator(by)?;
+    // An id names the customer as recorded (a merged id erases the customer it became).
+    let id = match parse_key(key)? {
+        CustomerKey::Id(id) => id,
+        k => one(a.find(&k)?, key)?,
+    };
+    let erasure = a.erase(id, by, reason)?;
+    print::erasure(&erasure, &a.head()?);
+    Ok(())
+}
+
+/// Rewrites the file after an erasure (its handle closed) so the erased values leave the disk.
+pub(crate) fn vacuum_after_erasure(path: &std::path::Path) -> CliResult {
+    Database::vacuum(path)?;
+    say!("file rewritten: the erased values are no longer on the disk");
+    Ok(())
 }
 
 /// `autocrm audit …`.

@@ -154,6 +154,24 @@ enum Command {
         #[arg(long)]
         by: String,
     },
+    /// Erase a customer's personal data on request (PIPL art. 47, GDPR art. 17): name, IDs,
+    /// phones, address, birth date, notes and source values go; KPIs, segments and the points
+    /// ledger stay as they were (docs/access.md). Audited; the file is rewritten afterwards
+    /// (a vacuum) so the old bytes leave the disk. Prints a receipt to keep with the audit head.
+    Erase {
+        /// The customer: id (`C42` or `42`), phone, national ID, credit code, VIN or plate.
+        customer: String,
+        /// Who erases (recorded). Under --as the operator is --actor.
+        #[arg(long)]
+        by: Option<String>,
+        /// Why: the request's reference (recorded in the register and the audit trail).
+        #[arg(long)]
+        reason: String,
+        /// Skip the rewrite (the old bytes then stay in freed pages until reused; run it
+        /// later, e.g. after several erasures).
+        #[arg(long)]
+        no_vacuum: bool,
+    },
     /// List the source systems and their priority per field group.
     Sources,
     /// Check the file's integrity: redb's page checksums, every record (each carries a
@@ -303,6 +321,7 @@ impl Command {
             Command::Feedback { .. } => "feedback",
             Command::Duplicates { .. } => "duplicates",
             Command::Merge { .. } => "merge",
+            Command::Erase { .. } => "erase",
             Command::Sources => "sources",
             Command::Check { .. } => "check",
             Command::Audit { .. } => "audit",
@@ -327,6 +346,7 @@ impl Command {
             Command::Import(_)
             | Command::Resolve { .. }
             | Command::Merge { .. }
+            | Command::Erase { .. }
             | Command::Generate { .. } => false,
         }
     }
@@ -368,9 +388,20 @@ fn run(cli: Cli) -> CliResult {
         if let Some(p) = &cli.purpose {
             scoped = scoped.with_purpose(p)?;
         }
+        let vacuum = matches!(
+            cli.command,
+            Command::Erase {
+                no_vacuum: false,
+                ..
+            }
+        );
         let outcome = scoped::run(&scoped, cli.command);
         store.close();
-        return outcome;
+        outcome?;
+        if vacuum {
+            admin::vacuum_after_erasure(&cli.db)?;
+        }
+        return Ok(());
     }
     match cli.command {
         Command::Check { .. } => {
@@ -505,6 +536,22 @@ fn run(cli: Cli) -> CliResult {
         }
         Command::Audit { action } => admin::audit(&db, action),
         Command::Role { action } => admin::role(&db, action),
+        Command::Erase {
+            customer,
+            by,
+            reason,
+            no_vacuum,
+        } => {
+            let by = by.ok_or_else(|| {
+                Failure("erase needs --by <operator> (or --as SCOPE with --actor)".into())
+            })?;
+            admin::erase(&db, &customer, Some(&by), &reason)?;
+            if !no_vacuum {
+                drop(db);
+                admin::vacuum_after_erasure(&cli.db)?;
+            }
+            Ok(())
+        }
         Command::Generate {
             dir,
             customers,

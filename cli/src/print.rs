@@ -223,6 +223,36 @@ pub fn audit_head(h: &autocrm::audit::AuditHead) {
     say!("{h}");
 }
 
+/// The receipt of an erasure: what went, and the audit head to keep with it (a restored
+/// backup fails `audit verify --anchor` against it; erase the listed ids again then).
+pub fn erasure(e: &autocrm::erasure::Erasure, head: &autocrm::audit::AuditHead) {
+    let merged: Vec<String> = e.merged.iter().map(|c| c.to_string()).collect();
+    let c = &e.counts;
+    say!(
+        "erased customer {}{} at {} by {}: {}",
+        e.customer,
+        if merged.is_empty() {
+            String::new()
+        } else {
+            format!(" (and merged ids {})", merged.join(", "))
+        },
+        e.at,
+        e.by,
+        e.reason
+    );
+    say!(
+        "  removed: {} touchpoint notes, {} complaint notes, {} lineage entries, {} conflicts, \
+         {} feedback entries; {} merge records scrubbed",
+        c.touchpoint_notes,
+        c.complaint_notes,
+        c.lineage_entries,
+        c.conflicts,
+        c.feedback_entries,
+        c.merge_records
+    );
+    say!("  audit head {head}: keep it with this receipt (autocrm audit verify --anchor {head})");
+}
+
 /// Audit entries, one per line: seq, time, scope, actor, action, operation, customers,
 /// purpose.
 pub fn audit_entries(entries: &[autocrm::audit::AuditEntry]) {

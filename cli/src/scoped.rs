@@ -35,9 +35,15 @@ pub(crate) fn run(s: &ScopedStore, command: Command) -> CliResult {
         }
         Command::Audit { action } => admin::audit(s, action),
         Command::Role { action } => admin::role(s, action),
+        Command::Erase {
+            customer,
+            by,
+            reason,
+            ..
+        } => admin::erase(s, &customer, by.as_deref(), &reason),
         other => Err(Failure(format!(
             "`{}` does not run under --as yet; under a scope the tool offers `customer`, \
-             `audit` and `role`. Run it without --as (full access, as the file's administrator)",
+             `audit`, `role` and `erase`. Run it without --as (full access, as the file's administrator)",
             other.name()
         ))),
     }

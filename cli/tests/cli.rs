@@ -421,3 +421,83 @@ fn scoped_calls_are_masked_filtered_and_audited() {
     ok(&db, &["--as", "hq:auditor", "audit", "verify"]);
     assert!(ok(&db, &["role", "list"]).contains("auditor"));
 }
+
+#[test]
+fn erase_removes_a_customer_from_lookups_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    let full = ok(&db, &["customer", "C2"]);
+    let nid = full
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("national ID"))
+        .map(|v| v.trim().to_string())
+        .expect("customer 2 has a national ID");
+    assert!(std::fs::read(&db)
+        .unwrap()
+        .windows(nid.len())
+        .any(|w| w == nid.as_bytes()));
+    // Bad input: no operator, a dealer without the permission. Nothing is written.
+    let out = autocrm(&db, &["erase", "C2", "--reason", "request 1"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--by"));
+    let dealer = ok(&db, &["quality"])
+        .lines()
+        .nth(2)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let out = autocrm(
+        &db,
+        &[
+            "--as",
+            &format!("dealer:{dealer}"),
+            "erase",
+            "C2",
+            "--reason",
+            "x",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(ok(&db, &["customer", "C2"]).contains(&nid));
+
+    let receipt = ok(
+        &db,
+        &[
+            "erase",
+            "C2",
+            "--by",
+            "dpo",
+            "--reason",
+            "PIPL request 2026-118",
+        ],
+    );
+    assert!(receipt.contains("erased customer C2"), "{receipt}");
+    assert!(receipt.contains("file rewritten"), "{receipt}");
+    let after = ok(&db, &["customer", "C2"]);
+    assert!(
+        after.contains("[erased]") && !after.contains(&nid),
+        "{after}"
+    );
+    let out = autocrm(&db, &["customer", &nid]);
+    assert!(!out.status.success(), "the national ID still finds someone");
+    assert!(!std::fs::read(&db)
+        .unwrap()
+        .windows(nid.len())
+        .any(|w| w == nid.as_bytes()));
+    let log = ok(&db, &["audit", "log", "--customer", "C2"]);
+    assert!(log.contains("erase") && log.contains("dpo"), "{log}");
+    // The anchored head printed on the receipt verifies.
+    let head = receipt
+        .split("audit head ")
+        .nth(1)
+        .and_then(|r| {
+            r.split(':')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(":")
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap();
+    ok(&db, &["audit", "verify", "--anchor", &head]);
+}

@@ -388,7 +388,10 @@ impl AuditVerification {
 }
 
 /// Trims a required name field and checks its length and characters.
-fn name_field(field: &'static str, s: &str) -> std::result::Result<String, ValidationError> {
+pub(crate) fn name_field(
+    field: &'static str,
+    s: &str,
+) -> std::result::Result<String, ValidationError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(ValidationError::new(field, Rule::Required, s));
@@ -398,7 +401,7 @@ fn name_field(field: &'static str, s: &str) -> std::result::Result<String, Valid
 
 /// Checks a trimmed, non-blank text: at most `max` characters, no control, bidirectional or
 /// invisible-only text.
-fn text_field(
+pub(crate) fn text_field(
     field: &'static str,
     t: &str,
     max: usize,

@@ -91,6 +91,8 @@ pub enum ModelKind {
     AuditEntry = 24,
     /// The HQ roles ([`crate::access::Roles`]).
     Roles = 25,
+    /// An erasure in the register ([`crate::erasure::Erasure`]).
+    Erasure = 26,
 }
 
 impl ModelKind {
@@ -122,6 +124,7 @@ impl ModelKind {
             ModelKind::MergeRecord => "merge record",
             ModelKind::AuditEntry => "audit entry",
             ModelKind::Roles => "roles",
+            ModelKind::Erasure => "erasure",
         }
     }
 }
@@ -307,6 +310,7 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(23) => run::<crate::identity::MergeRecord>(bytes),
         Some(24) => run::<crate::audit::AuditEntry>(bytes),
         Some(25) => run::<crate::access::Roles>(bytes),
+        Some(26) => run::<crate::erasure::Erasure>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

@@ -384,7 +384,23 @@ impl Tx<'_> {
     pub fn update_customer(&mut self, id: CustomerId, customer: &Customer) -> Result<()> {
         let c = customer.normalised_at(self.now())?;
         let old = self.customer(id)?;
+        self.refuse_if_erased(id)?;
         self.replace_customer(id, &old, c)
+    }
+
+    /// Overwrites customer `id`'s record `old` with its erased form `new` (no validation: an
+    /// erased record has no name to check) and removes the index keys it no longer holds.
+    pub(crate) fn replace_erased_customer(
+        &mut self,
+        id: CustomerId,
+        old: &Customer,
+        new: &Customer,
+    ) -> Result<()> {
+        self.reindex_customer(id.0, old, new)?;
+        self.t
+            .customers()?
+            .insert(id.0, codec::encode(new).as_slice())?;
+        Ok(())
     }
 
     /// [`WriteTxn::update_customer`] with the stored record `old` already read and `c`

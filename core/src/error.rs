@@ -208,6 +208,8 @@ pub enum Refusal {
     /// Deleting a customer who owns or ever owned a vehicle: the ownership history would lose
     /// a link.
     CustomerHasVehicles,
+    /// An update or merge of a customer erased on request ([`crate::erasure`]).
+    CustomerErased,
     /// An update that would move a lead, complaint or survey to another customer.
     CustomerChanged,
     /// Deleting a touchpoint that earned loyalty points: the append-only ledger refers to it.
@@ -273,8 +275,9 @@ pub enum Refusal {
     TransactionPoisoned,
     /// Compaction while another clone of the handle or a transaction is alive.
     DatabaseShared,
-    /// A read-only open of a file written before some of this release's tables existed: a
-    /// read-only handle cannot add them.
+    /// A read-only open of a format-1 file, which only a read-write open can raise to the
+    /// current format (its rollups are rewritten). (The code dates from when any file lacking
+    /// a table was refused; such files now open read-only, the missing tables empty.)
     ReadOnlyMissingTables,
 
     // --- misuse of a shared handle, raised by `api::Store` and its sessions (plain `Database`
@@ -298,6 +301,7 @@ impl Refusal {
         Refusal::RelationToItself,
         Refusal::CustomerHasPostings,
         Refusal::CustomerHasVehicles,
+        Refusal::CustomerErased,
         Refusal::CustomerChanged,
         Refusal::TouchpointHasPostings,
         Refusal::AlreadyOwner,
@@ -337,6 +341,7 @@ impl Refusal {
             Refusal::RelationToItself => "relation_to_itself",
             Refusal::CustomerHasPostings => "customer_has_postings",
             Refusal::CustomerHasVehicles => "customer_has_vehicles",
+            Refusal::CustomerErased => "customer_erased",
             Refusal::CustomerChanged => "customer_changed",
             Refusal::TouchpointHasPostings => "touchpoint_has_postings",
             Refusal::AlreadyOwner => "already_owner",
@@ -380,6 +385,10 @@ impl Refusal {
             }
             Refusal::CustomerHasVehicles => {
                 "transfer the vehicles first; ownership history keeps every owner"
+            }
+            Refusal::CustomerErased => {
+                "the customer's personal data was erased on request; erase the record in the \
+                 source system too, or record the person as a new customer with fresh consent"
             }
             Refusal::CustomerChanged => {
                 "a lead, complaint or survey cannot move to another customer; create a new one \
@@ -454,7 +463,7 @@ impl Refusal {
                 "drop every other clone of the handle and every transaction, then compact"
             }
             Refusal::ReadOnlyMissingTables => {
-                "open it read-write once (that adds the empty tables), then read-only"
+                "open it read-write once (that raises it to the current format), then read-only"
             }
             Refusal::TransactionFinished => "start a new transaction",
             Refusal::DatabaseClosed => "open the database again",

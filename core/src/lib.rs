@@ -47,6 +47,7 @@ pub mod consent;
 pub mod customer;
 pub mod date;
 pub mod dealer;
+pub mod erasure;
 pub mod error;
 #[cfg(feature = "arrow")]
 pub mod export;

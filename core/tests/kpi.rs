@@ -1086,6 +1086,7 @@ fn a_million_customers_in_well_under_a_second() {
                 membership: None,
                 tiers: Default::default(),
                 balances: Vec::new(),
+                valid_info: customer.missing_basic_fields().is_empty(),
             }
         })
         .collect();

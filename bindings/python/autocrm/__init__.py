@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal as _decimal
 import functools as _functools
+import os as _os
 import typing as _t
 from typing import Any, Optional
 
@@ -183,6 +184,13 @@ class Database:
         transaction is open."""
         return self._native.compact()
 
+    @staticmethod
+    def vacuum(path: Any) -> None:
+        """Rewrite the database file at ``path`` (closed) into a fresh file holding only its
+        live records, replacing the original: after erasures, so no erased byte stays on the
+        disk (``compact`` moves pages whole and can keep old bytes in their slack)."""
+        _native.vacuum(_os.fspath(path))
+
     def check(self) -> "dict[str, Any]":
         """The integrity check: redb's page checksums, every record, every index, every rollup
         and the points ledger. Returns ``{"ok", "storage", "checked", "problems"}`` (API.md)."""
@@ -290,6 +298,10 @@ def _database_method(name: str):
 # audit entries.
 for _n in ("import_file", "import_bytes", "scoped", "flush_audit"):
     setattr(Database, _n, _database_method(_n))
+
+# Issue 11: erasure on request and its register.
+_WRITE_METHODS += ["erase_customer"]
+_READ_METHODS += ["erasure", "erasures"]
 
 for _n in _WRITE_METHODS:
     setattr(Database, _n, _write_method(_n))

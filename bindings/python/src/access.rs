@@ -248,6 +248,19 @@ impl PyScopedDatabase {
         self.with(py, move |s| s.update_my_contact(&c))
     }
 
+    /// Erases customer `customer`'s personal data on request (needs the `erase` permission,
+    /// HQ `data_admin` by default); audited as this scope with `reason` as its purpose.
+    /// Returns the erasure as a dict (see `WriteTxn.erase_customer`).
+    fn erase<'py>(
+        &self,
+        py: Python<'py>,
+        customer: u64,
+        reason: String,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let e = self.with(py, move |s| s.erase(CustomerId(customer), &reason))?;
+        crate::erasure::erasure(py, &e)
+    }
+
     /// The audit trail, oldest first: entries after seq `after` (all of them, or those naming
     /// `customer`), at most `limit`. Each a dict: seq, at, actor, scope, action, what,
     /// customers, purpose, hash, prev (hex).

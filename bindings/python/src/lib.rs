@@ -5,6 +5,7 @@
 mod access;
 mod arrow;
 mod conv;
+mod erasure;
 mod errors;
 mod integration;
 mod params;
@@ -1624,6 +1625,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyLoyaltyConfig>()?;
     m.add_class::<arrow::Table>()?;
     m.add_function(wrap_pyfunction!(synth_generate, m)?)?;
+    m.add_function(wrap_pyfunction!(erasure::vacuum, m)?)?;
     m.add("KPIS", names::<Kpi>())?;
     m.add("DIMENSIONS", names::<Dimension>())?;
     m.add("CARE_KINDS", names::<CareKind>())?;

@@ -472,3 +472,53 @@ def test_scoped_database_is_shared_between_threads(net):
     for t in threads:
         t.join()
     assert got == [[net.one]] * 4
+
+
+# --- erasure on request ----------------------------------------------------------------------------
+
+
+def test_a_dealer_may_not_erase_and_nothing_is_written(net):
+    with pytest.raises(autocrm.AccessDeniedError) as e:
+        net.db.scoped("dealer:DA", "zhang.san").erase(net.one, "asked at the desk")
+    assert e.value.permission == "erase"
+    assert net.db.erasures() == []
+    assert net.db.customer(net.one).name == "王小明"
+
+
+def test_erasure_removes_the_personal_data_and_keeps_the_figures(net):
+    before = net.db.balance(net.one)
+    e = admin(net.db).erase(net.one, "PIPL art. 47 request 2026-118")
+    assert e["customer"] == net.one and e["by"] == "auditor" and e["merged"] == []
+    assert e["had_valid_info"] is True
+    c = net.db.customer(net.one)
+    assert c.name == "[erased]" and c.phones == [] and c.address is None and c.national_id is None
+    assert c.city == "上海"
+    assert net.db.customers_by_phone("13812345678") == []
+    assert net.db.balance(net.one) == before
+    assert net.db.verify_ledger().problems == []
+    assert [x["customer"] for x in net.db.erasures()] == [net.one]
+    assert net.db.erasure(net.two) is None
+    log = admin(net.db).audit_log(customer=net.one)
+    erase = [x for x in log if x["action"] == "erase"]
+    assert len(erase) == 1 and erase[0]["purpose"] == "PIPL art. 47 request 2026-118"
+    # Again: the first erasure comes back, nothing new is audited.
+    assert admin(net.db).erase(net.one, "again")["reason"] == "PIPL art. 47 request 2026-118"
+    with pytest.raises(autocrm.InvalidOperationError) as refused:
+        net.db.update_customer(net.one, name="王小明")
+    assert refused.value.refusal == "customer_erased"
+
+
+def test_unscoped_erasure_leaves_no_trace_in_the_file_once_vacuumed(tmp_path):
+    path = tmp_path / "crm.redb"
+    with autocrm.Database.open(path) as db:
+        c = db.insert_customer(name="欧阳晓明", phones=["13812345678"], address="徐汇区漕溪北路88号")
+        with pytest.raises(autocrm.ValidationError):
+            db.erase_customer(c, "dpo", "   ")
+        assert db.erase_customer(c, "dpo", "request 7")["counts"]["merge_records"] == 0
+    autocrm.Database.vacuum(path)
+    data = path.read_bytes()
+    for value in ["欧阳晓明", "13812345678", "漕溪北路88号"]:
+        assert value.encode() not in data, value
+    with autocrm.Database.open(path) as db:
+        assert db.customer(c).name == "[erased]"
+        assert db.check()["ok"]

@@ -77,6 +77,10 @@ pub struct CustomerFacts {
     pub tiers: TierRecord,
     /// Wallet balances.
     pub balances: Vec<(Wallet, Balance)>,
+    /// Whether the customer's basic fields are complete and valid
+    /// ([`Customer::missing_basic_fields`] is empty) — for a customer erased on request, as
+    /// they were at the erasure: honouring a request is not a gap in the dealer's data entry.
+    pub valid_info: bool,
 }
 
 impl CustomerFacts {
@@ -161,9 +165,11 @@ impl ReadTxn {
         let mut customers = Vec::new();
         for e in t.customers()?.iter()? {
             let (k, v) = e?;
+            let customer: Customer = decode_stored(v.value())?;
             customers.push(CustomerFacts {
                 id: CustomerId(k.value()),
-                customer: decode_stored(v.value())?,
+                valid_info: customer.missing_basic_fields().is_empty(),
+                customer,
                 rollup: Rollup::default(),
                 vehicles: Vec::new(),
                 leads: Vec::new(),
@@ -180,6 +186,14 @@ impl ReadTxn {
             at.insert(c.id.0, i);
         }
         let slot = |id: u64| at.get(&id).copied();
+
+        for e in t.erasures()?.iter()? {
+            let (k, v) = e?;
+            if let Some(i) = slot(k.value()) {
+                let erasure: crate::erasure::Erasure = decode_stored(v.value())?;
+                customers[i].valid_info = erasure.had_valid_info;
+            }
+        }
 
         for e in t.rollups()?.iter()? {
             let (k, v) = e?;

@@ -15,6 +15,7 @@ use crate::access::{Access, Permission, Principal, Scope};
 use crate::analytics::Facts;
 use crate::audit::{AuditAction, AuditEntry, AuditHead, AuditVerification, NewAuditEntry};
 use crate::consent::{ConsentChannel, ConsentEvent};
+use crate::erasure::Erasure;
 use crate::error::{Error, Refusal, Result};
 use crate::ids::{CustomerId, DealerId, TouchpointId};
 use crate::integration::Received;
@@ -175,24 +176,35 @@ impl ScopedStore {
         customers: Vec<CustomerId>,
         f: impl FnOnce(&mut WriteTxn) -> Result<T>,
     ) -> Result<T> {
+        self.write_audited(|w| {
+            let entry = self.entry(w.now(), AuditAction::Write, what, customers);
+            Ok((f(w)?, Some(entry)))
+        })
+    }
+
+    /// Runs a write that names its own audit entry (`None`: it wrote nothing to record) and
+    /// commits it with the entry and the queued read entries.
+    fn write_audited<T>(
+        &self,
+        f: impl FnOnce(&mut WriteTxn) -> Result<(T, Option<NewAuditEntry>)>,
+    ) -> Result<T> {
         let w = self.store.write()?;
-        let entry = self.entry(
-            w.with(|t| Ok(t.now()))?,
-            AuditAction::Write,
-            what,
-            customers,
-        );
-        let value = w.with(f)?;
+        let (value, entry) = w.with(f)?;
         let mut entries = self.store.take_audit();
-        entries.push(entry);
-        if let Err(e) = w.with(|t| t.append_audit(&entries)) {
-            entries.pop();
+        let own = entry.is_some();
+        entries.extend(entry);
+        let requeue = |mut entries: Vec<NewAuditEntry>| {
+            if own {
+                entries.pop();
+            }
             self.store.requeue_audit(entries);
+        };
+        if let Err(e) = w.with(|t| t.append_audit(&entries)) {
+            requeue(entries);
             return Err(e);
         }
         if let Err(e) = w.commit() {
-            entries.pop();
-            self.store.requeue_audit(entries);
+            requeue(entries);
             return Err(e);
         }
         Ok(value)
@@ -370,6 +382,23 @@ impl ScopedStore {
         }
         r.customer = self.visible(r.customer)?;
         self.write("redeem", vec![r.customer], |w| w.redeem(&r))
+    }
+
+    /// Erases customer `customer`'s personal data on request ([`crate::erasure`]): needs the
+    /// `erase` permission (HQ `data_admin` by default). The erasure is audited as this scope's
+    /// actor with `reason` as its purpose; erasing again returns the first erasure and records
+    /// nothing. Vacuum the file afterwards ([`crate::Database::vacuum`]).
+    pub fn erase(&self, customer: CustomerId, reason: &str) -> Result<Erasure> {
+        self.access
+            .require(Permission::Erase, || format!("erase customer {customer}"))?;
+        let live = self.visible(customer)?;
+        let actor = self.access.actor.clone();
+        let scope = self.access.scope.to_string();
+        self.write_audited(|w| {
+            let (erasure, new) = w.erase_customer_unaudited(live, &actor, reason)?;
+            let entry = new.then(|| erasure.audit_entry(&actor, &scope));
+            Ok((erasure, entry))
+        })
     }
 
     /// The owner changes his own contact details: phones (replacing them), province, city,

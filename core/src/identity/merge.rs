@@ -186,6 +186,9 @@ impl Tx<'_> {
         crate::validate::plausible_date("at", at.date())?;
         let by = crate::validate::optional_text("by", by, 64)?
             .ok_or_else(|| ValidationError::new("by", Rule::Required, by))?;
+        // An erased customer takes no data from another record, nor gives any.
+        self.refuse_if_erased(survivor)?;
+        self.refuse_if_erased(merged)?;
         if survivor == merged {
             return Err(Error::refused(
                 Refusal::MergeWithItself,

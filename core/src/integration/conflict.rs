@@ -330,6 +330,14 @@ impl Tx<'_> {
     /// of its name, national ID, phones, address…) and every conflict about it, open or
     /// resolved (a conflict carries the offered and the current value). Called when the
     /// customer is deleted, so none of its personal data outlives it.
+    /// How many conflicts (open or resolved) are about customer `id`.
+    pub(crate) fn conflict_count(&self, id: CustomerId) -> Result<u32> {
+        let e = Entity::Customer as u8;
+        let index = self.t.conflicts_by_record()?;
+        let n = index.range((e, id.0, 0u64)..=(e, id.0, u64::MAX))?.count();
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     pub(crate) fn forget_integration_records(&mut self, id: CustomerId) -> Result<()> {
         let e = Entity::Customer as u8;
         self.t.lineage()?.remove((e, id.0))?;

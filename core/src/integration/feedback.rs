@@ -12,12 +12,15 @@ use serde::{Deserialize, Serialize};
 use super::{Received, RecordKind};
 use crate::codec;
 use crate::date::DateTime;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::ids::{CustomerId, DealerId, FeedbackId};
 use crate::source::SourceRef;
 use crate::store::{decode_stored, ReadTxn, Tx, WriteTxn};
 
 use redb::{ReadableMultimapTable, ReadableTable};
+
+/// The raw text of an entry rejecting a record of an erased customer.
+pub const WITHHELD_RAW: &str = "(withheld: the record names a customer erased on request)";
 
 /// Raw record text kept in an entry is cut to this many characters.
 const MAX_RAW_CHARS: usize = 16 * 1024;
@@ -253,6 +256,44 @@ impl Tx<'_> {
         })
     }
 
+    /// For an erasure ([`crate::erasure`]): removes the incomplete-record entries queued for
+    /// customer `id` (they quote its values) and every entry whose raw text contains one of
+    /// `values` (a rejected delivery of its record). Returns how many entries went. The
+    /// rejection counts stay: they hold no values.
+    pub(crate) fn forget_feedback_of(&mut self, id: CustomerId, values: &[String]) -> Result<u32> {
+        let mut doomed: Vec<((u32, u64), Vec<u8>)> = Vec::new();
+        for key in self.incomplete_keys(id)? {
+            if let Some(e) = self.feedback_by_key(&key)? {
+                doomed.push(((dealer_code(e.dealer), e.id.0), key));
+            }
+        }
+        if !values.is_empty() {
+            let t = self.t.feedback()?;
+            for item in t.iter()? {
+                let (k, v) = item?;
+                let e: FeedbackEntry = decode_stored(v.value())?;
+                if values.iter().any(|value| e.raw.contains(value.as_str())) {
+                    let (_, key) = source_key(e.kind, &e.source, e.line);
+                    doomed.push((k.value(), key));
+                }
+            }
+        }
+        doomed.sort();
+        doomed.dedup();
+        let mut feedback = self.t.feedback()?;
+        let mut by_source = self.t.feedback_by_source()?;
+        for (entry, key) in &doomed {
+            feedback.remove(*entry)?;
+            // The index may already point at a newer entry of the same source record.
+            let current = by_source.get(key.as_slice())?.map(|v| v.value());
+            if current == Some(*entry) {
+                by_source.remove(key.as_slice())?;
+            }
+        }
+        self.t.incomplete_by_customer()?.remove_all(id.0)?;
+        Ok(u32::try_from(doomed.len()).unwrap_or(u32::MAX))
+    }
+
     /// Puts a rejected record into the sending dealer's feedback queue (`from.dealer` `None`:
     /// the unassigned queue), keyed by its source record: rejecting the same source record
     /// again replaces the entry (keeping its id and first rejection time), and a later
@@ -267,6 +308,13 @@ impl Tx<'_> {
         error: &Error,
     ) -> Result<FeedbackId> {
         let (source, key) = source_key(kind, &from.source, line);
+        // A re-delivered record of an erased customer must not bring the erased values back
+        // through the queue: the entry says why, not what.
+        let raw = if error.refusal() == Some(Refusal::CustomerErased) {
+            WITHHELD_RAW
+        } else {
+            raw
+        };
         let code = error.code();
         let (field, hint) = details(error);
         let dealer = dealer_code(from.dealer);

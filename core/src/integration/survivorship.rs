@@ -490,6 +490,7 @@ impl Tx<'_> {
         let Some(id) = matched else {
             return self.create_customer(c, &o);
         };
+        self.refuse_if_erased(id)?;
         let stored = match found {
             Some(stored) => stored,
             None => self.customer(id)?,

@@ -400,7 +400,8 @@ fn return_to_service<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
 /// - denominator: customers who had acquired a vehicle on or before D (every customer sold
 ///   so far, whether or not they still own it);
 /// - numerator: those of them whose basic fields are complete and valid
-///   ([`Customer::missing_basic_fields`] is empty);
+///   ([`Customer::missing_basic_fields`] is empty; for a customer erased on request, as they
+///   were at the erasure: [`crate::CustomerFacts::valid_info`]);
 /// - attribution (anchor D): home dealer and models owned on D (else before).
 fn valid_info_ratio<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
     let d = p.last();
@@ -408,7 +409,7 @@ fn valid_info_ratio<'a>(facts: &'a Facts, p: Period, g: &mut Grouper<'a>) {
         if c.first_vehicle().is_none_or(|f| f > d) {
             continue;
         }
-        let valid = c.customer.missing_basic_fields().is_empty();
+        let valid = c.valid_info;
         g.tally(|| c.home_dealer(d), Models::OwnedOn(c, d), valid);
     }
 }

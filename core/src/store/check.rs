@@ -445,6 +445,7 @@ impl ReadTxn {
             "conflicts": conflicts => u64, crate::integration::Conflict;
             "feedback": feedback => (u32, u64), crate::integration::FeedbackEntry;
             "merges": merges => (u64, u64), crate::identity::MergeRecord;
+            "erasures": erasures => u64, crate::erasure::Erasure;
         }
 
         // The audit trail: every entry decodes, the hash chain holds, the customer index

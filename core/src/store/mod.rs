@@ -187,7 +187,9 @@ impl Database {
     ///
     /// Deleting a record frees its pages but does not overwrite them: until they are reused,
     /// the bytes of a deleted customer are still in the file. Compacting after a deletion
-    /// (or an erasure request) is what removes them from the disk. Needs the only handle:
+    /// removes most of them; it moves pages whole, though, so the slack of a page that held a
+    /// longer record can keep old bytes. After an erasure request use [`Database::vacuum`],
+    /// which copies the live records into a fresh file. Needs the only handle:
     /// fails with `invalid_operation.database_shared` while a clone of this handle or a
     /// transaction is alive.
     pub fn compact(&mut self) -> Result<bool> {
@@ -284,13 +286,17 @@ impl Database {
                     what: "database file",
                     source: Damage::Storage("it has no format version: not an autocrm file".into()),
                 }),
-                // An older format: its records decode as they are.
-                Some(_) if complete => Ok(db),
-                Some(_) => Err(Error::refused(
+                // Format 1 stored rollup events without minutes: only the upgrade of a
+                // read-write open makes them right.
+                Some(v) if v < 2 => Err(Error::refused(
                     Refusal::ReadOnlyMissingTables,
-                    "this file was written before some of this release's tables existed, and a \
-                     read-only handle cannot add them",
+                    format!(
+                        "this file is in format {v}, which a read-write open raises to format \
+                         {FORMAT_VERSION}; a read-only handle cannot"
+                    ),
                 )),
+                // Tables it was written without read as empty (`ReadTables`).
+                Some(_) => Ok(db),
             };
         };
         // A new file, an older format (raised: this build writes checksummed records), or
@@ -422,8 +428,34 @@ macro_rules! every_table {
         $table!(MERGES);
         $table!(AUDIT);
         $table!(AUDIT_BY_CUSTOMER);
+        $table!(ERASURES);
     };
 }
+
+/// A read transaction on an in-memory database holding every table, empty. A read-only
+/// handle on a file written before some of this release's tables existed reads those tables
+/// from here: a feature's data it was written without is simply none.
+fn empty_tables() -> Result<redb::ReadTransaction> {
+    static EMPTY: OnceLock<redb::Database> = OnceLock::new();
+    let db = match EMPTY.get() {
+        Some(db) => db,
+        None => {
+            let db = redb::Database::builder()
+                .create_with_backend(redb::backends::InMemoryBackend::new())
+                .map_err(redb::Error::from)?;
+            let txn = db.begin_write()?;
+            create_tables(&txn)?;
+            txn.commit()?;
+            // Two threads racing here build two; either serves.
+            let _ = EMPTY.set(db);
+            EMPTY.get().expect("set just above")
+        }
+    };
+    Ok(db.begin_read()?)
+}
+
+// After `every_table!`, which it uses.
+mod vacuum;
 
 /// Creates every table so that read transactions on a fresh file find them.
 fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
@@ -719,7 +751,15 @@ macro_rules! tables {
                     if let Some(t) = self.$name.get() {
                         return Ok(t);
                     }
-                    let t = tables!(@open $kind, self.txn, $def);
+                    let t = match tables!(@try_open $kind, self.txn, $def) {
+                        Ok(t) => t,
+                        // Only a read-only handle on a file written before the table existed
+                        // gets here (a read-write open adds every table): it reads as empty.
+                        Err(redb::TableError::TableDoesNotExist(_)) => {
+                            tables!(@open $kind, empty_tables()?, $def)
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
                     Ok(self.$name.get_or_init(|| t))
                 }
             )*
@@ -788,6 +828,8 @@ macro_rules! tables {
     (@def table, $k:ty, $v:ty) => { redb::TableDefinition<'static, $k, $v> };
     (@def multimap, $k:ty, $v:ty) => { redb::MultimapTableDefinition<'static, $k, $v> };
     (@open table, $txn:expr, $def:ident) => { $txn.open_table($def)? };
+    (@try_open table, $txn:expr, $def:ident) => { $txn.open_table($def) };
+    (@try_open multimap, $txn:expr, $def:ident) => { $txn.open_multimap_table($def) };
     (@open multimap, $txn:expr, $def:ident) => { $txn.open_multimap_table($def)? };
 }
 
@@ -844,6 +886,7 @@ tables! {
     incomplete_by_customer: INCOMPLETE_BY_CUSTOMER => multimap<u64, &'static [u8]>,
     audit: AUDIT => table<u64, &'static [u8]>,
     audit_by_customer: AUDIT_BY_CUSTOMER => table<(u64, u64), ()>,
+    erasures: ERASURES => table<u64, &'static [u8]>,
 }
 
 /// Picks the open table of a definition passed as a value (`RecordTables`, a unique-key check

@@ -164,3 +164,7 @@ pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 /// only, like the entries, so erasing a customer leaves the trail as it is.
 pub const AUDIT_BY_CUSTOMER: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("audit_by_customer");
+
+/// customer id → erasure record ([`crate::erasure::Erasure`]): the erasure register. Holds no
+/// personal value; a customer listed here refuses every update.
+pub const ERASURES: TableDefinition<u64, &[u8]> = TableDefinition::new("erasures");
