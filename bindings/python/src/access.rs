@@ -15,6 +15,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::arrow::Table;
 use crate::conv::{named_from_py, FromPy, ToPy};
 use crate::errors::{detach, IntoPyResult};
 use crate::types::{Customer360, TimelinePage};
@@ -346,6 +347,53 @@ impl PyScopedDatabase {
     /// Appends the audit entries of scoped reads still queued now.
     fn flush_audit(&self, py: Python<'_>) -> PyResult<()> {
         self.with(py, |s| s.flush_audit())
+    }
+
+    // -- Arrow tables: `Database`'s tables (same columns) with the rows this scope sees and
+    // its masks; each needs `export` and is audited as an export (core's
+    // `ScopedStore::*_table`, docs/access.md "Scoped exports").
+
+    /// The customers this scope sees as an Arrow table, masked for it (the columns of
+    /// `Database.customers_table`; `threads` as there).
+    #[pyo3(signature = (threads=None))]
+    fn customers_table(&self, py: Python<'_>, threads: Option<usize>) -> PyResult<Table> {
+        Ok(Table::chunked(
+            self.with(py, |s| s.customers_table(threads))?,
+        ))
+    }
+
+    /// The touchpoints this scope sees (a dealer: its own) as an Arrow table: one customer's,
+    /// or everyone's it sees.
+    #[pyo3(signature = (customer=None))]
+    fn touchpoints_table(&self, py: Python<'_>, customer: Option<u64>) -> PyResult<Table> {
+        let c = customer.map(CustomerId);
+        Ok(Table::new(self.with(py, |s| s.touchpoints_table(c))?))
+    }
+
+    /// The vehicles of the customers this scope sees as an Arrow table (`owner` null when
+    /// the current owner is someone the scope does not see).
+    fn vehicles_table(&self, py: Python<'_>) -> PyResult<Table> {
+        Ok(Table::new(self.with(py, ScopedStore::vehicles_table)?))
+    }
+
+    /// The ownership periods of the customers this scope sees as an Arrow table.
+    fn ownership_table(&self, py: Python<'_>) -> PyResult<Table> {
+        Ok(Table::new(self.with(py, ScopedStore::ownership_table)?))
+    }
+
+    /// The leads this scope sees (a dealer: those assigned to it) as an Arrow table.
+    fn leads_table(&self, py: Python<'_>) -> PyResult<Table> {
+        Ok(Table::new(self.with(py, ScopedStore::leads_table)?))
+    }
+
+    /// The complaints this scope sees (a dealer: those naming it) as an Arrow table.
+    fn complaints_table(&self, py: Python<'_>) -> PyResult<Table> {
+        Ok(Table::new(self.with(py, ScopedStore::complaints_table)?))
+    }
+
+    /// The surveys this scope sees (a dealer: those naming it) as an Arrow table.
+    fn surveys_table(&self, py: Python<'_>) -> PyResult<Table> {
+        Ok(Table::new(self.with(py, ScopedStore::surveys_table)?))
     }
 
     fn __repr__(&self) -> String {

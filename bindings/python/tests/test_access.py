@@ -320,6 +320,46 @@ def test_marketing_loses_a_customer_when_sms_consent_is_withdrawn(net):
     assert centre.find("13812345678") == [net.one]
 
 
+# --- scoped exports ------------------------------------------------------------------------------
+
+
+def test_scoped_tables_hold_only_what_the_scope_sees_masked(net):
+    pa = pytest.importorskip("pyarrow")
+    da = net.db.scoped("dealer:DA", "zhang.san", purpose="monthly DMS sync")
+    t = da.customers_table()
+    assert isinstance(t, autocrm.Table)
+    assert t.column_names == net.db.customers_table().column_names  # the same columns
+    rows = pa.table(t).to_pylist()
+    assert [r["id"] for r in rows] == [net.one]  # two is served by DB only
+    (one,) = rows
+    assert one["national_id"] == NID[:3] + "*" * 11 + NID[-4:] != NID
+    assert one["birth_date"] == dt.date(1990, 1, 1)
+    assert one["phones"] == ["13812345678"]  # a dealer sees phones
+    tps = pa.table(da.touchpoints_table()).to_pylist()
+    assert [r["id"] for r in tps] == [net.tp_a]  # not DB's touchpoint of the same customer
+    assert pa.table(da.touchpoints_table(customer=net.two)).num_rows == 0
+    assert pa.table(da.touchpoints_table()).schema == pa.table(net.db.touchpoints_table()).schema
+    exports = [(e["what"], e["customers"]) for e in admin(net.db).audit_log() if e["action"] == "export"]
+    assert exports == [
+        ("customers_table", [net.one]), ("touchpoints_table", [net.one]), ("touchpoints_table", []),
+        ("touchpoints_table", [net.one]),
+    ]
+    assert admin(net.db).audit_log()[-1]["purpose"] == "monthly DMS sync"
+    # marketing: SMS consent today; the next export follows a withdrawal
+    mkt = net.db.scoped("hq:marketing", "mk")
+    assert pa.table(mkt.customers_table())["phones"].to_pylist() == [["13812345678"]]
+    net.db.scoped("hq:call_centre", "cc-7").record_consent(net.one, "sms", False)
+    assert mkt.customers_table().num_rows == 0
+    # without `export`: AccessDeniedError, nothing audited
+    head = admin(net.db).audit_head()
+    with pytest.raises(autocrm.AccessDeniedError) as ei:
+        net.db.scoped("hq:call_centre", "cc-7").customers_table()
+    assert ei.value.permission == "export"
+    with pytest.raises(autocrm.AccessDeniedError):
+        net.db.scoped(f"owner:{net.one}", "app").vehicles_table()
+    assert admin(net.db).audit_head() == head
+
+
 # --- audit trail ---------------------------------------------------------------------------------
 
 

@@ -219,6 +219,18 @@ impl Access {
         }
     }
 
+    /// Whether the scope sees every customer: an HQ role without a consent channel (its
+    /// exports then hold every row, as the unscoped ones do).
+    pub fn sees_everyone(&self) -> bool {
+        matches!(&self.principal, Principal::Hq(role) if role.consented_channel.is_none())
+    }
+
+    /// Whether the scope sees a record naming `dealer` (a touchpoint, lead, complaint or
+    /// survey) of a customer it sees: a dealer only its own records, every other scope all.
+    pub fn sees_own(&self, dealer: Option<DealerId>) -> bool {
+        self.dealer().is_none_or(|d| dealer == Some(d))
+    }
+
     /// Whether the scope sees the customer of the unfiltered 360° view `v` (read from `r`):
     /// [`Access::sees`] without reading again what the view holds.
     pub fn sees_view(&self, r: &ReadTxn, v: &crate::view::Customer360) -> Result<bool> {

@@ -9,6 +9,9 @@
 mod records;
 mod report;
 mod scoped;
+// Scoped Arrow exports: `impl ScopedStore` blocks beside the export builders they reuse.
+#[cfg(feature = "arrow")]
+mod scoped_export;
 mod session;
 
 pub use records::{lead_status, CustomerRecord, PartyKind, VehicleRecord};

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use crate::access::{Access, Permission, Principal, Scope};
 use crate::analytics::Facts;
-use crate::audit::{AuditAction, AuditEntry, AuditHead, AuditVerification, NewAuditEntry};
+use crate::audit::{
+    AuditAction, AuditEntry, AuditHead, AuditVerification, NewAuditEntry, MAX_CUSTOMERS,
+};
 use crate::consent::{ConsentChannel, ConsentEvent};
 use crate::erasure::Erasure;
 use crate::error::{Error, Refusal, Result};
@@ -148,8 +150,9 @@ impl ScopedStore {
     }
 
     /// Runs a read and queues its audit entry (none if `customers` comes back empty and the
-    /// action is a lookup: a miss reads no customer file).
-    fn read<T>(
+    /// action is a lookup: a miss reads no customer file). An entry names at most
+    /// [`crate::audit::MAX_CUSTOMERS`]: an export of more is queued as several entries.
+    pub(super) fn read<T>(
         &self,
         action: AuditAction,
         what: &str,
@@ -160,8 +163,19 @@ impl ScopedStore {
         let (value, customers) = f(&r, &self.access)?;
         drop(r);
         if action != AuditAction::Lookup || !customers.is_empty() {
-            let e = self.entry(db.now(), action, what, customers);
-            if self.store.queue_audit(e) >= AUDIT_BATCH {
+            let at = db.now();
+            let mut queued = 0;
+            if customers.len() <= MAX_CUSTOMERS {
+                queued = self
+                    .store
+                    .queue_audit(self.entry(at, action, what, customers));
+            } else {
+                for part in customers.chunks(MAX_CUSTOMERS) {
+                    let e = self.entry(at, action, what, part.to_vec());
+                    queued = self.store.queue_audit(e);
+                }
+            }
+            if queued >= AUDIT_BATCH {
                 self.store.append_queued_audit(false)?;
             }
         }

@@ -10,13 +10,15 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, SchemaRef};
 
 use super::{batch, decimal_builder, decimal_field, field, money, ts_field};
+use crate::complaint::Complaint;
 use crate::error::Result;
 use crate::ids::CustomerId;
-use crate::lead::LeadStatus;
+use crate::lead::{Lead, LeadStatus};
 use crate::loyalty::Wallet;
 use crate::names::Named;
 use crate::store::ReadTxn;
-use crate::survey::Factor;
+use crate::survey::{Factor, Survey};
+use crate::touchpoint::Touchpoint;
 
 /// The customers a per-customer table covers: `customer`, or every customer in id order.
 fn customers_of(r: &ReadTxn, customer: Option<CustomerId>) -> Result<Vec<CustomerId>> {
@@ -24,6 +26,17 @@ fn customers_of(r: &ReadTxn, customer: Option<CustomerId>) -> Result<Vec<Custome
         Some(c) => Ok(vec![c]),
         None => r.customer_ids(),
     }
+}
+
+/// The rows of `rows` (id, record) whose record `keep` accepts, in order.
+fn kept<I, T>(rows: Vec<(I, T)>, mut keep: impl FnMut(&T) -> Result<bool>) -> Result<Vec<(I, T)>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, t) in rows {
+        if keep(&t)? {
+            out.push((id, t));
+        }
+    }
+    Ok(out)
 }
 
 /// The columns of [`touchpoints`]: `id u64, customer u64, at timestamp[s], vehicle u64,
@@ -58,6 +71,18 @@ pub fn touchpoints_schema() -> SchemaRef {
 /// of [`ReadTxn::timeline`]). A customer without touchpoints, or an id no customer has, gives
 /// no rows.
 pub fn touchpoints(r: &ReadTxn, customer: Option<CustomerId>) -> Result<RecordBatch> {
+    touchpoints_with(r, customer, |_| Ok(true))
+}
+
+/// [`touchpoints`] of the touchpoints `keep` accepts. Scoped exports
+/// ([`crate::api::ScopedStore::touchpoints_table`]) pass their visibility here, so they build
+/// the very columns [`touchpoints`] builds. The activity tables hold no field a scope's sight
+/// masks, so their scans take a filter and no transform.
+pub(crate) fn touchpoints_with(
+    r: &ReadTxn,
+    customer: Option<CustomerId>,
+    mut keep: impl FnMut(&Touchpoint) -> Result<bool>,
+) -> Result<RecordBatch> {
     let mut id = UInt64Builder::new();
     let mut cust = UInt64Builder::new();
     let mut at = TimestampSecondBuilder::new();
@@ -77,6 +102,9 @@ pub fn touchpoints(r: &ReadTxn, customer: Option<CustomerId>) -> Result<RecordBa
     let mut note = StringBuilder::new();
     for c in customers_of(r, customer)? {
         for (tid, t) in r.timeline(c, None, usize::MAX)?.items {
+            if !keep(&t)? {
+                continue;
+            }
             id.append_value(tid.0);
             cust.append_value(t.customer.0);
             at.append_value(t.at.seconds());
@@ -222,7 +250,15 @@ pub fn leads_schema() -> SchemaRef {
 
 /// Every lead of the snapshot, one row each in id order ([`leads_schema`]).
 pub fn leads(r: &ReadTxn) -> Result<RecordBatch> {
-    let rows = r.all_leads()?;
+    leads_with(r, |_| Ok(true))
+}
+
+/// [`leads`] of the leads `keep` accepts (see [`touchpoints_with`]).
+pub(crate) fn leads_with(
+    r: &ReadTxn,
+    keep: impl FnMut(&Lead) -> Result<bool>,
+) -> Result<RecordBatch> {
+    let rows = kept(r.all_leads()?, keep)?;
     let mut id = UInt64Builder::with_capacity(rows.len());
     let mut customer = UInt64Builder::with_capacity(rows.len());
     let mut strs: Vec<StringBuilder> = LEAD_TEXT.iter().map(|_| StringBuilder::new()).collect();
@@ -288,7 +324,15 @@ pub fn complaints_schema() -> SchemaRef {
 /// Every complaint of the snapshot, one row each in id order, with the time of every workflow
 /// step ([`complaints_schema`]).
 pub fn complaints(r: &ReadTxn) -> Result<RecordBatch> {
-    let rows = r.all_complaints()?;
+    complaints_with(r, |_| Ok(true))
+}
+
+/// [`complaints`] of the complaints `keep` accepts (see [`touchpoints_with`]).
+pub(crate) fn complaints_with(
+    r: &ReadTxn,
+    keep: impl FnMut(&Complaint) -> Result<bool>,
+) -> Result<RecordBatch> {
+    let rows = kept(r.all_complaints()?, keep)?;
     let mut id = UInt64Builder::with_capacity(rows.len());
     let mut customer = UInt64Builder::with_capacity(rows.len());
     let mut vehicle = UInt64Builder::new();
@@ -359,7 +403,15 @@ pub fn surveys_schema() -> SchemaRef {
 
 /// Every survey of the snapshot, one row each in id order ([`surveys_schema`]).
 pub fn surveys(r: &ReadTxn) -> Result<RecordBatch> {
-    let rows = r.all_surveys()?;
+    surveys_with(r, |_| Ok(true))
+}
+
+/// [`surveys`] of the surveys `keep` accepts (see [`touchpoints_with`]).
+pub(crate) fn surveys_with(
+    r: &ReadTxn,
+    keep: impl FnMut(&Survey) -> Result<bool>,
+) -> Result<RecordBatch> {
+    let rows = kept(r.all_surveys()?, keep)?;
     let mut id = UInt64Builder::with_capacity(rows.len());
     let mut customer = UInt64Builder::with_capacity(rows.len());
     let mut dealer = UInt32Builder::new();

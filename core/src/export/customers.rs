@@ -50,6 +50,21 @@ pub fn customers_schema() -> SchemaRef {
 /// batch, so there are as many batches as threads (at least one, possibly empty). Each record
 /// is appended as its range scan decodes it: no list of customers is held.
 pub fn customers(r: &ReadTxn, threads: Option<usize>) -> Result<Vec<RecordBatch>> {
+    customers_with(r, threads, |_, c| Ok(Some(c)))
+}
+
+/// [`customers`] through `view`, called with each record as it is decoded: `None` leaves the
+/// customer out, `Some` gives the record to append (e.g. masked). Scoped exports
+/// ([`crate::api::ScopedStore::customers_table`]) pass their visibility and masks here, so
+/// they build the very columns [`customers`] builds. `view` runs on every export thread.
+pub(crate) fn customers_with<F>(
+    r: &ReadTxn,
+    threads: Option<usize>,
+    view: F,
+) -> Result<Vec<RecordBatch>>
+where
+    F: Fn(CustomerId, Customer) -> Result<Option<Customer>> + Sync,
+{
     let n = r.customer_count()? as usize;
     let Some((lo, hi)) = r.customer_id_range()? else {
         return Ok(vec![CustomerRows::with_capacity(0).finish()?]);
@@ -58,25 +73,40 @@ pub fn customers(r: &ReadTxn, threads: Option<usize>) -> Result<Vec<RecordBatch>
     let want = threads.unwrap_or_else(|| (n / CUSTOMERS_PER_THREAD).min(cpus).min(8));
     let span = hi.0 - lo.0 + 1;
     let parts = (want.max(1) as u64).min(span);
+    // One range scan into one batch; `each_customer`'s callback cannot fail, so the first
+    // error of `view` is kept and the rest of the range skipped.
+    let scan = |from: CustomerId, to: CustomerId, capacity: usize| {
+        let mut t = CustomerRows::with_capacity(capacity);
+        let mut failed = None;
+        r.each_customer(from..=to, |id, c| {
+            if failed.is_some() {
+                return;
+            }
+            match view(id, c) {
+                Ok(Some(c)) => t.push(id, &c),
+                Ok(None) => {}
+                Err(e) => failed = Some(e),
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e),
+            None => t.finish(),
+        }
+    };
     if parts == 1 {
-        let mut t = CustomerRows::with_capacity(n);
-        r.each_customer(.., |id, c| t.push(id, &c))?;
-        return Ok(vec![t.finish()?]);
+        return Ok(vec![scan(lo, hi, n)?]);
     }
     // Equal id ranges: ids are handed out in order and never reused, so ranges of ids are
     // ranges of customers (deleted ones leave gaps).
     let width = span.div_ceil(parts);
     let per_part = n / parts as usize + 1;
+    let scan = &scan;
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..parts)
             .map(|k| {
                 let from = CustomerId(lo.0 + k * width);
                 let to = CustomerId((lo.0 + (k + 1) * width - 1).min(hi.0));
-                s.spawn(move || {
-                    let mut t = CustomerRows::with_capacity(per_part);
-                    r.each_customer(from..=to, |id, c| t.push(id, &c))?;
-                    t.finish()
-                })
+                s.spawn(move || scan(from, to, per_part))
             })
             .collect();
         handles

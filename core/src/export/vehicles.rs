@@ -54,7 +54,36 @@ pub fn vehicles(r: &ReadTxn) -> Result<RecordBatch> {
     vehicles_batch(&r.all_vehicles()?)
 }
 
-fn vehicles_batch(rows: &[(VehicleId, Vehicle, OwnershipHistory)]) -> Result<RecordBatch> {
+/// [`vehicles`] of the rows `view` gives (see [`vehicle_rows`]).
+pub(crate) fn vehicles_with(
+    r: &ReadTxn,
+    view: impl FnMut(VehicleRow) -> ViewedRow,
+) -> Result<RecordBatch> {
+    vehicles_batch(&vehicle_rows(r, view)?)
+}
+
+/// A vehicle with its ownership history, as [`ReadTxn::all_vehicles`] gives it.
+pub(crate) type VehicleRow = (VehicleId, Vehicle, OwnershipHistory);
+
+/// What a view makes of a row: `None` leaves it out.
+pub(crate) type ViewedRow = Result<Option<VehicleRow>>;
+
+/// Every vehicle through `view`, in id order: `None` leaves a vehicle out, `Some` gives the
+/// row to export (e.g. its history cut to the owners a scope sees). Scoped exports
+/// ([`crate::api::ScopedStore::vehicles_table`]) pass their visibility here, so they build
+/// the very columns [`vehicles`] and [`ownership`] build.
+fn vehicle_rows(
+    r: &ReadTxn,
+    mut view: impl FnMut(VehicleRow) -> ViewedRow,
+) -> Result<Vec<VehicleRow>> {
+    let mut out = Vec::new();
+    for row in r.all_vehicles()? {
+        out.extend(view(row)?);
+    }
+    Ok(out)
+}
+
+fn vehicles_batch(rows: &[VehicleRow]) -> Result<RecordBatch> {
     let mut id = UInt64Builder::with_capacity(rows.len());
     let mut strs: Vec<StringBuilder> = VEHICLE_TEXT.iter().map(|_| StringBuilder::new()).collect();
     let mut dates: Vec<Date32Builder> =
@@ -116,7 +145,15 @@ pub fn ownership(r: &ReadTxn) -> Result<RecordBatch> {
     ownership_batch(&r.all_vehicles()?)
 }
 
-fn ownership_batch(rows: &[(VehicleId, Vehicle, OwnershipHistory)]) -> Result<RecordBatch> {
+/// [`ownership`] of the rows `view` gives (see [`vehicle_rows`]).
+pub(crate) fn ownership_with(
+    r: &ReadTxn,
+    view: impl FnMut(VehicleRow) -> ViewedRow,
+) -> Result<RecordBatch> {
+    ownership_batch(&vehicle_rows(r, view)?)
+}
+
+fn ownership_batch(rows: &[VehicleRow]) -> Result<RecordBatch> {
     let mut vehicle = UInt64Builder::new();
     let mut vin = StringBuilder::new();
     let mut customer = UInt64Builder::new();
