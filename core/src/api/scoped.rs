@@ -7,7 +7,8 @@
 //! write, when [`AUDIT_BATCH`] reads are queued, by [`Store::flush_audit`], and when the store
 //! closes — so a read never waits for the writer and costs one queue push. The price: reads
 //! audited in the last unflushed batch are lost if the process dies; call
-//! [`Store::flush_audit`] where that matters (e.g. before answering an export request).
+//! [`Store::flush_audit`] where that matters. Exports (`scoped_export`) flush their entry
+//! durably before returning the table: data that leaves the database is always on record.
 
 use std::sync::Arc;
 
