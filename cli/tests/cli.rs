@@ -23,6 +23,25 @@ fn ok(db: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("output is UTF-8")
 }
 
+/// The national ID the unscoped 360 view of `customer` shows.
+fn national_id_of(db: &Path, customer: &str) -> String {
+    ok(db, &["customer", customer])
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("national ID"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("customer {customer} has a national ID"))
+}
+
+/// The code of the first dealer the quality report lists.
+fn some_dealer(db: &Path) -> String {
+    ok(db, &["quality"])
+        .lines()
+        .nth(2)
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string()
+}
+
 /// The number before `word` in `text`, e.g. `count(text, "created")` in "12 created".
 fn count(text: &str, word: &str) -> u64 {
     let words: Vec<&str> = text
@@ -366,12 +385,7 @@ fn scoped_calls_are_masked_filtered_and_audited() {
     let vehicles = dir.path().join("demo").join("vehicles_invoice.csv");
     ok(&db, &["import", "--quiet", vehicles.to_str().unwrap()]);
     // Unscoped: full access.
-    let full = ok(&db, &["customer", "C1"]);
-    let nid = full
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("national ID"))
-        .map(|v| v.trim().to_string())
-        .expect("customer 1 has a national ID");
+    let nid = national_id_of(&db, "C1");
     let analyst = ok(
         &db,
         &["--as", "hq:crm_analyst", "--actor", "ana", "customer", "C1"],
@@ -380,12 +394,7 @@ fn scoped_calls_are_masked_filtered_and_audited() {
     assert!(analyst.contains(&format!("{}***********{}", &nid[..3], &nid[14..])));
     assert!(analyst.contains("masked for hq:crm_analyst"), "{analyst}");
     // A dealer finds only the customers it serves: over the first 30 ids some and not all.
-    let dealer = ok(&db, &["quality"])
-        .lines()
-        .nth(2)
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let dealer = some_dealer(&db);
     let scope = format!("dealer:{dealer}");
     let seen = (1..=30)
         .filter(|i| {
@@ -426,12 +435,7 @@ fn scoped_calls_are_masked_filtered_and_audited() {
 fn erase_removes_a_customer_from_lookups_and_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = imported(dir.path());
-    let full = ok(&db, &["customer", "C2"]);
-    let nid = full
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("national ID"))
-        .map(|v| v.trim().to_string())
-        .expect("customer 2 has a national ID");
+    let nid = national_id_of(&db, "C2");
     assert!(std::fs::read(&db)
         .unwrap()
         .windows(nid.len())
@@ -439,12 +443,7 @@ fn erase_removes_a_customer_from_lookups_and_the_file() {
     // Bad input: no operator, a dealer without the permission. Nothing is written.
     let out = autocrm(&db, &["erase", "C2", "--reason", "request 1"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--by"));
-    let dealer = ok(&db, &["quality"])
-        .lines()
-        .nth(2)
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let dealer = some_dealer(&db);
     let out = autocrm(
         &db,
         &[

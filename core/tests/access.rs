@@ -7,23 +7,11 @@ use autocrm::access::{served_by, Permission, Role, Scope, Sight};
 use autocrm::api::{ContactUpdate, ScopedStore, Store};
 use autocrm::loyalty::{Redemption, Wallet};
 use autocrm::*;
-use autocrm_synth::{Network, SynthConfig};
 use proptest::prelude::*;
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::t;
-
-fn network(seed: u64, customers: usize) -> Store {
-    let db = Database::in_memory().unwrap();
-    let cfg = SynthConfig {
-        seed,
-        dealers: 4,
-        ..SynthConfig::new(customers)
-    };
-    Network::new(cfg).load(&db, 100, |_| {}).unwrap();
-    Store::new(db)
-}
+use fixtures::{synth_store as network, t};
 
 fn dealers(store: &Store) -> Vec<(DealerId, Dealer)> {
     store.read().unwrap().with(|r| r.dealers()).unwrap()

@@ -11,7 +11,6 @@ use autocrm::api::{ScopedStore, Store};
 use autocrm::audit::AuditAction;
 use autocrm::export::{self, arrow_array};
 use autocrm::*;
-use autocrm_synth::{Network, SynthConfig};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, UInt32Type, UInt64Type};
@@ -19,18 +18,7 @@ use arrow_array::{Array, RecordBatch};
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::t;
-
-fn network(seed: u64, customers: usize) -> Store {
-    let db = Database::in_memory().unwrap();
-    let cfg = SynthConfig {
-        seed,
-        dealers: 4,
-        ..SynthConfig::new(customers)
-    };
-    Network::new(cfg).load(&db, 100, |_| {}).unwrap();
-    Store::new(db)
-}
+use fixtures::{synth_store as network, t};
 
 fn scoped(store: &Store, scope: &str) -> ScopedStore {
     store.scoped(&scope.parse().unwrap(), "tester").unwrap()

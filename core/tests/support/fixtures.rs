@@ -8,6 +8,21 @@ use autocrm::{
     PurchaseType, Survey, SurveyKind,
 };
 
+/// A generated network of `customers` customers and four dealers, in memory, behind a
+/// shareable [`autocrm::api::Store`].
+pub fn synth_store(seed: u64, customers: usize) -> autocrm::api::Store {
+    let db = autocrm::Database::in_memory().unwrap();
+    let cfg = autocrm_synth::SynthConfig {
+        seed,
+        dealers: 4,
+        ..autocrm_synth::SynthConfig::new(customers)
+    };
+    autocrm_synth::Network::new(cfg)
+        .load(&db, 100, |_| {})
+        .unwrap();
+    autocrm::api::Store::new(db)
+}
+
 /// A date from `YYYY-MM-DD`.
 pub fn d(s: &str) -> Date {
     s.parse().unwrap()
