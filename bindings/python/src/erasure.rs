@@ -46,7 +46,9 @@ impl PyWriteTxn {
         by: String,
         reason: String,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let e = self.with(py, move |tx| tx.erase_customer(CustomerId(id), &by, &reason))?;
+        let e = self.with(py, move |tx| {
+            tx.erase_customer(CustomerId(id), &by, &reason)
+        })?;
         erasure(py, &e)
     }
 }
