@@ -77,6 +77,7 @@ fn sample() -> &'static (
                     owed: 0,
                 },
             )],
+            valid_info: true,
         };
         let prospect = CustomerFacts {
             id: CustomerId(2),
