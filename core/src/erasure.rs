@@ -61,7 +61,6 @@ use crate::complaint::Complaint;
 use crate::customer::{Customer, Organisation, Party, Person};
 use crate::date::DateTime;
 use crate::error::{Error, Refusal, Result, Rule, ValidationError};
-use crate::identity::MergeRecord;
 use crate::ids::CustomerId;
 use crate::integration::{Entity, Field, RecordLineage};
 use crate::store::{decode_stored, get_record, ReadTxn, ReadView, Tx, WriteTxn};
@@ -227,7 +226,7 @@ impl Tx<'_> {
             return Ok((done, false));
         }
         let old = self.customer(live)?;
-        let merges = self.merge_records_into(live)?;
+        let merges = crate::identity::merge::merges_into(&self.t, live)?;
         let mut values = Vec::new();
         identifying_values(&old, &mut values);
         for (_, m) in &merges {
@@ -289,23 +288,6 @@ impl Tx<'_> {
         }
     }
 
-    /// The merge records of every customer merged into `survivor`, directly or through a
-    /// chain, with their keys.
-    fn merge_records_into(&self, survivor: CustomerId) -> Result<Vec<((u64, u64), MergeRecord)>> {
-        let t = self.t.merges()?;
-        let mut out = Vec::new();
-        let mut todo = vec![survivor.0];
-        while let Some(s) = todo.pop() {
-            for entry in t.range((s, 0)..=(s, u64::MAX))? {
-                let (k, v) = entry?;
-                let key = k.value();
-                todo.push(key.1);
-                out.push((key, decode_stored(v.value())?));
-            }
-        }
-        Ok(out)
-    }
-
     /// Removes the lineage entries of erased fields of `id`; returns how many.
     fn forget_erased_lineage(&mut self, id: CustomerId) -> Result<u32> {
         let RecordLineage(mut entries) = self.record_lineage(Entity::Customer, id.0)?;
@@ -332,12 +314,13 @@ impl Tx<'_> {
             }
             out
         };
+        let n = noted.len() as u64;
         let mut t = self.t.touchpoints()?;
-        for (key, mut tp) in noted.iter().cloned() {
+        for (key, mut tp) in noted {
             tp.note = None;
             t.insert(key, codec::encode(&tp).as_slice())?;
         }
-        Ok(noted.len() as u64)
+        Ok(n)
     }
 
     /// Removes the notes of `id`'s complaints; returns how many had one.
@@ -393,11 +376,6 @@ impl WriteTxn {
         reason: &str,
     ) -> Result<(Erasure, bool)> {
         self.tx().erase_customer(id, by, reason)
-    }
-
-    /// The erasure of customer `id`, if it was erased.
-    pub fn erasure(&self, id: CustomerId) -> Result<Option<Erasure>> {
-        erasure_in(&self.tx().t, id)
     }
 }
 

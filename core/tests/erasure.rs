@@ -345,7 +345,7 @@ fn erasing_a_merged_id_erases_the_person_and_scrubs_the_merge_snapshots() {
 #[test]
 fn erasure_under_a_scope_needs_the_permission_and_is_audited_as_the_scope() {
     let db = Database::in_memory().unwrap();
-    let (c, dealer) = db
+    let c = db
         .write(|tx| {
             let dealer = tx.insert_dealer(&Dealer {
                 code: "SH01".into(),
@@ -366,7 +366,7 @@ fn erasure_under_a_scope_needs_the_permission_and_is_audited_as_the_scope() {
                     TouchpointKind::ServiceVisit,
                 )
             })?;
-            Ok((c, dealer))
+            Ok(c)
         })
         .unwrap();
     let store = Store::new(db);
@@ -377,7 +377,6 @@ fn erasure_under_a_scope_needs_the_permission_and_is_audited_as_the_scope() {
     assert_eq!(e.code(), "access_denied");
     let head = store.read().unwrap().with(|r| r.audit_head()).unwrap();
     assert_eq!(head.seq, 0, "a refused erasure is not audited");
-    let _ = dealer;
 
     let admin = store
         .scoped(&Scope::Hq("data_admin".into()), "dpo.li")

@@ -30,13 +30,14 @@ use crate::store::ReadTxn;
 
 use super::ScopedStore;
 
-/// Whether the scope sees a customer, judged once per customer and export: an activity table
+/// Whether the scope sees a customer, judged once per customer and export (an activity table
 /// names a customer in many rows, and a dealer's or a consent-limited role's judgement reads
-/// the store.
+/// the store), and the customers the rows kept name: what the export's audit entry names.
 struct Seen<'a> {
     r: &'a ReadTxn,
     a: &'a Access,
     judged: HashMap<CustomerId, bool>,
+    named: Vec<CustomerId>,
 }
 
 impl<'a> Seen<'a> {
@@ -45,6 +46,7 @@ impl<'a> Seen<'a> {
             r,
             a,
             judged: HashMap::new(),
+            named: Vec::new(),
         }
     }
 
@@ -58,16 +60,11 @@ impl<'a> Seen<'a> {
     }
 
     /// Whether the scope sees a record of customer `customer` naming dealer `dealer`; the
-    /// customer is noted in `named` if so. The dealer test comes first: it reads nothing.
-    fn record(
-        &mut self,
-        customer: CustomerId,
-        dealer: Option<DealerId>,
-        named: &mut Vec<CustomerId>,
-    ) -> Result<bool> {
+    /// customer is noted as named if so. The dealer test comes first: it reads nothing.
+    fn record(&mut self, customer: CustomerId, dealer: Option<DealerId>) -> Result<bool> {
         let seen = self.a.sees_own(dealer) && self.customer(customer)?;
         if seen {
-            named.push(customer);
+            self.named.push(customer);
         }
         Ok(seen)
     }
@@ -93,6 +90,19 @@ impl ScopedStore {
         Ok(table)
     }
 
+    /// [`ScopedStore::export`] of a table whose rows `f` keeps by what [`Seen`] says.
+    fn export_rows<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&ReadTxn, &mut Seen<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.export(what, |r, a| {
+            let mut seen = Seen::new(r, a);
+            let table = f(r, &mut seen)?;
+            Ok((table, seen.named))
+        })
+    }
+
     /// The customers this scope sees, one row each, as [`export::customers`] builds them
     /// (same columns, `threads` as there), with national IDs and credit codes, phones and
     /// birth dates masked as the scope's sight says (`110***********1234`, `138****5678`,
@@ -101,9 +111,8 @@ impl ScopedStore {
     pub fn customers_table(&self, threads: Option<usize>) -> Result<Vec<RecordBatch>> {
         self.export("customers_table", |r, a| {
             let sight = a.sight();
-            let everyone = a.sees_everyone();
             let batches = export::customers_with(r, threads, |id, c| {
-                if !everyone && !a.sees(r, id)? {
+                if !a.sees(r, id)? {
                     return Ok(None);
                 }
                 Ok(Some(sight.customer(&c).0))
@@ -118,47 +127,32 @@ impl ScopedStore {
     /// A customer the scope does not see gives no rows, as one that does not exist. Needs
     /// `export`; audited as an export naming the customers of the rows.
     pub fn touchpoints_table(&self, customer: Option<CustomerId>) -> Result<RecordBatch> {
-        self.export("touchpoints_table", |r, a| {
-            let mut seen = Seen::new(r, a);
-            let mut named = Vec::new();
-            let batch = export::touchpoints_with(r, customer, |t| {
-                seen.record(t.customer, t.dealer, &mut named)
-            })?;
-            Ok((batch, named))
+        self.export_rows("touchpoints_table", |r, seen| {
+            export::touchpoints_with(r, customer, |t| seen.record(t.customer, t.dealer))
         })
     }
 
     /// Leads this scope sees, as [`export::leads`] builds them (a dealer: those assigned to
     /// it). Needs `export`; audited as an export naming the customers of the rows.
     pub fn leads_table(&self) -> Result<RecordBatch> {
-        self.export("leads_table", |r, a| {
-            let mut seen = Seen::new(r, a);
-            let mut named = Vec::new();
-            let batch = export::leads_with(r, |l| seen.record(l.customer, l.dealer, &mut named))?;
-            Ok((batch, named))
+        self.export_rows("leads_table", |r, seen| {
+            export::leads_with(r, |l| seen.record(l.customer, l.dealer))
         })
     }
 
     /// Complaints this scope sees, as [`export::complaints`] builds them (a dealer: those
     /// naming it). Needs `export`; audited as an export naming the customers of the rows.
     pub fn complaints_table(&self) -> Result<RecordBatch> {
-        self.export("complaints_table", |r, a| {
-            let mut seen = Seen::new(r, a);
-            let mut named = Vec::new();
-            let batch =
-                export::complaints_with(r, |c| seen.record(c.customer, c.dealer, &mut named))?;
-            Ok((batch, named))
+        self.export_rows("complaints_table", |r, seen| {
+            export::complaints_with(r, |c| seen.record(c.customer, c.dealer))
         })
     }
 
     /// Surveys this scope sees, as [`export::surveys`] builds them (a dealer: those naming
     /// it). Needs `export`; audited as an export naming the customers of the rows.
     pub fn surveys_table(&self) -> Result<RecordBatch> {
-        self.export("surveys_table", |r, a| {
-            let mut seen = Seen::new(r, a);
-            let mut named = Vec::new();
-            let batch = export::surveys_with(r, |s| seen.record(s.customer, s.dealer, &mut named))?;
-            Ok((batch, named))
+        self.export_rows("surveys_table", |r, seen| {
+            export::surveys_with(r, |s| seen.record(s.customer, s.dealer))
         })
     }
 
@@ -168,11 +162,8 @@ impl ScopedStore {
     /// scope that sees every customer gets every vehicle, ownerless ones too. Needs `export`;
     /// audited as an export naming the owners it holds.
     pub fn vehicles_table(&self) -> Result<RecordBatch> {
-        self.export("vehicles_table", |r, a| {
-            let mut seen = Seen::new(r, a);
-            let mut named = Vec::new();
-            let batch = export::vehicles_with(r, |row| seen_owners(&mut seen, row, &mut named))?;
-            Ok((batch, named))
+        self.export_rows("vehicles_table", |r, seen| {
+            export::vehicles_with(r, |row| seen_owners(seen, row))
         })
     }
 
@@ -180,27 +171,23 @@ impl ScopedStore {
     /// builds them: another owner's periods of the same vehicle are left out. Needs `export`;
     /// audited as an export naming the owners it holds.
     pub fn ownership_table(&self) -> Result<RecordBatch> {
-        self.export("ownership_table", |r, a| {
-            let mut seen = Seen::new(r, a);
-            let mut named = Vec::new();
-            let batch = export::ownership_with(r, |row| seen_owners(&mut seen, row, &mut named))?;
-            Ok((batch, named))
+        self.export_rows("ownership_table", |r, seen| {
+            export::ownership_with(r, |row| seen_owners(seen, row))
         })
     }
 }
 
-/// `row` with its ownership history cut to the periods of customers the scope sees (noted in
-/// `named`); `None` if none is left — unless the scope sees everyone, which keeps every
+/// `row` with its ownership history cut to the periods of customers the scope sees (noted as
+/// named); `None` if none is left — unless the scope sees everyone, which keeps every
 /// vehicle as the unscoped export does.
 fn seen_owners(
     seen: &mut Seen<'_>,
     (id, vehicle, mut history): VehicleRow,
-    named: &mut Vec<CustomerId>,
 ) -> Result<Option<VehicleRow>> {
     let periods = std::mem::take(&mut history.0);
     for p in periods {
         if seen.customer(p.customer)? {
-            named.push(p.customer);
+            seen.named.push(p.customer);
             history.0.push(p);
         }
     }

@@ -11,7 +11,7 @@ use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::{CustomerId, VehicleId};
 use crate::rollup::Rollup;
 use crate::store::records::{RecordTables, COMPLAINT_TABLES, LEAD_TABLES, SURVEY_TABLES};
-use crate::store::{decode_stored, get_record, ReadTxn, Tx, WriteTxn};
+use crate::store::{decode_stored, get_record, ReadTxn, ReadView, Tx, WriteTxn};
 use crate::touchpoint::Touchpoint;
 use crate::vehicle::OwnershipHistory;
 use crate::{Complaint, Lead, Survey};
@@ -72,19 +72,33 @@ impl ReadTxn {
     /// Every merge whose data ended in `survivor`: the merges into it and, recursively, into
     /// the customers merged into it; oldest first.
     pub fn merges_of(&self, survivor: CustomerId) -> Result<Vec<MergeRecord>> {
-        let t = self.tables.merges()?;
-        let mut out: Vec<MergeRecord> = Vec::new();
-        let mut todo = vec![survivor.0];
-        while let Some(s) = todo.pop() {
-            for entry in t.range((s, 0)..=(s, u64::MAX))? {
-                let (k, v) = entry?;
-                todo.push(k.value().1);
-                out.push(decode_stored(v.value())?);
-            }
-        }
+        let mut out: Vec<MergeRecord> = merges_into(&self.tables, survivor)?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         out.sort_by_key(|m| (m.at, m.merged));
         Ok(out)
     }
+}
+
+/// The merge records (with their keys) of every customer merged into `survivor`, directly or
+/// through a chain, for either kind of transaction; in no particular order.
+pub(crate) fn merges_into(
+    t: &impl ReadView,
+    survivor: CustomerId,
+) -> Result<Vec<((u64, u64), MergeRecord)>> {
+    let merges = t.merges()?;
+    let mut out = Vec::new();
+    let mut todo = vec![survivor.0];
+    while let Some(s) = todo.pop() {
+        for entry in merges.range((s, 0)..=(s, u64::MAX))? {
+            let (k, v) = entry?;
+            let key = k.value();
+            todo.push(key.1);
+            out.push((key, decode_stored(v.value())?));
+        }
+    }
+    Ok(out)
 }
 
 impl Tx<'_> {
