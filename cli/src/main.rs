@@ -29,6 +29,7 @@ use autocrm::api::Store;
 use autocrm::audit::AuditHead;
 use autocrm::import::{self, Encoding, Format, ImportOptions, ImportReport};
 use autocrm::integration::{RecordKind, Resolution};
+use autocrm::kpi::{Dimension, Kpi, Period};
 use autocrm::{
     Clock, ConflictId, ConsentChannel, CustomerId, Database, Date, DateTime, DealerId, Named,
     UtcOffset,
@@ -101,6 +102,22 @@ enum Command {
         /// Touchpoints of the timeline to show.
         #[arg(long, default_value_t = 20)]
         timeline: usize,
+    },
+    /// Compute a KPI (docs: DOMAIN §5, e.g. after_sales_churn, retention, lead_conversion)
+    /// for one or more periods, as CSV on stdout. Under --as it counts only what the scope
+    /// sees (a dealer: its own customers and records).
+    Kpi {
+        /// The KPI's name; `autocrm kpi list` prints them.
+        name: String,
+        /// A period: 2025, 2025-H1, 2025-Q3 or 2025-07; repeat for several (e.g. each month).
+        #[arg(long = "period")]
+        periods: Vec<Period>,
+        /// Every month of this year, one row set per month.
+        #[arg(long, conflicts_with = "periods")]
+        months: Option<i32>,
+        /// Group rows by network, dealer, region, province or model.
+        #[arg(long, default_value = "network")]
+        by: String,
     },
     /// List conflicts: values a source offered that were not applied.
     Conflicts {
@@ -316,6 +333,7 @@ impl Command {
             Command::Import(_) => "import",
             Command::Quality { .. } => "quality",
             Command::Customer { .. } => "customer",
+            Command::Kpi { .. } => "kpi",
             Command::Conflicts { .. } => "conflicts",
             Command::Resolve { .. } => "resolve",
             Command::Feedback { .. } => "feedback",
@@ -336,6 +354,7 @@ impl Command {
         match self {
             Command::Quality { .. }
             | Command::Customer { .. }
+            | Command::Kpi { .. }
             | Command::Conflicts { .. }
             | Command::Feedback { .. }
             | Command::Duplicates { .. }
@@ -435,6 +454,23 @@ fn run(cli: Cli) -> CliResult {
                     say!("  open conflict {}", print::conflict_line(c));
                 }
             }
+            Ok(())
+        }
+        Command::Kpi {
+            name,
+            periods,
+            months,
+            by,
+        } => {
+            let Some((kpi, by, periods)) = kpi_args(&name, &by, periods, months)? else {
+                return Ok(());
+            };
+            let facts = db.begin_read()?.facts()?;
+            let rows: Vec<_> = periods
+                .iter()
+                .flat_map(|&p| facts.kpi(kpi, by, p))
+                .collect();
+            print::kpi_rows(&rows);
             Ok(())
         }
         Command::Conflicts { all, customer } => {
@@ -592,6 +628,46 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
     }
+}
+
+/// The KPI, dimension and periods `autocrm kpi` was given; `None` after `kpi list` printed
+/// the names.
+fn kpi_args(
+    name: &str,
+    by: &str,
+    periods: Vec<Period>,
+    months: Option<i32>,
+) -> CliResult<Option<(Kpi, Dimension, Vec<Period>)>> {
+    if name == "list" {
+        for k in Kpi::ALL {
+            say!("{}", k.name());
+        }
+        return Ok(None);
+    }
+    let kpi = Kpi::from_name(name).ok_or_else(|| {
+        let names: Vec<_> = Kpi::ALL.iter().map(|k| k.name()).collect();
+        Failure(format!(
+            "no KPI is named {name:?}; use one of {}",
+            names.join(", ")
+        ))
+    })?;
+    let dim = Dimension::from_name(by).ok_or_else(|| {
+        let names: Vec<_> = Dimension::ALL.iter().map(|d| d.name()).collect();
+        Failure(format!("--by {by:?}: use one of {}", names.join(", ")))
+    })?;
+    let periods = match months {
+        Some(y) => (1..=12)
+            .map(|m| Period::month(y, m))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Failure(format!("--months {y}: not a year from 1 to 9999")))?,
+        None if periods.is_empty() => {
+            return Err(Failure(
+                "kpi needs --period (e.g. --period 2025-Q3, repeatable) or --months YEAR".into(),
+            ))
+        }
+        None => periods,
+    };
+    Ok(Some((kpi, dim, periods)))
 }
 
 fn import_files(db: &Database, args: &ImportArgs) -> CliResult {

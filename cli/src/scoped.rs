@@ -4,6 +4,7 @@
 use autocrm::api::ScopedStore;
 
 use crate::admin::{self, parse_key};
+use crate::print;
 use crate::{CliResult, Command, Failure};
 
 /// Runs `command` as the scope of `s`.
@@ -33,6 +34,20 @@ pub(crate) fn run(s: &ScopedStore, command: Command) -> CliResult {
             }
             Ok(())
         }
+        Command::Kpi {
+            name,
+            periods,
+            months,
+            by,
+        } => {
+            let Some((kpi, by, periods)) = crate::kpi_args(&name, &by, periods, months)? else {
+                return Ok(());
+            };
+            let rows = s.kpi(kpi, by, &periods)?;
+            s.flush_audit()?;
+            print::kpi_rows(&rows);
+            Ok(())
+        }
         Command::Audit { action } => admin::audit(s, action),
         Command::Role { action } => admin::role(s, action),
         Command::Erase {
@@ -43,7 +58,7 @@ pub(crate) fn run(s: &ScopedStore, command: Command) -> CliResult {
         } => admin::erase(s, &customer, by.as_deref(), &reason),
         other => Err(Failure(format!(
             "`{}` does not run under --as yet; under a scope the tool offers `customer`, \
-             `audit`, `role` and `erase`. Run it without --as (full access, as the file's administrator)",
+             `kpi`, `audit`, `role` and `erase`. Run it without --as (full access, as the file's administrator)",
             other.name()
         ))),
     }

@@ -500,3 +500,69 @@ fn erase_removes_a_customer_from_lookups_and_the_file() {
         .unwrap();
     ok(&db, &["audit", "verify", "--anchor", &head]);
 }
+
+/// The CSV rows of `autocrm kpi` output as (label, numerator, denominator), header checked.
+fn kpi_rows(out: &str) -> Vec<(String, f64, f64)> {
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kpi,dimension,label,period_from,period_to,numerator,denominator,value")
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[2].to_string(),
+                f[5].parse().unwrap(),
+                f[6].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn kpis_for_the_network_by_month_and_as_a_dealer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    let vehicles = dir.path().join("demo").join("vehicles_invoice.csv");
+    ok(&db, &["import", "--quiet", vehicles.to_str().unwrap()]);
+    let network = kpi_rows(&ok(&db, &["kpi", "valid_info_ratio", "--period", "2026"]));
+    let [(label, num, den)] = network.as_slice() else {
+        panic!("{network:?}")
+    };
+    assert_eq!(label, "network");
+    assert!(*den > 0.0 && num <= den, "{network:?}");
+    let months = kpi_rows(&ok(&db, &["kpi", "retention", "--months", "2025"]));
+    assert_eq!(months.len(), 12);
+    // A dealer counts only the customers it serves: fewer than the network.
+    let dealer = some_dealer(&db);
+    let scope = format!("dealer:{dealer}");
+    let mine = kpi_rows(&ok(
+        &db,
+        &[
+            "--as",
+            &scope,
+            "kpi",
+            "valid_info_ratio",
+            "--period",
+            "2026",
+        ],
+    ));
+    assert!(
+        mine[0].2 > 0.0 && mine[0].2 < *den,
+        "{mine:?} vs {network:?}"
+    );
+    assert!(ok(&db, &["audit", "log"]).contains("kpi valid_info_ratio"));
+    // Refusals say what to do.
+    let err = |args: &[&str]| String::from_utf8(autocrm(&db, args).stderr).unwrap();
+    assert!(err(&["kpi", "nope", "--period", "2025"]).contains("after_sales_churn"));
+    assert!(err(&["kpi", "retention", "--period", "2025-13"]).contains("2025-Q3"));
+    assert!(err(&["kpi", "retention"]).contains("--months"));
+    assert!(
+        err(&["--as", "owner:1", "kpi", "retention", "--period", "2025"])
+            .contains("[access_denied]")
+    );
+    assert!(ok(&db, &["kpi", "list"])
+        .lines()
+        .any(|l| l == "after_sales_churn"));
+}

@@ -64,7 +64,7 @@ pub struct PyScopedDatabase(ScopedStore);
 
 impl PyScopedDatabase {
     /// Runs `f` on the scoped store without the GIL.
-    fn with<T: Send>(
+    pub(crate) fn with<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&ScopedStore) -> autocrm::Result<T> + Send,

@@ -10,6 +10,7 @@ mod errors;
 mod integration;
 mod params;
 mod records;
+mod scoped_analytics;
 mod types;
 
 use std::path::PathBuf;

@@ -9,6 +9,8 @@
 mod records;
 mod report;
 mod scoped;
+// Segments, KPIs and care actions under a scope.
+mod scoped_analytics;
 // Scoped Arrow exports: `impl ScopedStore` blocks beside the export builders they reuse.
 #[cfg(feature = "arrow")]
 mod scoped_export;

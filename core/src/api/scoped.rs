@@ -13,7 +13,6 @@
 use std::sync::Arc;
 
 use crate::access::{Access, Permission, Principal, Scope};
-use crate::analytics::Facts;
 use crate::audit::{
     AuditAction, AuditEntry, AuditHead, AuditVerification, NewAuditEntry, MAX_CUSTOMERS,
 };
@@ -321,17 +320,6 @@ impl ScopedStore {
                 None => r.timeline(live, before, limit)?,
             };
             Ok((page, vec![live]))
-        })
-    }
-
-    /// The analytics snapshot as this scope sees it ([`Access::facts`]): what segments, KPIs
-    /// and care actions run on under a scope. Needs `analytics`; audited as an export.
-    pub fn facts(&self) -> Result<Facts> {
-        self.access.require(Permission::Analytics, || {
-            "read the analytics snapshot".into()
-        })?;
-        self.read(AuditAction::Export, "facts", |r, a| {
-            Ok((a.facts(r.facts()?), vec![]))
         })
     }
 
