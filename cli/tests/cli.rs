@@ -566,3 +566,56 @@ fn kpis_for_the_network_by_month_and_as_a_dealer() {
         .lines()
         .any(|l| l == "after_sales_churn"));
 }
+
+#[test]
+fn stewardship_commands_run_under_a_scope_that_may_run_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    let dms = dir.path().join("demo").join("customers_dms.csv");
+    let dealer = some_dealer(&db);
+    let scope = format!("dealer:{dealer}");
+    let err = |args: &[&str]| String::from_utf8(autocrm(&db, args).stderr).unwrap();
+    // A dealer: no import, conflicts, duplicates or merges; its own queue and quality row.
+    for cmd in [
+        vec!["import", "--quiet", dms.to_str().unwrap()],
+        vec!["conflicts"],
+        vec!["duplicates"],
+        vec!["resolve", "X1", "--accept"],
+    ] {
+        let mut args = vec!["--as", scope.as_str()];
+        args.extend(cmd.iter().copied());
+        let e = err(&args);
+        assert!(
+            e.contains("[access_denied]") && e.contains("manage_data"),
+            "{cmd:?}: {e}"
+        );
+    }
+    // Customers it does not serve are not found, as everywhere under a dealer scope.
+    let e = err(&["--as", &scope, "merge", "C1", "C2"]);
+    assert!(
+        e.contains("[access_denied]") || e.contains("no customer matches"),
+        "{e}"
+    );
+    let quality = ok(&db, &["--as", &scope, "quality"]);
+    let dealers = ok(&db, &["quality"]);
+    assert!(
+        quality.lines().count() < dealers.lines().count(),
+        "{quality}"
+    );
+    assert!(quality.contains(&dealer));
+    ok(&db, &["--as", &scope, "feedback"]);
+    // The data administrator: imports (audited before they run), lists, merges as the actor.
+    let admin = ["--as", "hq:data_admin", "--actor", "lin.steward"];
+    let run = |extra: &[&str]| ok(&db, &[&admin[..], extra].concat());
+    run(&["import", "--quiet", dms.to_str().unwrap()]);
+    run(&["conflicts"]);
+    assert!(run(&["duplicates"]).contains("merge"));
+    let e = err(&[&admin[..], &["merge", "C1", "C2", "--by", "someone.else"]].concat());
+    assert!(e.contains("the operator is the actor"), "{e}");
+    let log = ok(&db, &["audit", "log", "--limit", "1000"]);
+    assert!(
+        log.contains("lin.steward") && log.contains("import "),
+        "{log}"
+    );
+    assert!(err(&["--as", &scope, "sources"]).contains("without --as"));
+}

@@ -63,6 +63,11 @@ impl PyDatabase {
 pub struct PyScopedDatabase(ScopedStore);
 
 impl PyScopedDatabase {
+    /// The scoped store.
+    pub(crate) fn store(&self) -> &ScopedStore {
+        &self.0
+    }
+
     /// Runs `f` on the scoped store without the GIL.
     pub(crate) fn with<T: Send>(
         &self,

@@ -11,6 +11,7 @@ mod integration;
 mod params;
 mod records;
 mod scoped_analytics;
+mod scoped_data;
 mod types;
 
 use std::path::PathBuf;

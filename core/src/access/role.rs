@@ -45,6 +45,10 @@ pub enum Permission {
     ReadAudit,
     /// Change the roles.
     ManageRoles,
+    /// Data stewardship: import source files, review and resolve conflicts, review duplicate
+    /// candidates and merge customers, read every dealer's feedback queue. The values it
+    /// reconciles are shown unmasked: a conflict cannot be judged on masked values.
+    ManageData,
 }
 
 /// An HQ role: its permissions, and for marketing roles the consent channel that limits which

@@ -116,6 +116,11 @@ impl ScopedStore {
         self.store.flush_audit()
     }
 
+    /// The store this scope reads and writes.
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// The resolved scope.
     pub fn access(&self) -> &Access {
         &self.access
@@ -131,7 +136,7 @@ impl ScopedStore {
         })
     }
 
-    fn entry(
+    pub(super) fn entry(
         &self,
         at: crate::DateTime,
         action: AuditAction,
@@ -184,7 +189,7 @@ impl ScopedStore {
 
     /// Runs a write and appends its audit entry, with the queued read entries, in the same
     /// transaction; commits. On an error nothing is written (and the entry is not kept).
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         what: &str,
         customers: Vec<CustomerId>,
@@ -198,7 +203,7 @@ impl ScopedStore {
 
     /// Runs a write that names its own audit entry (`None`: it wrote nothing to record) and
     /// commits it with the entry and the queued read entries.
-    fn write_audited<T>(
+    pub(super) fn write_audited<T>(
         &self,
         f: impl FnOnce(&mut WriteTxn) -> Result<(T, Option<NewAuditEntry>)>,
     ) -> Result<T> {
@@ -226,7 +231,7 @@ impl ScopedStore {
 
     /// The live customer `id` if this scope sees it, else `not_found` — exactly what a
     /// missing customer gives, so a dealer cannot probe for another dealer's customers.
-    fn seen(&self, r: &ReadTxn, id: CustomerId) -> Result<CustomerId> {
+    pub(super) fn seen(&self, r: &ReadTxn, id: CustomerId) -> Result<CustomerId> {
         let live = r.resolve_customer(id)?;
         if self.access.sees(r, live)? {
             Ok(live)
