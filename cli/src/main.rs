@@ -30,7 +30,7 @@ use autocrm::api::Store;
 use autocrm::audit::AuditHead;
 use autocrm::import::ImportReport;
 use autocrm::integration::RecordKind;
-use autocrm::kpi::{Dimension, Kpi, Period};
+use autocrm::kpi::Period;
 use autocrm::{
     Clock, ConsentChannel, CustomerId, Database, Date, DateTime, DealerId, Named, UtcOffset,
 };
@@ -458,18 +458,7 @@ fn run(cli: Cli) -> CliResult {
             periods,
             months,
             by,
-        } => {
-            let Some((kpi, by, periods)) = kpi_args(&name, &by, periods, months)? else {
-                return Ok(());
-            };
-            let facts = db.begin_read()?.facts()?;
-            let rows: Vec<_> = periods
-                .iter()
-                .flat_map(|&p| facts.kpi(kpi, by, p))
-                .collect();
-            print::kpi_rows(&rows);
-            Ok(())
-        }
+        } => steward::kpi(&db, &name, &by, periods, months),
         Command::Conflicts { all, customer } => steward::conflicts(&db, all, customer.as_deref()),
         Command::Resolve {
             id,
@@ -550,46 +539,6 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
     }
-}
-
-/// The KPI, dimension and periods `autocrm kpi` was given; `None` after `kpi list` printed
-/// the names.
-fn kpi_args(
-    name: &str,
-    by: &str,
-    periods: Vec<Period>,
-    months: Option<i32>,
-) -> CliResult<Option<(Kpi, Dimension, Vec<Period>)>> {
-    if name == "list" {
-        for k in Kpi::ALL {
-            say!("{}", k.name());
-        }
-        return Ok(None);
-    }
-    let kpi = Kpi::from_name(name).ok_or_else(|| {
-        let names: Vec<_> = Kpi::ALL.iter().map(|k| k.name()).collect();
-        Failure(format!(
-            "no KPI is named {name:?}; use one of {}",
-            names.join(", ")
-        ))
-    })?;
-    let dim = Dimension::from_name(by).ok_or_else(|| {
-        let names: Vec<_> = Dimension::ALL.iter().map(|d| d.name()).collect();
-        Failure(format!("--by {by:?}: use one of {}", names.join(", ")))
-    })?;
-    let periods = match months {
-        Some(y) => (1..=12)
-            .map(|m| Period::month(y, m))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Failure(format!("--months {y}: not a year from 1 to 9999")))?,
-        None if periods.is_empty() => {
-            return Err(Failure(
-                "kpi needs --period (e.g. --period 2025-Q3, repeatable) or --months YEAR".into(),
-            ))
-        }
-        None => periods,
-    };
-    Ok(Some((kpi, dim, periods)))
 }
 
 /// Writes the reports as CSV: to `out` for one imported file; for several, one file per import

@@ -5,7 +5,7 @@ use autocrm::api::ScopedStore;
 use autocrm::Database;
 
 use crate::admin::{self, parse_key};
-use crate::{print, steward};
+use crate::steward;
 use crate::{CliResult, Command, Failure};
 
 /// Runs `command` as the scope of `s`.
@@ -41,15 +41,7 @@ pub(crate) fn run(s: &ScopedStore, labels: &Database, command: Command) -> CliRe
             periods,
             months,
             by,
-        } => {
-            let Some((kpi, by, periods)) = crate::kpi_args(&name, &by, periods, months)? else {
-                return Ok(());
-            };
-            let rows = s.kpi(kpi, by, &periods)?;
-            s.flush_audit()?;
-            print::kpi_rows(&rows);
-            Ok(())
-        }
+        } => steward::kpi(s, &name, &by, periods, months),
         Command::Import(args) => steward::import_files(s, labels, &args),
         Command::Quality { as_of } => steward::quality(s, labels, as_of),
         Command::Conflicts { all, customer } => steward::conflicts(s, all, customer.as_deref()),

@@ -1,5 +1,5 @@
-//! The data-stewardship commands — `import`, `quality`, `conflicts`, `resolve`, `feedback`,
-//! `duplicates`, `merge` — written once for both ways the tool reaches the file: unscoped (full
+//! The data-stewardship and report commands — `import`, `quality`, `kpi`, `conflicts`,
+//! `resolve`, `feedback`, `duplicates`, `merge` — written once for both ways the tool reaches the file: unscoped (full
 //! access) and under `--as` (core's scoped API checks `manage_data` / `analytics`, filters what
 //! the scope sees and audits). Each way is a [`Steward`]; `labels` is the file read unscoped for
 //! what is not customer data (dealer codes, the clock) and, for `duplicates`, the names of the
@@ -11,11 +11,13 @@ use autocrm::api::ScopedStore;
 use autocrm::identity::{DuplicateCandidate, MergeRecord};
 use autocrm::import::{self, ImportOptions, ImportReport, Progress};
 use autocrm::integration::{Conflict, FeedbackEntry, QualityReport, Resolution};
+use autocrm::kpi::{Dimension, Kpi, KpiRow, Period};
 use autocrm::{ConflictId, CustomerId, Database, Date, DealerId, Result};
 
 use crate::admin::{parse_key, Admin};
 use crate::{
-    dealer_id, kind_from_name, parse_id, print, progress_bar, write_reports, CliResult, ImportArgs,
+    dealer_id, kind_from_name, parse_id, print, progress_bar, write_reports, CliResult, Failure,
+    ImportArgs,
 };
 
 /// What the stewardship commands need of the file.
@@ -43,6 +45,8 @@ pub(crate) trait Steward: Admin {
     ) -> Result<Vec<DuplicateCandidate>>;
     /// Merges `merged` into `survivor`, by `by`.
     fn merge(&self, survivor: CustomerId, merged: CustomerId, by: &str) -> Result<MergeRecord>;
+    /// KPI rows for each period, on one snapshot.
+    fn kpi(&self, kpi: Kpi, by: Dimension, periods: &[Period]) -> Result<Vec<KpiRow>>;
 }
 
 impl Steward for Database {
@@ -94,6 +98,13 @@ impl Steward for Database {
     fn merge(&self, survivor: CustomerId, merged: CustomerId, by: &str) -> Result<MergeRecord> {
         self.write(|tx| tx.merge_customers(survivor, merged, tx.now(), by))
     }
+    fn kpi(&self, kpi: Kpi, by: Dimension, periods: &[Period]) -> Result<Vec<KpiRow>> {
+        let facts = self.begin_read()?.facts()?;
+        Ok(periods
+            .iter()
+            .flat_map(|&p| facts.kpi(kpi, by, p))
+            .collect())
+    }
 }
 
 impl Steward for ScopedStore {
@@ -126,6 +137,9 @@ impl Steward for ScopedStore {
     }
     fn merge(&self, survivor: CustomerId, merged: CustomerId, _by: &str) -> Result<MergeRecord> {
         ScopedStore::merge(self, survivor, merged)
+    }
+    fn kpi(&self, kpi: Kpi, by: Dimension, periods: &[Period]) -> Result<Vec<KpiRow>> {
+        ScopedStore::kpi(self, kpi, by, periods)
     }
 }
 
@@ -176,6 +190,63 @@ pub(crate) fn quality(s: &impl Steward, labels: &Database, as_of: Option<Date>) 
     s.flush()?;
     say_inline!("{report}");
     Ok(())
+}
+
+/// `autocrm kpi NAME --period P… | --months YEAR [--by DIMENSION]`, or `autocrm kpi list`.
+pub(crate) fn kpi(
+    s: &impl Steward,
+    name: &str,
+    by: &str,
+    periods: Vec<Period>,
+    months: Option<i32>,
+) -> CliResult {
+    let Some((kpi, by, periods)) = kpi_args(name, by, periods, months)? else {
+        return Ok(());
+    };
+    let rows = s.kpi(kpi, by, &periods)?;
+    s.flush()?;
+    print::kpi_rows(&rows);
+    Ok(())
+}
+
+/// The KPI, dimension and periods `autocrm kpi` was given; `None` after `kpi list` printed
+/// the names.
+fn kpi_args(
+    name: &str,
+    by: &str,
+    periods: Vec<Period>,
+    months: Option<i32>,
+) -> CliResult<Option<(Kpi, Dimension, Vec<Period>)>> {
+    if name == "list" {
+        for k in Kpi::ALL {
+            say!("{}", k.name());
+        }
+        return Ok(None);
+    }
+    let kpi = Kpi::from_name(name).ok_or_else(|| {
+        let names: Vec<_> = Kpi::ALL.iter().map(|k| k.name()).collect();
+        Failure(format!(
+            "no KPI is named {name:?}; use one of {}",
+            names.join(", ")
+        ))
+    })?;
+    let dim = Dimension::from_name(by).ok_or_else(|| {
+        let names: Vec<_> = Dimension::ALL.iter().map(|d| d.name()).collect();
+        Failure(format!("--by {by:?}: use one of {}", names.join(", ")))
+    })?;
+    let periods = match months {
+        Some(y) => (1..=12)
+            .map(|m| Period::month(y, m))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Failure(format!("--months {y}: not a year from 1 to 9999")))?,
+        None if periods.is_empty() => {
+            return Err(Failure(
+                "kpi needs --period (e.g. --period 2025-Q3, repeatable) or --months YEAR".into(),
+            ))
+        }
+        None => periods,
+    };
+    Ok(Some((kpi, dim, periods)))
 }
 
 /// `autocrm conflicts [--all] [--customer KEY]`.
@@ -270,7 +341,7 @@ pub(crate) fn merge(s: &impl Steward, survivor: &str, merged: &str, by: Option<&
 fn found(s: &impl Steward, key: &str) -> CliResult<Vec<CustomerId>> {
     let ids = s.find(&parse_key(key)?)?;
     if ids.is_empty() {
-        return Err(crate::Failure(format!("no customer matches {key:?}")));
+        return Err(Failure(format!("no customer matches {key:?}")));
     }
     Ok(ids)
 }
@@ -281,7 +352,7 @@ fn one(s: &impl Steward, key: &str) -> CliResult<CustomerId> {
         [id] => Ok(*id),
         many => {
             let list: Vec<String> = many.iter().map(|c| c.to_string()).collect();
-            Err(crate::Failure(format!(
+            Err(Failure(format!(
                 "{key:?} matches several customers ({}); use an id",
                 list.join(", ")
             )))
