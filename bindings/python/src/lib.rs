@@ -12,6 +12,7 @@ mod params;
 mod records;
 mod scoped_analytics;
 mod scoped_data;
+mod scoped_records;
 mod types;
 
 use std::path::PathBuf;

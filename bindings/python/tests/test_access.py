@@ -562,3 +562,22 @@ def test_unscoped_erasure_leaves_no_trace_in_the_file_once_vacuumed(tmp_path):
     with autocrm.Database.open(path) as db:
         assert db.customer(c).name == "[erased]"
         assert db.check()["ok"]
+
+
+def test_a_dealer_adds_leads_and_complaints_as_its_own(net):
+    da = net.db.scoped("dealer:DA", "desk")
+    lead = da.add_lead(customer=net.one, origin="web", model="Passat", intent="A",
+                       purchase_type="first", received=T(2025, 5, 2, 10, 0))
+    assert net.db.read().lead(lead).dealer == net.a
+    complaint = da.add_complaint(customer=net.one, received=T(2025, 5, 3, 10, 0),
+                                 category="service", note="waited too long")
+    assert net.db.read().complaint(complaint).dealer == net.a
+    with pytest.raises(autocrm.AccessDeniedError):
+        da.add_lead(customer=net.one, origin="web", model="Passat", intent="A",
+                    purchase_type="first", received=T(2025, 5, 2, 10, 0), dealer=net.b)
+    with pytest.raises(autocrm.NotFoundError):
+        da.add_complaint(customer=net.two, received=T(2025, 5, 3, 10, 0), category="service")
+    with pytest.raises(autocrm.AccessDeniedError):
+        net.db.scoped(f"owner:{net.one}", "app").add_lead(
+            customer=net.one, origin="web", model="Passat", intent="A", purchase_type="first",
+            received=T(2025, 5, 2, 10, 0))
