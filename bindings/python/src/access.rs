@@ -375,6 +375,14 @@ impl PyScopedDatabase {
         Ok(Table::new(self.with(py, |s| s.touchpoints_table(c))?))
     }
 
+    /// The loyalty postings this scope sees (a dealer: those made at it) as an Arrow table:
+    /// one customer's, or everyone's it sees.
+    #[pyo3(signature = (customer=None))]
+    fn postings_table(&self, py: Python<'_>, customer: Option<u64>) -> PyResult<Table> {
+        let c = customer.map(CustomerId);
+        Ok(Table::new(self.with(py, |s| s.postings_table(c))?))
+    }
+
     /// The vehicles of the customers this scope sees as an Arrow table (`owner` null when
     /// the current owner is someone the scope does not see).
     fn vehicles_table(&self, py: Python<'_>) -> PyResult<Table> {

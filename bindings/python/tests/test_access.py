@@ -581,3 +581,12 @@ def test_a_dealer_adds_leads_and_complaints_as_its_own(net):
         net.db.scoped(f"owner:{net.one}", "app").add_lead(
             customer=net.one, origin="web", model="Passat", intent="A", purchase_type="first",
             received=T(2025, 5, 2, 10, 0))
+
+
+def test_a_dealer_exports_the_postings_made_at_it(net):
+    da = net.db.scoped("dealer:DA", "desk")
+    assert da.postings_table().num_rows == 0  # the brand's welcome adjustment is not DA's
+    assert admin(net.db).postings_table(customer=net.one).num_rows == 1
+    da.redeem(customer=net.one, points=100, at=T(2025, 5, 1, 10, 0), item="car wash", key="da-1")
+    t = da.postings_table()
+    assert t.num_rows == 1 and t.column_names == net.db.postings_table().column_names
