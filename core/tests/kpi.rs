@@ -1175,6 +1175,8 @@ mod period_names {
         ] {
             let e = p(bad).unwrap_err();
             assert!(e.to_string().contains("2025-Q3"), "{bad:?}: {e}");
+            let e = autocrm::Error::from(e);
+            assert_eq!(e.code(), "validation.not_allowed");
         }
     }
 
