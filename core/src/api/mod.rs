@@ -9,6 +9,8 @@
 mod records;
 mod report;
 mod scoped;
+// Scoped segments and KPIs, and period names (for web back ends: the Node binding).
+mod scoped_analytics;
 // Scoped Arrow exports: `impl ScopedStore` blocks beside the export builders they reuse.
 #[cfg(feature = "arrow")]
 mod scoped_export;
@@ -17,4 +19,5 @@ mod session;
 pub use records::{lead_status, CustomerRecord, PartyKind, VehicleRecord};
 pub use report::{Detail, ErrorKind, ErrorReport};
 pub use scoped::{ContactUpdate, ScopedStore, AUDIT_BATCH, MAX_PURPOSE_CHARS, OWNER_APP_SOURCE};
+pub use scoped_analytics::parse_period;
 pub use session::{ReadSession, Store, WriteSession};
