@@ -422,6 +422,14 @@ impl NativeWrite {
         written(self.s.with(|t| t.join_dealer_club(c, d, on, &src)))
     }
 
+    /// Stores the club configuration: core's default rules (touchpoints earn only once a
+    /// configuration is stored). Custom rules are not exposed to Node yet.
+    #[napi(catch_unwind)]
+    pub fn set_loyalty_config(&self) -> napi::Result<()> {
+        let c = autocrm::loyalty::LoyaltyConfig::default();
+        self.s.with(|t| t.set_loyalty_config(&c)).js()
+    }
+
     /// Redeems points (idempotent by `key`); returns the posting id.
     #[napi(catch_unwind)]
     pub fn redeem(&self, rec: Value) -> napi::Result<V> {
