@@ -341,8 +341,13 @@ for (const name of READ_METHODS) {
 }
 for (const name of [...ASYNC_READ_METHODS, 'segmentCount']) {
   Object.defineProperty(Database.prototype, name, {
+    // A promise-returning method never throws: opening the snapshot fails as a rejection.
     value(...args) {
-      return this.read((r) => r[name](...args));
+      try {
+        return this.read((r) => r[name](...args));
+      } catch (e) {
+        return Promise.reject(e);
+      }
     },
     writable: true,
     configurable: true,
