@@ -24,7 +24,9 @@ pub fn date(field: &str, v: &Value) -> napi::Result<Date> {
 /// A naive local date-time from `"2024-05-01T09:30:00"` (or a date: midnight).
 pub fn datetime(field: &str, v: &Value) -> napi::Result<DateTime> {
     let s = v.as_str().ok_or_else(|| {
-        type_error(format!("{field}: expected a Date or an ISO date-time string"))
+        type_error(format!(
+            "{field}: expected a Date or an ISO date-time string"
+        ))
     })?;
     // `Date.toISOString()` adds milliseconds and a `Z`; core's times are whole seconds.
     let s = s.trim_end_matches('Z');
@@ -41,20 +43,37 @@ pub fn money(field: &str, v: &Value) -> napi::Result<Money> {
     let text = match v {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_string(),
-        _ => return Err(type_error(format!("{field}: expected yuan as a number or string"))),
+        _ => {
+            return Err(type_error(format!(
+                "{field}: expected yuan as a number or string"
+            )))
+        }
     };
-    let bad = || value_error(format!("{field}: {text:?} is not an amount in yuan with at most 2 decimals"));
+    let bad = || {
+        value_error(format!(
+            "{field}: {text:?} is not an amount in yuan with at most 2 decimals"
+        ))
+    };
     let (neg, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.as_str()),
     };
     let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;
     let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-    let fen = whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(bad)?;
+    let fen = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(bad)?;
     Ok(Money(if neg { -fen } else { fen }))
 }
 
@@ -75,14 +94,22 @@ pub fn named<T: Named>(field: &str, v: &Value) -> napi::Result<T> {
 /// An unsigned integer (an id, a count).
 pub fn uint(field: &str, v: &Value) -> napi::Result<u64> {
     v.as_u64()
-        .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15).map(|f| f as u64))
+        .or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15)
+                .map(|f| f as u64)
+        })
         .ok_or_else(|| type_error(format!("{field}: expected a non-negative integer")))
 }
 
 /// A signed integer (points).
 pub fn int(field: &str, v: &Value) -> napi::Result<i64> {
     v.as_i64()
-        .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+        .or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
         .ok_or_else(|| type_error(format!("{field}: expected an integer")))
 }
 
@@ -97,8 +124,13 @@ pub fn string(field: &str, v: &Value) -> napi::Result<String> {
 pub fn wallet(field: &str, v: &Value) -> napi::Result<Wallet> {
     match v {
         Value::String(s) if s == "brand" => Ok(Wallet::Brand),
-        Value::Number(_) => Ok(Wallet::Dealer(DealerId(u32::try_from(uint(field, v)?).map_err(|_| value_error(format!("{field}: dealer id out of range")))?))),
-        _ => Err(type_error(format!("{field}: expected \"brand\" or a dealer id"))),
+        Value::Number(_) => Ok(Wallet::Dealer(DealerId(
+            u32::try_from(uint(field, v)?)
+                .map_err(|_| value_error(format!("{field}: dealer id out of range")))?,
+        ))),
+        _ => Err(type_error(format!(
+            "{field}: expected \"brand\" or a dealer id"
+        ))),
     }
 }
 
@@ -112,7 +144,10 @@ impl Rec {
     /// The object `v` (`undefined`/`null`: an empty record).
     pub fn new(what: &'static str, v: Option<Value>) -> napi::Result<Rec> {
         match v {
-            None | Some(Value::Null) => Ok(Rec { what, map: Map::new() }),
+            None | Some(Value::Null) => Ok(Rec {
+                what,
+                map: Map::new(),
+            }),
             Some(Value::Object(map)) => Ok(Rec { what, map }),
             Some(_) => Err(type_error(format!("{what}: expected an object"))),
         }
@@ -130,12 +165,20 @@ impl Rec {
     }
 
     /// Optional field converted by `f`.
-    pub fn opt<T>(&mut self, k: &str, f: impl Fn(&str, &Value) -> napi::Result<T>) -> napi::Result<Option<T>> {
+    pub fn opt<T>(
+        &mut self,
+        k: &str,
+        f: impl Fn(&str, &Value) -> napi::Result<T>,
+    ) -> napi::Result<Option<T>> {
         self.take(k).map(|v| f(k, &v)).transpose()
     }
 
     /// Required field converted by `f`.
-    pub fn req<T>(&mut self, k: &str, f: impl Fn(&str, &Value) -> napi::Result<T>) -> napi::Result<T> {
+    pub fn req<T>(
+        &mut self,
+        k: &str,
+        f: impl Fn(&str, &Value) -> napi::Result<T>,
+    ) -> napi::Result<T> {
         let v = self.need(k)?;
         f(k, &v)
     }
@@ -151,9 +194,13 @@ impl Rec {
 
     /// A source reference: `[system, recordId]` or `{ system, recordId }`.
     pub fn source(&mut self) -> napi::Result<Option<SourceRef>> {
-        let Some(v) = self.take("source") else { return Ok(None) };
+        let Some(v) = self.take("source") else {
+            return Ok(None);
+        };
         let (system, record_id) = match &v {
-            Value::Array(a) if a.len() == 2 => (string("source[0]", &a[0])?, string("source[1]", &a[1])?),
+            Value::Array(a) if a.len() == 2 => {
+                (string("source[0]", &a[0])?, string("source[1]", &a[1])?)
+            }
             Value::Object(o) => (
                 string("source.system", o.get("system").unwrap_or(&Value::Null))?,
                 string("source.recordId", o.get("recordId").unwrap_or(&Value::Null))?,

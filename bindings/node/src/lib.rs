@@ -7,15 +7,15 @@
 //! [`Job`] around async work), so a panic becomes a rejected call (`InternalError`) instead of
 //! aborting the process or leaving a promise pending.
 
+#![warn(missing_docs)]
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use autocrm::access::Scope;
 use autocrm::api::{parse_period, ReadSession, ScopedStore, Store, WriteSession};
 use autocrm::kpi::{Dimension, Kpi};
-use autocrm::{
-    ConsentEvent, CustomerId, CustomerKey, Database, DealerId, TouchpointId, VehicleId,
-};
+use autocrm::{ConsentEvent, CustomerId, CustomerKey, Database, DealerId, TouchpointId, VehicleId};
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -86,7 +86,11 @@ fn limit(n: Option<u32>, default: usize) -> usize {
     n.map_or(default, |n| n as usize)
 }
 
-fn kpi_args(name: &str, period: &str, by: Option<String>) -> napi::Result<(Kpi, Dimension, autocrm::kpi::Period)> {
+fn kpi_args(
+    name: &str,
+    period: &str,
+    by: Option<String>,
+) -> napi::Result<(Kpi, Dimension, autocrm::kpi::Period)> {
     let k: Kpi = named("kpi", &Value::from(name))?;
     let d: Dimension = named("by", &Value::from(by.as_deref().unwrap_or("network")))?;
     let p = parse_period(period).js()?;
@@ -112,10 +116,22 @@ pub struct NativeDatabase {
 
 fn open_options(opts: Option<Value>) -> napi::Result<(autocrm::store::OpenOptions, bool)> {
     let mut r = Rec::new("options", opts)?;
-    let durable = r.opt("durable", |f, v| v.as_bool().ok_or_else(|| type_error(format!("{f}: expected a boolean"))))?.unwrap_or(true);
-    let read_only = r.opt("readOnly", |f, v| v.as_bool().ok_or_else(|| type_error(format!("{f}: expected a boolean"))))?.unwrap_or(false);
+    let durable = r
+        .opt("durable", |f, v| {
+            v.as_bool()
+                .ok_or_else(|| type_error(format!("{f}: expected a boolean")))
+        })?
+        .unwrap_or(true);
+    let read_only = r
+        .opt("readOnly", |f, v| {
+            v.as_bool()
+                .ok_or_else(|| type_error(format!("{f}: expected a boolean")))
+        })?
+        .unwrap_or(false);
     let cache = r.opt("cacheBytes", input::uint)?;
-    let offset = r.opt("utcOffset", string)?.unwrap_or_else(|| "+08:00".into());
+    let offset = r
+        .opt("utcOffset", string)?
+        .unwrap_or_else(|| "+08:00".into());
     r.done()?;
     let offset: autocrm::UtcOffset = offset
         .parse()
@@ -137,7 +153,10 @@ impl NativeDatabase {
     pub fn open(path: String, opts: Option<Value>) -> napi::Result<NativeDatabase> {
         let (o, _) = open_options(opts)?;
         let db = o.open(&path).js()?;
-        Ok(NativeDatabase { store: Store::new(db), path: Some(path) })
+        Ok(NativeDatabase {
+            store: Store::new(db),
+            path: Some(path),
+        })
     }
 
     /// A new, empty in-memory database.
@@ -145,7 +164,10 @@ impl NativeDatabase {
     pub fn in_memory(opts: Option<Value>) -> napi::Result<NativeDatabase> {
         let (o, _) = open_options(opts)?;
         let db = o.in_memory().js()?;
-        Ok(NativeDatabase { store: Store::new(db), path: None })
+        Ok(NativeDatabase {
+            store: Store::new(db),
+            path: None,
+        })
     }
 
     /// The file's path (`null` in memory).
@@ -175,18 +197,27 @@ impl NativeDatabase {
     /// Starts a write transaction.
     #[napi(catch_unwind)]
     pub fn write(&self) -> napi::Result<NativeWrite> {
-        Ok(NativeWrite { s: Arc::new(self.store.write().js()?) })
+        Ok(NativeWrite {
+            s: Arc::new(self.store.write().js()?),
+        })
     }
 
     /// Starts a read snapshot.
     #[napi(catch_unwind)]
     pub fn read(&self) -> napi::Result<NativeRead> {
-        Ok(NativeRead { s: Arc::new(self.store.read().js()?) })
+        Ok(NativeRead {
+            s: Arc::new(self.store.read().js()?),
+        })
     }
 
     /// This database as `scope` sees it, for `actor`, with an optional audit purpose.
     #[napi(catch_unwind)]
-    pub fn scoped(&self, scope: String, actor: String, purpose: Option<String>) -> napi::Result<NativeScoped> {
+    pub fn scoped(
+        &self,
+        scope: String,
+        actor: String,
+        purpose: Option<String>,
+    ) -> napi::Result<NativeScoped> {
         let sc = scope.parse::<Scope>().js()?;
         let mut s = self.store.scoped(&sc, &actor).js()?;
         if let Some(p) = purpose {
@@ -239,7 +270,9 @@ impl NativeDatabase {
         r.done()?;
         let db = self.store.database_for_writing().js()?;
         Ok(job(move || {
-            let s = autocrm_synth::Network::new(cfg).load(&db, batch.max(1), |_| {}).js()?;
+            let s = autocrm_synth::Network::new(cfg)
+                .load(&db, batch.max(1), |_| {})
+                .js()?;
             Ok(obj! {
                 "dealers" => s.dealers.to_v(), "customers" => s.customers.to_v(),
                 "vehicles" => s.vehicles.to_v(), "transfers" => s.transfers.to_v(),
@@ -252,7 +285,12 @@ impl NativeDatabase {
 
     /// Imports a CSV / JSON Lines file (or `data`, a Buffer, named `path`) on the pool.
     #[napi(catch_unwind)]
-    pub fn import(&self, path: String, data: Option<Buffer>, opts: Option<Value>) -> napi::Result<AsyncTask<Job>> {
+    pub fn import(
+        &self,
+        path: String,
+        data: Option<Buffer>,
+        opts: Option<Value>,
+    ) -> napi::Result<AsyncTask<Job>> {
         let mut r = Rec::new("import options", opts)?;
         let kind = match r.opt("kind", string)? {
             Some(k) => autocrm::import::parse_kind(&k).js()?,
@@ -398,7 +436,10 @@ impl NativeWrite {
         let mut r = Rec::new("consent", Some(rec))?;
         let e = ConsentEvent {
             channel: r.req("channel", named)?,
-            granted: r.req("granted", |f, v| v.as_bool().ok_or_else(|| type_error(format!("{f}: expected a boolean"))))?,
+            granted: r.req("granted", |f, v| {
+                v.as_bool()
+                    .ok_or_else(|| type_error(format!("{f}: expected a boolean")))
+            })?,
             at: r.req("at", datetime)?,
             source: r.req("source", string)?,
         };
@@ -408,7 +449,12 @@ impl NativeWrite {
 
     /// Enrols a customer in the brand club.
     #[napi(catch_unwind)]
-    pub fn join_brand_club(&self, customer: f64, on: Value, source: Option<String>) -> napi::Result<V> {
+    pub fn join_brand_club(
+        &self,
+        customer: f64,
+        on: Value,
+        source: Option<String>,
+    ) -> napi::Result<V> {
         let (c, on) = (cid(customer)?, date("on", &on)?);
         let src = source.unwrap_or_else(|| "app".into());
         written(self.s.with(|t| t.join_brand_club(c, on, &src)))
@@ -416,7 +462,13 @@ impl NativeWrite {
 
     /// Enrols a customer in a dealer's club (and the brand club).
     #[napi(catch_unwind)]
-    pub fn join_dealer_club(&self, customer: f64, dealer: f64, on: Value, source: Option<String>) -> napi::Result<V> {
+    pub fn join_dealer_club(
+        &self,
+        customer: f64,
+        dealer: f64,
+        on: Value,
+        source: Option<String>,
+    ) -> napi::Result<V> {
         let (c, d, on) = (cid(customer)?, did(dealer)?, date("on", &on)?);
         let src = source.unwrap_or_else(|| "app".into());
         written(self.s.with(|t| t.join_dealer_club(c, d, on, &src)))
@@ -453,7 +505,12 @@ impl NativeWrite {
 
     /// Saves a segment definition; returns its version.
     #[napi(catch_unwind)]
-    pub fn save_segment(&self, name: String, definition: String, saved: Option<Value>) -> napi::Result<V> {
+    pub fn save_segment(
+        &self,
+        name: String,
+        definition: String,
+        saved: Option<Value>,
+    ) -> napi::Result<V> {
         let at = match saved {
             Some(v) if !v.is_null() => datetime("saved", &v)?,
             _ => self.s.with(|t| Ok(t.now())).js()?,
@@ -487,14 +544,18 @@ impl NativeRead {
     #[napi(catch_unwind)]
     pub fn customer(&self, id: f64) -> napi::Result<V> {
         let id = cid(id)?;
-        self.s.with(|r| r.customer(id).map(|c| out::customer(id.0, &c))).js()
+        self.s
+            .with(|r| r.customer(id).map(|c| out::customer(id.0, &c)))
+            .js()
     }
 
     /// A dealer by id.
     #[napi(catch_unwind)]
     pub fn dealer(&self, id: f64) -> napi::Result<V> {
         let id = did(id)?;
-        self.s.with(|r| r.dealer(id).map(|d| out::dealer(id.0, &d))).js()
+        self.s
+            .with(|r| r.dealer(id).map(|d| out::dealer(id.0, &d)))
+            .js()
     }
 
     /// A dealer's id by code (`null` if none).
@@ -542,7 +603,9 @@ impl NativeRead {
     #[napi(catch_unwind)]
     pub fn touchpoint(&self, id: f64) -> napi::Result<V> {
         let id = TouchpointId(input::uint("touchpoint", &Value::from(id))?);
-        self.s.with(|r| r.touchpoint(id).map(|t| out::touchpoint(id.0, &t))).js()
+        self.s
+            .with(|r| r.touchpoint(id).map(|t| out::touchpoint(id.0, &t)))
+            .js()
     }
 
     /// Customer ids matching any key a call centre has (id, national ID, credit code, VIN,
@@ -563,12 +626,20 @@ impl NativeRead {
     #[napi(catch_unwind)]
     pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<V> {
         let id = cid(id)?;
-        written(self.s.with(|r| r.customer_360(id, limit(timeline_limit, 20))))
+        written(
+            self.s
+                .with(|r| r.customer_360(id, limit(timeline_limit, 20))),
+        )
     }
 
     /// A page of a customer's timeline, newest first, older than `before` (a page's `next`).
     #[napi(catch_unwind)]
-    pub fn timeline(&self, customer: f64, limit_: Option<u32>, before: Option<Value>) -> napi::Result<V> {
+    pub fn timeline(
+        &self,
+        customer: f64,
+        limit_: Option<u32>,
+        before: Option<Value>,
+    ) -> napi::Result<V> {
         let c = cid(customer)?;
         let cursor = cursor(before)?;
         written(self.s.with(|r| r.timeline(c, cursor, limit(limit_, 50))))
@@ -636,18 +707,32 @@ impl NativeRead {
 
     /// The audit trail, oldest first, after sequence `after` (one customer's with `customer`).
     #[napi(catch_unwind)]
-    pub fn audit_log(&self, customer: Option<f64>, after: Option<f64>, limit_: Option<u32>) -> napi::Result<V> {
+    pub fn audit_log(
+        &self,
+        customer: Option<f64>,
+        after: Option<f64>,
+        limit_: Option<u32>,
+    ) -> napi::Result<V> {
         let c = customer.map(cid).transpose()?;
-        let a = after.map(|a| input::uint("after", &Value::from(a))).transpose()?;
+        let a = after
+            .map(|a| input::uint("after", &Value::from(a)))
+            .transpose()?;
         written(self.s.with(|r| r.audit_log(c, a, limit(limit_, 1000))))
     }
 
     /// KPI rows (on the pool; the snapshot's facts are built once per read).
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn kpi(&self, name: String, period: String, by: Option<String>) -> napi::Result<AsyncTask<Job>> {
+    pub fn kpi(
+        &self,
+        name: String,
+        period: String,
+        by: Option<String>,
+    ) -> napi::Result<AsyncTask<Job>> {
         let (k, d, p) = kpi_args(&name, &period, by)?;
         let s = self.s.clone();
-        Ok(job(move || written(s.with_facts(|_, f| Ok(f.kpi(k, d, p))))))
+        Ok(job(move || {
+            written(s.with_facts(|_, f| Ok(f.kpi(k, d, p))))
+        }))
     }
 
     /// Members of a segment rule as of a date: `{ size, ids }` (on the pool).
@@ -714,8 +799,16 @@ impl NativeScoped {
 
     /// A page of a customer's timeline as this scope sees it.
     #[napi(catch_unwind)]
-    pub fn timeline(&self, customer: f64, limit_: Option<u32>, before: Option<Value>) -> napi::Result<V> {
-        written(self.s.timeline(cid(customer)?, cursor(before)?, limit(limit_, 50)))
+    pub fn timeline(
+        &self,
+        customer: f64,
+        limit_: Option<u32>,
+        before: Option<Value>,
+    ) -> napi::Result<V> {
+        written(
+            self.s
+                .timeline(cid(customer)?, cursor(before)?, limit(limit_, 50)),
+        )
     }
 
     /// Adds a touchpoint (a dealer: its own); returns its id.
@@ -727,7 +820,12 @@ impl NativeScoped {
 
     /// Records a consent or withdrawal, stamped now.
     #[napi(catch_unwind)]
-    pub fn record_consent(&self, customer: f64, channel: String, granted: bool) -> napi::Result<()> {
+    pub fn record_consent(
+        &self,
+        customer: f64,
+        channel: String,
+        granted: bool,
+    ) -> napi::Result<()> {
         let ch = named("channel", &Value::from(channel))?;
         self.s.record_consent(cid(customer)?, ch, granted).js()
     }
@@ -754,9 +852,16 @@ impl NativeScoped {
 
     /// The audit trail (needs `read_audit`).
     #[napi(catch_unwind)]
-    pub fn audit_log(&self, customer: Option<f64>, after: Option<f64>, limit_: Option<u32>) -> napi::Result<V> {
+    pub fn audit_log(
+        &self,
+        customer: Option<f64>,
+        after: Option<f64>,
+        limit_: Option<u32>,
+    ) -> napi::Result<V> {
         let c = customer.map(cid).transpose()?;
-        let a = after.map(|a| input::uint("after", &Value::from(a))).transpose()?;
+        let a = after
+            .map(|a| input::uint("after", &Value::from(a)))
+            .transpose()?;
         written(self.s.audit_log(c, a, limit(limit_, 1000)))
     }
 
@@ -780,7 +885,12 @@ impl NativeScoped {
 
     /// KPI rows over what this scope sees (on the pool).
     #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
-    pub fn kpi(&self, name: String, period: String, by: Option<String>) -> napi::Result<AsyncTask<Job>> {
+    pub fn kpi(
+        &self,
+        name: String,
+        period: String,
+        by: Option<String>,
+    ) -> napi::Result<AsyncTask<Job>> {
         let (k, d, p) = kpi_args(&name, &period, by)?;
         let s = self.s.clone();
         Ok(job(move || written(s.kpi(k, d, p))))
@@ -791,7 +901,9 @@ impl NativeScoped {
     pub fn evaluate(&self, rule: String, as_of: Value) -> napi::Result<AsyncTask<Job>> {
         let d = date("asOf", &as_of)?;
         let s = self.s.clone();
-        Ok(job(move || Ok(tables::members(&s.evaluate(&rule, d).js()?))))
+        Ok(job(move || {
+            Ok(tables::members(&s.evaluate(&rule, d).js()?))
+        }))
     }
 
     /// A table as this scope sees it, as an Arrow IPC stream (on the pool).

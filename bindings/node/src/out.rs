@@ -3,14 +3,14 @@
 //! enumerations by their snake_case names, ids as numbers.
 
 use autocrm::api::{CustomerRecord, PartyKind};
-use autocrm::erasure::Erasure;
 use autocrm::audit::{AuditEntry, AuditHead, AuditVerification};
+use autocrm::erasure::Erasure;
 use autocrm::kpi::{GroupKey, KpiRow};
 use autocrm::loyalty::{Balance, Cause, Membership, Posting, TierStatus, Wallet};
 use autocrm::{
-    Complaint, Customer, Customer360, Date, DateTime, Dealer, FieldLineage, Lead,
-    LeadStatus, Money, Named, OwnedVehicle, Relation, SourceRef, Survey, TimelineCursor,
-    TimelinePage, Touchpoint, Vehicle,
+    Complaint, Customer, Customer360, Date, DateTime, Dealer, FieldLineage, Lead, LeadStatus,
+    Money, Named, OwnedVehicle, Relation, SourceRef, Survey, TimelineCursor, TimelinePage,
+    Touchpoint, Vehicle,
 };
 
 use crate::obj;
@@ -57,7 +57,15 @@ macro_rules! id_to_v {
         }
     )*};
 }
-id_to_v!(CustomerId, VehicleId, TouchpointId, DealerId, LeadId, ComplaintId, SurveyId);
+id_to_v!(
+    CustomerId,
+    VehicleId,
+    TouchpointId,
+    DealerId,
+    LeadId,
+    ComplaintId,
+    SurveyId
+);
 
 impl ToV for SourceRef {
     fn to_v(&self) -> V {
@@ -182,7 +190,12 @@ pub fn complaint(id: u64, c: &Complaint) -> V {
 
 /// A survey with its id.
 pub fn survey(id: u64, s: &Survey) -> V {
-    let items = V::Obj(s.items.iter().map(|(f, score)| (f.name(), score.to_v())).collect());
+    let items = V::Obj(
+        s.items
+            .iter()
+            .map(|(f, score)| (f.name(), score.to_v()))
+            .collect(),
+    );
     obj! {
         "id" => id.to_v(), "customer" => s.customer.to_v(), "dealer" => s.dealer.to_v(),
         "kind" => name(s.kind), "date" => s.date.to_v(), "items" => items,
@@ -211,8 +224,18 @@ impl ToV for Customer360 {
     fn to_v(&self) -> V {
         let r = &self.rollup;
         let kinds = autocrm::TouchpointKind::all();
-        let counts = V::Obj(kinds.iter().map(|k| (k.name(), r.counts[k.index()].to_v())).collect());
-        let spend = V::Obj(kinds.iter().map(|k| (k.name(), r.spend[k.index()].to_v())).collect());
+        let counts = V::Obj(
+            kinds
+                .iter()
+                .map(|k| (k.name(), r.counts[k.index()].to_v()))
+                .collect(),
+        );
+        let spend = V::Obj(
+            kinds
+                .iter()
+                .map(|k| (k.name(), r.spend[k.index()].to_v()))
+                .collect(),
+        );
         let rollup = obj! {
             "counts" => counts, "spend" => spend,
             "partsSpend" => r.parts_spend.to_v(), "labourSpend" => r.labour_spend.to_v(),
@@ -266,11 +289,17 @@ impl ToV for Membership {
 /// A posting with its id.
 pub fn posting(id: u64, p: &Posting) -> V {
     let cause = match &p.cause {
-        Cause::Touchpoint { touchpoint, rule } => obj! { "kind" => "touchpoint".to_v(), "touchpoint" => touchpoint.to_v(), "rule" => rule.to_v() },
-        Cause::Operator { operator, reason } => obj! { "kind" => "operator".to_v(), "operator" => operator.to_v(), "reason" => reason.to_v() },
+        Cause::Touchpoint { touchpoint, rule } => {
+            obj! { "kind" => "touchpoint".to_v(), "touchpoint" => touchpoint.to_v(), "rule" => rule.to_v() }
+        }
+        Cause::Operator { operator, reason } => {
+            obj! { "kind" => "operator".to_v(), "operator" => operator.to_v(), "reason" => reason.to_v() }
+        }
         Cause::Redemption { item } => obj! { "kind" => "redemption".to_v(), "item" => item.to_v() },
         Cause::Expiry { as_of } => obj! { "kind" => "expiry".to_v(), "asOf" => as_of.to_v() },
-        other => obj! { "kind" => V::Str(format!("{other:?}").split([' ', '{', '(']).next().unwrap_or("other").to_lowercase()) },
+        other => {
+            obj! { "kind" => V::Str(format!("{other:?}").split([' ', '{', '(']).next().unwrap_or("other").to_lowercase()) }
+        }
     };
     obj! {
         "id" => id.to_v(), "customer" => p.customer.to_v(), "wallet" => wallet(p.wallet),

@@ -109,12 +109,21 @@ pub fn touchpoint(v: Option<Value>) -> napi::Result<Touchpoint> {
         kind: r.req("kind", named)?,
         service_kind: r.opt("serviceKind", named)?,
         stage: r.opt("stage", named)?,
-        sensitive: r.opt("sensitive", |f, v| v.as_bool().ok_or_else(|| crate::error::type_error(format!("{f}: expected a boolean"))))?.unwrap_or(false),
+        sensitive: r
+            .opt("sensitive", |f, v| {
+                v.as_bool()
+                    .ok_or_else(|| crate::error::type_error(format!("{f}: expected a boolean")))
+            })?
+            .unwrap_or(false),
         amount: r.opt("amount", money)?,
         parts_amount: r.opt("partsAmount", money)?,
         labour_amount: r.opt("labourAmount", money)?,
-        mileage_km: r.opt("mileageKm", |f, v| u32::try_from(uint(f, v)?).map_err(|_| value_error(format!("{f}: out of range"))))?,
-        score: r.opt("score", |f, v| u8::try_from(uint(f, v)?).map_err(|_| value_error(format!("{f}: out of range"))))?,
+        mileage_km: r.opt("mileageKm", |f, v| {
+            u32::try_from(uint(f, v)?).map_err(|_| value_error(format!("{f}: out of range")))
+        })?,
+        score: r.opt("score", |f, v| {
+            u8::try_from(uint(f, v)?).map_err(|_| value_error(format!("{f}: out of range")))
+        })?,
         outcome: r.opt("outcome", string)?,
         note: r.opt("note", string)?,
         source: r.source()?,
@@ -186,13 +195,25 @@ pub fn survey(v: Option<Value>) -> napi::Result<Survey> {
             .iter()
             .map(|(k, v)| {
                 let f = named(k, &Value::String(k.clone()))?;
-                let s = u8::try_from(uint(k, v)?).map_err(|_| value_error(format!("{k}: out of range")))?;
+                let s = u8::try_from(uint(k, v)?)
+                    .map_err(|_| value_error(format!("{k}: out of range")))?;
                 Ok((f, s))
             })
             .collect::<napi::Result<Vec<_>>>()?,
-        _ => return Err(crate::error::type_error("items: expected { factor: score }")),
+        _ => {
+            return Err(crate::error::type_error(
+                "items: expected { factor: score }",
+            ))
+        }
     };
-    let s = Survey { customer, dealer, kind, date: on, items, source: r.source()? };
+    let s = Survey {
+        customer,
+        dealer,
+        kind,
+        date: on,
+        items,
+        source: r.source()?,
+    };
     r.done()?;
     Ok(s)
 }
@@ -248,7 +269,9 @@ pub fn contact(v: Option<Value>) -> napi::Result<ContactUpdate> {
     let mut r = Rec::new("contact", v)?;
     let phones = match r.take("phones") {
         None => None,
-        Some(p) => Some(Rec::new("contact", Some(serde_json::json!({ "phones": p })))?.strings("phones")?),
+        Some(p) => {
+            Some(Rec::new("contact", Some(serde_json::json!({ "phones": p })))?.strings("phones")?)
+        }
     };
     let x = ContactUpdate {
         phones,

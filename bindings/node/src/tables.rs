@@ -21,7 +21,13 @@ pub struct Spec {
 
 /// The tables `table(name)` serves.
 pub const NAMES: &[&str] = &[
-    "customers", "vehicles", "ownership", "touchpoints", "postings", "leads", "complaints",
+    "customers",
+    "vehicles",
+    "ownership",
+    "touchpoints",
+    "postings",
+    "leads",
+    "complaints",
     "surveys",
 ];
 
@@ -29,19 +35,28 @@ impl Spec {
     /// `name` and options `{ customer, threads }`.
     pub fn parse(name: &str, opts: Option<Value>) -> napi::Result<Spec> {
         if !NAMES.contains(&name) {
-            return Err(value_error(format!("unknown table {name:?} (use one of {})", NAMES.join(", "))));
+            return Err(value_error(format!(
+                "unknown table {name:?} (use one of {})",
+                NAMES.join(", ")
+            )));
         }
         let mut r = Rec::new("table options", opts)?;
         let customer = r.opt("customer", input::uint)?.map(CustomerId);
         let threads = r.opt("threads", input::uint)?.map(|t| t as usize);
         r.done()?;
-        Ok(Spec { name: name.to_string(), customer, threads })
+        Ok(Spec {
+            name: name.to_string(),
+            customer,
+            threads,
+        })
     }
 }
 
 /// An Arrow error: a bug (core reports Arrow errors as `internal` too).
 fn arrow_err(e: impl std::fmt::Display) -> autocrm::Error {
-    autocrm::Error::Internal { what: format!("arrow ipc: {e}") }
+    autocrm::Error::Internal {
+        what: format!("arrow ipc: {e}"),
+    }
 }
 
 /// Batches as one IPC stream.
@@ -49,7 +64,8 @@ fn ipc(batches: &[RecordBatch]) -> autocrm::Result<V> {
     let Some(first) = batches.first() else {
         return Err(arrow_err("an export returned no batch"));
     };
-    let mut w = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &first.schema()).map_err(arrow_err)?;
+    let mut w =
+        arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &first.schema()).map_err(arrow_err)?;
     for b in batches {
         w.write(b).map_err(arrow_err)?;
     }
@@ -82,7 +98,11 @@ pub fn scoped(st: &ScopedStore, s: &Spec) -> napi::Result<V> {
         "leads" => vec![st.leads_table().js()?],
         "complaints" => vec![st.complaints_table().js()?],
         "surveys" => vec![st.surveys_table().js()?],
-        other => return Err(value_error(format!("table {other:?} is not exported under a scope"))),
+        other => {
+            return Err(value_error(format!(
+                "table {other:?} is not exported under a scope"
+            )))
+        }
     };
     ipc(&batches).js()
 }
