@@ -119,7 +119,7 @@ export interface AuditHead { seq: number; hash: string }
 export interface AuditVerification { ok: boolean; entries: number; head: AuditHead; problem: { seq: number; kind: string; what: string } | null }
 export interface AuditEntry { seq: number; at: Date; actor: string; scope: string; action: string; what: string; customers: number[]; purpose: string | null }
 export interface ImportReport { file: string; kind: string; encoding: string; rows: number; created: number; updated: number; unchanged: number; rejected: number; rejectedByCode: Record<string, number>; conflicts: number; incomplete: number }
-export interface ImportOptions { kind?: 'customer' | 'vehicle' | 'touchpoint' | 'lead'; receivedAt?: DateLike; format?: 'csv' | 'jsonl'; encoding?: 'auto' | 'utf-8' | 'gbk'; batchSize?: number; sourceSystem?: string }
+export interface ImportOptions { progress?: (p: { rows: number; bytes: number; totalBytes: number | null }) => void; kind?: 'customer' | 'vehicle' | 'touchpoint' | 'lead'; receivedAt?: DateLike; format?: 'csv' | 'jsonl'; encoding?: 'auto' | 'utf-8' | 'gbk'; batchSize?: number; sourceSystem?: string }
 export interface GenerateOptions { customers?: number; seed?: number; dealers?: number; asOf?: DateLike; years?: number; batch?: number }
 export type TableName = 'customers' | 'vehicles' | 'ownership' | 'touchpoints' | 'postings' | 'leads' | 'complaints' | 'surveys';
 export interface TableOptions { customer?: number; threads?: number }

@@ -190,6 +190,19 @@ class ReadTransaction {
 forward(ReadTransaction.prototype, READ_METHODS);
 forward(ReadTransaction.prototype, ASYNC_READ_METHODS, { async: true });
 
+/** A progress callback for the pool: an exception it throws is reported, never fatal. */
+function progressFn(f) {
+  if (f === undefined || f === null) return undefined;
+  if (typeof f !== 'function') throw new TypeError('progress must be a function');
+  return (p) => {
+    try {
+      f(p);
+    } catch (e) {
+      process.emitWarning(`autocrm: the import progress callback threw: ${e && e.message}`);
+    }
+  };
+}
+
 function isThenable(x) {
   return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof x.then === 'function';
 }
@@ -309,15 +322,20 @@ class Database {
     return callAsync(() => this._n.generate(prep(opts)));
   }
 
-  /** Imports a CSV / JSON Lines file (off the JS thread); resolves to the import report. */
-  importFile(file, opts) {
-    return callAsync(() => this._n.import(String(file), undefined, prep(opts)));
+  /**
+   * Imports a CSV / JSON Lines file (off the JS thread); resolves to the import report.
+   * `opts.progress({ rows, bytes, totalBytes })` is called after each committed batch.
+   */
+  importFile(file, opts = {}) {
+    const { progress, ...rest } = opts;
+    return callAsync(() => this._n.import(String(file), undefined, prep(rest), progressFn(progress)));
   }
 
   /** Imports in-memory data (a Buffer or string) as if it were the file `name`. */
-  importBuffer(data, name = 'input.csv', opts) {
+  importBuffer(data, name = 'input.csv', opts = {}) {
+    const { progress, ...rest } = opts;
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(String(data), 'utf8');
-    return callAsync(() => this._n.import(String(name), buf, prep(opts)));
+    return callAsync(() => this._n.import(String(name), buf, prep(rest), progressFn(progress)));
   }
 }
 

@@ -16,7 +16,9 @@ use autocrm::access::Scope;
 use autocrm::api::{parse_period, ReadSession, ScopedStore, Store, WriteSession};
 use autocrm::kpi::{Dimension, Kpi};
 use autocrm::{ConsentEvent, CustomerId, CustomerKey, Database, DealerId, TouchpointId, VehicleId};
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Unknown};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Status;
 use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::Value;
@@ -32,6 +34,10 @@ pub use error::camel;
 use error::{type_error, value_error, OrJs};
 use input::{date, datetime, named, string, Rec};
 use value::{ToV, V};
+
+/// A JS progress callback called from the pool (`callee_handled = false`: it gets the value,
+/// not an error-first pair).
+pub type Progress = ThreadsafeFunction<V, Unknown<'static>, V, Status, false>;
 
 /// Work run on the libuv pool: a closure producing a [`V`], its panic caught.
 pub struct Job(Option<Box<dyn FnOnce() -> napi::Result<V> + Send>>);
@@ -283,13 +289,16 @@ impl NativeDatabase {
         }))
     }
 
-    /// Imports a CSV / JSON Lines file (or `data`, a Buffer, named `path`) on the pool.
+    /// Imports a CSV / JSON Lines file (or `data`, a Buffer, named `path`) on the pool;
+    /// `progress({ rows, bytes, totalBytes })` is called on the JS thread after each committed
+    /// batch (queued without blocking the import).
     #[napi(catch_unwind)]
     pub fn import(
         &self,
         path: String,
         data: Option<Buffer>,
         opts: Option<Value>,
+        progress: Option<Progress>,
     ) -> napi::Result<AsyncTask<Job>> {
         let mut r = Rec::new("import options", opts)?;
         let kind = match r.opt("kind", string)? {
@@ -316,12 +325,28 @@ impl NativeDatabase {
         r.done()?;
         let bytes = data.map(|b| b.to_vec());
         Ok(job(move || {
+            let on_progress = |p: &autocrm::import::Progress| {
+                if let Some(cb) = &progress {
+                    let v = obj! {
+                        "rows" => p.rows.to_v(), "bytes" => p.bytes.to_v(),
+                        "totalBytes" => p.total_bytes.to_v(),
+                    };
+                    cb.call(v, ThreadsafeFunctionCallMode::NonBlocking);
+                }
+            };
             let report = match bytes {
                 Some(b) => {
                     let n = b.len() as u64;
-                    autocrm::import_reader(&db, std::io::Cursor::new(b), &path, Some(n), &o, |_| {})
+                    autocrm::import_reader(
+                        &db,
+                        std::io::Cursor::new(b),
+                        &path,
+                        Some(n),
+                        &o,
+                        on_progress,
+                    )
                 }
-                None => autocrm::import_file(&db, &path, &o, |_| {}),
+                None => autocrm::import_file(&db, &path, &o, on_progress),
             }
             .js()?;
             Ok(report.to_v())

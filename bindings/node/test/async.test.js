@@ -32,7 +32,11 @@ test('generate a network, then KPIs, segments and tables as promises', async () 
 test('imports: CSV from a buffer, report with rejections', async () => {
   const { db } = build();
   const csv = 'source_system,source_id,name,phones\ndms,R1,陈静,13600136000\ndms,R2,王先生,13600136001\n';
-  const report = await db.importBuffer(csv, 'customers_dms.csv');
+  const seen = [];
+  const report = await db.importBuffer(csv, 'customers_dms.csv', { batchSize: 1, progress: (p) => seen.push(p) });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(seen.length >= 1);
+  assert.equal(seen.at(-1).totalBytes, Buffer.byteLength(csv));
   assert.equal(report.kind, 'customer');
   assert.equal(report.rows, 2);
   assert.equal(report.created, 1);
