@@ -151,7 +151,22 @@ export interface Reads {
   tierStatus(customer: number, asOf: DateLike): TierStatus;
   verifyAudit(): AuditVerification;
   auditLog(customer?: number | null, after?: number | null, limit?: number): AuditEntry[];
+  lead(id: number): Record<string, unknown>;
+  complaint(id: number): Record<string, unknown>;
+  survey(id: number): Record<string, unknown>;
+  consents(customer: number): { channel: string; granted: boolean; at: Date; source: string }[];
+  /** Where each profile field came from (source, record, time, priority). */
+  lineage(customer: number): Customer360['lineage'];
+  /** Offers not applied (open ones only unless `openOnly` is false). */
+  conflicts(openOnly?: boolean): Conflict[];
+  /** Rejected import records, one dealer's or all. */
+  feedback(dealer?: number): FeedbackEntry[];
+  /** Care actions due on days from ≤ d < to (core's default rules), off the JS thread. */
+  dueActions(from: DateLike, to: DateLike, dealer?: number): Promise<CareAction[]>;
 }
+export interface Conflict { id: number; entity: string; record: number; field: string; current: string | null; offered: string; source: { system: string; recordId: string }; dealer: number | null; received: Date; priority: number; verified: boolean; reason: string; status: 'open' | 'accepted' | 'rejected'; resolvedBy: string | null; resolvedAt: Date | null }
+export interface FeedbackEntry { id: number; dealer: number | null; kind: string; source: { system: string; recordId: string }; line: number | null; raw: string; code: string; field: string | null; message: string; hint: string; received: Date; firstRejected: Date }
+export interface CareAction { kind: string; customer: number; vehicle: number | null; lead: number | null; complaint: number | null; due: Date; basis: Date; dealer: number | null; channel: string; marketing: boolean; detail: string }
 export interface Analytics {
   kpi(name: string, period: Period, by?: Dimension): Promise<KpiRow[]>;
   evaluate(rule: string, asOf: DateLike): Promise<Members>;
@@ -179,6 +194,9 @@ export interface Writes {
   reverse(rec: ReversalInput): number;
   saveSegment(name: string, definition: string, saved?: DateLike): number;
   eraseCustomer(customer: number, by: string, reason: string): Erasure;
+  relate(from: number, kind: string, to: number): void;
+  /** `accept` applies the offered value, `reject` keeps the stored one. */
+  resolveConflict(id: number, resolution: 'accept' | 'reject', by: string, at?: DateLike): Conflict;
 }
 
 export interface WriteTransaction extends Writes {

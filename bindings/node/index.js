@@ -55,6 +55,10 @@ function mapError(e) {
     if (e.code === 'GenericFailure') {
       return new errors.InternalError(`internal error (a bug in autocrm): ${e.message}`, { code: 'internal' });
     }
+    // napi-rs's own argument conversion (a string where a number belongs, a missing argument).
+    if (typeof e.code === 'string' && (e.code.endsWith('Expected') || e.code === 'InvalidArg')) {
+      return new TypeError(e.message);
+    }
     return e;
   }
   let info;
@@ -126,17 +130,19 @@ const WRITE_METHODS = [
   'insertDealer', 'insertCustomer', 'updateCustomer', 'insertVehicle', 'transferVehicle',
   'insertTouchpoint', 'insertLead', 'insertComplaint', 'insertSurvey', 'recordConsent',
   'joinBrandClub', 'joinDealerClub', 'setLoyaltyConfig', 'redeem', 'adjust', 'reverse', 'saveSegment',
-  'eraseCustomer',
+  'eraseCustomer', 'relate', 'resolveConflict',
 ];
 
 const READ_METHODS = [
   'customer', 'dealer', 'dealerByCode', 'dealers', 'vehicle', 'vehicleByVin', 'vehicleByPlate',
   'vehiclesOf', 'touchpoint', 'findCustomers', 'customersByPhone', 'customer360', 'timeline',
   'customerCount', 'balance', 'walletsOf', 'postingsOf', 'postingByKey', 'membership',
-  'tierStatus', 'verifyAudit', 'auditLog',
+  'tierStatus', 'verifyAudit', 'auditLog', 'lead', 'complaint', 'survey', 'consents', 'lineage',
+  'conflicts', 'feedback',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];
+const ASYNC_UNSCOPED_METHODS = ['dueActions'];
 
 function forward(proto, names, { async = false } = {}) {
   for (const name of names) {
@@ -188,7 +194,7 @@ class ReadTransaction {
   }
 }
 forward(ReadTransaction.prototype, READ_METHODS);
-forward(ReadTransaction.prototype, ASYNC_READ_METHODS, { async: true });
+forward(ReadTransaction.prototype, [...ASYNC_READ_METHODS, ...ASYNC_UNSCOPED_METHODS], { async: true });
 
 /** A progress callback for the pool: an exception it throws is reported, never fatal. */
 function progressFn(f) {
@@ -357,7 +363,7 @@ for (const name of READ_METHODS) {
     configurable: true,
   });
 }
-for (const name of [...ASYNC_READ_METHODS, 'segmentCount']) {
+for (const name of [...ASYNC_READ_METHODS, ...ASYNC_UNSCOPED_METHODS, 'segmentCount']) {
   Object.defineProperty(Database.prototype, name, {
     // A promise-returning method never throws: opening the snapshot fails as a rejection.
     value(...args) {

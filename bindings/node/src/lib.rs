@@ -543,6 +543,41 @@ impl NativeWrite {
         written(self.s.with(|t| t.save_segment(&name, &definition, at)))
     }
 
+    /// Relates two customers (`relative`, `contact`, `referred_by`, …).
+    #[napi(catch_unwind)]
+    pub fn relate(&self, from: f64, kind: String, to: f64) -> napi::Result<()> {
+        let (f, t) = (cid(from)?, cid(to)?);
+        let k = named("kind", &Value::from(kind))?;
+        self.s.with(|w| w.relate(f, k, t)).js()
+    }
+
+    /// Resolves a conflict: `accept` applies the offered value, `reject` keeps the stored one.
+    #[napi(catch_unwind)]
+    pub fn resolve_conflict(
+        &self,
+        id: f64,
+        resolution: String,
+        by: String,
+        at: Option<Value>,
+    ) -> napi::Result<V> {
+        use autocrm::integration::Resolution;
+        let id = autocrm::ConflictId(input::uint("id", &Value::from(id))?);
+        let r = match resolution.as_str() {
+            "accept" => Resolution::Accept,
+            "reject" => Resolution::Reject,
+            other => {
+                return Err(value_error(format!(
+                    "resolution: {other:?} (use accept or reject)"
+                )))
+            }
+        };
+        let at = match at {
+            Some(v) if !v.is_null() => datetime("at", &v)?,
+            _ => self.s.with(|t| Ok(t.now())).js()?,
+        };
+        written(self.s.with(|t| t.resolve_conflict(id, r, &by, at)))
+    }
+
     /// Erases a customer's personal data (full access; audited as `by`).
     #[napi(catch_unwind)]
     pub fn erase_customer(&self, customer: f64, by: String, reason: String) -> napi::Result<V> {
@@ -728,6 +763,80 @@ impl NativeRead {
     #[napi(catch_unwind)]
     pub fn verify_audit(&self) -> napi::Result<V> {
         written(self.s.with(|r| r.verify_audit()))
+    }
+
+    /// A lead by id.
+    #[napi(catch_unwind)]
+    pub fn lead(&self, id: f64) -> napi::Result<V> {
+        let id = autocrm::LeadId(input::uint("lead", &Value::from(id))?);
+        self.s
+            .with(|r| r.lead(id).map(|l| out::lead(id.0, &l)))
+            .js()
+    }
+
+    /// A complaint by id.
+    #[napi(catch_unwind)]
+    pub fn complaint(&self, id: f64) -> napi::Result<V> {
+        let id = autocrm::ComplaintId(input::uint("complaint", &Value::from(id))?);
+        self.s
+            .with(|r| r.complaint(id).map(|c| out::complaint(id.0, &c)))
+            .js()
+    }
+
+    /// A survey by id.
+    #[napi(catch_unwind)]
+    pub fn survey(&self, id: f64) -> napi::Result<V> {
+        let id = autocrm::SurveyId(input::uint("survey", &Value::from(id))?);
+        self.s
+            .with(|r| r.survey(id).map(|x| out::survey(id.0, &x)))
+            .js()
+    }
+
+    /// A customer's consent history, oldest first.
+    #[napi(catch_unwind)]
+    pub fn consents(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        written(self.s.with(|r| r.consents(c).map(|x| x.0)))
+    }
+
+    /// Where each profile field of a customer came from.
+    #[napi(catch_unwind)]
+    pub fn lineage(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        written(self.s.with(|r| r.lineage_of_customer(c)))
+    }
+
+    /// Conflicts (offers not applied), open ones only by default.
+    #[napi(catch_unwind)]
+    pub fn conflicts(&self, open_only: Option<bool>) -> napi::Result<V> {
+        written(self.s.with(|r| r.conflicts(open_only.unwrap_or(true))))
+    }
+
+    /// The feedback queue of rejected records, one dealer's or all.
+    #[napi(catch_unwind)]
+    pub fn feedback(&self, dealer: Option<f64>) -> napi::Result<V> {
+        let d = dealer.map(did).transpose()?;
+        written(self.s.with(|r| match d {
+            Some(_) => r.feedback(d),
+            None => r.feedback_all(),
+        }))
+    }
+
+    /// Care actions due on days `from ≤ d < to` (core's default rules), for one dealer or all
+    /// (on the pool).
+    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    pub fn due_actions(
+        &self,
+        from: Value,
+        to: Value,
+        dealer: Option<f64>,
+    ) -> napi::Result<AsyncTask<Job>> {
+        let (f, t) = (date("from", &from)?, date("to", &to)?);
+        let d = dealer.map(did).transpose()?;
+        let s = self.s.clone();
+        Ok(job(move || {
+            written(s.with_facts(|_, facts| Ok(autocrm::due_actions(facts, f, t, d))))
+        }))
     }
 
     /// The audit trail, oldest first, after sequence `after` (one customer's with `customer`).

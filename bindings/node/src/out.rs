@@ -397,3 +397,58 @@ impl ToV for autocrm::ImportReport {
         }
     }
 }
+
+impl ToV for autocrm::ConsentEvent {
+    fn to_v(&self) -> V {
+        obj! {
+            "channel" => name(self.channel), "granted" => self.granted.to_v(),
+            "at" => self.at.to_v(), "source" => self.source.to_v(),
+        }
+    }
+}
+
+impl ToV for autocrm::integration::Conflict {
+    fn to_v(&self) -> V {
+        use autocrm::integration::ConflictStatus;
+        let (status, by, at) = match &self.status {
+            ConflictStatus::Open => ("open", V::Null, V::Null),
+            ConflictStatus::Accepted { by, at } => ("accepted", by.to_v(), at.to_v()),
+            ConflictStatus::Rejected { by, at } => ("rejected", by.to_v(), at.to_v()),
+        };
+        obj! {
+            "id" => self.id.0.to_v(), "entity" => V::Str(self.entity.name().into()),
+            "record" => self.record.to_v(), "field" => V::Str(self.field.name().into()),
+            "current" => self.current.as_ref().map(ToString::to_string).to_v(),
+            "offered" => self.offered.to_string().to_v(),
+            "source" => self.received.source.to_v(), "dealer" => self.received.dealer.to_v(),
+            "received" => self.received.at.to_v(), "priority" => self.priority.to_v(),
+            "verified" => self.verified.to_v(), "reason" => V::Str(self.reason.code().into()),
+            "status" => V::Str(status.into()), "resolvedBy" => by, "resolvedAt" => at,
+        }
+    }
+}
+
+impl ToV for autocrm::integration::FeedbackEntry {
+    fn to_v(&self) -> V {
+        obj! {
+            "id" => self.id.0.to_v(), "dealer" => self.dealer.to_v(),
+            "kind" => V::Str(self.kind.name().into()), "source" => self.source.to_v(),
+            "line" => self.line.to_v(), "raw" => self.raw.to_v(), "code" => self.code.to_v(),
+            "field" => self.field.to_v(), "message" => self.message.to_v(), "hint" => self.hint.to_v(),
+            "received" => self.received.to_v(), "firstRejected" => self.first_rejected.to_v(),
+        }
+    }
+}
+
+impl ToV for autocrm::CareAction {
+    fn to_v(&self) -> V {
+        obj! {
+            "kind" => name(self.kind), "customer" => self.customer.to_v(),
+            "vehicle" => self.vehicle.to_v(), "lead" => self.lead.to_v(),
+            "complaint" => self.complaint.to_v(), "due" => self.due.to_v(),
+            "basis" => self.basis.to_v(), "dealer" => self.dealer.to_v(),
+            "channel" => name(self.channel), "marketing" => self.marketing.to_v(),
+            "detail" => self.detail.to_v(),
+        }
+    }
+}

@@ -7,7 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 const autocrm = require('..');
 const { Database, date, localTime } = autocrm;
-const { build, vin } = require('./fixture');
+const { build, vin, nationalId } = require('./fixture');
 
 function tmpdir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'autocrm-node-'));
@@ -207,6 +207,8 @@ test('every error class carries core code, field and record', async () => {
   assert.throws(() => db.insertTouchpoint({ at: new Date(), customer: f.wang, channel: 'pigeon', kind: 'enquiry' }), RangeError);
   assert.throws(() => db.insertTouchpoint({ at: new Date(), customer: f.wang, channel: 'sms', kind: 'enquiry', amount: 1.005 }), RangeError);
   assert.throws(() => db.findCustomers('???'), RangeError);
+  assert.throws(() => db.customer('one'), TypeError);
+  assert.throws(() => db.customer(), TypeError);
   await assert.rejects(db.kpi('after_sales_churn', '2025-13'), { code: 'validation.not_allowed', field: 'period' });
   await assert.rejects(db.kpi('happiness', '2025'), RangeError);
   db.close();
@@ -225,4 +227,44 @@ test('a file open twice is already_open', () => {
 test('a panic in the native module is an InternalError, sync and async', async () => {
   assert.throws(() => autocrm._forcePanic(false), { name: 'InternalError', code: 'internal' });
   await assert.rejects(autocrm._forcePanic(true), { name: 'InternalError', code: 'internal' });
+});
+
+test('lineage, conflicts, feedback, consents, relations, records by id, care actions', async () => {
+  const f = build();
+  const { db } = f;
+  // Two sources disagree on the city: the lower-priority offer becomes a conflict.
+  const id = nationalId('11010119850101002');
+  const first = `source_system,source_id,name,phones,national_id,city\nfinance,F1,陈静,13600136000,${id},上海\n`;
+  const second = `source_system,source_id,name,phones,national_id,city\nweb,W1,陈静,13600136000,${id},杭州\n`;
+  await db.importBuffer(first, 'customers_finance.csv');
+  await db.importBuffer(second, 'customers_web.csv');
+  const [chen] = db.customersByPhone('13600136000');
+  assert.ok(db.lineage(chen).some((l) => l.field === 'city' && l.source.system === 'finance'));
+  const open = db.conflicts();
+  assert.ok(Array.isArray(open));
+  if (open.length > 0) {
+    const c = db.resolveConflict(open[0].id, 'reject', 'ops');
+    assert.equal(c.status, 'rejected');
+    assert.equal(db.conflicts().length, open.length - 1);
+    assert.equal(db.conflicts(false).length, open.length);
+  }
+  assert.throws(() => db.resolveConflict(99999, 'accept', 'ops'), { code: 'not_found' });
+  assert.throws(() => db.resolveConflict(1, 'maybe', 'ops'), RangeError);
+  // A rejected row waits in its dealer's feedback queue.
+  await db.importBuffer('source_system,source_id,name,phones\ndms,D9,王先生,13600136009\n', 'customers_dms.csv');
+  assert.ok(db.feedback().some((e) => e.code === 'validation.name_placeholder'));
+  db.recordConsent(f.wang, { channel: 'wechat', granted: false, at: localTime(2025, 1, 1), source: 'app' });
+  assert.deepEqual(db.consents(f.wang).map((c) => [c.channel, c.granted]), [['wechat', false]]);
+  db.relate(f.wang, 'relative', f.li);
+  assert.deepEqual(db.customer360(f.wang).relations, [{ from: f.wang, kind: 'relative', to: f.li }]);
+  const lead = db.insertLead({ customer: f.li, origin: 'walk_in', model: 'ID.4', intent: 'A', received: localTime(2025, 5, 2, 10) });
+  assert.equal(db.lead(lead).status, 'new');
+  const complaint = db.insertComplaint({ customer: f.li, category: 'noise', received: localTime(2025, 5, 3, 11) });
+  assert.equal(db.complaint(complaint).category, 'noise');
+  const survey = db.insertSurvey({ customer: f.li, kind: 'sales', date: date(2025, 5, 4), items: { friendliness: 10 } });
+  assert.equal(db.survey(survey).kind, 'sales');
+  const due = await db.dueActions(date(2025, 1, 1), date(2026, 1, 1));
+  assert.ok(due.every((a) => a.due instanceof Date && typeof a.kind === 'string'));
+  const mine = await db.dueActions(date(2025, 1, 1), date(2026, 1, 1), f.d1);
+  assert.ok(mine.length <= due.length);
 });
