@@ -190,10 +190,10 @@ pub fn complaint(id: u64, c: &Complaint) -> V {
 
 /// A survey with its id.
 pub fn survey(id: u64, s: &Survey) -> V {
-    let items = V::Obj(
+    let items = V::Map(
         s.items
             .iter()
-            .map(|(f, score)| (f.name(), score.to_v()))
+            .map(|(f, score)| (f.name().to_string(), score.to_v()))
             .collect(),
     );
     obj! {
@@ -224,16 +224,16 @@ impl ToV for Customer360 {
     fn to_v(&self) -> V {
         let r = &self.rollup;
         let kinds = autocrm::TouchpointKind::all();
-        let counts = V::Obj(
+        let counts = V::Map(
             kinds
                 .iter()
-                .map(|k| (k.name(), r.counts[k.index()].to_v()))
+                .map(|k| (k.name().to_string(), r.counts[k.index()].to_v()))
                 .collect(),
         );
-        let spend = V::Obj(
+        let spend = V::Map(
             kinds
                 .iter()
-                .map(|k| (k.name(), r.spend[k.index()].to_v()))
+                .map(|k| (k.name().to_string(), r.spend[k.index()].to_v()))
                 .collect(),
         );
         let rollup = obj! {
