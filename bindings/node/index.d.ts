@@ -161,6 +161,7 @@ export interface Reads {
   conflicts(openOnly?: boolean): Conflict[];
   /** Rejected import records, one dealer's or all. */
   feedback(dealer?: number): FeedbackEntry[];
+  segmentNames(): string[];
   /** Care actions due on days from ≤ d < to (core's default rules), off the JS thread. */
   dueActions(from: DateLike, to: DateLike, dealer?: number): Promise<CareAction[]>;
 }
@@ -195,6 +196,12 @@ export interface Writes {
   saveSegment(name: string, definition: string, saved?: DateLike): number;
   eraseCustomer(customer: number, by: string, reason: string): Erasure;
   relate(from: number, kind: string, to: number): void;
+  /** One batch, atomic within the transaction; a failing record is named by `record`. */
+  insertCustomers(recs: CustomerInput[]): number[];
+  insertTouchpoints(recs: TouchpointInput[]): number[];
+  deleteTouchpoint(id: number): void;
+  expireLots(asOf: DateLike): { lots: number; points: number };
+  reviewTiers(asOf: DateLike): { customer: number; on: Date; from: string; to: string; why: string }[];
   /** `accept` applies the offered value, `reject` keeps the stored one. */
   resolveConflict(id: number, resolution: 'accept' | 'reject', by: string, at?: DateLike): Conflict;
 }

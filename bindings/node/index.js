@@ -130,7 +130,8 @@ const WRITE_METHODS = [
   'insertDealer', 'insertCustomer', 'updateCustomer', 'insertVehicle', 'transferVehicle',
   'insertTouchpoint', 'insertLead', 'insertComplaint', 'insertSurvey', 'recordConsent',
   'joinBrandClub', 'joinDealerClub', 'setLoyaltyConfig', 'redeem', 'adjust', 'reverse', 'saveSegment',
-  'eraseCustomer', 'relate', 'resolveConflict',
+  'eraseCustomer', 'relate', 'resolveConflict', 'insertCustomers', 'insertTouchpoints',
+  'deleteTouchpoint', 'expireLots', 'reviewTiers',
 ];
 
 const READ_METHODS = [
@@ -138,7 +139,7 @@ const READ_METHODS = [
   'vehiclesOf', 'touchpoint', 'findCustomers', 'customersByPhone', 'customer360', 'timeline',
   'customerCount', 'balance', 'walletsOf', 'postingsOf', 'postingByKey', 'membership',
   'tierStatus', 'verifyAudit', 'auditLog', 'lead', 'complaint', 'survey', 'consents', 'lineage',
-  'conflicts', 'feedback',
+  'conflicts', 'feedback', 'segmentNames',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];

@@ -94,3 +94,24 @@ impl<T> OrJs<T> for Result<T, autocrm::ValidationError> {
         self.map_err(|e| core(&autocrm::Error::Validation(e)))
     }
 }
+
+/// A conversion error of batch record `i` (a `TypeError` / `RangeError`): its message names
+/// the record. Core's own errors carry `record` already.
+pub fn in_record(i: usize, e: napi::Error) -> napi::Error {
+    let reason = e.reason.clone();
+    match reason
+        .strip_prefix(MARKER)
+        .and_then(|doc| serde_json::from_str::<Value>(doc).ok())
+    {
+        Some(Value::Object(mut doc)) if doc.get("code").is_none() => {
+            let m = doc
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            doc.insert("message".into(), Value::String(format!("record {i}: {m}")));
+            napi::Error::from_reason(format!("{MARKER}{}", Value::Object(doc)))
+        }
+        _ => e,
+    }
+}

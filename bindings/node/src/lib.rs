@@ -404,6 +404,54 @@ impl NativeWrite {
         written(self.s.with(|t| t.insert_customer(&c)))
     }
 
+    /// Inserts customers in one batch (atomic within the transaction); returns their ids. A
+    /// failing record is named by `record` (0-based).
+    #[napi(catch_unwind)]
+    pub fn insert_customers(&self, recs: Vec<Value>) -> napi::Result<V> {
+        let cs = records::customers(recs)?;
+        written(self.s.with(|t| t.insert_customers(&cs)))
+    }
+
+    /// Inserts touchpoints in one batch; returns their ids.
+    #[napi(catch_unwind)]
+    pub fn insert_touchpoints(&self, recs: Vec<Value>) -> napi::Result<V> {
+        let ts = records::touchpoints(recs)?;
+        written(self.s.with(|t| t.insert_touchpoints(&ts)))
+    }
+
+    /// Deletes a touchpoint (its rollup and loyalty effects with it).
+    #[napi(catch_unwind)]
+    pub fn delete_touchpoint(&self, id: f64) -> napi::Result<()> {
+        let id = TouchpointId(input::uint("touchpoint", &Value::from(id))?);
+        self.s.with(|t| t.delete_touchpoint(id)).js()
+    }
+
+    /// Expires loyalty lots past their date as of `asOf`: `{ lots, points }`.
+    #[napi(catch_unwind)]
+    pub fn expire_lots(&self, as_of: Value) -> napi::Result<V> {
+        let d = date("asOf", &as_of)?;
+        let r = self.s.with(|t| t.expire_lots(d)).js()?;
+        Ok(obj! { "lots" => r.lots.to_v(), "points" => r.points.to_v() })
+    }
+
+    /// Reviews every member's tier as of `asOf`; returns the changes made.
+    #[napi(catch_unwind)]
+    pub fn review_tiers(&self, as_of: Value) -> napi::Result<V> {
+        let d = date("asOf", &as_of)?;
+        let v = self.s.with(|t| t.review_tiers(d)).js()?;
+        Ok(V::Arr(
+            v.iter()
+                .map(|(c, ch)| {
+                    obj! {
+                        "customer" => c.to_v(), "on" => ch.on.to_v(),
+                        "from" => V::Str(ch.from.name().into()), "to" => V::Str(ch.to.name().into()),
+                        "why" => ch.why.to_v(),
+                    }
+                })
+                .collect(),
+        ))
+    }
+
     /// Replaces a customer's profile.
     #[napi(catch_unwind)]
     pub fn update_customer(&self, id: f64, rec: Value) -> napi::Result<()> {
@@ -763,6 +811,12 @@ impl NativeRead {
     #[napi(catch_unwind)]
     pub fn verify_audit(&self) -> napi::Result<V> {
         written(self.s.with(|r| r.verify_audit()))
+    }
+
+    /// Names of the saved segments.
+    #[napi(catch_unwind)]
+    pub fn segment_names(&self) -> napi::Result<V> {
+        written(self.s.with(|r| r.segment_names()))
     }
 
     /// A lead by id.

@@ -24,8 +24,8 @@ fn dealer_id(f: &str, v: &Value) -> napi::Result<DealerId> {
         .map_err(|_| value_error(format!("{f}: dealer id out of range")))
 }
 
-/// A customer (person or organisation) from its flat record.
-pub fn customer(v: Option<Value>) -> napi::Result<Customer> {
+/// A customer's flat record (its shape not yet checked: [`CustomerRecord::into_customer`]).
+pub fn customer_record(v: Option<Value>) -> napi::Result<CustomerRecord> {
     let mut r = Rec::new("customer", v)?;
     let kind = match r.opt("kind", string)? {
         None => PartyKind::Person,
@@ -50,7 +50,38 @@ pub fn customer(v: Option<Value>) -> napi::Result<Customer> {
         source: r.source()?,
     };
     r.done()?;
-    rec.into_customer().js()
+    Ok(rec)
+}
+
+/// A customer (person or organisation) from its flat record.
+pub fn customer(v: Option<Value>) -> napi::Result<Customer> {
+    customer_record(v)?.into_customer().js()
+}
+
+/// Customers of a batch: a record that does not convert names its 0-based index (`record`
+/// for core's refusals, the message for a `TypeError` / `RangeError`).
+pub fn customers(v: Vec<Value>) -> napi::Result<Vec<Customer>> {
+    v.into_iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let rec = customer_record(Some(x)).map_err(|e| at(i, e))?;
+            rec.into_customer()
+                .map_err(|e| crate::error::core(&autocrm::Error::Validation(e).at_record(i)))
+        })
+        .collect()
+}
+
+/// Touchpoints of a batch (see [`customers`]).
+pub fn touchpoints(v: Vec<Value>) -> napi::Result<Vec<Touchpoint>> {
+    v.into_iter()
+        .enumerate()
+        .map(|(i, x)| touchpoint(Some(x)).map_err(|e| at(i, e)))
+        .collect()
+}
+
+/// A conversion error of batch record `i`: the index goes in front of the message.
+fn at(i: usize, e: napi::Error) -> napi::Error {
+    crate::error::in_record(i, e)
 }
 
 /// A dealer.

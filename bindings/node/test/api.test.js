@@ -268,3 +268,29 @@ test('lineage, conflicts, feedback, consents, relations, records by id, care act
   const mine = await db.dueActions(date(2025, 1, 1), date(2026, 1, 1), f.d1);
   assert.ok(mine.length <= due.length);
 });
+
+test('batches name the failing record; tiers, expiry, deletes, segment names', () => {
+  const f = build();
+  const { db } = f;
+  const ids = db.insertCustomers([{ name: '孙悟空' }, { name: '猪八戒', phones: ['13500135000'] }]);
+  assert.equal(ids.length, 2);
+  assert.throws(() => db.insertCustomers([{ name: '沙悟净' }, { name: '唐先生' }]), (e) => {
+    assert.equal(e.code, 'validation.name_placeholder');
+    assert.equal(e.record, 1);
+    return true;
+  });
+  assert.throws(() => db.insertCustomers([{ name: '沙悟净' }, { kind: 'organisation', name: '花果山有限公司', gender: 'male' }]), { code: 'validation.not_allowed', record: 1, field: 'gender' });
+  assert.throws(() => db.insertCustomers([{ name: '沙悟净' }, { name: 7 }]), (e) => e instanceof TypeError && /record 1/.test(e.message));
+  assert.equal(db.customerCount(), 4); // the failed batches wrote nothing
+  const tps = db.insertTouchpoints([
+    { at: localTime(2025, 8, 1, 10), customer: f.li, channel: 'phone_out', kind: 'callback' },
+    { at: localTime(2025, 8, 2, 10), customer: f.li, channel: 'sms', kind: 'enquiry' },
+  ]);
+  db.deleteTouchpoint(tps[0]);
+  assert.throws(() => db.touchpoint(tps[0]), { code: 'not_found' });
+  const expiry = db.expireLots(date(2030, 1, 1));
+  assert.ok(expiry.lots >= 1);
+  assert.ok(Array.isArray(db.reviewTiers(date(2025, 12, 31))));
+  db.saveSegment('owners', 'vehicle_count >= 1');
+  assert.deepEqual(db.segmentNames(), ['owners']);
+});
