@@ -103,6 +103,19 @@ test('dealer portal in a real browser', { timeout: 300000 }, async () => {
     }, [foreign.id, a.code]);
     assert.equal(res.status, 404);
     assert.equal(res.body.error.code, 'not_found');
+
+    // Redeeming: more points than the wallet holds is 409 insufficient_points; a retry with
+    // the same idempotency key gets the same answer; another dealer's customer is not found.
+    const redeem = (id, body) => page.evaluate(async ([cid, code, b]) => {
+      const r = await fetch(`/api/customers/${cid}/redeem`, { method: 'POST', headers: { 'x-dealer': code, 'content-type': 'application/json' }, body: JSON.stringify(b) });
+      return { status: r.status, body: await r.json() };
+    }, [id, a.code, body]);
+    const big = { points: 10000000, item: 'a car', key: `e2e-${own.id}` };
+    const first = await redeem(own.id, big);
+    assert.equal(first.status, 409);
+    assert.equal(first.body.error.code, 'insufficient_points');
+    assert.deepEqual(await redeem(own.id, big), first);
+    assert.equal((await redeem(foreign.id, { points: 1, item: 'x', key: 'e2e-foreign' })).status, 404);
     assert.deepEqual(consoleErrors, []);
   } finally {
     await browser.close();
