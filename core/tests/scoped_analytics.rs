@@ -31,7 +31,7 @@ fn a_dealer_segments_and_counts_only_what_it_sees() {
         .unwrap()
         .with_facts(|r, f| r.evaluate("vehicle_count >= 1", d("2026-06-30"), f))
         .unwrap();
-    assert!(owners.len() > 0 && owners.len() < everyone.len());
+    assert!(!owners.is_empty() && owners.len() < everyone.len());
     let db = store.database().unwrap();
     let r = db.begin_read().unwrap();
     for id in owners.iter() {
