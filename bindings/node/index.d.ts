@@ -230,7 +230,34 @@ export interface ScopedDatabase extends Analytics {
   verifyAudit(): AuditVerification;
   auditHead(): AuditHead;
   flushAudit(): void;
+  /** Several periods are computed on one snapshot: one row set per period, in order. */
+  kpi(name: string, period: Period | Period[], by?: Dimension): Promise<KpiRow[]>;
+  evaluateSegment(name: string, asOf: DateLike): Promise<Members>;
+  dueActions(from: DateLike, to: DateLike, params?: CareParams): Promise<CareAction[]>;
+  addLead(rec: LeadInput): number;
+  addComplaint(rec: ComplaintInput): number;
+  /** Needs `manage_data`. */
+  importFile(path: string, opts?: ImportOptions): Promise<ImportReport>;
+  conflicts(opts?: { openOnly?: boolean; customer?: number }): Conflict[];
+  resolveConflict(id: number, accept: boolean): Conflict;
+  duplicates(opts?: { minScore?: number; customer?: number }): DuplicateCandidate[];
+  merge(survivor: number, merged: number): MergeRecord;
+  /** A dealer: its own queue; `manage_data`: `dealer`'s, or every queue. */
+  feedback(dealer?: number): FeedbackEntry[];
+  qualityReport(asOf: DateLike): QualityReport;
 }
+/** Core's CareParams (camelCase); a key not given takes core's default; null km: no mileage rule. */
+export interface CareParams {
+  callbackDay3Days?: number; callbackDay7Days?: number; callbackMonth1Months?: number;
+  firstServiceMonths?: number; firstServiceKm?: number | null; maintenanceMonths?: number;
+  maintenanceKm?: number | null; insuranceLeadDays?: number; inspectionLeadDays?: number;
+  warrantyLeadDays?: number; leadReportDays?: number; complaintCallbackDays?: number;
+}
+export interface DuplicateCandidate { customer: number; other: number; score: number; reasons: string[] }
+export interface MergeCounts { vehicles: number; touchpoints: number; relations: number; relationsBetween: number; relationsDuplicate: number; leads: number; complaints: number; surveys: number; consentEvents: number; phonesAdded: number }
+export interface MergeRecord { survivor: number; merged: number; at: Date; by: string; counts: MergeCounts; mergedCustomer: Customer; survivorBefore: Customer; filled: string[]; vehicles: number[]; droppedRelations: { from: number; kind: string; to: number }[] }
+export interface QualityRow { dealer: number | null; label: string; customers: number; customersSold: number; validInfo: number; validInfoRatio: number | null; rejections: Record<string, number>; queuedByReason: Record<string, number>; openConflicts: number; queueSize: number; oldestQueuedDays: number | null }
+export interface QualityReport { asOf: Date; rows: QualityRow[]; network: QualityRow }
 
 export interface Database extends Reads, Writes, Analytics {}
 export class Database {

@@ -219,8 +219,11 @@ function isThenable(x) {
 
 const SCOPED_METHODS = [
   'find', 'customer360', 'timeline', 'addTouchpoint', 'recordConsent', 'redeem', 'erase',
-  'updateMyContact', 'auditLog', 'verifyAudit', 'auditHead', 'flushAudit',
+  'updateMyContact', 'auditLog', 'verifyAudit', 'auditHead', 'flushAudit', 'addLead',
+  'addComplaint', 'conflicts', 'resolveConflict', 'duplicates', 'merge', 'feedback',
+  'qualityReport',
 ];
+const ASYNC_SCOPED_METHODS = ['evaluateSegment', 'dueActions'];
 
 /** The database as one scope sees it: `db.as('dealer:SH0001', 'alice')`. */
 class ScopedDatabase {
@@ -233,9 +236,17 @@ class ScopedDatabase {
   async segmentCount(rule, asOf) {
     return (await this.evaluate(rule, asOf)).size;
   }
+  /**
+   * Imports a file as `Database.importFile` does, under this scope (needs `manage_data`; the
+   * audit entry is appended before the first row is read).
+   */
+  importFile(file, opts = {}) {
+    const { progress, ...rest } = opts;
+    return callAsync(() => this._n.import(String(file), prep(rest), progressFn(progress)));
+  }
 }
 forward(ScopedDatabase.prototype, SCOPED_METHODS);
-forward(ScopedDatabase.prototype, ASYNC_READ_METHODS, { async: true });
+forward(ScopedDatabase.prototype, [...ASYNC_READ_METHODS, ...ASYNC_SCOPED_METHODS], { async: true });
 
 // ------------------------------------------------------------------------------------------
 // Database

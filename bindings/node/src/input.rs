@@ -173,6 +173,20 @@ impl Rec {
         self.take(k).map(|v| f(k, &v)).transpose()
     }
 
+    /// A field where `null` means something (e.g. "no mileage rule"): `None` when absent,
+    /// `Some(None)` when null, `Some(Some(x))` when given.
+    pub fn nullable<T>(
+        &mut self,
+        k: &str,
+        f: impl Fn(&str, &Value) -> napi::Result<T>,
+    ) -> napi::Result<Option<Option<T>>> {
+        match self.map.remove(k) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(v) => f(k, &v).map(|x| Some(Some(x))),
+        }
+    }
+
     /// Required field converted by `f`.
     pub fn req<T>(
         &mut self,

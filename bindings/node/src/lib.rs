@@ -106,6 +106,107 @@ fn kpi_args(
     Ok((k, d, p))
 }
 
+/// Import options from `{ kind, format, encoding, batchSize, sourceSystem, receivedAt }`
+/// (the kind from the file name when not given), as both `importFile`s take them.
+fn import_options(
+    path: &str,
+    opts: Option<Value>,
+    now: autocrm::DateTime,
+) -> napi::Result<autocrm::ImportOptions> {
+    let mut r = Rec::new("import options", opts)?;
+    let kind = match r.opt("kind", string)? {
+        Some(k) => autocrm::import::parse_kind(&k).js()?,
+        None => autocrm::RecordKind::from_file_name(path).ok_or_else(|| {
+            value_error(format!("{path}: cannot tell the kind of record from the name; pass kind (customer, vehicle, touchpoint, lead)"))
+        })?,
+    };
+    let mut o = autocrm::ImportOptions::new(kind, now);
+    if let Some(at) = r.opt("receivedAt", datetime)? {
+        o.received_at = at;
+    }
+    if let Some(f) = r.opt("format", string)? {
+        o.format = Some(autocrm::import::Format::parse(&f).js()?);
+    }
+    if let Some(e) = r.opt("encoding", string)? {
+        o.encoding = autocrm::import::Encoding::parse(&e).js()?;
+    }
+    if let Some(b) = r.opt("batchSize", input::uint)? {
+        o.batch_size = b as usize;
+    }
+    o.source_system = r.opt("sourceSystem", string)?;
+    r.done()?;
+    Ok(o)
+}
+
+/// The import progress hook: queues `{ rows, bytes, totalBytes }` to the JS callback without
+/// blocking the import (the pool thread never waits for the JS thread).
+fn progress_cb(progress: Option<&Progress>) -> impl FnMut(&autocrm::import::Progress) + '_ {
+    move |p| {
+        if let Some(cb) = progress {
+            let v = obj! {
+                "rows" => p.rows.to_v(), "bytes" => p.bytes.to_v(),
+                "totalBytes" => p.total_bytes.to_v(),
+            };
+            cb.call(v, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+}
+
+/// Care parameters from `{ callbackDay3Days, …, firstServiceKm, maintenanceKm }` (core's
+/// `CareParams` fields in camelCase); a key not given takes core's default, and a `null`
+/// mileage turns the mileage rule off. Holidays, channels and owner-status windows keep
+/// core's defaults (an unknown key is refused, so nothing is silently ignored).
+fn care_params(v: Option<Value>) -> napi::Result<autocrm::CareParams> {
+    fn days(f: &str, v: &Value) -> napi::Result<i32> {
+        i32::try_from(input::int(f, v)?).map_err(|_| value_error(format!("{f}: out of range")))
+    }
+    fn km(f: &str, v: &Value) -> napi::Result<u32> {
+        u32::try_from(input::uint(f, v)?).map_err(|_| value_error(format!("{f}: out of range")))
+    }
+    let mut r = Rec::new("care parameters", v)?;
+    let mut p = autocrm::CareParams::default();
+    for (k, slot) in [
+        ("callbackDay3Days", &mut p.callback_day3_days),
+        ("callbackDay7Days", &mut p.callback_day7_days),
+        ("callbackMonth1Months", &mut p.callback_month1_months),
+        ("firstServiceMonths", &mut p.first_service_months),
+        ("maintenanceMonths", &mut p.maintenance_months),
+        ("insuranceLeadDays", &mut p.insurance_lead_days),
+        ("inspectionLeadDays", &mut p.inspection_lead_days),
+        ("warrantyLeadDays", &mut p.warranty_lead_days),
+        ("leadReportDays", &mut p.lead_report_days),
+        ("complaintCallbackDays", &mut p.complaint_callback_days),
+    ] {
+        if let Some(x) = r.opt(k, days)? {
+            *slot = x;
+        }
+    }
+    if let Some(x) = r.nullable("firstServiceKm", km)? {
+        p.first_service_km = x;
+    }
+    if let Some(x) = r.nullable("maintenanceKm", km)? {
+        p.maintenance_km = x;
+    }
+    r.done()?;
+    Ok(p)
+}
+
+/// One period name or several (`"2024"` or `["2024-Q1", "2024-Q2"]`), parsed by core.
+fn periods(v: &Value) -> napi::Result<Vec<autocrm::kpi::Period>> {
+    let one = |s: &str| {
+        s.parse::<autocrm::kpi::Period>()
+            .map_err(autocrm::Error::from)
+            .js()
+    };
+    match v {
+        Value::String(s) => Ok(vec![one(s)?]),
+        Value::Array(a) if !a.is_empty() => a.iter().map(|x| one(&string("period", x)?)).collect(),
+        _ => Err(type_error(
+            "period: expected a period name or a non-empty array of them",
+        )),
+    }
+}
+
 /// Test hook: panics inside a native call (sync, or on the pool when `in_pool`), to check that
 /// a panic surfaces as an `InternalError` and never takes the process down.
 #[napi(catch_unwind)]
@@ -303,40 +404,11 @@ impl NativeDatabase {
         opts: Option<Value>,
         progress: Option<Progress>,
     ) -> napi::Result<AsyncTask<Job>> {
-        let mut r = Rec::new("import options", opts)?;
-        let kind = match r.opt("kind", string)? {
-            Some(k) => autocrm::import::parse_kind(&k).js()?,
-            None => autocrm::RecordKind::from_file_name(&path).ok_or_else(|| {
-                value_error(format!("{path}: cannot tell the kind of record from the name; pass kind (customer, vehicle, touchpoint, lead)"))
-            })?,
-        };
         let db = self.store.database_for_writing().js()?;
-        let mut o = autocrm::ImportOptions::new(kind, db.now());
-        if let Some(at) = r.opt("receivedAt", datetime)? {
-            o.received_at = at;
-        }
-        if let Some(f) = r.opt("format", string)? {
-            o.format = Some(autocrm::import::Format::parse(&f).js()?);
-        }
-        if let Some(e) = r.opt("encoding", string)? {
-            o.encoding = autocrm::import::Encoding::parse(&e).js()?;
-        }
-        if let Some(b) = r.opt("batchSize", input::uint)? {
-            o.batch_size = b as usize;
-        }
-        o.source_system = r.opt("sourceSystem", string)?;
-        r.done()?;
+        let o = import_options(&path, opts, db.now())?;
         let bytes = data.map(|b| b.to_vec());
         Ok(job(move || {
-            let on_progress = |p: &autocrm::import::Progress| {
-                if let Some(cb) = &progress {
-                    let v = obj! {
-                        "rows" => p.rows.to_v(), "bytes" => p.bytes.to_v(),
-                        "totalBytes" => p.total_bytes.to_v(),
-                    };
-                    cb.call(v, ThreadsafeFunctionCallMode::NonBlocking);
-                }
-            };
+            let on_progress = progress_cb(progress.as_ref());
             let report = match bytes {
                 Some(b) => {
                     let n = b.len() as u64;
@@ -1079,12 +1151,16 @@ impl NativeScoped {
     pub fn kpi(
         &self,
         name: String,
-        period: String,
+        #[napi(ts_arg_type = "string | string[]")] period: Value,
         by: Option<String>,
     ) -> napi::Result<AsyncTask<Job>> {
-        let (k, d, p) = kpi_args(&name, &period, by)?;
+        let k: Kpi = named("kpi", &Value::from(name))?;
+        let d: Dimension = named("by", &Value::from(by.as_deref().unwrap_or("network")))?;
+        // Several periods are computed by core on one snapshot (one audit entry), which is
+        // why they are one call rather than one call per period.
+        let ps = periods(&period)?;
         let s = self.s.clone();
-        Ok(job(move || written(s.kpi(k, d, &[p]))))
+        Ok(job(move || written(s.kpi(k, d, &ps))))
     }
 
     /// Members of a segment rule over what this scope sees (on the pool).
@@ -1095,6 +1171,123 @@ impl NativeScoped {
         Ok(job(move || {
             Ok(tables::members(&s.evaluate(&rule, d).js()?))
         }))
+    }
+
+    /// Members of saved segment `name` that this scope sees, as of `asOf` (on the pool).
+    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    pub fn evaluate_segment(&self, name: String, as_of: Value) -> napi::Result<AsyncTask<Job>> {
+        let d = date("asOf", &as_of)?;
+        let s = self.s.clone();
+        Ok(job(move || {
+            Ok(tables::members(&s.evaluate_segment(&name, d).js()?))
+        }))
+    }
+
+    /// Care actions due on days `from ≤ d < to` for the customers this scope sees (a dealer:
+    /// its own), with optional care parameters (on the pool).
+    #[napi(catch_unwind, ts_return_type = "Promise<unknown>")]
+    pub fn due_actions(
+        &self,
+        from: Value,
+        to: Value,
+        params: Option<Value>,
+    ) -> napi::Result<AsyncTask<Job>> {
+        let (f, t) = (date("from", &from)?, date("to", &to)?);
+        let p = care_params(params)?;
+        let s = self.s.clone();
+        Ok(job(move || written(s.due_actions(f, t, &p))))
+    }
+
+    /// Adds a lead (a dealer: assigned to itself); returns its id.
+    #[napi(catch_unwind)]
+    pub fn add_lead(&self, rec: Value) -> napi::Result<V> {
+        let l = records::lead(Some(rec))?;
+        written(self.s.add_lead(&l))
+    }
+
+    /// Adds a complaint (a dealer: naming itself); returns its id.
+    #[napi(catch_unwind)]
+    pub fn add_complaint(&self, rec: Value) -> napi::Result<V> {
+        let c = records::complaint(Some(rec))?;
+        written(self.s.add_complaint(&c))
+    }
+
+    /// Imports a file as `Database.importFile` does (needs `manage_data`; on the pool).
+    #[napi(catch_unwind)]
+    pub fn import(
+        &self,
+        path: String,
+        opts: Option<Value>,
+        progress: Option<Progress>,
+    ) -> napi::Result<AsyncTask<Job>> {
+        let o = import_options(&path, opts, self.s.now().js()?)?;
+        let s = self.s.clone();
+        Ok(job(move || {
+            written(s.import_file(&path, &o, progress_cb(progress.as_ref())))
+        }))
+    }
+
+    /// Conflicts of customers this scope sees, `{ openOnly = true, customer }` (needs
+    /// `manage_data`).
+    #[napi(catch_unwind)]
+    pub fn conflicts(&self, opts: Option<Value>) -> napi::Result<V> {
+        let mut r = Rec::new("conflicts options", opts)?;
+        let open_only = r
+            .opt("openOnly", |f, v| {
+                v.as_bool()
+                    .ok_or_else(|| type_error(format!("{f}: expected a boolean")))
+            })?
+            .unwrap_or(true);
+        let c = r.opt("customer", input::uint)?.map(CustomerId);
+        r.done()?;
+        written(self.s.conflicts(open_only, c))
+    }
+
+    /// Resolves a conflict, decided by this scope's actor now: `accept` applies the offered
+    /// value, otherwise the stored one is kept (needs `manage_data`).
+    #[napi(catch_unwind)]
+    pub fn resolve_conflict(&self, id: f64, accept: bool) -> napi::Result<V> {
+        use autocrm::integration::Resolution;
+        let id = autocrm::ConflictId(input::uint("id", &Value::from(id))?);
+        let r = if accept {
+            Resolution::Accept
+        } else {
+            Resolution::Reject
+        };
+        written(self.s.resolve_conflict(id, r))
+    }
+
+    /// Duplicate candidates between customers this scope sees, `{ minScore = 70, customer }`
+    /// (needs `manage_data`).
+    #[napi(catch_unwind)]
+    pub fn duplicates(&self, opts: Option<Value>) -> napi::Result<V> {
+        let mut r = Rec::new("duplicates options", opts)?;
+        // 70: the lowest score a trigger rule gives alone, the Python binding's default too.
+        let min = r.opt("minScore", input::uint)?.unwrap_or(70);
+        let min = u8::try_from(min).map_err(|_| value_error("minScore: 0 to 100"))?;
+        let c = r.opt("customer", input::uint)?.map(CustomerId);
+        r.done()?;
+        written(self.s.duplicates(min, c))
+    }
+
+    /// Merges customer `merged` into `survivor`, by this scope's actor now (needs
+    /// `manage_data`).
+    #[napi(catch_unwind)]
+    pub fn merge(&self, survivor: f64, merged: f64) -> napi::Result<V> {
+        written(self.s.merge(cid(survivor)?, cid(merged)?))
+    }
+
+    /// A feedback queue: a dealer's own, or (with `manage_data`) `dealer`'s or every one.
+    #[napi(catch_unwind)]
+    pub fn feedback(&self, dealer: Option<f64>) -> napi::Result<V> {
+        written(self.s.feedback(dealer.map(did).transpose()?))
+    }
+
+    /// The data-quality report as of `asOf` (needs `analytics`; a dealer: its own row).
+    #[napi(catch_unwind)]
+    pub fn quality_report(&self, as_of: Value) -> napi::Result<V> {
+        let d = date("asOf", &as_of)?;
+        written(self.s.quality_report(d))
     }
 
     /// A table as this scope sees it, as an Arrow IPC stream (on the pool).

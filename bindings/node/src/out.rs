@@ -452,3 +452,67 @@ impl ToV for autocrm::CareAction {
         }
     }
 }
+
+impl ToV for autocrm::DuplicateCandidate {
+    fn to_v(&self) -> V {
+        obj! {
+            "customer" => self.customer.to_v(), "other" => self.other.to_v(),
+            "score" => self.score.to_v(),
+            "reasons" => V::Arr(self.reasons.iter().map(|r| V::Str(r.name().into())).collect()),
+        }
+    }
+}
+
+impl ToV for autocrm::MergeCounts {
+    fn to_v(&self) -> V {
+        obj! {
+            "vehicles" => self.vehicles.to_v(), "touchpoints" => self.touchpoints.to_v(),
+            "relations" => self.relations.to_v(), "relationsBetween" => self.relations_between.to_v(),
+            "relationsDuplicate" => self.relations_duplicate.to_v(), "leads" => self.leads.to_v(),
+            "complaints" => self.complaints.to_v(), "surveys" => self.surveys.to_v(),
+            "consentEvents" => self.consent_events.to_v(), "phonesAdded" => self.phones_added.to_v(),
+        }
+    }
+}
+
+impl ToV for autocrm::MergeRecord {
+    fn to_v(&self) -> V {
+        // The customers' pre-merge records are shown as the unscoped reads show a customer:
+        // only a steward (`manage_data`) gets here, and core hands them over unmasked.
+        obj! {
+            "survivor" => self.survivor.to_v(), "merged" => self.merged.to_v(),
+            "at" => self.at.to_v(), "by" => self.by.to_v(), "counts" => self.counts.to_v(),
+            "mergedCustomer" => customer(self.merged.0, &self.merged_customer),
+            "survivorBefore" => customer(self.survivor.0, &self.survivor_before),
+            "filled" => self.filled.to_v(), "vehicles" => self.vehicles.to_v(),
+            "droppedRelations" => V::Arr(self.dropped_relations.iter().map(|(f, k, t)| obj! {
+                "from" => f.to_v(), "kind" => name(*k), "to" => t.to_v(),
+            }).collect()),
+        }
+    }
+}
+
+fn counts(m: &std::collections::BTreeMap<String, u64>) -> V {
+    V::Map(m.iter().map(|(k, n)| (k.clone(), n.to_v())).collect())
+}
+
+impl ToV for autocrm::integration::QualityRow {
+    fn to_v(&self) -> V {
+        obj! {
+            "dealer" => self.dealer.to_v(), "label" => self.label.to_v(),
+            "customers" => self.customers.to_v(), "customersSold" => self.customers_sold.to_v(),
+            "validInfo" => self.valid_info.to_v(), "validInfoRatio" => self.valid_info_ratio.to_v(),
+            "rejections" => counts(&self.rejections), "queuedByReason" => counts(&self.queued_by_reason),
+            "openConflicts" => self.open_conflicts.to_v(), "queueSize" => self.queue_size.to_v(),
+            "oldestQueuedDays" => self.oldest_queued_days.to_v(),
+        }
+    }
+}
+
+impl ToV for autocrm::integration::QualityReport {
+    fn to_v(&self) -> V {
+        obj! {
+            "asOf" => self.as_of.to_v(), "rows" => self.rows.to_v(), "network" => self.network.to_v(),
+        }
+    }
+}
