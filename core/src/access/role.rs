@@ -45,6 +45,8 @@ pub enum Permission {
     ReadAudit,
     /// Change the roles.
     ManageRoles,
+    /// Refer a friend: create a referral lead (the friend as a prospect) for a dealer.
+    Refer,
 }
 
 /// An HQ role: its permissions, and for marketing roles the consent channel that limits which

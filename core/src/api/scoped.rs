@@ -41,7 +41,7 @@ pub const OWNER_APP_SOURCE: &str = "app";
 /// between threads.
 #[derive(Clone)]
 pub struct ScopedStore {
-    store: Store,
+    pub(super) store: Store,
     access: Arc<Access>,
     purpose: Option<Arc<str>>,
 }
@@ -132,7 +132,7 @@ impl ScopedStore {
         })
     }
 
-    fn entry(
+    pub(super) fn entry(
         &self,
         at: crate::DateTime,
         action: AuditAction,
@@ -185,7 +185,7 @@ impl ScopedStore {
 
     /// Runs a write and appends its audit entry, with the queued read entries, in the same
     /// transaction; commits. On an error nothing is written (and the entry is not kept).
-    fn write<T>(
+    pub(super) fn write<T>(
         &self,
         what: &str,
         customers: Vec<CustomerId>,
@@ -199,7 +199,7 @@ impl ScopedStore {
 
     /// Runs a write that names its own audit entry (`None`: it wrote nothing to record) and
     /// commits it with the entry and the queued read entries.
-    fn write_audited<T>(
+    pub(super) fn write_audited<T>(
         &self,
         f: impl FnOnce(&mut WriteTxn) -> Result<(T, Option<NewAuditEntry>)>,
     ) -> Result<T> {
