@@ -29,4 +29,13 @@ if snippet not in open(f"{mobile}/README.md").read():
 PY
 
 mvn -B -q -f "$mobile/kotlin/pom.xml" test -Dautocrm.lib.dir="$target/release"
+# Maven is quiet: state the Kotlin count from Surefire's reports.
+python3 - "$mobile/kotlin/target/surefire-reports" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+runs = [ET.parse(f).getroot() for f in glob.glob(f"{sys.argv[1]}/TEST-*.xml")]
+n = sum(int(r.get("tests")) for r in runs)
+bad = sum(int(r.get("failures")) + int(r.get("errors")) for r in runs)
+print(f"kotlin: {n - bad} passed, {bad} failed")
+sys.exit(1 if bad or not n else 0)
+PY
 echo "mobile binding: Rust tests, drift check, README snippet and Kotlin tests passed"
