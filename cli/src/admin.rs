@@ -1,4 +1,4 @@
-//! `autocrm audit …` and `autocrm role …`, written once for both ways the tool reaches the
+//! `autocrm audit …`, `autocrm role …` and `autocrm erase`, written once for both ways the tool reaches the
 //! file: unscoped (full access, the file's administrator) and under `--as` (through core's
 //! scoped API, which checks `read_audit` / `manage_roles`). Each way is an [`Admin`].
 
@@ -31,8 +31,10 @@ pub(crate) trait Admin {
     fn set_role(&self, name: &str, role: Option<&Role>) -> Result<()>;
     /// Erases a customer on request; `by` is the operator where the way has none of its own.
     fn erase(&self, id: CustomerId, by: &str, reason: &str) -> Result<Erasure>;
-    /// The operator an erasure is recorded under, given `--by`.
+    /// The operator an erasure, a resolution or a merge is recorded under, given `--by`.
     fn operator<'a>(&'a self, by: Option<&'a str>) -> CliResult<&'a str>;
+    /// Appends the audit entries of reads queued so far, before their results are shown.
+    fn flush(&self) -> Result<()>;
 }
 
 impl Admin for Database {
@@ -67,7 +69,10 @@ impl Admin for Database {
         self.write(|tx| tx.erase_customer(id, by, reason))
     }
     fn operator<'a>(&'a self, by: Option<&'a str>) -> CliResult<&'a str> {
-        by.ok_or_else(|| Failure("erase needs --by <operator>".into()))
+        by.ok_or_else(|| Failure("this command needs --by <operator>, who decides".into()))
+    }
+    fn flush(&self) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -109,6 +114,9 @@ impl Admin for ScopedStore {
             ))),
             _ => Ok(actor),
         }
+    }
+    fn flush(&self) -> Result<()> {
+        self.flush_audit()
     }
 }
 

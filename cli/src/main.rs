@@ -20,6 +20,7 @@ macro_rules! say_inline {
 mod admin;
 mod print;
 mod scoped;
+mod steward;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,11 +28,11 @@ use std::process::ExitCode;
 use autocrm::access::{Permission, Role, Scope};
 use autocrm::api::Store;
 use autocrm::audit::AuditHead;
-use autocrm::import::{self, Encoding, Format, ImportOptions, ImportReport};
-use autocrm::integration::{RecordKind, Resolution};
+use autocrm::import::ImportReport;
+use autocrm::integration::RecordKind;
+use autocrm::kpi::Period;
 use autocrm::{
-    Clock, ConflictId, ConsentChannel, CustomerId, Database, Date, DateTime, DealerId, Named,
-    UtcOffset,
+    Clock, ConsentChannel, CustomerId, Database, Date, DateTime, DealerId, Named, UtcOffset,
 };
 use autocrm_synth::dirty::{self, DirtyConfig};
 use clap::{Args, Parser, Subcommand};
@@ -102,6 +103,22 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         timeline: usize,
     },
+    /// Compute a KPI (docs: DOMAIN §5, e.g. after_sales_churn, retention, lead_conversion)
+    /// for one or more periods, as CSV on stdout. Under --as it counts only what the scope
+    /// sees (a dealer: its own customers and records).
+    Kpi {
+        /// The KPI's name; `autocrm kpi list` prints them.
+        name: String,
+        /// A period: 2025, 2025-H1, 2025-Q3 or 2025-07; repeat for several (e.g. each month).
+        #[arg(long = "period")]
+        periods: Vec<Period>,
+        /// Every month of this year, one row set per month.
+        #[arg(long, conflicts_with = "periods")]
+        months: Option<i32>,
+        /// Group rows by network, dealer, region, province or model.
+        #[arg(long, default_value = "network")]
+        by: String,
+    },
     /// List conflicts: values a source offered that were not applied.
     Conflicts {
         /// Also list resolved conflicts.
@@ -121,9 +138,9 @@ enum Command {
         /// Keep the stored value.
         #[arg(long)]
         reject: bool,
-        /// Who decides (kept with the conflict).
+        /// Who decides (kept with the conflict). Under --as the operator is --actor.
         #[arg(long)]
-        by: String,
+        by: Option<String>,
     },
     /// List a dealer's feedback queue: rejected records waiting for correction.
     Feedback {
@@ -150,9 +167,9 @@ enum Command {
         survivor: String,
         /// The customer merged into it.
         merged: String,
-        /// Who merges (recorded).
+        /// Who merges (recorded). Under --as the operator is --actor.
         #[arg(long)]
-        by: String,
+        by: Option<String>,
     },
     /// Erase a customer's personal data on request (PIPL art. 47, GDPR art. 17): name, IDs,
     /// phones, address, birth date, notes and source values go; KPIs, segments and the points
@@ -316,6 +333,7 @@ impl Command {
             Command::Import(_) => "import",
             Command::Quality { .. } => "quality",
             Command::Customer { .. } => "customer",
+            Command::Kpi { .. } => "kpi",
             Command::Conflicts { .. } => "conflicts",
             Command::Resolve { .. } => "resolve",
             Command::Feedback { .. } => "feedback",
@@ -336,6 +354,7 @@ impl Command {
         match self {
             Command::Quality { .. }
             | Command::Customer { .. }
+            | Command::Kpi { .. }
             | Command::Conflicts { .. }
             | Command::Feedback { .. }
             | Command::Duplicates { .. }
@@ -383,6 +402,7 @@ fn run(cli: Cli) -> CliResult {
             .actor
             .or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "cli".into());
+        let labels = db.clone();
         let store = Store::new(db);
         let mut scoped = store.scoped(&scope, &actor)?;
         if let Some(p) = &cli.purpose {
@@ -395,7 +415,9 @@ fn run(cli: Cli) -> CliResult {
                 ..
             }
         );
-        let outcome = scoped::run(&scoped, cli.command);
+        // `labels`: the same file, for dealer codes, the clock and the names a steward lists.
+        let outcome = scoped::run(&scoped, &labels, cli.command);
+        drop(labels);
         store.close();
         outcome?;
         if vacuum {
@@ -418,14 +440,8 @@ fn run(cli: Cli) -> CliResult {
                 )))
             }
         }
-        Command::Import(args) => import_files(&db, &args),
-        Command::Quality { as_of } => {
-            let report = db
-                .begin_read()?
-                .quality_report(as_of.unwrap_or_else(|| db.clock().today()))?;
-            say_inline!("{report}");
-            Ok(())
-        }
+        Command::Import(args) => steward::import_files(&db, &db, &args),
+        Command::Quality { as_of } => steward::quality(&db, &db, as_of),
         Command::Customer { key, timeline } => {
             let rtx = db.begin_read()?;
             let ids = find(&rtx, &key)?;
@@ -437,99 +453,30 @@ fn run(cli: Cli) -> CliResult {
             }
             Ok(())
         }
-        Command::Conflicts { all, customer } => {
-            let rtx = db.begin_read()?;
-            let conflicts = match customer {
-                Some(key) => {
-                    let mut out = Vec::new();
-                    for id in find(&rtx, &key)? {
-                        out.extend(
-                            rtx.conflicts_of(id)?
-                                .into_iter()
-                                .filter(|c| all || c.is_open()),
-                        );
-                    }
-                    out
-                }
-                None => rtx.conflicts(!all)?,
-            };
-            print::conflicts(&conflicts);
-            Ok(())
-        }
+        Command::Kpi {
+            name,
+            periods,
+            months,
+            by,
+        } => steward::kpi(&db, &name, &by, periods, months),
+        Command::Conflicts { all, customer } => steward::conflicts(&db, all, customer.as_deref()),
         Command::Resolve {
             id,
             accept,
             reject: _,
             by,
-        } => {
-            let id = ConflictId(parse_id(&id, 'X', "conflict")?);
-            let resolution = if accept {
-                Resolution::Accept
-            } else {
-                Resolution::Reject
-            };
-            let c = db.write(|tx| tx.resolve_conflict(id, resolution, &by, tx.now()))?;
-            say!("{}", print::conflict_line(&c));
-            Ok(())
-        }
-        Command::Feedback { dealer } => {
-            let rtx = db.begin_read()?;
-            let entries = match dealer {
-                Some(code) => rtx.feedback(Some(dealer_id(&rtx, &code)?))?,
-                None => rtx.feedback_all()?,
-            };
-            print::feedback(&rtx, &entries, db.clock().today())
-        }
+        } => steward::resolve(&db, &id, accept, by.as_deref()),
+        Command::Feedback { dealer } => steward::feedback(&db, &db, dealer.as_deref()),
         Command::Duplicates {
             min_score,
             customer,
             limit,
-        } => {
-            let rtx = db.begin_read()?;
-            let mut pairs = match customer {
-                Some(key) => {
-                    let mut out = Vec::new();
-                    for id in find(&rtx, &key)? {
-                        out.extend(rtx.duplicates_of(id)?);
-                    }
-                    out
-                }
-                None => rtx.duplicate_candidates(min_score)?,
-            };
-            pairs.retain(|p| p.score >= min_score);
-            print::duplicates(&rtx, &pairs, limit)
-        }
+        } => steward::duplicates(&db, &db, min_score, customer.as_deref(), limit),
         Command::Merge {
             survivor,
             merged,
             by,
-        } => {
-            let (s, m) = {
-                let rtx = db.begin_read()?;
-                (one(&rtx, &survivor)?, one(&rtx, &merged)?)
-            };
-            let record = db.write(|tx| tx.merge_customers(s, m, tx.now(), &by))?;
-            let n = &record.counts;
-            say!(
-                "merged {} into {}: moved {} vehicles, {} touchpoints, {} relations, {} leads, \
-                 {} complaints, {} surveys, {} consent events; {} phones and {} fields added; \
-                 {} keeps finding {}",
-                record.merged,
-                record.survivor,
-                n.vehicles,
-                n.touchpoints,
-                n.relations,
-                n.leads,
-                n.complaints,
-                n.surveys,
-                n.consent_events,
-                n.phones_added,
-                record.filled.len(),
-                record.merged,
-                record.survivor
-            );
-            Ok(())
-        }
+        } => steward::merge(&db, &survivor, &merged, by.as_deref()),
         Command::Sources => {
             print::sources(&db.begin_read()?.sources()?);
             Ok(())
@@ -592,42 +539,6 @@ fn run(cli: Cli) -> CliResult {
             Ok(())
         }
     }
-}
-
-fn import_files(db: &Database, args: &ImportArgs) -> CliResult {
-    let received_at = args.received_at.unwrap_or_else(|| db.now());
-    let encoding = Encoding::parse(&args.encoding)?;
-    let format = args.format.as_deref().map(Format::parse).transpose()?;
-    let mut reports = Vec::new();
-    for path in &args.files {
-        let kind = match &args.kind {
-            Some(k) => import::parse_kind(k)?,
-            None => kind_from_name(path)?,
-        };
-        let opts = ImportOptions {
-            format,
-            encoding,
-            batch_size: args.batch,
-            source_system: args.source.clone(),
-            ..ImportOptions::new(kind, received_at)
-        };
-        let bar = progress_bar(path, args.quiet);
-        let report = import::import_file(db, path, &opts, |p| {
-            if let Some(total) = p.total_bytes {
-                bar.set_length(total);
-            }
-            bar.set_position(p.bytes);
-            bar.set_message(format!("{} rows", p.rows));
-        });
-        bar.finish_and_clear();
-        let report = report?;
-        print::import_report(&report);
-        reports.push(report);
-    }
-    if let Some(out) = &args.report {
-        write_reports(out, &reports)?;
-    }
-    Ok(())
 }
 
 /// Writes the reports as CSV: to `out` for one imported file; for several, one file per import
@@ -695,21 +606,6 @@ fn find(rtx: &autocrm::ReadTxn, key: &str) -> CliResult<Vec<CustomerId>> {
         return Err(Failure(format!("no customer matches {key:?}")));
     }
     Ok(ids)
-}
-
-/// The one customer a key names; a shared phone naming several is an error listing them.
-fn one(rtx: &autocrm::ReadTxn, key: &str) -> CliResult<CustomerId> {
-    let ids = find(rtx, key)?;
-    match ids.as_slice() {
-        [id] => Ok(*id),
-        many => {
-            let list: Vec<String> = many.iter().map(|c| c.to_string()).collect();
-            Err(Failure(format!(
-                "{key:?} matches several customers ({}); use an id",
-                list.join(", ")
-            )))
-        }
-    }
 }
 
 /// A head printed by `autocrm audit head`: `SEQ:HASH`.

@@ -287,3 +287,33 @@ pub fn roles(roles: &autocrm::access::Roles) {
         say!("{name:<14} {}{consent}", permissions.join(", "));
     }
 }
+
+/// KPI rows as CSV: one line per group and period, the value empty when there is nothing to
+/// divide by.
+pub fn kpi_rows(rows: &[autocrm::KpiRow]) {
+    say!("kpi,dimension,label,period_from,period_to,numerator,denominator,value");
+    for r in rows {
+        let (dimension, _) = r.key.parts();
+        let value = r.value.map(|v| v.to_string()).unwrap_or_default();
+        say!(
+            "{},{},{},{},{},{},{},{}",
+            r.kpi.name(),
+            dimension,
+            csv_field(&r.label),
+            r.period.from,
+            r.period.to,
+            r.numerator,
+            r.denominator,
+            value
+        );
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break.
+fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        terminal_safe(text)
+    }
+}

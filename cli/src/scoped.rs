@@ -2,12 +2,15 @@
 //! (`autocrm::api::ScopedStore`), which filters, masks and audits; this file only prints.
 
 use autocrm::api::ScopedStore;
+use autocrm::Database;
 
 use crate::admin::{self, parse_key};
+use crate::steward;
 use crate::{CliResult, Command, Failure};
 
 /// Runs `command` as the scope of `s`.
-pub(crate) fn run(s: &ScopedStore, command: Command) -> CliResult {
+pub(crate) fn run(s: &ScopedStore, labels: &Database, command: Command) -> CliResult {
+    let command_name = command.name();
     match command {
         Command::Customer { key, timeline } => {
             let ids = s.find(&parse_key(&key)?)?;
@@ -33,6 +36,27 @@ pub(crate) fn run(s: &ScopedStore, command: Command) -> CliResult {
             }
             Ok(())
         }
+        Command::Kpi {
+            name,
+            periods,
+            months,
+            by,
+        } => steward::kpi(s, &name, &by, periods, months),
+        Command::Import(args) => steward::import_files(s, labels, &args),
+        Command::Quality { as_of } => steward::quality(s, labels, as_of),
+        Command::Conflicts { all, customer } => steward::conflicts(s, all, customer.as_deref()),
+        Command::Resolve { id, accept, by, .. } => steward::resolve(s, &id, accept, by.as_deref()),
+        Command::Feedback { dealer } => steward::feedback(s, labels, dealer.as_deref()),
+        Command::Duplicates {
+            min_score,
+            customer,
+            limit,
+        } => steward::duplicates(s, labels, min_score, customer.as_deref(), limit),
+        Command::Merge {
+            survivor,
+            merged,
+            by,
+        } => steward::merge(s, &survivor, &merged, by.as_deref()),
         Command::Audit { action } => admin::audit(s, action),
         Command::Role { action } => admin::role(s, action),
         Command::Erase {
@@ -41,10 +65,12 @@ pub(crate) fn run(s: &ScopedStore, command: Command) -> CliResult {
             reason,
             ..
         } => admin::erase(s, &customer, by.as_deref(), &reason),
-        other => Err(Failure(format!(
-            "`{}` does not run under --as yet; under a scope the tool offers `customer`, \
-             `audit`, `role` and `erase`. Run it without --as (full access, as the file's administrator)",
-            other.name()
-        ))),
+        Command::Sources | Command::Check { .. } | Command::Generate { .. } => {
+            Err(Failure(format!(
+            "`{}` reads no customer data (sources, check) or writes demo files (generate): run \
+             it without --as",
+            command_name
+        )))
+        }
     }
 }

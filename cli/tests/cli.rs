@@ -500,3 +500,122 @@ fn erase_removes_a_customer_from_lookups_and_the_file() {
         .unwrap();
     ok(&db, &["audit", "verify", "--anchor", &head]);
 }
+
+/// The CSV rows of `autocrm kpi` output as (label, numerator, denominator), header checked.
+fn kpi_rows(out: &str) -> Vec<(String, f64, f64)> {
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("kpi,dimension,label,period_from,period_to,numerator,denominator,value")
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[2].to_string(),
+                f[5].parse().unwrap(),
+                f[6].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn kpis_for_the_network_by_month_and_as_a_dealer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    let vehicles = dir.path().join("demo").join("vehicles_invoice.csv");
+    ok(&db, &["import", "--quiet", vehicles.to_str().unwrap()]);
+    let network = kpi_rows(&ok(&db, &["kpi", "valid_info_ratio", "--period", "2026"]));
+    let [(label, num, den)] = network.as_slice() else {
+        panic!("{network:?}")
+    };
+    assert_eq!(label, "network");
+    assert!(*den > 0.0 && num <= den, "{network:?}");
+    let months = kpi_rows(&ok(&db, &["kpi", "retention", "--months", "2025"]));
+    assert_eq!(months.len(), 12);
+    // A dealer counts only the customers it serves: fewer than the network.
+    let dealer = some_dealer(&db);
+    let scope = format!("dealer:{dealer}");
+    let mine = kpi_rows(&ok(
+        &db,
+        &[
+            "--as",
+            &scope,
+            "kpi",
+            "valid_info_ratio",
+            "--period",
+            "2026",
+        ],
+    ));
+    assert!(
+        mine[0].2 > 0.0 && mine[0].2 < *den,
+        "{mine:?} vs {network:?}"
+    );
+    assert!(ok(&db, &["audit", "log"]).contains("kpi valid_info_ratio"));
+    // Refusals say what to do.
+    let err = |args: &[&str]| String::from_utf8(autocrm(&db, args).stderr).unwrap();
+    assert!(err(&["kpi", "nope", "--period", "2025"]).contains("after_sales_churn"));
+    assert!(err(&["kpi", "retention", "--period", "2025-13"]).contains("2025-Q3"));
+    assert!(err(&["kpi", "retention"]).contains("--months"));
+    assert!(
+        err(&["--as", "owner:1", "kpi", "retention", "--period", "2025"])
+            .contains("[access_denied]")
+    );
+    assert!(ok(&db, &["kpi", "list"])
+        .lines()
+        .any(|l| l == "after_sales_churn"));
+}
+
+#[test]
+fn stewardship_commands_run_under_a_scope_that_may_run_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    let dms = dir.path().join("demo").join("customers_dms.csv");
+    let dealer = some_dealer(&db);
+    let scope = format!("dealer:{dealer}");
+    let err = |args: &[&str]| String::from_utf8(autocrm(&db, args).stderr).unwrap();
+    // A dealer: no import, conflicts, duplicates or merges; its own queue and quality row.
+    for cmd in [
+        vec!["import", "--quiet", dms.to_str().unwrap()],
+        vec!["conflicts"],
+        vec!["duplicates"],
+        vec!["resolve", "X1", "--accept"],
+    ] {
+        let mut args = vec!["--as", scope.as_str()];
+        args.extend(cmd.iter().copied());
+        let e = err(&args);
+        assert!(
+            e.contains("[access_denied]") && e.contains("manage_data"),
+            "{cmd:?}: {e}"
+        );
+    }
+    // Customers it does not serve are not found, as everywhere under a dealer scope.
+    let e = err(&["--as", &scope, "merge", "C1", "C2"]);
+    assert!(
+        e.contains("[access_denied]") || e.contains("no customer matches"),
+        "{e}"
+    );
+    let quality = ok(&db, &["--as", &scope, "quality"]);
+    let dealers = ok(&db, &["quality"]);
+    assert!(
+        quality.lines().count() < dealers.lines().count(),
+        "{quality}"
+    );
+    assert!(quality.contains(&dealer));
+    ok(&db, &["--as", &scope, "feedback"]);
+    // The data administrator: imports (audited before they run), lists, merges as the actor.
+    let admin = ["--as", "hq:data_admin", "--actor", "lin.steward"];
+    let run = |extra: &[&str]| ok(&db, &[&admin[..], extra].concat());
+    run(&["import", "--quiet", dms.to_str().unwrap()]);
+    run(&["conflicts"]);
+    assert!(run(&["duplicates"]).contains("merge"));
+    let e = err(&[&admin[..], &["merge", "C1", "C2", "--by", "someone.else"]].concat());
+    assert!(e.contains("the operator is the actor"), "{e}");
+    let log = ok(&db, &["audit", "log", "--limit", "1000"]);
+    assert!(
+        log.contains("lin.steward") && log.contains("import "),
+        "{log}"
+    );
+    assert!(err(&["--as", &scope, "sources"]).contains("without --as"));
+}

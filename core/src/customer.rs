@@ -440,8 +440,9 @@ impl Tx<'_> {
     /// without postings, and the merge records, redirects and lineage of customers merged
     /// into him. A customer who owns or ever owned a vehicle cannot be deleted (the vehicle's
     /// ownership history would lose a link), nor one with loyalty postings (the ledger is
-    /// append-only). The freed pages still hold the old bytes until reused: call
-    /// [`crate::Database::compact`] afterwards to remove them from the file.
+    /// append-only). The freed pages still hold the old bytes until reused: close the file and
+    /// call [`crate::Database::vacuum`] afterwards to remove them from the disk
+    /// ([`crate::Database::compact`] moves pages whole and can keep them in a page's slack).
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
         let old = self.customer(id)?;
         if self.has_postings(id)? {
@@ -787,8 +788,9 @@ impl WriteTxn {
     /// without postings, and the merge records, redirects and lineage of customers merged
     /// into him. A customer who owns or ever owned a vehicle cannot be deleted (the vehicle's
     /// ownership history would lose a link), nor one with loyalty postings (the ledger is
-    /// append-only). The freed pages still hold the old bytes until reused: call
-    /// [`crate::Database::compact`] afterwards to remove them from the file.
+    /// append-only). The freed pages still hold the old bytes until reused: close the file and
+    /// call [`crate::Database::vacuum`] afterwards to remove them from the disk
+    /// ([`crate::Database::compact`] moves pages whole and can keep them in a page's slack).
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<()> {
         self.tx().delete_customer(id)
     }

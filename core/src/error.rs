@@ -883,6 +883,14 @@ impl From<crate::date::ParseDateError> for Error {
     }
 }
 
+impl From<crate::kpi::ParsePeriodError> for Error {
+    /// `validation.not_allowed` on field `period`: what a binding reports for a period name
+    /// it was given.
+    fn from(e: crate::kpi::ParsePeriodError) -> Error {
+        Error::Validation(ValidationError::new("period", Rule::NotAllowed, e.input))
+    }
+}
+
 /// Runs `f`, turning a panic into [`Error::Corrupt`] with [`Damage::Panic`].
 ///
 /// redb trusts the pages it reads (it verifies their checksums only in an integrity check), and

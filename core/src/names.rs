@@ -78,7 +78,8 @@ named!(Permission, "permission", {
     SeeLineage => "see_lineage", WriteTouchpoints => "write_touchpoints",
     WriteConsents => "write_consents", Redeem => "redeem", Analytics => "analytics",
     Export => "export", Erase => "erase", ReadAudit => "read_audit",
-    ManageRoles => "manage_roles", Refer => "refer",
+    ManageRoles => "manage_roles",
+    ManageData => "manage_data", Refer => "refer",
 });
 named!(Gender, "gender", { Male => "male", Female => "female" });
 named!(DealerKind, "dealer kind", { FourS => "four_s", ServiceStation => "service_station" });

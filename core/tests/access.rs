@@ -486,3 +486,46 @@ fn roles_are_stored_configuration() {
         "unknown_scope"
     );
 }
+
+#[test]
+fn a_dealer_writes_leads_and_complaints_as_its_own() {
+    let (store, a, b, d1) = small();
+    let dealer = store.scoped(&Scope::Dealer("D1".into()), "desk").unwrap();
+    let lead = dealer.add_lead(&fixtures::lead(a)).unwrap();
+    let complaint = dealer.add_complaint(&fixtures::complaint(a)).unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.with(|r| r.lead(lead)).unwrap().dealer, Some(d1));
+    assert_eq!(r.with(|r| r.complaint(complaint)).unwrap().dealer, Some(d1));
+    // Another dealer's record, a customer it does not serve, an owner: refused, nothing written.
+    let w = store.write().unwrap();
+    let d2 = w
+        .with(|tx| {
+            tx.insert_dealer(&Dealer {
+                code: "D2".into(),
+                name: "D2 4S".into(),
+                region: "East".into(),
+                province: "浙江".into(),
+                city: "杭州".into(),
+                kind: DealerKind::FourS,
+            })
+        })
+        .unwrap();
+    w.commit().unwrap();
+    let theirs = Lead {
+        dealer: Some(d2),
+        ..fixtures::lead(a)
+    };
+    let e = dealer.add_lead(&theirs).unwrap_err();
+    assert_eq!(e.code(), "access_denied");
+    let e = dealer.add_complaint(&fixtures::complaint(b)).unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    let owner = store.scoped(&Scope::Owner(a), "app").unwrap();
+    let e = owner.add_lead(&fixtures::lead(a)).unwrap_err();
+    assert_eq!(e.code(), "access_denied");
+    let r = store.read().unwrap();
+    assert_eq!(r.with(|r| r.leads_of(a)).unwrap().len(), 1);
+    assert_eq!(r.with(|r| r.complaints_of(b)).unwrap().len(), 0);
+    let log = admin(&store).audit_log(Some(a), None, 100).unwrap();
+    let writes: Vec<&str> = log.iter().map(|e| e.what.as_str()).collect();
+    assert_eq!(writes, ["add_lead", "add_complaint"]);
+}

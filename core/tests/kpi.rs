@@ -1149,3 +1149,47 @@ fn two_visits_on_one_day_at_two_dealers_count_at_the_later_ones_dealer() {
     assert_eq!(get(&churn, "D1"), (1.0, 1.0));
     assert_eq!(get(&churn, "D2"), (1.0, 1.0));
 }
+
+mod period_names {
+    use autocrm::kpi::Period;
+    use proptest::prelude::*;
+
+    #[test]
+    fn report_names_parse() {
+        let p = |s: &str| s.parse::<Period>();
+        assert_eq!(p("2025").unwrap(), Period::year(2025).unwrap());
+        assert_eq!(p(" 2025-h2 ").unwrap(), Period::half(2025, 2).unwrap());
+        assert_eq!(p("2025-Q3").unwrap(), Period::quarter(2025, 3).unwrap());
+        assert_eq!(p("2025-07").unwrap(), Period::month(2025, 7).unwrap());
+        for bad in [
+            "",
+            "25-07",
+            "2025-7",
+            "2025-13",
+            "2025-Q5",
+            "2025-H0",
+            "2025-Q+1",
+            "+2025",
+            "2025-07-01",
+            "x",
+        ] {
+            let e = p(bad).unwrap_err();
+            assert!(e.to_string().contains("2025-Q3"), "{bad:?}: {e}");
+            let e = autocrm::Error::from(e);
+            assert_eq!(e.code(), "validation.not_allowed");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_errs(text in ".{0,12}") {
+            let _ = text.parse::<Period>();
+        }
+
+        #[test]
+        fn every_month_round_trips(year in 1i32..=9999, month in 1u32..=12) {
+            let text = format!("{year:04}-{month:02}");
+            prop_assert_eq!(text.parse::<Period>().unwrap(), Period::month(year, month).unwrap());
+        }
+    }
+}

@@ -359,3 +359,73 @@ fn every_export_is_audited_naming_the_customers_it_holds() {
     assert_eq!(u64s(&[tp], "customer"), vec![b.0]);
     assert!(r.verify_audit().unwrap().is_intact());
 }
+
+#[test]
+fn a_dealer_exports_only_the_postings_made_at_it() {
+    let db = Database::in_memory().unwrap();
+    let at = t("2025-03-01 10:00");
+    let (a, d1, d2) = db
+        .write(|tx| {
+            let dealer = |code: &str| Dealer {
+                code: code.into(),
+                name: format!("{code} 4S"),
+                region: "East".into(),
+                province: "上海".into(),
+                city: "上海".into(),
+                kind: DealerKind::FourS,
+            };
+            let (d1, d2) = (
+                tx.insert_dealer(&dealer("D1"))?,
+                tx.insert_dealer(&dealer("D2"))?,
+            );
+            let a = tx.insert_customer(&Customer::person("王小明"))?;
+            for d in [d1, d2] {
+                let mut tp = Touchpoint::new(at, a, Channel::Showroom, TouchpointKind::Enquiry);
+                tp.dealer = Some(d);
+                tx.insert_touchpoint(&tp)?;
+            }
+            tx.set_loyalty_config(&autocrm::loyalty::LoyaltyConfig::default())?;
+            tx.join_brand_club(a, fixtures::d("2025-01-01"), "web")?;
+            tx.adjust(&autocrm::loyalty::Adjustment {
+                customer: a,
+                wallet: autocrm::loyalty::Wallet::Brand,
+                points: 500,
+                at,
+                operator: "ops".into(),
+                reason: "welcome".into(),
+                key: "welcome".into(),
+            })?;
+            for (d, key) in [(d1, "r1"), (d2, "r2")] {
+                tx.redeem(&autocrm::loyalty::Redemption {
+                    customer: a,
+                    wallet: autocrm::loyalty::Wallet::Brand,
+                    points: 100,
+                    at,
+                    dealer: Some(d),
+                    item: "car wash".into(),
+                    key: key.into(),
+                })?;
+            }
+            Ok((a, d1, d2))
+        })
+        .unwrap();
+    let store = Store::new(db);
+    let all = admin(&store).postings_table(None).unwrap();
+    assert_eq!(all.num_rows(), 3);
+    assert_eq!(all.schema(), export::postings_schema());
+    for d in [d1, d2] {
+        let code = if d == d1 { "D1" } else { "D2" };
+        let mine = scoped(&store, &format!("dealer:{code}"))
+            .postings_table(Some(a))
+            .unwrap();
+        assert_eq!(u32s(&mine, "dealer"), vec![Some(d.0)]);
+    }
+    let owner = scoped(&store, &format!("owner:{}", a.0));
+    assert_eq!(
+        owner.postings_table(None).unwrap_err().code(),
+        "access_denied"
+    );
+    let log = admin(&store).audit_log(Some(a), None, 100).unwrap();
+    let exports = log.iter().filter(|e| e.what == "postings_table").count();
+    assert_eq!(exports, 3);
+}

@@ -65,8 +65,13 @@ impl PyDatabase {
 pub struct PyScopedDatabase(ScopedStore);
 
 impl PyScopedDatabase {
+    /// The scoped store.
+    pub(crate) fn store(&self) -> &ScopedStore {
+        &self.0
+    }
+
     /// Runs `f` on the scoped store without the GIL.
-    fn with<T: Send>(
+    pub(crate) fn with<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&ScopedStore) -> autocrm::Result<T> + Send,
@@ -542,6 +547,14 @@ impl PyScopedDatabase {
     fn touchpoints_table(&self, py: Python<'_>, customer: Option<u64>) -> PyResult<Table> {
         let c = customer.map(CustomerId);
         Ok(Table::new(self.with(py, |s| s.touchpoints_table(c))?))
+    }
+
+    /// The loyalty postings this scope sees (a dealer: those made at it) as an Arrow table:
+    /// one customer's, or everyone's it sees.
+    #[pyo3(signature = (customer=None))]
+    fn postings_table(&self, py: Python<'_>, customer: Option<u64>) -> PyResult<Table> {
+        let c = customer.map(CustomerId);
+        Ok(Table::new(self.with(py, |s| s.postings_table(c))?))
     }
 
     /// The vehicles of the customers this scope sees as an Arrow table (`owner` null when

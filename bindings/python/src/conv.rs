@@ -403,30 +403,11 @@ named_from_py_impl!(
 
 /// A KPI period: "2025", "2025-H1", "2025-Q3", "2025-07" or (from, to).
 pub fn period_from_py(o: &Bound<'_, PyAny>) -> PyResult<Period> {
-    let bad = |s: &str| {
-        PyValueError::new_err(format!(
-            "period {s:?}: use \"2025\", \"2025-H1\", \"2025-Q3\", \"2025-07\" or (from, to)"
-        ))
-    };
     if let Ok(s) = o.cast::<PyString>() {
-        let s: String = s.extract()?;
-        let s = s.trim();
-        let (y, rest) = match s.split_once('-') {
-            Some((y, r)) => (y, Some(r)),
-            None => (s, None),
-        };
-        let year: i32 = y.parse().map_err(|_| bad(s))?;
-        let p = match rest {
-            None => Period::year(year),
-            Some(r) if r.starts_with(['H', 'h']) => {
-                Period::half(year, r[1..].parse().map_err(|_| bad(s))?)
-            }
-            Some(r) if r.starts_with(['Q', 'q']) => {
-                Period::quarter(year, r[1..].parse().map_err(|_| bad(s))?)
-            }
-            Some(r) => Period::month(year, r.parse().map_err(|_| bad(s))?),
-        };
-        return p.ok_or_else(|| bad(s));
+        let text: String = s.extract()?;
+        return text
+            .parse::<Period>()
+            .map_err(|e| PyValueError::new_err(format!("{e}, or pass (from, to)")));
     }
     if let Ok(t) = o.cast::<PyTuple>() {
         if t.len() == 2 {

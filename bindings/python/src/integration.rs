@@ -176,7 +176,7 @@ record_class!(
 );
 
 impl ConflictPy {
-    fn new(py: Python<'_>, c: &Conflict) -> PyResult<Self> {
+    pub(crate) fn new(py: Python<'_>, c: &Conflict) -> PyResult<Self> {
         let (status, by, at) = match &c.status {
             ConflictStatus::Open => ("open", None, None),
             ConflictStatus::Accepted { by, at } => ("accepted", Some(by.clone()), Some(*at)),
@@ -249,7 +249,7 @@ record_class!(
 );
 
 impl Feedback {
-    fn new(py: Python<'_>, e: &FeedbackEntry) -> PyResult<Self> {
+    pub(crate) fn new(py: Python<'_>, e: &FeedbackEntry) -> PyResult<Self> {
         Ok(Feedback {
             id: e.id.0.to_py(py)?,
             dealer: e.dealer.map(|d| d.0).to_py(py)?,
@@ -309,7 +309,7 @@ fn merge_counts(py: Python<'_>, c: &MergeCounts) -> PyResult<Py<PyAny>> {
 }
 
 impl Merge {
-    fn new(py: Python<'_>, m: &MergeRecord) -> PyResult<Self> {
+    pub(crate) fn new(py: Python<'_>, m: &MergeRecord) -> PyResult<Self> {
         let dropped = PyList::empty(py);
         for (a, k, b) in &m.dropped_relations {
             dropped.append((a.0, k.name(), b.0))?;
@@ -375,7 +375,7 @@ fn index(i: isize, n: usize, what: &str) -> PyResult<usize> {
 /// row per entry of `rows` (columns dealer, label, customers, customers_sold, valid_info,
 /// valid_info_ratio, rejections, queue_size, oldest_queued_days, open_conflicts).
 #[pyclass(frozen, module = "autocrm", name = "QualityReport")]
-pub struct PyQualityReport(Arc<QualityReport>);
+pub struct PyQualityReport(pub(crate) Arc<QualityReport>);
 
 arrow::arrow_methods!(PyQualityReport, |r: &QualityReport| export::quality_rows(
     &r.rows
@@ -445,7 +445,7 @@ impl PyQualityReport {
 /// Duplicate candidates: a sequence of `DuplicateCandidate` (len, index, iteration) and an
 /// Arrow table (customer uint64, other uint64, score uint8, reasons list<utf8>).
 #[pyclass(frozen, module = "autocrm", name = "DuplicateCandidates")]
-pub struct PyCandidates(Arc<Vec<DuplicateCandidate>>);
+pub struct PyCandidates(pub(crate) Arc<Vec<DuplicateCandidate>>);
 
 arrow::arrow_methods!(PyCandidates, |rows: &Vec<DuplicateCandidate>| {
     export::candidates(rows)
@@ -491,7 +491,7 @@ record_class!(
 /// `max_rejections` in full. `str(report)` is core's one-line summary; `write_csv(path)`
 /// writes the report as CSV (columns record, line, source_id, code, field, count, message).
 #[pyclass(frozen, module = "autocrm", name = "ImportReport")]
-pub struct PyImportReport(ImportReport);
+pub struct PyImportReport(pub(crate) ImportReport);
 
 #[pymethods]
 impl PyImportReport {
@@ -1079,7 +1079,7 @@ impl PyReadTxn {
 // ---------------------------------------------------------------------------------------------
 // Import
 
-struct ImportArgs {
+pub(crate) struct ImportArgs {
     opts: ImportOptions,
     progress: Option<Py<PyAny>>,
     /// No `received_at` was given: the rows are received now, by the database's clock.
@@ -1087,7 +1087,7 @@ struct ImportArgs {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn import_args(
+pub(crate) fn import_args(
     kind: RecordKind,
     format: Option<&str>,
     encoding: &str,
@@ -1153,7 +1153,7 @@ fn kind_from_name(name: &str) -> PyResult<RecordKind> {
     })
 }
 
-fn kind_arg(kind: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<RecordKind> {
+pub(crate) fn kind_arg(kind: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<RecordKind> {
     match kind {
         Some(k) if !k.is_none() => record_kind(k),
         _ => kind_from_name(name),
@@ -1162,18 +1162,12 @@ fn kind_arg(kind: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<RecordKind>
 
 /// Runs an import without the GIL; the progress callback re-acquires it. An exception the
 /// callback raises is re-raised when the import is over (batches already committed stay).
-fn run_import(
+pub(crate) fn run_import(
     py: Python<'_>,
-    db: &PyDatabase,
+    now: DateTime,
     args: ImportArgs,
-    go: impl FnOnce(
-            &autocrm::Database,
-            &ImportOptions,
-            &mut dyn FnMut(&Progress),
-        ) -> autocrm::Result<ImportReport>
-        + Send,
+    go: impl FnOnce(&ImportOptions, &mut dyn FnMut(&Progress)) -> autocrm::Result<ImportReport> + Send,
 ) -> PyResult<PyImportReport> {
-    let database = db.store.database_for_writing().py()?;
     let callback_error: Mutex<Option<PyErr>> = Mutex::new(None);
     let ImportArgs {
         mut opts,
@@ -1181,7 +1175,7 @@ fn run_import(
         stamp_now,
     } = args;
     if stamp_now {
-        opts.received_at = database.now();
+        opts.received_at = now;
     }
     let report = crate::errors::detach(py, || {
         let mut on_progress = |p: &Progress| {
@@ -1196,7 +1190,7 @@ fn run_import(
                 }
             });
         };
-        go(&database, &opts, &mut on_progress)
+        go(&opts, &mut on_progress)
     });
     let report = report.py()?;
     if let Some(e) = callback_error
@@ -1246,8 +1240,9 @@ impl PyDatabase {
             progress,
             &name,
         )?;
-        run_import(py, self, args, move |db, opts, cb| {
-            autocrm::import_file(db, &path, opts, cb)
+        let db = self.store.database_for_writing().py()?;
+        run_import(py, db.now(), args, move |opts, cb| {
+            autocrm::import_file(&db, &path, opts, cb)
         })
     }
 
@@ -1300,8 +1295,9 @@ impl PyDatabase {
         )?;
         let name = name.to_string();
         let total = bytes.len() as u64;
-        run_import(py, self, args, move |db, opts, cb| {
-            autocrm::import_reader(db, bytes.as_slice(), &name, Some(total), opts, cb)
+        let db = self.store.database_for_writing().py()?;
+        run_import(py, db.now(), args, move |opts, cb| {
+            autocrm::import_reader(&db, bytes.as_slice(), &name, Some(total), opts, cb)
         })
     }
 }

@@ -10,6 +10,9 @@ mod errors;
 mod integration;
 mod params;
 mod records;
+mod scoped_analytics;
+mod scoped_data;
+mod scoped_records;
 mod types;
 
 use std::path::PathBuf;

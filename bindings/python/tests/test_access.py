@@ -77,7 +77,7 @@ def test_new_exception_classes_are_exported():
         assert cls is not autocrm.Error
     assert not issubclass(autocrm.AccessDeniedError, autocrm.UnknownScopeError)
     assert "read_customers" in autocrm.PERMISSIONS and "manage_roles" in autocrm.PERMISSIONS
-    assert len(autocrm.PERMISSIONS) == 15
+    assert "manage_data" in autocrm.PERMISSIONS and len(autocrm.PERMISSIONS) == 16
 
 
 @pytest.mark.parametrize("scope", ["hq:nobody", "dealer:NOPE", "owner:999"])
@@ -562,3 +562,31 @@ def test_unscoped_erasure_leaves_no_trace_in_the_file_once_vacuumed(tmp_path):
     with autocrm.Database.open(path) as db:
         assert db.customer(c).name == "[erased]"
         assert db.check()["ok"]
+
+
+def test_a_dealer_adds_leads_and_complaints_as_its_own(net):
+    da = net.db.scoped("dealer:DA", "desk")
+    lead = da.add_lead(customer=net.one, origin="web", model="Passat", intent="A",
+                       purchase_type="first", received=T(2025, 5, 2, 10, 0))
+    assert net.db.read().lead(lead).dealer == net.a
+    complaint = da.add_complaint(customer=net.one, received=T(2025, 5, 3, 10, 0),
+                                 category="service", note="waited too long")
+    assert net.db.read().complaint(complaint).dealer == net.a
+    with pytest.raises(autocrm.AccessDeniedError):
+        da.add_lead(customer=net.one, origin="web", model="Passat", intent="A",
+                    purchase_type="first", received=T(2025, 5, 2, 10, 0), dealer=net.b)
+    with pytest.raises(autocrm.NotFoundError):
+        da.add_complaint(customer=net.two, received=T(2025, 5, 3, 10, 0), category="service")
+    with pytest.raises(autocrm.AccessDeniedError):
+        net.db.scoped(f"owner:{net.one}", "app").add_lead(
+            customer=net.one, origin="web", model="Passat", intent="A", purchase_type="first",
+            received=T(2025, 5, 2, 10, 0))
+
+
+def test_a_dealer_exports_the_postings_made_at_it(net):
+    da = net.db.scoped("dealer:DA", "desk")
+    assert da.postings_table().num_rows == 0  # the brand's welcome adjustment is not DA's
+    assert admin(net.db).postings_table(customer=net.one).num_rows == 1
+    da.redeem(customer=net.one, points=100, at=T(2025, 5, 1, 10, 0), item="car wash", key="da-1")
+    t = da.postings_table()
+    assert t.num_rows == 1 and t.column_names == net.db.postings_table().column_names

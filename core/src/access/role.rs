@@ -45,6 +45,10 @@ pub enum Permission {
     ReadAudit,
     /// Change the roles.
     ManageRoles,
+    /// Data stewardship: import source files, review and resolve conflicts, review duplicate
+    /// candidates and merge customers, read every dealer's feedback queue. The values it
+    /// reconciles are shown unmasked: a conflict cannot be judged on masked values.
+    ManageData,
     /// Refer a friend: create a referral lead (the friend as a prospect) for a dealer.
     Refer,
 }

@@ -11,6 +11,10 @@ mod owner;
 mod records;
 mod report;
 mod scoped;
+// Segments, KPIs and care actions under a scope.
+mod scoped_analytics;
+// Imports, conflicts, duplicates, merges, feedback queues and the quality report under a scope.
+mod scoped_data;
 // Scoped Arrow exports: `impl ScopedStore` blocks beside the export builders they reuse.
 #[cfg(feature = "arrow")]
 mod scoped_export;

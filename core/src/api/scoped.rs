@@ -13,15 +13,16 @@
 use std::sync::Arc;
 
 use crate::access::{Access, Permission, Principal, Scope};
-use crate::analytics::Facts;
 use crate::audit::{
     AuditAction, AuditEntry, AuditHead, AuditVerification, NewAuditEntry, MAX_CUSTOMERS,
 };
+use crate::complaint::Complaint;
 use crate::consent::{ConsentChannel, ConsentEvent};
 use crate::erasure::Erasure;
 use crate::error::{Error, Refusal, Result};
-use crate::ids::{CustomerId, DealerId, TouchpointId};
+use crate::ids::{ComplaintId, CustomerId, DealerId, LeadId, TouchpointId};
 use crate::integration::Received;
+use crate::lead::Lead;
 use crate::loyalty::Redemption;
 use crate::source::SourceRef;
 use crate::store::{ReadTxn, WriteTxn};
@@ -115,6 +116,11 @@ impl ScopedStore {
     /// ([`Store::flush_audit`]): before a short-lived process shows what it read.
     pub fn flush_audit(&self) -> Result<()> {
         self.store.flush_audit()
+    }
+
+    /// The store this scope reads and writes.
+    pub(super) fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The resolved scope.
@@ -227,7 +233,7 @@ impl ScopedStore {
 
     /// The live customer `id` if this scope sees it, else `not_found` — exactly what a
     /// missing customer gives, so a dealer cannot probe for another dealer's customers.
-    fn seen(&self, r: &ReadTxn, id: CustomerId) -> Result<CustomerId> {
+    pub(super) fn seen(&self, r: &ReadTxn, id: CustomerId) -> Result<CustomerId> {
         let live = r.resolve_customer(id)?;
         if self.access.sees(r, live)? {
             Ok(live)
@@ -324,41 +330,60 @@ impl ScopedStore {
         })
     }
 
-    /// The analytics snapshot as this scope sees it ([`Access::facts`]): what segments, KPIs
-    /// and care actions run on under a scope. Needs `analytics`; audited as an export.
-    pub fn facts(&self) -> Result<Facts> {
-        self.access.require(Permission::Analytics, || {
-            "read the analytics snapshot".into()
-        })?;
-        self.read(AuditAction::Export, "facts", |r, a| {
-            Ok((a.facts(r.facts()?), vec![]))
-        })
-    }
-
     /// Adds a touchpoint. A dealer writes only its own: a touchpoint without a dealer is
     /// stamped with it, one naming another dealer is `access_denied`; the customer must be
     /// one the scope sees (`not_found` otherwise).
     pub fn add_touchpoint(&self, touchpoint: &Touchpoint) -> Result<TouchpointId> {
-        self.access.require(Permission::WriteTouchpoints, || {
-            format!("add a touchpoint for customer {}", touchpoint.customer)
-        })?;
         let mut t = touchpoint.clone();
+        t.customer = self.writable(t.customer, &mut t.dealer, "touchpoint")?;
+        self.write("add_touchpoint", vec![t.customer], |w| {
+            w.insert_touchpoint(&t)
+        })
+    }
+
+    /// Adds a lead, as [`Self::add_touchpoint`] adds a touchpoint: a dealer's lead is assigned
+    /// to it (one assigned to another dealer is `access_denied`).
+    pub fn add_lead(&self, lead: &Lead) -> Result<LeadId> {
+        let mut l = lead.clone();
+        l.customer = self.writable(l.customer, &mut l.dealer, "lead")?;
+        self.write("add_lead", vec![l.customer], |w| w.insert_lead(&l))
+    }
+
+    /// Adds a complaint, as [`Self::add_touchpoint`] adds a touchpoint: a dealer's complaint
+    /// names it (one naming another dealer is `access_denied`).
+    pub fn add_complaint(&self, complaint: &Complaint) -> Result<ComplaintId> {
+        let mut c = complaint.clone();
+        c.customer = self.writable(c.customer, &mut c.dealer, "complaint")?;
+        self.write("add_complaint", vec![c.customer], |w| {
+            w.insert_complaint(&c)
+        })
+    }
+
+    /// The checks of a record a scope writes for `customer` (needs `write_touchpoints`): a
+    /// dealer's record without a dealer is stamped with it, one naming another dealer is
+    /// `access_denied`; the customer must be one the scope sees (its live id is returned).
+    fn writable(
+        &self,
+        customer: CustomerId,
+        dealer: &mut Option<DealerId>,
+        what: &str,
+    ) -> Result<CustomerId> {
+        self.access.require(Permission::WriteTouchpoints, || {
+            format!("add a {what} for customer {customer}")
+        })?;
         if let Some(d) = self.access.dealer() {
-            match t.dealer {
-                None => t.dealer = Some(d),
+            match *dealer {
+                None => *dealer = Some(d),
                 Some(other) if other != d => {
                     return Err(self.access.denied(
                         Permission::WriteTouchpoints,
-                        format!("write a touchpoint of dealer {other}"),
+                        format!("write a {what} of dealer {other}"),
                     ))
                 }
                 Some(_) => {}
             }
         }
-        t.customer = self.visible(t.customer)?;
-        self.write("add_touchpoint", vec![t.customer], |w| {
-            w.insert_touchpoint(&t)
-        })
+        self.visible(customer)
     }
 
     /// Records customer `customer`'s consent or withdrawal for `channel`, stamped now with the

@@ -156,6 +156,16 @@ impl ScopedStore {
         })
     }
 
+    /// Loyalty ledger postings this scope sees, as [`export::postings`] builds them: customer
+    /// `customer`'s or (`None`) every customer's it sees; a dealer only the postings made at
+    /// it (earned on its touchpoints, redeemed at it, in its dealer wallet) — not the brand's
+    /// own. Needs `export`; audited as an export naming the customers of the rows.
+    pub fn postings_table(&self, customer: Option<CustomerId>) -> Result<RecordBatch> {
+        self.export_rows("postings_table", |r, seen| {
+            export::postings_with(r, customer, |p| seen.record(p.customer, p.dealer))
+        })
+    }
+
     /// Vehicles of the customers this scope sees, as [`export::vehicles`] builds them: a
     /// vehicle is in it if a customer the scope sees owns or owned it, and its `owner` is the
     /// current owner only if the scope sees him (else null), so no other owner is named. A

@@ -14,7 +14,7 @@ use crate::complaint::Complaint;
 use crate::error::Result;
 use crate::ids::CustomerId;
 use crate::lead::{Lead, LeadStatus};
-use crate::loyalty::Wallet;
+use crate::loyalty::{Posting, Wallet};
 use crate::names::Named;
 use crate::store::ReadTxn;
 use crate::survey::{Factor, Survey};
@@ -178,6 +178,15 @@ pub fn postings_schema() -> SchemaRef {
 /// (`None`) every customer's, customers in id order and each customer's postings in posting
 /// order.
 pub fn postings(r: &ReadTxn, customer: Option<CustomerId>) -> Result<RecordBatch> {
+    postings_with(r, customer, |_| Ok(true))
+}
+
+/// [`postings`] keeping only the postings `keep` accepts.
+pub(crate) fn postings_with(
+    r: &ReadTxn,
+    customer: Option<CustomerId>,
+    mut keep: impl FnMut(&Posting) -> Result<bool>,
+) -> Result<RecordBatch> {
     let mut id = UInt64Builder::new();
     let mut cust = UInt64Builder::new();
     let mut wallet = StringBuilder::new();
@@ -190,6 +199,9 @@ pub fn postings(r: &ReadTxn, customer: Option<CustomerId>) -> Result<RecordBatch
     let mut shortfall = Int64Builder::new();
     for c in customers_of(r, customer)? {
         for (pid, p) in r.postings_of(c)? {
+            if !keep(&p)? {
+                continue;
+            }
             id.append_value(pid);
             cust.append_value(p.customer.0);
             wallet.append_value(wallet_label(p.wallet));

@@ -59,7 +59,9 @@ pub use vehicles::{ownership, ownership_schema, vehicles, vehicles_schema};
 
 // The scans with a row filter (and, where a scope's sight masks a field, a record transform):
 // what the scoped exports of `crate::api::ScopedStore` build their tables with.
-pub(crate) use activity::{complaints_with, leads_with, surveys_with, touchpoints_with};
+pub(crate) use activity::{
+    complaints_with, leads_with, postings_with, surveys_with, touchpoints_with,
+};
 pub(crate) use customers::customers_with;
 pub(crate) use vehicles::{ownership_with, vehicles_with, VehicleRow};
 

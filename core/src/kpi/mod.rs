@@ -187,6 +187,51 @@ impl Period {
     }
 }
 
+/// A period name that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a period: use a year (2025), a half (2025-H1), a quarter (2025-Q3) or a month (2025-07)")]
+pub struct ParsePeriodError {
+    /// The text that was given.
+    pub input: String,
+}
+
+/// A period named as reports name them (a four-digit year): `2025`, `2025-H1`, `2025-Q3` or `2025-07` (surrounding
+/// blanks ignored, `h`/`q` in either case). Every front end parses periods with this.
+impl std::str::FromStr for Period {
+    type Err = ParsePeriodError;
+
+    fn from_str(text: &str) -> Result<Period, ParsePeriodError> {
+        let s = text.trim();
+        let (y, rest) = match s.split_once('-') {
+            Some((y, r)) => (y, Some(r)),
+            None => (s, None),
+        };
+        let number = |t: &str| {
+            t.parse::<u32>()
+                .ok()
+                .filter(|_| t.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let period = y
+            .parse::<i32>()
+            .ok()
+            .filter(|_| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|year| match rest {
+                None => Period::year(year),
+                Some(r) if r.starts_with(['H', 'h']) => {
+                    number(&r[1..]).and_then(|h| Period::half(year, h))
+                }
+                Some(r) if r.starts_with(['Q', 'q']) => {
+                    number(&r[1..]).and_then(|q| Period::quarter(year, q))
+                }
+                Some(r) if r.len() == 2 => number(r).and_then(|m| Period::month(year, m)),
+                Some(_) => None,
+            });
+        period.ok_or_else(|| ParsePeriodError {
+            input: text.to_string(),
+        })
+    }
+}
+
 impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}, {})", self.from, self.to)
