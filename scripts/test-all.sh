@@ -10,5 +10,6 @@ cargo test --workspace --all-features
 python3 -m pip install --quiet --disable-pip-version-check \
     ./bindings/python pytest pyarrow polars pandas matplotlib mypy duckdb
 python3 -m pytest bindings/python/tests -q
+bash scripts/test-node.sh
 bash scripts/test-mobile.sh
 bash scripts/fuzz-smoke.sh

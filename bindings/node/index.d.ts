@@ -1,0 +1,287 @@
+// Types of the `autocrm` Node package (hand-written; index.js is the implementation).
+// Dates: a calendar date is a Date at UTC midnight; a date-time is autocrm's naive local time
+// (the database's clock, +08:00 by default) carried in the Date's UTC fields. ISO strings
+// ("2025-06-01", "2025-06-01T09:30:00") are accepted wherever a Date is.
+
+/// <reference types="node" />
+
+export type DateLike = Date | string;
+/** Yuan: a number with at most 2 decimals, or a decimal string ("199.90"). */
+export type MoneyLike = number | string;
+/** `"brand"` or a dealer id (that dealer's club wallet). */
+export type WalletLike = 'brand' | number;
+export type SourceLike = [system: string, recordId: string] | { system: string; recordId: string };
+
+export interface OpenOptions {
+  /** fsync on commit (default true). */
+  durable?: boolean;
+  /** Never write the file (writes fail with ReadOnlyError). */
+  readOnly?: boolean;
+  cacheBytes?: number;
+  /** The clock's offset for "now" (default "+08:00"). */
+  utcOffset?: string;
+}
+
+export interface CustomerInput {
+  kind?: 'person' | 'organisation';
+  name: string;
+  phones?: string[];
+  province?: string; city?: string; address?: string;
+  source?: SourceLike;
+  gender?: 'male' | 'female'; birthDate?: DateLike; occupation?: string; employer?: string;
+  interests?: string[]; nationalId?: string;
+  creditCode?: string; industry?: string;
+}
+export interface Customer {
+  id: number; kind: 'person' | 'organisation'; name: string; phones: string[];
+  province: string | null; city: string | null; address: string | null;
+  source: { system: string; recordId: string } | null;
+  gender: string | null; birthDate: Date | null; occupation: string | null; employer: string | null;
+  interests: string[] | null; nationalId: string | null; creditCode: string | null; industry: string | null;
+}
+export interface DealerInput { code: string; name: string; region: string; province: string; city: string; kind?: 'four_s' | 'service_station' }
+export interface Dealer extends Required<DealerInput> { id: number }
+export interface VehicleInput {
+  vin: string; brand: string; model: string; plate?: string; trim?: string;
+  purchaseDate?: DateLike; invoiceDate?: DateLike; registrationDate?: DateLike; firstServiceDate?: DateLike;
+  warrantyEnd?: DateLike; insuranceExpiry?: DateLike; inspectionDue?: DateLike;
+  usage?: 'private' | 'fleet' | 'taxi' | 'rental'; sellingDealer?: number; source?: SourceLike;
+  /** First owner (customer id); `since` defaults to `purchaseDate`. */
+  owner?: number; since?: DateLike;
+}
+export interface Vehicle {
+  id: number; vin: string; plate: string | null; brand: string; model: string; trim: string | null;
+  purchaseDate: Date | null; invoiceDate: Date | null; registrationDate: Date | null;
+  firstServiceDate: Date | null; warrantyEnd: Date | null; insuranceExpiry: Date | null;
+  inspectionDue: Date | null; usage: string; sellingDealer: number | null;
+  source: { system: string; recordId: string } | null;
+  owners: { customer: number; since: Date; until: Date | null }[];
+}
+export interface TouchpointInput {
+  at: DateLike; customer: number; channel: string; kind: string;
+  vehicle?: number; dealer?: number; serviceKind?: string; stage?: string; sensitive?: boolean;
+  amount?: MoneyLike; partsAmount?: MoneyLike; labourAmount?: MoneyLike; mileageKm?: number;
+  score?: number; outcome?: string; note?: string; source?: SourceLike;
+}
+export interface Touchpoint {
+  id: number; at: Date; customer: number; vehicle: number | null; dealer: number | null;
+  channel: string; kind: string; serviceKind: string | null; stage: string | null; sensitive: boolean;
+  amount: number | null; partsAmount: number | null; labourAmount: number | null;
+  mileageKm: number | null; score: number | null; outcome: string | null; note: string | null;
+  source: { system: string; recordId: string } | null;
+}
+export interface TimelineCursor { at: Date; id: number }
+export interface TimelinePage { items: Touchpoint[]; next: TimelineCursor | null }
+export interface LeadInput {
+  customer: number; origin: string; model: string; intent: 'H' | 'A' | 'B' | 'C'; received: DateLike;
+  purchaseType?: string; dealer?: number; status?: string; lostReason?: string; statusAt?: DateLike; source?: SourceLike;
+}
+export interface ComplaintInput {
+  customer: number; category: string; received: DateLike; vehicle?: number; dealer?: number; status?: string;
+  firstResponse?: DateLike; analysed?: DateLike; resolved?: DateLike; calledBack?: DateLike; closed?: DateLike;
+  note?: string; source?: SourceLike;
+}
+export interface SurveyInput { customer: number; kind: 'sales' | 'service'; date: DateLike; items: Record<string, number>; dealer?: number; source?: SourceLike }
+export interface ConsentInput { channel: string; granted: boolean; at: DateLike; source: string }
+export interface RedemptionInput { customer: number; points: number; at: DateLike; item: string; key: string; wallet?: WalletLike; dealer?: number }
+export interface AdjustmentInput { customer: number; points: number; at: DateLike; operator: string; reason: string; key: string; wallet?: WalletLike }
+export interface ReversalInput { credit: number; at: DateLike; operator: string; reason: string; key: string }
+export interface ContactInput { phones?: string[]; province?: string; city?: string; address?: string }
+
+export interface Customer360 {
+  id: number;
+  customer: Customer;
+  rollup: {
+    counts: Record<string, number>; spend: Record<string, number>; partsSpend: number; labourSpend: number;
+    serviceVisits: number; lastService: Date | null; firstPurchase: Date | null; lastPurchase: Date | null;
+    firstTouch: Date | null; lastTouch: Date | null; maxMileageKm: number | null;
+    vehiclesCurrent: number; vehiclesTotal: number;
+  };
+  currentVehicles: Vehicle[]; pastVehicles: Vehicle[];
+  relations: { from: number; kind: string; to: number }[];
+  leads: Record<string, unknown>[]; complaints: Record<string, unknown>[]; surveys: Record<string, unknown>[];
+  timeline: TimelinePage;
+  lineage: { field: string; value: string; source: { system: string; recordId: string }; dealer: number | null; at: Date; priority: number; verified: boolean }[];
+  /** Profile fields masked for the scope that asked (camelCase field names). */
+  masked: string[];
+}
+export interface Balance { points: number; owed: number }
+export interface Posting {
+  id: number; customer: number; wallet: WalletLike; kind: string; points: number; at: Date; key: string;
+  cause: { kind: string; [k: string]: unknown }; dealer: number | null; expires: Date | null; shortfall: number;
+}
+export interface Membership { enrolled: Date; source: string; dealerClubs: { dealer: number; since: Date }[] }
+export interface TierStatus { tier: string; qualified: string; byGrace: boolean; value: { vehicles: number; serviceVisits: number; totalSpend: number; singleTicket: number; points: number } }
+export interface KpiRow { kpi: string; label: string; dealer: number | null; from: Date; to: Date; numerator: number; denominator: number; value: number | null }
+export interface Members { size: number; ids: number[] }
+export interface Erasure { customer: number; merged: number[]; at: Date; by: string; reason: string; counts: Record<string, number> }
+export interface AuditHead { seq: number; hash: string }
+export interface AuditVerification { ok: boolean; entries: number; head: AuditHead; problem: { seq: number; kind: string; what: string } | null }
+export interface AuditEntry { seq: number; at: Date; actor: string; scope: string; action: string; what: string; customers: number[]; purpose: string | null }
+export interface ImportReport { file: string; kind: string; encoding: string; rows: number; created: number; updated: number; unchanged: number; rejected: number; rejectedByCode: Record<string, number>; conflicts: number; incomplete: number }
+export interface ImportOptions { progress?: (p: { rows: number; bytes: number; totalBytes: number | null }) => void; kind?: 'customer' | 'vehicle' | 'touchpoint' | 'lead'; receivedAt?: DateLike; format?: 'csv' | 'jsonl'; encoding?: 'auto' | 'utf-8' | 'gbk'; batchSize?: number; sourceSystem?: string }
+export interface GenerateOptions { customers?: number; seed?: number; dealers?: number; asOf?: DateLike; years?: number; batch?: number }
+export type TableName = 'customers' | 'vehicles' | 'ownership' | 'touchpoints' | 'postings' | 'leads' | 'complaints' | 'surveys';
+export interface TableOptions { customer?: number; threads?: number }
+/** "2025", "2025-H1", "2025-Q3" or "2025-07". */
+export type Period = string;
+export type Dimension = 'network' | 'dealer' | 'region' | 'province' | 'model';
+
+export interface Reads {
+  customer(id: number): Customer;
+  dealer(id: number): Dealer;
+  dealerByCode(code: string): number | null;
+  dealers(): Dealer[];
+  vehicle(id: number): Vehicle;
+  vehicleByVin(vin: string): number | null;
+  vehicleByPlate(plate: string): number | null;
+  vehiclesOf(customer: number): Vehicle[];
+  touchpoint(id: number): Touchpoint;
+  /** Any key a call centre has: id, national ID, credit code, VIN, mobile, plate. */
+  findCustomers(key: string): number[];
+  customersByPhone(phone: string): number[];
+  customer360(id: number, timelineLimit?: number): Customer360;
+  timeline(customer: number, limit?: number, before?: TimelineCursor | null): TimelinePage;
+  customerCount(): number;
+  balance(customer: number, wallet?: WalletLike): Balance;
+  walletsOf(customer: number): ({ wallet: WalletLike } & Balance)[];
+  postingsOf(customer: number): Posting[];
+  postingByKey(key: string): Posting | null;
+  membership(customer: number): Membership | null;
+  tierStatus(customer: number, asOf: DateLike): TierStatus;
+  verifyAudit(): AuditVerification;
+  auditLog(customer?: number | null, after?: number | null, limit?: number): AuditEntry[];
+  lead(id: number): Record<string, unknown>;
+  complaint(id: number): Record<string, unknown>;
+  survey(id: number): Record<string, unknown>;
+  consents(customer: number): { channel: string; granted: boolean; at: Date; source: string }[];
+  /** Where each profile field came from (source, record, time, priority). */
+  lineage(customer: number): Customer360['lineage'];
+  /** Offers not applied (open ones only unless `openOnly` is false). */
+  conflicts(openOnly?: boolean): Conflict[];
+  /** Rejected import records, one dealer's or all. */
+  feedback(dealer?: number): FeedbackEntry[];
+  segmentNames(): string[];
+  /** Care actions due on days from ≤ d < to (core's default rules), off the JS thread. */
+  dueActions(from: DateLike, to: DateLike, dealer?: number): Promise<CareAction[]>;
+}
+export interface Conflict { id: number; entity: string; record: number; field: string; current: string | null; offered: string; source: { system: string; recordId: string }; dealer: number | null; received: Date; priority: number; verified: boolean; reason: string; status: 'open' | 'accepted' | 'rejected'; resolvedBy: string | null; resolvedAt: Date | null }
+export interface FeedbackEntry { id: number; dealer: number | null; kind: string; source: { system: string; recordId: string }; line: number | null; raw: string; code: string; field: string | null; message: string; hint: string; received: Date; firstRejected: Date }
+export interface CareAction { kind: string; customer: number; vehicle: number | null; lead: number | null; complaint: number | null; due: Date; basis: Date; dealer: number | null; channel: string; marketing: boolean; detail: string }
+export interface Analytics {
+  kpi(name: string, period: Period, by?: Dimension): Promise<KpiRow[]>;
+  evaluate(rule: string, asOf: DateLike): Promise<Members>;
+  segmentCount(rule: string, asOf: DateLike): Promise<number>;
+  /** An Arrow IPC stream: `tableFromIPC(buffer)` (apache-arrow). */
+  table(name: TableName, opts?: TableOptions): Promise<Buffer>;
+}
+export interface Writes {
+  insertDealer(rec: DealerInput): number;
+  insertCustomer(rec: CustomerInput): number;
+  updateCustomer(id: number, rec: CustomerInput): void;
+  insertVehicle(rec: VehicleInput): number;
+  transferVehicle(vehicle: number, to: number, on: DateLike): void;
+  insertTouchpoint(rec: TouchpointInput): number;
+  insertLead(rec: LeadInput): number;
+  insertComplaint(rec: ComplaintInput): number;
+  insertSurvey(rec: SurveyInput): number;
+  recordConsent(customer: number, rec: ConsentInput): void;
+  joinBrandClub(customer: number, on: DateLike, source?: string): Membership;
+  joinDealerClub(customer: number, dealer: number, on: DateLike, source?: string): Membership;
+  /** Stores core's default club rules (touchpoints earn once a configuration is stored). */
+  setLoyaltyConfig(): void;
+  redeem(rec: RedemptionInput): number;
+  adjust(rec: AdjustmentInput): number;
+  reverse(rec: ReversalInput): number;
+  saveSegment(name: string, definition: string, saved?: DateLike): number;
+  eraseCustomer(customer: number, by: string, reason: string): Erasure;
+  relate(from: number, kind: string, to: number): void;
+  /** One batch, atomic within the transaction; a failing record is named by `record`. */
+  insertCustomers(recs: CustomerInput[]): number[];
+  insertTouchpoints(recs: TouchpointInput[]): number[];
+  deleteTouchpoint(id: number): void;
+  expireLots(asOf: DateLike): { lots: number; points: number };
+  reviewTiers(asOf: DateLike): { customer: number; on: Date; from: string; to: string; why: string }[];
+  /** `accept` applies the offered value, `reject` keeps the stored one. */
+  resolveConflict(id: number, resolution: 'accept' | 'reject', by: string, at?: DateLike): Conflict;
+}
+
+export interface WriteTransaction extends Writes {
+  readonly finished: boolean;
+  commit(): void;
+  abort(): void;
+  setDurable(durable: boolean): void;
+}
+export interface ReadTransaction extends Reads, Analytics {
+  close(): void;
+}
+
+export interface ScopedDatabase extends Analytics {
+  readonly scope: string;
+  find(key: string): number[];
+  customer360(id: number, timelineLimit?: number): Customer360;
+  timeline(customer: number, limit?: number, before?: TimelineCursor | null): TimelinePage;
+  addTouchpoint(rec: TouchpointInput): number;
+  recordConsent(customer: number, channel: string, granted: boolean): void;
+  redeem(rec: RedemptionInput): number;
+  erase(customer: number, reason: string): Erasure;
+  updateMyContact(rec: ContactInput): void;
+  auditLog(customer?: number | null, after?: number | null, limit?: number): AuditEntry[];
+  verifyAudit(): AuditVerification;
+  auditHead(): AuditHead;
+  flushAudit(): void;
+}
+
+export interface Database extends Reads, Writes, Analytics {}
+export class Database {
+  static open(path: string, opts?: OpenOptions): Database;
+  static inMemory(opts?: Omit<OpenOptions, 'readOnly' | 'cacheBytes'>): Database;
+  readonly path: string | null;
+  readonly closed: boolean;
+  close(): void;
+  now(): Date;
+  check(): { ok: boolean; storage: string; problems: { table: string; detail: string }[] };
+  flushAudit(): void;
+  /** Commits when `fn` returns, rolls back when it throws; `fn` must be synchronous. */
+  write<T>(fn: (tx: WriteTransaction) => T): T;
+  /** One snapshot; released when `fn` returns (or its promise settles). */
+  read<T>(fn: (r: ReadTransaction) => T): T;
+  /** The database as `scope` ("hq:<role>", "dealer:<code>", "owner:<id>") sees it. */
+  as(scope: string, actor: string, opts?: { purpose?: string }): ScopedDatabase;
+  generate(opts?: GenerateOptions): Promise<Record<string, number>>;
+  importFile(path: string, opts?: ImportOptions): Promise<ImportReport>;
+  importBuffer(data: Buffer | string, name?: string, opts?: ImportOptions): Promise<ImportReport>;
+}
+
+export class AutocrmError extends Error {
+  /** Core's stable code, e.g. "validation.name_placeholder", "not_found", "access_denied". */
+  readonly code: string;
+  /** The field the error is about (camelCase), if any. */
+  readonly field: string | null;
+  /** The 0-based record of a batch, if any. */
+  readonly record: number | null;
+  /** The kind's own attributes (camelCase), e.g. `rule`, `value`, `entity`, `key`. */
+  readonly details: Record<string, string | number>;
+}
+export class ValidationError extends AutocrmError {}
+export class NotFoundError extends AutocrmError {}
+export class DuplicateKeyError extends AutocrmError {}
+export class InvalidOperationError extends AutocrmError {}
+export class InsufficientPointsError extends AutocrmError {}
+export class IdempotencyConflictError extends AutocrmError {}
+export class RuleError extends AutocrmError {}
+export class LimitExceededError extends AutocrmError {}
+export class AccessDeniedError extends AutocrmError {}
+export class UnknownScopeError extends AutocrmError {}
+export class AlreadyOpenError extends AutocrmError {}
+export class ReadOnlyError extends AutocrmError {}
+export class UpgradeRequiredError extends AutocrmError {}
+export class CorruptError extends AutocrmError {}
+export class StorageError extends AutocrmError {}
+export class ImportError extends AutocrmError {}
+export class InternalError extends AutocrmError {}
+
+/** A calendar date as autocrm returns it (UTC midnight). */
+export function date(year: number, month: number, day: number): Date;
+/** A naive local date-time as autocrm returns it (wall-clock fields as UTC fields). */
+export function localTime(year: number, month: number, day: number, hour?: number, minute?: number, second?: number): Date;
