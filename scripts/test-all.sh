@@ -11,4 +11,5 @@ python3 -m pip install --quiet --disable-pip-version-check \
     ./bindings/python pytest pyarrow polars pandas matplotlib mypy duckdb
 python3 -m pytest bindings/python/tests -q
 bash scripts/test-node.sh
+bash scripts/test-mobile.sh
 bash scripts/fuzz-smoke.sh

@@ -319,25 +319,63 @@ pub fn due_actions_with(
     }
     let mut out = Vec::new();
     for c in &facts.customers {
-        let mut cx = Ctx {
-            c,
-            first_owned: &first_owned,
-            from,
-            to,
-            dealer,
-            params,
-            out: &mut out,
-        };
-        for v in &c.vehicles {
-            cx.vehicle_actions(v);
-        }
-        cx.maintenance();
-        cx.birthday();
-        cx.holidays();
-        cx.win_back();
-        cx.leads();
-        cx.complaints();
+        customer_actions(c, &first_owned, from, to, dealer, params, &mut out);
     }
+    sort_actions(&mut out);
+    out
+}
+
+/// The care actions of one customer `c` due on days d with `from ≤ d < to` (with `dealer`,
+/// only that dealer's), sorted as [`due_actions`] sorts them: [`due_actions_with`] for one
+/// customer without the whole snapshot. `first_owned` holds, for each of `c`'s vehicles, the
+/// first day anyone owned it (from its ownership history): it tells a new car's first owner
+/// from a later one.
+pub fn customer_due_actions(
+    c: &CustomerFacts,
+    first_owned: &HashMap<VehicleId, Date>,
+    from: Date,
+    to: Date,
+    dealer: Option<DealerId>,
+    params: &CareParams,
+) -> Vec<CareAction> {
+    let mut out = Vec::new();
+    if from < to {
+        customer_actions(c, first_owned, from, to, dealer, params, &mut out);
+        sort_actions(&mut out);
+    }
+    out
+}
+
+fn customer_actions(
+    c: &CustomerFacts,
+    first_owned: &HashMap<VehicleId, Date>,
+    from: Date,
+    to: Date,
+    dealer: Option<DealerId>,
+    params: &CareParams,
+    out: &mut Vec<CareAction>,
+) {
+    let mut cx = Ctx {
+        c,
+        first_owned,
+        from,
+        to,
+        dealer,
+        params,
+        out,
+    };
+    for v in &c.vehicles {
+        cx.vehicle_actions(v);
+    }
+    cx.maintenance();
+    cx.birthday();
+    cx.holidays();
+    cx.win_back();
+    cx.leads();
+    cx.complaints();
+}
+
+fn sort_actions(out: &mut [CareAction]) {
     out.sort_by(|a, b| {
         (a.due, a.customer, a.kind, a.vehicle, a.lead, a.complaint).cmp(&(
             b.due,
@@ -348,7 +386,6 @@ pub fn due_actions_with(
             b.complaint,
         ))
     });
-    out
 }
 
 /// A vehicle's purchase day: purchase, invoice or registration date, else the day its first

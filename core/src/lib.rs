@@ -72,7 +72,9 @@ pub mod vehicle;
 pub mod view;
 
 pub use analytics::{CustomerFacts, Facts, VehicleFact};
-pub use care::{due_actions, due_actions_with, CareAction, CareKind, CareParams, Holiday};
+pub use care::{
+    customer_due_actions, due_actions, due_actions_with, CareAction, CareKind, CareParams, Holiday,
+};
 pub use clock::{Clock, UtcOffset};
 pub use complaint::{Complaint, ComplaintStatus};
 pub use complaint::{Escalation, EscalationParams};

@@ -79,7 +79,7 @@ named!(Permission, "permission", {
     WriteConsents => "write_consents", Redeem => "redeem", Analytics => "analytics",
     Export => "export", Erase => "erase", ReadAudit => "read_audit",
     ManageRoles => "manage_roles",
-    ManageData => "manage_data",
+    ManageData => "manage_data", Refer => "refer",
 });
 named!(Gender, "gender", { Male => "male", Female => "female" });
 named!(DealerKind, "dealer kind", { FourS => "four_s", ServiceStation => "service_station" });

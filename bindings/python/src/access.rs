@@ -8,7 +8,7 @@
 use std::str::FromStr;
 
 use autocrm::access::{Permission, Role, Scope};
-use autocrm::api::{ContactUpdate, ScopedStore};
+use autocrm::api::{ContactUpdate, Referral, ScopedStore};
 use autocrm::audit::{AuditEntry, AuditHead, AuditVerification};
 use autocrm::{ConsentChannel, CustomerId, CustomerKey, Named};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -18,7 +18,9 @@ use pyo3::types::{PyDict, PyList};
 use crate::arrow::Table;
 use crate::conv::{named_from_py, FromPy, ToPy};
 use crate::errors::{detach, IntoPyResult};
-use crate::types::{Customer360, TimelinePage};
+use crate::types::{
+    Balance, Benefits, CareAction, Customer, Customer360, TierStatus, TimelinePage, Vehicle,
+};
 use crate::{cursor_arg, ids, one, records, PyDatabase};
 
 #[pymethods]
@@ -352,6 +354,178 @@ impl PyScopedDatabase {
     /// Appends the audit entries of scoped reads still queued now.
     fn flush_audit(&self, py: Python<'_>) -> PyResult<()> {
         self.with(py, |s| s.flush_audit())
+    }
+
+    // -- The owner club's calls (owner scopes only; any other scope raises
+    // AccessDeniedError): core's `ScopedStore::my_*`, `set_my_consent`, `redeem_mine`,
+    // `refer_friend` (core/src/api/owner.rs, docs/access.md "Owners").
+
+    /// My profile, masked as the owner scope shows it (the national ID masked; `masked`
+    /// lists the masked fields).
+    fn my_profile<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let p = self.with(py, |s| s.my_profile())?;
+        let d = PyDict::new(py);
+        d.set_item("customer", Customer::new(py, p.id, &p.customer)?)?;
+        d.set_item("masked", p.masked.to_vec())?;
+        Ok(d)
+    }
+
+    /// My vehicles, owned now or before, with my own ownership periods only (their
+    /// `warranty_end`, `insurance_expiry`, `inspection_due`).
+    fn my_vehicles(&self, py: Python<'_>) -> PyResult<Vec<Vehicle>> {
+        let v = self.with(py, |s| s.my_vehicles())?;
+        v.iter().map(|o| Vehicle::owned(py, o)).collect()
+    }
+
+    /// A page of my history (my timeline), newest first; `before` is the previous page's
+    /// `next`.
+    #[pyo3(signature = (limit=50, before=None))]
+    fn my_history(
+        &self,
+        py: Python<'_>,
+        limit: usize,
+        before: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<TimelinePage> {
+        let cursor = cursor_arg(before)?;
+        let p = self.with(py, |s| s.my_history(cursor, limit))?;
+        TimelinePage::new(py, &p)
+    }
+
+    /// My points per wallet: a list of dicts `{"wallet": "brand" or dealer id, "balance":
+    /// Balance, "spendable": points spendable today, "expiring": [{"lot", "points",
+    /// "expires"}]}` with the lots expiring within `within_days` days (at most 3,660).
+    #[pyo3(signature = (within_days=30))]
+    fn my_points<'py>(
+        &self,
+        py: Python<'py>,
+        within_days: u32,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let v = self.with(py, |s| s.my_points(within_days))?;
+        v.iter()
+            .map(|w| {
+                let d = PyDict::new(py);
+                d.set_item("wallet", w.wallet.to_py(py)?)?;
+                d.set_item("balance", Balance::new(py, &w.balance)?)?;
+                d.set_item("spendable", w.spendable)?;
+                let lots = PyList::empty(py);
+                for (id, l) in &w.expiring {
+                    let x = PyDict::new(py);
+                    x.set_item("lot", id)?;
+                    x.set_item("points", l.remaining)?;
+                    x.set_item("expires", l.expires.to_py(py)?)?;
+                    lots.append(x)?;
+                }
+                d.set_item("expiring", lots)?;
+                Ok(d)
+            })
+            .collect()
+    }
+
+    /// My tier today and how far the next one is: `{"status": TierStatus, "next": None at the
+    /// top, else {"tier", "vehicles", "service_visits", "total_spend", "single_ticket",
+    /// "points"}}` — what is missing per threshold of the next tier's rule (None: the rule
+    /// sets none; meeting any one qualifies).
+    fn my_tier<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = self.with(py, |s| s.my_tier())?;
+        let d = PyDict::new(py);
+        d.set_item("status", TierStatus::new(py, &t.status)?)?;
+        let next = match &t.next {
+            None => None,
+            Some(g) => {
+                let x = PyDict::new(py);
+                x.set_item("tier", g.tier.name())?;
+                x.set_item("vehicles", g.vehicles)?;
+                x.set_item("service_visits", g.service_visits)?;
+                x.set_item(
+                    "total_spend",
+                    g.total_spend.map(|m| m.to_py(py)).transpose()?,
+                )?;
+                x.set_item(
+                    "single_ticket",
+                    g.single_ticket.map(|m| m.to_py(py)).transpose()?,
+                )?;
+                x.set_item("points", g.points)?;
+                Some(x)
+            }
+        };
+        d.set_item("next", next)?;
+        Ok(d)
+    }
+
+    /// The benefits of my tier today.
+    fn my_benefits(&self, py: Python<'_>) -> PyResult<Benefits> {
+        let b = self.with(py, |s| s.my_benefits())?;
+        Benefits::new(py, &b)
+    }
+
+    /// My reminders: care actions due for me from today for `days` days (first service,
+    /// maintenance, insurance renewal — only with a consent —, annual inspection, warranty
+    /// expiry).
+    #[pyo3(signature = (days=90))]
+    fn my_reminders(&self, py: Python<'_>, days: u32) -> PyResult<Vec<CareAction>> {
+        let v = self.with(py, |s| s.my_reminders(days))?;
+        v.iter().map(|a| CareAction::new(py, a)).collect()
+    }
+
+    /// My consents today: `{channel name: granted}` for every channel.
+    fn my_consents<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let v = self.with(py, |s| s.my_consents())?;
+        let d = PyDict::new(py);
+        for (ch, on) in v {
+            d.set_item(ch.name(), on)?;
+        }
+        Ok(d)
+    }
+
+    /// Grants (`granted=True`) or withdraws my consent for `channel`.
+    fn set_my_consent(
+        &self,
+        py: Python<'_>,
+        channel: &Bound<'_, PyAny>,
+        granted: bool,
+    ) -> PyResult<()> {
+        let ch: ConsentChannel = named_from_py(channel)?;
+        self.with(py, move |s| s.set_my_consent(ch, granted))
+    }
+
+    /// Redeems my points: `key` and `at` come from the phone, so a retry with both the same
+    /// returns the same posting id and spends nothing more. `wallet` is "brand" (default) or a
+    /// dealer id.
+    #[pyo3(signature = (points, item, key, at, wallet=None))]
+    fn redeem_mine(
+        &self,
+        py: Python<'_>,
+        points: i64,
+        item: String,
+        key: String,
+        at: &Bound<'_, PyAny>,
+        wallet: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let w = crate::wallet_arg(wallet)?;
+        let at = autocrm::DateTime::from_py(at)?;
+        self.with(py, move |s| s.redeem_mine(w, points, &item, &key, at))
+    }
+
+    /// Refers a friend (`name`, mobile `phone`) to the dealer with code `dealer` for `model`;
+    /// returns the referral lead's id. Needs `refer` (owners hold it); a retry with the same
+    /// `key` returns the same lead.
+    fn refer_friend(
+        &self,
+        py: Python<'_>,
+        name: String,
+        phone: String,
+        dealer: String,
+        model: String,
+        key: String,
+    ) -> PyResult<u64> {
+        let r = Referral {
+            name,
+            phone,
+            dealer,
+            model,
+            key,
+        };
+        self.with(py, move |s| s.refer_friend(&r)).map(|l| l.0)
     }
 
     // -- Arrow tables: `Database`'s tables (same columns) with the rows this scope sees and

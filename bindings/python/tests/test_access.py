@@ -77,7 +77,7 @@ def test_new_exception_classes_are_exported():
         assert cls is not autocrm.Error
     assert not issubclass(autocrm.AccessDeniedError, autocrm.UnknownScopeError)
     assert "read_customers" in autocrm.PERMISSIONS and "manage_roles" in autocrm.PERMISSIONS
-    assert "manage_data" in autocrm.PERMISSIONS and len(autocrm.PERMISSIONS) == 15
+    assert "manage_data" in autocrm.PERMISSIONS and len(autocrm.PERMISSIONS) == 16
 
 
 @pytest.mark.parametrize("scope", ["hq:nobody", "dealer:NOPE", "owner:999"])

@@ -57,8 +57,8 @@ pub const DEALER_PERMISSIONS: &[Permission] = &[
 ];
 
 /// What an owner may do, on himself only: read his file, see his own phones, address and
-/// birth date (his national ID stays masked: a phone can be lost), change his consents and
-/// redeem. His contact details he changes through the integration path
+/// birth date (his national ID stays masked: a phone can be lost), change his consents,
+/// redeem and refer a friend. His contact details he changes through the integration path
 /// ([`crate::api::ScopedStore::update_my_contact`]).
 pub const OWNER_PERMISSIONS: &[Permission] = &[
     Permission::ReadCustomers,
@@ -67,6 +67,7 @@ pub const OWNER_PERMISSIONS: &[Permission] = &[
     Permission::SeeBirthDate,
     Permission::WriteConsents,
     Permission::Redeem,
+    Permission::Refer,
 ];
 
 /// A scope resolved against one file: its principal, the operator acting, and the day its

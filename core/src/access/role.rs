@@ -49,6 +49,8 @@ pub enum Permission {
     /// candidates and merge customers, read every dealer's feedback queue. The values it
     /// reconciles are shown unmasked: a conflict cannot be judged on masked values.
     ManageData,
+    /// Refer a friend: create a referral lead (the friend as a prospect) for a dealer.
+    Refer,
 }
 
 /// An HQ role: its permissions, and for marketing roles the consent channel that limits which

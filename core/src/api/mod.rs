@@ -6,6 +6,8 @@
 //! error ([`ErrorReport`]). A binding converts its values into these, calls, and maps the
 //! report to its own exception or error class; no rule lives in a binding.
 
+// The owner club's calls (owner app): `impl ScopedStore` blocks for an owner scope.
+mod owner;
 mod records;
 mod report;
 mod scoped;
@@ -18,6 +20,10 @@ mod scoped_data;
 mod scoped_export;
 mod session;
 
+pub use owner::{
+    OwnerProfile, OwnerTier, OwnerWallet, Referral, TierGap, MAX_OWNER_WINDOW_DAYS,
+    MAX_REFERRAL_KEY_CHARS, OWNER_REMINDER_KINDS,
+};
 pub use records::{lead_status, CustomerRecord, PartyKind, VehicleRecord};
 pub use report::{Detail, ErrorKind, ErrorReport};
 pub use scoped::{ContactUpdate, ScopedStore, AUDIT_BATCH, MAX_PURPOSE_CHARS, OWNER_APP_SOURCE};

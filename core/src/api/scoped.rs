@@ -42,7 +42,7 @@ pub const OWNER_APP_SOURCE: &str = "app";
 /// between threads.
 #[derive(Clone)]
 pub struct ScopedStore {
-    store: Store,
+    pub(super) store: Store,
     access: Arc<Access>,
     purpose: Option<Arc<str>>,
 }
