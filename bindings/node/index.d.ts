@@ -245,7 +245,27 @@ export interface ScopedDatabase extends Analytics {
   /** A dealer: its own queue; `manage_data`: `dealer`'s, or every queue. */
   feedback(dealer?: number): FeedbackEntry[];
   qualityReport(asOf: DateLike): QualityReport;
+  // The owner app's calls: an owner scope only (any other scope is AccessDeniedError).
+  myProfile(): { id: number; customer: Customer; masked: string[] };
+  myVehicles(): Vehicle[];
+  myHistory(limit?: number, before?: TimelineCursor | null): TimelinePage;
+  /** `withinDays` (default 30, at most 3660): the window of the lots listed as expiring. */
+  myPoints(withinDays?: number): OwnerWallet[];
+  myTier(): OwnerTier;
+  myBenefits(): Benefits;
+  /** Care reminders due from today for `days` days (default 90, at most 3660). */
+  myReminders(days?: number): CareAction[];
+  /** Every channel: whether marketing may use it today. */
+  myConsents(): Record<string, boolean>;
+  setMyConsent(channel: string, granted: boolean): void;
+  /** `key` and `at` come from the phone: a retry with both the same spends nothing more. */
+  redeemMine(rec: { points: number; item: string; key: string; at: DateLike; wallet?: 'brand' | number }): number;
+  /** Returns the referral lead's id; a retry with the same key returns the same lead. */
+  referFriend(rec: { name: string; phone: string; dealer: string; model: string; key: string }): number;
 }
+export interface OwnerWallet { wallet: 'brand' | number; balance: Balance; spendable: number; expiring: { lot: number; points: number; expires: Date }[] }
+export interface OwnerTier { status: TierStatus; next: { tier: string; vehicles: number | null; serviceVisits: number | null; totalSpend: number | null; singleTicket: number | null; points: number | null } | null }
+export interface Benefits { labourDiscountPct: number; partsDiscountPct: number; rescueDiscountPct: number; priority: boolean }
 /** Core's CareParams (camelCase); a key not given takes core's default; null km: no mileage rule. */
 export interface CareParams {
   callbackDay3Days?: number; callbackDay7Days?: number; callbackMonth1Months?: number;

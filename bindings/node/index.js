@@ -221,7 +221,8 @@ const SCOPED_METHODS = [
   'find', 'customer360', 'timeline', 'addTouchpoint', 'recordConsent', 'redeem', 'erase',
   'updateMyContact', 'auditLog', 'verifyAudit', 'auditHead', 'flushAudit', 'addLead',
   'addComplaint', 'conflicts', 'resolveConflict', 'duplicates', 'merge', 'feedback',
-  'qualityReport',
+  'qualityReport', 'myProfile', 'myVehicles', 'myHistory', 'myPoints', 'myTier', 'myBenefits',
+  'myReminders', 'myConsents', 'setMyConsent', 'redeemMine', 'referFriend',
 ];
 const ASYNC_SCOPED_METHODS = ['evaluateSegment', 'dueActions'];
 

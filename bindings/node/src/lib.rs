@@ -26,6 +26,7 @@ use serde_json::Value;
 mod error;
 mod input;
 mod out;
+mod owner;
 mod records;
 mod tables;
 mod value;
