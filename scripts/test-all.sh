@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Every test: the Rust workspace, then the Python package built from this checkout and its
-# pytest suite, then a 30 s fuzz run of every target. Needs the Rust toolchain and Python >= 3.9
-# with pip; installs the rest (pip fetches maturin and the test dependencies, cargo cargo-fuzz).
+# pytest suite, the Node package (node --test, the dealer portal in headless Chromium, an install
+# from a temporary project), the mobile binding (bindings regenerated and diffed, Kotlin tests on
+# the JVM), then a 30 s fuzz run of every target. Needs the Rust toolchain, Python >= 3.9 with
+# pip, Node 20 with npm and Java 17 with Maven; installs the rest (pip fetches maturin and the
+# test dependencies, npm the Node packages, apt Debian's chromium, Maven the Kotlin toolchain,
+# cargo cargo-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # --all-features: core's `arrow` feature (autocrm::export, core/tests/export.rs) is off by
