@@ -499,16 +499,7 @@ fn a_dealer_writes_leads_and_complaints_as_its_own() {
     // Another dealer's record, a customer it does not serve, an owner: refused, nothing written.
     let w = store.write().unwrap();
     let d2 = w
-        .with(|tx| {
-            tx.insert_dealer(&Dealer {
-                code: "D2".into(),
-                name: "D2 4S".into(),
-                region: "East".into(),
-                province: "浙江".into(),
-                city: "杭州".into(),
-                kind: DealerKind::FourS,
-            })
-        })
+        .with(|tx| tx.insert_dealer(&fixtures::dealer("D2")))
         .unwrap();
     w.commit().unwrap();
     let theirs = Lead {

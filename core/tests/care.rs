@@ -6,22 +6,11 @@ use autocrm::*;
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::{d, t};
+use fixtures::{d, dealer, t};
 
 fn vin(n: u64) -> String {
     // WVW (imported European) VINs carry no mandatory check digit.
     format!("WVWZZZ1KZ{:08}", n)
-}
-
-fn dealer(code: &str) -> Dealer {
-    Dealer {
-        code: code.into(),
-        name: format!("{code} 4S"),
-        region: "East".into(),
-        province: "上海".into(),
-        city: "上海".into(),
-        kind: DealerKind::FourS,
-    }
 }
 
 fn person(name: &str, born: Option<&str>) -> Customer {

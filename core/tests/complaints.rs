@@ -8,18 +8,7 @@ use autocrm::*;
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::{d, t};
-
-fn dealer(code: &str) -> Dealer {
-    Dealer {
-        code: code.into(),
-        name: format!("{code} 4S"),
-        region: "East".into(),
-        province: "上海".into(),
-        city: "上海".into(),
-        kind: DealerKind::FourS,
-    }
-}
+use fixtures::{d, dealer, t};
 
 fn complaint(c: CustomerId, category: &str, received: DateTime) -> Complaint {
     Complaint {

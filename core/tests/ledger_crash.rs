@@ -27,14 +27,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use autocrm::{
-    Adjustment, Channel, Customer, CustomerId, Database, Date, Dealer, DealerId, DealerKind, Error,
-    LoyaltyConfig, Money, PostingKind, Redemption, Reversal, SourceRef, Touchpoint, TouchpointKind,
-    Wallet,
+    Adjustment, Channel, Customer, CustomerId, Database, Date, DealerId, Error, LoyaltyConfig,
+    Money, PostingKind, Redemption, Reversal, SourceRef, Touchpoint, TouchpointKind, Wallet,
 };
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::d;
+use fixtures::{d, dealer};
 
 const CHILD_DB: &str = "AUTOCRM_LEDGER_CRASH_DB";
 const CHILD_RUN: &str = "AUTOCRM_LEDGER_CRASH_RUN";
@@ -263,17 +262,6 @@ fn acknowledged_postings_survive_sigkill() {
 
 // ---------------------------------------------------------------------------------------------
 // The child.
-
-fn dealer(code: &str) -> Dealer {
-    Dealer {
-        code: code.into(),
-        name: format!("{code} 4S"),
-        region: "East".into(),
-        province: "上海".into(),
-        city: "上海".into(),
-        kind: DealerKind::FourS,
-    }
-}
 
 /// A request that made a posting, for re-sending under the same key.
 #[derive(Clone, Debug)]

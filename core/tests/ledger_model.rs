@@ -42,16 +42,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use autocrm::{
-    Adjustment, Balance, Cause, Channel, Customer, CustomerId, Database, Date, Dealer, DealerId,
-    DealerKind, Error, ExpiryReport, Lot, LoyaltyConfig, Money, Posting, PostingKind, Redemption,
-    Refusal, Reversal, SourceRef, Touchpoint, TouchpointId, TouchpointKind, Wallet,
+    Adjustment, Balance, Cause, Channel, Customer, CustomerId, Database, Date, DealerId, Error,
+    ExpiryReport, Lot, LoyaltyConfig, Money, Posting, PostingKind, Redemption, Refusal, Reversal,
+    SourceRef, Touchpoint, TouchpointId, TouchpointKind, Wallet,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::d;
+use fixtures::{d, dealer};
 
 /// Days from earning to expiry under the default configuration.
 const LOT_DAYS: i32 = 730;
@@ -728,17 +728,6 @@ impl Model {
 
 // ---------------------------------------------------------------------------------------------
 // Running operations.
-
-fn dealer(code: &str) -> Dealer {
-    Dealer {
-        code: code.into(),
-        name: format!("{code} 4S"),
-        region: "East".into(),
-        province: "上海".into(),
-        city: "上海".into(),
-        kind: DealerKind::FourS,
-    }
-}
 
 /// Two dealers and three customers: the first in both dealers' clubs, the second in the first
 /// dealer's club, the third only in the brand club and only from 90 days after the start.

@@ -6,18 +6,7 @@ use autocrm::*;
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
-use fixtures::d;
-
-fn dealer(code: &str) -> Dealer {
-    Dealer {
-        code: code.into(),
-        name: format!("{code} 4S"),
-        region: "East".into(),
-        province: "上海".into(),
-        city: "上海".into(),
-        kind: DealerKind::FourS,
-    }
-}
+use fixtures::{d, dealer};
 
 struct Club {
     db: Database,

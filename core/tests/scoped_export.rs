@@ -366,17 +366,9 @@ fn a_dealer_exports_only_the_postings_made_at_it() {
     let at = t("2025-03-01 10:00");
     let (a, d1, d2) = db
         .write(|tx| {
-            let dealer = |code: &str| Dealer {
-                code: code.into(),
-                name: format!("{code} 4S"),
-                region: "East".into(),
-                province: "上海".into(),
-                city: "上海".into(),
-                kind: DealerKind::FourS,
-            };
             let (d1, d2) = (
-                tx.insert_dealer(&dealer("D1"))?,
-                tx.insert_dealer(&dealer("D2"))?,
+                tx.insert_dealer(&fixtures::dealer("D1"))?,
+                tx.insert_dealer(&fixtures::dealer("D2"))?,
             );
             let a = tx.insert_customer(&Customer::person("王小明"))?;
             for d in [d1, d2] {

@@ -4,8 +4,8 @@
 
 use autocrm::validate::{credit_code_check_char, national_id_check_digit};
 use autocrm::{
-    Complaint, ComplaintStatus, CustomerId, Date, DateTime, Intent, Lead, LeadSource, LeadStatus,
-    PurchaseType, Survey, SurveyKind,
+    Complaint, ComplaintStatus, CustomerId, Date, DateTime, Dealer, DealerKind, Intent, Lead,
+    LeadSource, LeadStatus, PurchaseType, Survey, SurveyKind,
 };
 
 /// A generated network of `customers` customers and four dealers, in memory, behind a
@@ -21,6 +21,18 @@ pub fn synth_store(seed: u64, customers: usize) -> autocrm::api::Store {
         .load(&db, 100, |_| {})
         .unwrap();
     autocrm::api::Store::new(db)
+}
+
+/// A 4S dealer `code` (named "<code> 4S") in Shanghai, East region.
+pub fn dealer(code: &str) -> Dealer {
+    Dealer {
+        code: code.into(),
+        name: format!("{code} 4S"),
+        region: "East".into(),
+        province: "上海".into(),
+        city: "上海".into(),
+        kind: DealerKind::FourS,
+    }
 }
 
 /// A date from `YYYY-MM-DD`.
