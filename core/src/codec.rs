@@ -331,45 +331,18 @@ pub(crate) fn stored<M: Model>(result: Result<M, DecodeError>) -> crate::Result<
     })
 }
 
+/// `model!(Type, Kind, "name")`: the stored-record identity of a type whose format is still
+/// version [`CHECKSUMMED_SINCE`], written next to the type it describes.
 macro_rules! model {
     ($t:ty, $kind:ident, $name:literal) => {
-        impl Model for $t {
-            const KIND: ModelKind = ModelKind::$kind;
-            const VERSION: u16 = CHECKSUMMED_SINCE;
+        impl $crate::codec::Model for $t {
+            const KIND: $crate::codec::ModelKind = $crate::codec::ModelKind::$kind;
+            const VERSION: u16 = $crate::codec::CHECKSUMMED_SINCE;
             const NAME: &'static str = $name;
         }
     };
 }
-
-model!(crate::Dealer, Dealer, "dealer");
-model!(crate::Customer, Customer, "customer");
-model!(crate::Vehicle, Vehicle, "vehicle");
-model!(
-    crate::vehicle::OwnershipHistory,
-    Ownership,
-    "ownership history"
-);
-model!(crate::Touchpoint, Touchpoint, "touchpoint");
-model!(crate::Lead, Lead, "lead");
-model!(crate::Complaint, Complaint, "complaint");
-model!(crate::Survey, Survey, "survey");
-model!(
-    crate::integration::SourceRegistry,
-    SourceRegistry,
-    "source registry"
-);
-model!(
-    crate::integration::RecordLineage,
-    FieldLineage,
-    "field lineage"
-);
-model!(crate::integration::Conflict, Conflict, "conflict");
-model!(
-    crate::integration::FeedbackEntry,
-    FeedbackEntry,
-    "feedback entry"
-);
-model!(crate::identity::MergeRecord, MergeRecord, "merge record");
+pub(crate) use model;
 
 #[cfg(test)]
 mod tests {

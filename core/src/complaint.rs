@@ -121,6 +121,7 @@ pub struct Complaint {
     /// Source system and record id.
     pub source: Option<SourceRef>,
 }
+crate::codec::model!(Complaint, Complaint, "complaint");
 
 impl Complaint {
     /// The first-response deadline: 24 hours after receipt.

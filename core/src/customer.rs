@@ -78,6 +78,7 @@ pub struct Customer {
     /// written from keeps finding it.
     pub source: Option<SourceRef>,
 }
+crate::codec::model!(Customer, Customer, "customer");
 
 /// How two customers are related. Relations are directed: `from` → `to`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -31,6 +31,7 @@ pub struct Dealer {
     /// 4S shop or service station.
     pub kind: DealerKind,
 }
+crate::codec::model!(Dealer, Dealer, "dealer");
 
 impl Dealer {
     /// The dealer as it will be stored: trimmed and validated (code, name, region, city).

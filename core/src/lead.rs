@@ -143,6 +143,7 @@ pub struct Lead {
     /// Source system and record id.
     pub source: Option<SourceRef>,
 }
+crate::codec::model!(Lead, Lead, "lead");
 
 impl Lead {
     /// The lead as it will be stored: validated.

@@ -70,6 +70,7 @@ pub struct Survey {
     /// Source system and record id.
     pub source: Option<SourceRef>,
 }
+crate::codec::model!(Survey, Survey, "survey");
 
 impl Survey {
     /// The weighted index on a 0–100 scale: Σ(weight × score) / Σ(weight of scored factors) × 10.

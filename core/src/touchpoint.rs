@@ -173,6 +173,7 @@ pub struct Touchpoint {
     /// Source system and record id; the same source record is written at most once.
     pub source: Option<SourceRef>,
 }
+crate::codec::model!(Touchpoint, Touchpoint, "touchpoint");
 
 impl Touchpoint {
     /// Whether the outcome says the contact succeeded: `"reached"`, `"success"`,

@@ -62,6 +62,7 @@ pub struct Vehicle {
     /// The source record this vehicle was first written from.
     pub source: Option<SourceRef>,
 }
+crate::codec::model!(Vehicle, Vehicle, "vehicle");
 
 /// One period of ownership. `to` is `None` while it lasts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +137,7 @@ impl Vehicle {
 /// A vehicle's owners, oldest first; at most the last period is open.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwnershipHistory(pub Vec<Ownership>);
+crate::codec::model!(OwnershipHistory, Ownership, "ownership history");
 
 impl OwnershipHistory {
     /// The current owner, if any.

@@ -72,6 +72,7 @@ pub struct MergeRecord {
     /// and the ones the survivor already had. Kept as (from, kind, to) with the original ids.
     pub dropped_relations: Vec<(CustomerId, RelationKind, CustomerId)>,
 }
+crate::codec::model!(MergeRecord, MergeRecord, "merge record");
 
 /// How many records a merge moved to the survivor.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

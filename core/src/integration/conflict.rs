@@ -109,6 +109,7 @@ pub struct Conflict {
     /// Open, accepted or rejected.
     pub status: ConflictStatus,
 }
+crate::codec::model!(Conflict, Conflict, "conflict");
 
 impl Conflict {
     /// The customer this conflict is about, if it is about a customer.

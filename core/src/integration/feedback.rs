@@ -54,6 +54,7 @@ pub struct FeedbackEntry {
     /// the entry counts from here.
     pub first_rejected: DateTime,
 }
+crate::codec::model!(FeedbackEntry, FeedbackEntry, "feedback entry");
 
 impl FeedbackEntry {
     /// Whole days the entry has waited on `on`.

@@ -72,6 +72,7 @@ impl FieldLineage {
 /// sorted by field then number.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordLineage(pub Vec<FieldLineage>);
+crate::codec::model!(RecordLineage, FieldLineage, "field lineage");
 
 impl RecordLineage {
     /// The entry of `field` (`sub`: the number for phones, else empty).

@@ -127,6 +127,7 @@ pub struct SourceRegistry {
     /// The systems, in registration order.
     pub systems: Vec<SourceSystem>,
 }
+crate::codec::model!(SourceRegistry, SourceRegistry, "source registry");
 
 impl Default for SourceRegistry {
     /// DOMAIN §4's order (see the module documentation for the table and the reasons).
