@@ -162,6 +162,8 @@ export interface Reads {
   /** Rejected import records, one dealer's or all. */
   feedback(dealer?: number): FeedbackEntry[];
   segmentNames(): string[];
+  /** The loyalty ledger's invariants checked. */
+  verifyLedger(): { ok: boolean; wallets: number; postings: number; lots: number; problems: string[] };
   /** A saved segment's versions, oldest first (the last applies); `null` if none. */
   segment(name: string): SegmentVersion[] | null;
   /** The members stored by `materialiseSegment` for `asOf`; `null` if not materialised. */
@@ -172,6 +174,11 @@ export interface Reads {
   /** Care actions due on days from ≤ d < to (core's default rules), off the JS thread. */
   dueActions(from: DateLike, to: DateLike, dealer?: number): Promise<CareAction[]>;
 }
+export interface EarnRuleInput { name: string; kind: string; wallet?: 'brand' | 'issuing_dealer'; points?: number; pointsPerYuan?: number; amount?: 'total' | 'parts' | 'labour' }
+export interface TierRuleInput { tier: string; minVehicles?: number | null; minServiceVisits?: number | null; minTotalSpend?: MoneyLike | null; minSingleTicket?: MoneyLike | null; minQualifyingPoints?: number | null }
+export interface BenefitsInput { labourDiscountPct?: number; partsDiscountPct?: number; rescueDiscountPct?: number; priority?: boolean }
+/** Core's `LoyaltyConfig` in camelCase; tiers keyed by name (`{ silver: 120 }`). */
+export interface LoyaltyConfigInput { rules?: EarnRuleInput[]; multipliers?: Record<string, number>; lotDays?: number; tiers?: TierRuleInput[]; tierWindowDays?: number; downgradeGraceDays?: number; benefits?: Record<string, BenefitsInput>; settlementPer100Points?: MoneyLike }
 export interface SegmentVersion { saved: Date; definition: string }
 export interface EscalationParams { monthDays?: number; monthLimit?: number; quarterDays?: number; quarterLimit?: number }
 export interface Escalation { customer: number; category: string; month: number[]; quarter: number[]; dealers: number[]; latest: Date }
@@ -201,8 +208,11 @@ export interface Writes {
   recordConsent(customer: number, rec: ConsentInput): void;
   joinBrandClub(customer: number, on: DateLike, source?: string): Membership;
   joinDealerClub(customer: number, dealer: number, on: DateLike, source?: string): Membership;
-  /** Stores core's default club rules (touchpoints earn once a configuration is stored). */
-  setLoyaltyConfig(): void;
+  /**
+   * Stores the club configuration (touchpoints earn once one is stored); a key not given takes
+   * core's default, no argument stores core's defaults. Core validates it (`ValidationError`).
+   */
+  setLoyaltyConfig(config?: LoyaltyConfigInput): void;
   redeem(rec: RedemptionInput): number;
   adjust(rec: AdjustmentInput): number;
   reverse(rec: ReversalInput): number;

@@ -142,7 +142,7 @@ const READ_METHODS = [
   'customerCount', 'balance', 'walletsOf', 'postingsOf', 'postingByKey', 'membership',
   'tierStatus', 'verifyAudit', 'auditLog', 'lead', 'complaint', 'survey', 'consents', 'lineage',
   'conflicts', 'feedback', 'segmentNames', 'segment', 'materialised', 'segmentDiff',
-  'complaintEscalations',
+  'complaintEscalations', 'verifyLedger',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];

@@ -25,6 +25,7 @@ use serde_json::Value;
 
 mod error;
 mod input;
+mod loyalty;
 mod out;
 mod owner;
 mod records;
@@ -735,11 +736,12 @@ impl NativeWrite {
         written(self.s.with(|t| t.join_dealer_club(c, d, on, &src)))
     }
 
-    /// Stores the club configuration: core's default rules (touchpoints earn only once a
-    /// configuration is stored). Custom rules are not exposed to Node yet.
+    /// Stores the club configuration (touchpoints earn only once one is stored): core's
+    /// `LoyaltyConfig` fields in camelCase, a key not given taking core's default (no
+    /// argument: core's default rules). Core validates it.
     #[napi(catch_unwind)]
-    pub fn set_loyalty_config(&self) -> napi::Result<()> {
-        let c = autocrm::loyalty::LoyaltyConfig::default();
+    pub fn set_loyalty_config(&self, config: Option<Value>) -> napi::Result<()> {
+        let c = loyalty::config(config)?;
         self.s.with(|t| t.set_loyalty_config(&c)).js()
     }
 
@@ -999,6 +1001,17 @@ impl NativeRead {
     #[napi(catch_unwind)]
     pub fn verify_audit(&self) -> napi::Result<V> {
         written(self.s.with(|r| r.verify_audit()))
+    }
+
+    /// Checks the loyalty ledger's invariants: `{ ok, wallets, postings, lots, problems }`.
+    #[napi(catch_unwind)]
+    pub fn verify_ledger(&self) -> napi::Result<V> {
+        let c = self.s.with(|r| r.verify_ledger()).js()?;
+        Ok(obj! {
+            "ok" => c.problems.is_empty().to_v(), "wallets" => c.wallets.to_v(),
+            "postings" => c.postings.to_v(), "lots" => c.lots.to_v(),
+            "problems" => c.problems.to_v(),
+        })
     }
 
     /// Names of the saved segments.

@@ -107,3 +107,29 @@ test('batch inserts of leads, complaints and surveys', () => {
   );
   assert.equal(Database.inMemory().insertSurveys([]).length, 0);
 });
+
+test('custom loyalty configuration and the ledger check', () => {
+  const db = Database.inMemory();
+  const ids = db.write((tx) => {
+    const d = tx.insertDealer({ code: 'SH0001', name: '上海浦东店', region: 'East', province: '上海', city: '上海' });
+    const c = tx.insertCustomer({ name: '王小明', phones: ['13800138000'] });
+    tx.setLoyaltyConfig({
+      rules: [{ name: 'service', kind: 'service_visit', pointsPerYuan: 2, amount: 'parts' }],
+      multipliers: { silver: 100 },
+      lotDays: 365,
+      benefits: { gold: { labourDiscountPct: 10, priority: true } },
+    });
+    tx.joinBrandClub(c, date(2024, 1, 1));
+    return { d, c };
+  });
+  db.insertTouchpoint({ at: localTime(2025, 3, 1, 9), customer: ids.c, dealer: ids.d, channel: 'showroom', kind: 'service_visit', partsAmount: 100, amount: 150 });
+  assert.equal(db.balance(ids.c).points, 200);
+  const check = db.verifyLedger();
+  assert.equal(check.ok, true);
+  assert.deepEqual(check.problems, []);
+  assert.ok(check.postings >= 1);
+  assert.throws(() => db.setLoyaltyConfig({ lotDays: 0 }), { name: 'ValidationError', code: 'validation.out_of_range' });
+  assert.throws(() => db.setLoyaltyConfig({ rules: [{ name: 'x', kind: 'service_visit', points: 1, pointsPerYuan: 1 }] }), TypeError);
+  assert.throws(() => db.setLoyaltyConfig({ lotdays: 30 }), TypeError);
+  db.setLoyaltyConfig(); // core's defaults
+});
