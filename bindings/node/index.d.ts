@@ -162,9 +162,29 @@ export interface Reads {
   /** Rejected import records, one dealer's or all. */
   feedback(dealer?: number): FeedbackEntry[];
   segmentNames(): string[];
+  /** The loyalty ledger's invariants checked. */
+  verifyLedger(): { ok: boolean; wallets: number; postings: number; lots: number; problems: string[] };
+  /** A saved segment's versions, oldest first (the last applies); `null` if none. */
+  segment(name: string): SegmentVersion[] | null;
+  /** The members stored by `materialiseSegment` for `asOf`; `null` if not materialised. */
+  materialised(name: string, asOf: DateLike): Members | null;
+  /** Who entered and left between two materialised dates (`invalid_operation` otherwise). */
+  segmentDiff(name: string, from: DateLike, to: DateLike): { entered: Members; left: Members };
+  complaintEscalations(asOf: DateLike, params?: EscalationParams): Escalation[];
   /** Care actions due on days from ≤ d < to (core's default rules), off the JS thread. */
   dueActions(from: DateLike, to: DateLike, dealer?: number): Promise<CareAction[]>;
 }
+export interface EarnRuleInput { name: string; kind: string; wallet?: 'brand' | 'issuing_dealer'; points?: number; pointsPerYuan?: number; amount?: 'total' | 'parts' | 'labour' }
+export interface TierRuleInput { tier: string; minVehicles?: number | null; minServiceVisits?: number | null; minTotalSpend?: MoneyLike | null; minSingleTicket?: MoneyLike | null; minQualifyingPoints?: number | null }
+export interface BenefitsInput { labourDiscountPct?: number; partsDiscountPct?: number; rescueDiscountPct?: number; priority?: boolean }
+/** Core's `LoyaltyConfig` in camelCase; tiers keyed by name (`{ silver: 120 }`). */
+export interface LoyaltyConfigInput { rules?: EarnRuleInput[]; multipliers?: Record<string, number>; lotDays?: number; tiers?: TierRuleInput[]; tierWindowDays?: number; downgradeGraceDays?: number; benefits?: Record<string, BenefitsInput>; settlementPer100Points?: MoneyLike }
+export interface SegmentVersion { saved: Date; definition: string }
+export interface EscalationParams { monthDays?: number; monthLimit?: number; quarterDays?: number; quarterLimit?: number }
+export interface Escalation { customer: number; category: string; month: number[]; quarter: number[]; dealers: number[]; latest: Date }
+export interface Complaint { id: number; customer: number; vehicle: number | null; dealer: number | null; category: string; received: Date; status: ComplaintStatus; firstResponse: Date | null; analysed: Date | null; resolved: Date | null; calledBack: Date | null; closed: Date | null; note: string | null; source: { system: string; recordId: string } | null }
+export type ComplaintStatus = 'received' | 'analysed' | 'resolved' | 'called_back' | 'closed';
+export interface Role { permissions: string[]; consentedChannel: string | null }
 export interface Conflict { id: number; entity: string; record: number; field: string; current: string | null; offered: string; source: { system: string; recordId: string }; dealer: number | null; received: Date; priority: number; verified: boolean; reason: string; status: 'open' | 'accepted' | 'rejected'; resolvedBy: string | null; resolvedAt: Date | null }
 export interface FeedbackEntry { id: number; dealer: number | null; kind: string; source: { system: string; recordId: string }; line: number | null; raw: string; code: string; field: string | null; message: string; hint: string; received: Date; firstRejected: Date }
 export interface CareAction { kind: string; customer: number; vehicle: number | null; lead: number | null; complaint: number | null; due: Date; basis: Date; dealer: number | null; channel: string; marketing: boolean; detail: string }
@@ -188,8 +208,11 @@ export interface Writes {
   recordConsent(customer: number, rec: ConsentInput): void;
   joinBrandClub(customer: number, on: DateLike, source?: string): Membership;
   joinDealerClub(customer: number, dealer: number, on: DateLike, source?: string): Membership;
-  /** Stores core's default club rules (touchpoints earn once a configuration is stored). */
-  setLoyaltyConfig(): void;
+  /**
+   * Stores the club configuration (touchpoints earn once one is stored); a key not given takes
+   * core's default, no argument stores core's defaults. Core validates it (`ValidationError`).
+   */
+  setLoyaltyConfig(config?: LoyaltyConfigInput): void;
   redeem(rec: RedemptionInput): number;
   adjust(rec: AdjustmentInput): number;
   reverse(rec: ReversalInput): number;
@@ -199,6 +222,20 @@ export interface Writes {
   /** One batch, atomic within the transaction; a failing record is named by `record`. */
   insertCustomers(recs: CustomerInput[]): number[];
   insertTouchpoints(recs: TouchpointInput[]): number[];
+  insertLeads(recs: LeadInput[]): number[];
+  insertComplaints(recs: ComplaintInput[]): number[];
+  insertSurveys(recs: SurveyInput[]): number[];
+  /** Refused (`invalid_operation`) for a customer with vehicles or loyalty postings. */
+  deleteCustomer(id: number): void;
+  /** Ownership is unchanged (no `owner`: see `transferVehicle`). */
+  updateVehicle(id: number, rec: VehicleInput): void;
+  /** Its customer cannot change. */
+  updateLead(id: number, rec: LeadInput): void;
+  /** One step along received → analysed → resolved → called_back → closed (`to` or the next). */
+  advanceComplaint(id: number, at: DateLike, to?: ComplaintStatus): Complaint;
+  respondToComplaint(id: number, at: DateLike): Complaint;
+  /** Evaluates saved segment `name` on the committed data and stores its members for `asOf`. */
+  materialiseSegment(name: string, asOf: DateLike): Members;
   deleteTouchpoint(id: number): void;
   expireLots(asOf: DateLike): { lots: number; points: number };
   reviewTiers(asOf: DateLike): { customer: number; on: Date; from: string; to: string; why: string }[];
@@ -236,6 +273,10 @@ export interface ScopedDatabase extends Analytics {
   dueActions(from: DateLike, to: DateLike, params?: CareParams): Promise<CareAction[]>;
   addLead(rec: LeadInput): number;
   addComplaint(rec: ComplaintInput): number;
+  /** The HQ roles by name (needs `manage_roles`). */
+  roles(): Record<string, Role>;
+  /** Stores a role (core's permission names), or removes it with `null` (needs `manage_roles`). */
+  setRole(name: string, permissions: string[] | null, consentedChannel?: string | null): void;
   /** Needs `manage_data`. */
   importFile(path: string, opts?: ImportOptions): Promise<ImportReport>;
   conflicts(opts?: { openOnly?: boolean; customer?: number }): Conflict[];

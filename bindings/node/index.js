@@ -131,7 +131,9 @@ const WRITE_METHODS = [
   'insertTouchpoint', 'insertLead', 'insertComplaint', 'insertSurvey', 'recordConsent',
   'joinBrandClub', 'joinDealerClub', 'setLoyaltyConfig', 'redeem', 'adjust', 'reverse', 'saveSegment',
   'eraseCustomer', 'relate', 'resolveConflict', 'insertCustomers', 'insertTouchpoints',
-  'deleteTouchpoint', 'expireLots', 'reviewTiers',
+  'deleteTouchpoint', 'expireLots', 'reviewTiers', 'deleteCustomer', 'updateVehicle',
+  'updateLead', 'advanceComplaint', 'respondToComplaint', 'materialiseSegment', 'insertLeads',
+  'insertComplaints', 'insertSurveys',
 ];
 
 const READ_METHODS = [
@@ -139,7 +141,8 @@ const READ_METHODS = [
   'vehiclesOf', 'touchpoint', 'findCustomers', 'customersByPhone', 'customer360', 'timeline',
   'customerCount', 'balance', 'walletsOf', 'postingsOf', 'postingByKey', 'membership',
   'tierStatus', 'verifyAudit', 'auditLog', 'lead', 'complaint', 'survey', 'consents', 'lineage',
-  'conflicts', 'feedback', 'segmentNames',
+  'conflicts', 'feedback', 'segmentNames', 'segment', 'materialised', 'segmentDiff',
+  'complaintEscalations', 'verifyLedger',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];
@@ -222,7 +225,7 @@ const SCOPED_METHODS = [
   'updateMyContact', 'auditLog', 'verifyAudit', 'auditHead', 'flushAudit', 'addLead',
   'addComplaint', 'conflicts', 'resolveConflict', 'duplicates', 'merge', 'feedback',
   'qualityReport', 'myProfile', 'myVehicles', 'myHistory', 'myPoints', 'myTier', 'myBenefits',
-  'myReminders', 'myConsents', 'setMyConsent', 'redeemMine', 'referFriend',
+  'myReminders', 'myConsents', 'setMyConsent', 'redeemMine', 'referFriend', 'roles', 'setRole',
 ];
 const ASYNC_SCOPED_METHODS = ['evaluateSegment', 'dueActions'];
 

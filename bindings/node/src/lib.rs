@@ -25,6 +25,7 @@ use serde_json::Value;
 
 mod error;
 mod input;
+mod loyalty;
 mod out;
 mod owner;
 mod records;
@@ -187,6 +188,31 @@ fn care_params(v: Option<Value>) -> napi::Result<autocrm::CareParams> {
     }
     if let Some(x) = r.nullable("maintenanceKm", km)? {
         p.maintenance_km = x;
+    }
+    r.done()?;
+    Ok(p)
+}
+
+/// Escalation parameters from `{ monthDays, monthLimit, quarterDays, quarterLimit }` (core's
+/// `EscalationParams` in camelCase); a key not given takes core's default.
+fn escalation_params(v: Option<Value>) -> napi::Result<autocrm::EscalationParams> {
+    let mut r = Rec::new("escalation parameters", v)?;
+    let mut p = autocrm::EscalationParams::default();
+    for (k, slot) in [
+        ("monthDays", &mut p.month_days),
+        ("quarterDays", &mut p.quarter_days),
+    ] {
+        if let Some(x) = r.opt(k, input::int)? {
+            *slot = i32::try_from(x).map_err(|_| value_error(format!("{k}: out of range")))?;
+        }
+    }
+    for (k, slot) in [
+        ("monthLimit", &mut p.month_limit),
+        ("quarterLimit", &mut p.quarter_limit),
+    ] {
+        if let Some(x) = r.opt(k, input::uint)? {
+            *slot = usize::try_from(x).map_err(|_| value_error(format!("{k}: out of range")))?;
+        }
     }
     r.done()?;
     Ok(p)
@@ -495,6 +521,27 @@ impl NativeWrite {
         written(self.s.with(|t| t.insert_touchpoints(&ts)))
     }
 
+    /// Inserts leads in one batch; returns their ids.
+    #[napi(catch_unwind)]
+    pub fn insert_leads(&self, recs: Vec<Value>) -> napi::Result<V> {
+        let ls = records::batch(recs, records::lead)?;
+        written(self.s.with(|t| t.insert_leads(&ls)))
+    }
+
+    /// Inserts complaints in one batch; returns their ids.
+    #[napi(catch_unwind)]
+    pub fn insert_complaints(&self, recs: Vec<Value>) -> napi::Result<V> {
+        let cs = records::batch(recs, records::complaint)?;
+        written(self.s.with(|t| t.insert_complaints(&cs)))
+    }
+
+    /// Inserts surveys in one batch; returns their ids.
+    #[napi(catch_unwind)]
+    pub fn insert_surveys(&self, recs: Vec<Value>) -> napi::Result<V> {
+        let ss = records::batch(recs, records::survey)?;
+        written(self.s.with(|t| t.insert_surveys(&ss)))
+    }
+
     /// Deletes a touchpoint (its rollup and loyalty effects with it).
     #[napi(catch_unwind)]
     pub fn delete_touchpoint(&self, id: f64) -> napi::Result<()> {
@@ -533,6 +580,72 @@ impl NativeWrite {
     pub fn update_customer(&self, id: f64, rec: Value) -> napi::Result<()> {
         let (id, c) = (cid(id)?, records::customer(Some(rec))?);
         self.s.with(|t| t.update_customer(id, &c)).js()
+    }
+
+    /// Deletes a customer with everything that holds his data (refused for a customer with
+    /// vehicles or loyalty postings).
+    #[napi(catch_unwind)]
+    pub fn delete_customer(&self, id: f64) -> napi::Result<()> {
+        let id = cid(id)?;
+        self.s.with(|t| t.delete_customer(id)).js()
+    }
+
+    /// Replaces a vehicle's data (ownership is unchanged: no `owner`, see `transferVehicle`).
+    #[napi(catch_unwind)]
+    pub fn update_vehicle(&self, id: f64, rec: Value) -> napi::Result<()> {
+        let id = VehicleId(input::uint("vehicle", &Value::from(id))?);
+        let (v, owner) = records::vehicle(Some(rec))?;
+        if owner.is_some() {
+            return Err(type_error(
+                "updateVehicle does not take `owner`; use transferVehicle",
+            ));
+        }
+        self.s.with(|t| t.update_vehicle(id, &v)).js()
+    }
+
+    /// Replaces a lead (its customer cannot change).
+    #[napi(catch_unwind)]
+    pub fn update_lead(&self, id: f64, rec: Value) -> napi::Result<()> {
+        let id = autocrm::LeadId(input::uint("lead", &Value::from(id))?);
+        let l = records::lead(Some(rec))?;
+        self.s.with(|t| t.update_lead(id, &l)).js()
+    }
+
+    /// Moves a complaint one step (to `to`, or the next status) at `at`; returns it as stored.
+    #[napi(catch_unwind)]
+    pub fn advance_complaint(&self, id: f64, at: Value, to: Option<Value>) -> napi::Result<V> {
+        let id = autocrm::ComplaintId(input::uint("complaint", &Value::from(id))?);
+        let at = datetime("at", &at)?;
+        let to: Option<autocrm::ComplaintStatus> = match to {
+            Some(v) if !v.is_null() => Some(named("to", &v)?),
+            _ => None,
+        };
+        let c = self
+            .s
+            .with(|t| match to {
+                Some(to) => t.advance_complaint(id, to, at),
+                None => t.advance_complaint_to_next(id, at),
+            })
+            .js()?;
+        Ok(out::complaint(id.0, &c))
+    }
+
+    /// Records the first response to a complaint at `at`; returns it as stored.
+    #[napi(catch_unwind)]
+    pub fn respond_to_complaint(&self, id: f64, at: Value) -> napi::Result<V> {
+        let id = autocrm::ComplaintId(input::uint("complaint", &Value::from(id))?);
+        let at = datetime("at", &at)?;
+        let c = self.s.with(|t| t.respond_to_complaint(id, at)).js()?;
+        Ok(out::complaint(id.0, &c))
+    }
+
+    /// Evaluates saved segment `name` as of `asOf` on the committed data and stores its
+    /// members for that date: `{ size, ids }`.
+    #[napi(catch_unwind)]
+    pub fn materialise_segment(&self, name: String, as_of: Value) -> napi::Result<V> {
+        let d = date("asOf", &as_of)?;
+        let set = self.s.materialise_segment(&name, d).js()?;
+        Ok(tables::members(&set))
     }
 
     /// Inserts a vehicle (with `owner` and `since`: its first owner); returns its id.
@@ -623,11 +736,12 @@ impl NativeWrite {
         written(self.s.with(|t| t.join_dealer_club(c, d, on, &src)))
     }
 
-    /// Stores the club configuration: core's default rules (touchpoints earn only once a
-    /// configuration is stored). Custom rules are not exposed to Node yet.
+    /// Stores the club configuration (touchpoints earn only once one is stored): core's
+    /// `LoyaltyConfig` fields in camelCase, a key not given taking core's default (no
+    /// argument: core's default rules). Core validates it.
     #[napi(catch_unwind)]
-    pub fn set_loyalty_config(&self) -> napi::Result<()> {
-        let c = autocrm::loyalty::LoyaltyConfig::default();
+    pub fn set_loyalty_config(&self, config: Option<Value>) -> napi::Result<()> {
+        let c = loyalty::config(config)?;
         self.s.with(|t| t.set_loyalty_config(&c)).js()
     }
 
@@ -889,10 +1003,63 @@ impl NativeRead {
         written(self.s.with(|r| r.verify_audit()))
     }
 
+    /// Checks the loyalty ledger's invariants: `{ ok, wallets, postings, lots, problems }`.
+    #[napi(catch_unwind)]
+    pub fn verify_ledger(&self) -> napi::Result<V> {
+        let c = self.s.with(|r| r.verify_ledger()).js()?;
+        Ok(obj! {
+            "ok" => c.problems.is_empty().to_v(), "wallets" => c.wallets.to_v(),
+            "postings" => c.postings.to_v(), "lots" => c.lots.to_v(),
+            "problems" => c.problems.to_v(),
+        })
+    }
+
     /// Names of the saved segments.
     #[napi(catch_unwind)]
     pub fn segment_names(&self) -> napi::Result<V> {
         written(self.s.with(|r| r.segment_names()))
+    }
+
+    /// A saved segment's versions, oldest first (`null` if none).
+    #[napi(catch_unwind)]
+    pub fn segment(&self, name: String) -> napi::Result<V> {
+        let r = self.s.with(|r| r.segment(&name)).js()?;
+        Ok(r.map_or(V::Null, |r| {
+            V::Arr(
+                r.versions
+                    .iter()
+                    .map(
+                        |v| obj! { "saved" => v.saved.to_v(), "definition" => v.definition.to_v() },
+                    )
+                    .collect(),
+            )
+        }))
+    }
+
+    /// The members of `name` materialised for `asOf`: `{ size, ids }` (`null` if not done).
+    #[napi(catch_unwind)]
+    pub fn materialised(&self, name: String, as_of: Value) -> napi::Result<V> {
+        let d = date("asOf", &as_of)?;
+        let set = self.s.with(|r| r.materialised(&name, d)).js()?;
+        Ok(set.map_or(V::Null, |s| tables::members(&s)))
+    }
+
+    /// Who entered and who left materialised segment `name` between two dates.
+    #[napi(catch_unwind)]
+    pub fn segment_diff(&self, name: String, from: Value, to: Value) -> napi::Result<V> {
+        let (f, t) = (date("from", &from)?, date("to", &to)?);
+        let d = self.s.with(|r| r.segment_diff(&name, f, t)).js()?;
+        Ok(obj! { "entered" => tables::members(&d.entered), "left" => tables::members(&d.left) })
+    }
+
+    /// Complaint escalations as of `asOf`, with optional `{ monthDays, monthLimit,
+    /// quarterDays, quarterLimit }` (core's defaults otherwise).
+    #[napi(catch_unwind)]
+    pub fn complaint_escalations(&self, as_of: Value, params: Option<Value>) -> napi::Result<V> {
+        let d = date("asOf", &as_of)?;
+        let p = escalation_params(params)?;
+        let v = self.s.with(|r| r.complaint_escalations_with(d, &p)).js()?;
+        Ok(V::Arr(v.iter().map(out::escalation).collect()))
     }
 
     /// A lead by id.
@@ -1145,6 +1312,62 @@ impl NativeScoped {
     #[napi(catch_unwind)]
     pub fn flush_audit(&self) -> napi::Result<()> {
         self.s.flush_audit().js()
+    }
+
+    /// The HQ roles: `{ name: { permissions, consentedChannel } }` (needs `manage_roles`).
+    #[napi(catch_unwind)]
+    pub fn roles(&self) -> napi::Result<V> {
+        let roles = self.s.roles().js()?;
+        Ok(V::Map(
+            roles
+                .0
+                .iter()
+                .map(|(n, r)| {
+                    let perms = V::Arr(r.permissions.iter().map(|p| out::name(*p)).collect());
+                    let v = obj! {
+                        "permissions" => perms,
+                        "consentedChannel" => out::opt_name(r.consented_channel),
+                    };
+                    (n.clone(), v)
+                })
+                .collect(),
+        ))
+    }
+
+    /// Stores HQ role `name` with `permissions` (core's permission names) and an optional
+    /// consent channel; `permissions = null` removes the role (needs `manage_roles`).
+    #[napi(catch_unwind)]
+    pub fn set_role(
+        &self,
+        name: String,
+        #[napi(ts_arg_type = "string[] | null")] permissions: Option<Value>,
+        consented_channel: Option<Value>,
+    ) -> napi::Result<()> {
+        let channel: Option<autocrm::ConsentChannel> = match consented_channel {
+            Some(v) if !v.is_null() => Some(named("consentedChannel", &v)?),
+            _ => None,
+        };
+        let role = match permissions {
+            Some(Value::Array(a)) => Some(autocrm::access::Role {
+                permissions: a
+                    .iter()
+                    .map(|p| named("permissions", p))
+                    .collect::<napi::Result<_>>()?,
+                consented_channel: channel,
+            }),
+            None | Some(Value::Null) if channel.is_some() => {
+                return Err(type_error(
+                    "setRole: consentedChannel needs permissions (null removes the role)",
+                ))
+            }
+            None | Some(Value::Null) => None,
+            Some(_) => {
+                return Err(type_error(
+                    "permissions: expected an array of permission names or null",
+                ))
+            }
+        };
+        self.s.set_role(&name, role.as_ref()).js()
     }
 
     /// KPI rows over what this scope sees (on the pool).

@@ -516,3 +516,12 @@ impl ToV for autocrm::integration::QualityReport {
         }
     }
 }
+
+/// A complaint escalation.
+pub fn escalation(e: &autocrm::Escalation) -> V {
+    obj! {
+        "customer" => e.customer.to_v(), "category" => e.category.to_v(),
+        "month" => e.month.to_v(), "quarter" => e.quarter.to_v(),
+        "dealers" => e.dealers.to_v(), "latest" => e.latest.to_v(),
+    }
+}

@@ -71,6 +71,14 @@ pub fn customers(v: Vec<Value>) -> napi::Result<Vec<Customer>> {
         .collect()
 }
 
+/// Records of a batch read by `one` (a failing one named by its position, see [`customers`]).
+pub fn batch<T>(v: Vec<Value>, one: fn(Option<Value>) -> napi::Result<T>) -> napi::Result<Vec<T>> {
+    v.into_iter()
+        .enumerate()
+        .map(|(i, x)| one(Some(x)).map_err(|e| at(i, e)))
+        .collect()
+}
+
 /// Touchpoints of a batch (see [`customers`]).
 pub fn touchpoints(v: Vec<Value>) -> napi::Result<Vec<Touchpoint>> {
     v.into_iter()
