@@ -18,6 +18,8 @@ mod scoped_data;
 // Scoped Arrow exports: `impl ScopedStore` blocks beside the export builders they reuse.
 #[cfg(feature = "arrow")]
 mod scoped_export;
+// Per-customer visibility over many rows, shared by scoped exports and stewardship lists.
+mod seen;
 mod session;
 
 pub use owner::{

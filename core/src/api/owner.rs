@@ -120,21 +120,20 @@ pub const OWNER_REMINDER_KINDS: &[CareKind] = &[
 ];
 
 impl ScopedStore {
-    /// The owner of this owner scope, else `access_denied` for `what` (naming `permission`).
+    /// The owner of this owner scope if it holds `permission`, else `access_denied` for `what`
+    /// (naming `permission`).
     fn me(&self, permission: Permission, what: &str) -> Result<CustomerId> {
-        match self.access().owner() {
-            Some(me) => Ok(me),
-            None => Err(self
-                .access()
-                .denied(permission, format!("{what} (only an owner scope may)"))),
-        }
+        let me = self.access().owner().ok_or_else(|| {
+            self.access()
+                .denied(permission, format!("{what} (only an owner scope may)"))
+        })?;
+        self.access().require(permission, || what.to_string())?;
+        Ok(me)
     }
 
     /// The owner, for a read (`read_customers`), and today on the handle's clock.
     fn me_today(&self, what: &str) -> Result<(CustomerId, Date)> {
         let me = self.me(Permission::ReadCustomers, what)?;
-        self.access()
-            .require(Permission::ReadCustomers, || what.to_string())?;
         Ok((me, self.store.database()?.now().date()))
     }
 
@@ -301,8 +300,6 @@ impl ScopedStore {
     /// An unknown dealer code is `not_found`; referring myself is refused.
     pub fn refer_friend(&self, referral: &Referral) -> Result<LeadId> {
         let me = self.me(Permission::Refer, "refer a friend")?;
-        self.access()
-            .require(Permission::Refer, || "refer a friend".into())?;
         let key = crate::validate::optional_text("key", &referral.key, MAX_REFERRAL_KEY_CHARS)?
             .ok_or_else(|| ValidationError::new("key", Rule::Required, &referral.key))?;
         let db = self.store.database()?;

@@ -14,6 +14,7 @@ use crate::kpi::{Dimension, Kpi, KpiRow, Period};
 use crate::segment::CustomerSet;
 use crate::store::ReadTxn;
 
+use super::seen::distinct;
 use super::ScopedStore;
 
 impl ScopedStore {
@@ -75,9 +76,7 @@ impl ScopedStore {
     ) -> Result<Vec<CareAction>> {
         self.analytics("care actions", |_, a, facts| {
             let actions = due_actions_with(&facts, from, to, a.dealer(), params);
-            let mut seen: Vec<CustomerId> = actions.iter().map(|x| x.customer).collect();
-            seen.sort_unstable();
-            seen.dedup();
+            let seen = distinct(actions.iter().map(|x| x.customer).collect());
             Ok((actions, seen))
         })
     }

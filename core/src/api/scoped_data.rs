@@ -15,6 +15,7 @@ use crate::import::{import_file, ImportOptions, ImportReport, Progress};
 use crate::integration::{Conflict, FeedbackEntry, QualityReport, Resolution};
 use crate::store::ReadTxn;
 
+use super::seen::{distinct, Seen};
 use super::ScopedStore;
 
 impl ScopedStore {
@@ -25,17 +26,6 @@ impl ScopedStore {
 
     fn require_steward(&self, what: impl FnOnce() -> String) -> Result<()> {
         self.access().require(Permission::ManageData, what)
-    }
-
-    /// The distinct customers of `ids`, in order of first appearance.
-    fn distinct(ids: impl IntoIterator<Item = CustomerId>) -> Vec<CustomerId> {
-        let mut out: Vec<CustomerId> = Vec::new();
-        for id in ids {
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        }
-        out
     }
 
     /// Imports the file at `path` as [`crate::import::import_file`] does. Needs
@@ -74,17 +64,17 @@ impl ScopedStore {
                 }
                 None => r.conflicts(open_only)?,
             };
+            let mut seen = Seen::new(r, a);
             let mut kept = Vec::with_capacity(list.len());
             for c in list.drain(..) {
-                let visible = match c.customer() {
-                    Some(id) => a.sees(r, id)?,
-                    None => true,
-                };
-                if visible {
-                    kept.push(c);
+                match c.customer() {
+                    Some(id) if !seen.customer(id)? => continue,
+                    Some(id) => seen.named.push(id),
+                    None => {}
                 }
+                kept.push(c);
             }
-            let customers = Self::distinct(kept.iter().filter_map(Conflict::customer));
+            let customers = distinct(seen.named);
             Ok((kept, customers))
         })
     }
@@ -93,10 +83,11 @@ impl ScopedStore {
     /// actor, now. Needs `manage_data`; audited as a write naming the conflict's customer.
     pub fn resolve_conflict(&self, id: ConflictId, resolution: Resolution) -> Result<Conflict> {
         self.require_steward(|| format!("resolve conflict {id}"))?;
-        let db = self.store().database()?;
-        if let Some(c) = db.begin_read()?.conflict(id)?.customer() {
-            self.seen(&db.begin_read()?, c)?;
+        let r = self.store().database()?.begin_read()?;
+        if let Some(c) = r.conflict(id)?.customer() {
+            self.seen(&r, c)?;
         }
+        drop(r);
         self.write_audited(|w| {
             let at = w.now();
             let c = w.resolve_conflict(id, resolution, &self.access().actor, at)?;
@@ -121,13 +112,15 @@ impl ScopedStore {
                 Some(id) => r.duplicates_of(self.seen(r, id)?)?,
                 None => r.duplicate_candidates(min_score)?,
             };
+            let mut seen = Seen::new(r, a);
             let mut kept = Vec::new();
             for p in pairs.into_iter().filter(|p| p.score >= min_score) {
-                if a.sees(r, p.customer)? && a.sees(r, p.other)? {
+                if seen.customer(p.customer)? && seen.customer(p.other)? {
+                    seen.named.extend([p.customer, p.other]);
                     kept.push(p);
                 }
             }
-            let customers = Self::distinct(kept.iter().flat_map(|p| [p.customer, p.other]));
+            let customers = distinct(seen.named);
             Ok((kept, customers))
         })
     }

@@ -15,8 +15,6 @@
 //! queue, whose tail a crash loses): taking many customers' data out is the access the trail
 //! exists for. A scope without `export` gets `access_denied` and nothing is audited.
 
-use std::collections::HashMap;
-
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
 use arrow_array::RecordBatch;
@@ -25,50 +23,11 @@ use crate::access::{Access, Permission};
 use crate::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::export::{self, VehicleRow};
-use crate::ids::{CustomerId, DealerId};
+use crate::ids::CustomerId;
 use crate::store::ReadTxn;
 
+use super::seen::{distinct, Seen};
 use super::ScopedStore;
-
-/// Whether the scope sees a customer, judged once per customer and export (an activity table
-/// names a customer in many rows, and a dealer's or a consent-limited role's judgement reads
-/// the store), and the customers the rows kept name: what the export's audit entry names.
-struct Seen<'a> {
-    r: &'a ReadTxn,
-    a: &'a Access,
-    judged: HashMap<CustomerId, bool>,
-    named: Vec<CustomerId>,
-}
-
-impl<'a> Seen<'a> {
-    fn new(r: &'a ReadTxn, a: &'a Access) -> Seen<'a> {
-        Seen {
-            r,
-            a,
-            judged: HashMap::new(),
-            named: Vec::new(),
-        }
-    }
-
-    fn customer(&mut self, id: CustomerId) -> Result<bool> {
-        if let Some(&seen) = self.judged.get(&id) {
-            return Ok(seen);
-        }
-        let seen = self.a.sees(self.r, id)?;
-        self.judged.insert(id, seen);
-        Ok(seen)
-    }
-
-    /// Whether the scope sees a record of customer `customer` naming dealer `dealer`; the
-    /// customer is noted as named if so. The dealer test comes first: it reads nothing.
-    fn record(&mut self, customer: CustomerId, dealer: Option<DealerId>) -> Result<bool> {
-        let seen = self.a.sees_own(dealer) && self.customer(customer)?;
-        if seen {
-            self.named.push(customer);
-        }
-        Ok(seen)
-    }
-}
 
 impl ScopedStore {
     /// Runs export `what` (needs `export`), audits it naming the customers `f` returns, and
@@ -81,10 +40,8 @@ impl ScopedStore {
         self.access()
             .require(Permission::Export, || format!("export ({what})"))?;
         let table = self.read(AuditAction::Export, what, |r, a| {
-            let (table, mut customers) = f(r, a)?;
-            customers.sort_unstable();
-            customers.dedup();
-            Ok((table, customers))
+            let (table, customers) = f(r, a)?;
+            Ok((table, distinct(customers)))
         })?;
         self.flush_audit()?;
         Ok(table)
