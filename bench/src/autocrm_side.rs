@@ -23,6 +23,16 @@ impl AutocrmStore {
             path: path.to_path_buf(),
         })
     }
+
+    /// Creates the database at `path` with the change feed on (a consumer registered), so
+    /// every commit also appends its changes.
+    pub fn create_with_feed(path: &Path) -> BenchResult<AutocrmStore> {
+        let store = AutocrmStore::create(path)?;
+        store
+            .db
+            .write(|w| w.register_consumer("bench").map(|_| ()))?;
+        Ok(store)
+    }
 }
 
 /// Fails if autocrm assigned another id than the one the plan predicted (and the other stores

@@ -48,14 +48,16 @@
 //! (credits and redemptions through autocrm's ledger, raw redb and SQLite; see [`ledger`]) and
 //! an import section (the dirty CSV exports of the network imported by autocrm, with cleaning
 //! and survivorship, and loaded into SQLite by hand; see [`import`]), and an access section
-//! (the 360 read unscoped vs under an audited scope, HQ and dealer; see [`access`]). `--only`
-//! runs some sections and skips the others.
+//! (the 360 read unscoped vs under an audited scope, HQ and dealer; see [`access`]) and a feed
+//! section (ingest and durable single writes with the change feed off and on; see [`feed`]).
+//! `--only` runs some sections and skips the others.
 //!
 //! `--quick` runs a 2,000-customer smoke configuration in seconds (CI runs it so the benchmark
 //! does not rot); its numbers are too small to quote.
 
 mod access;
 mod autocrm_side;
+mod feed;
 mod import;
 mod ledger;
 mod rawredb;
@@ -81,11 +83,11 @@ const USAGE: &str = "usage: autocrm-bench [--customers N[,N...]] [--dir PATH] [-
   --dir PATH                  where the database files go (default: the system temp dir);
                               a fresh subdirectory is created and removed afterwards
   --quick                     2,000-customer smoke run (seconds; numbers not meaningful)
-  --only store,segments,ledger,import,access
+  --only store,segments,ledger,import,access,feed
                               run only these sections (default: all)";
 
 /// The sections of a run, in the order they run.
-const SECTIONS: [&str; 5] = ["store", "segments", "ledger", "import", "access"];
+const SECTIONS: [&str; 6] = ["store", "segments", "ledger", "import", "access", "feed"];
 
 /// Which sections to run.
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +97,7 @@ struct Sections {
     ledger: bool,
     import: bool,
     access: bool,
+    feed: bool,
 }
 
 impl Sections {
@@ -104,6 +107,7 @@ impl Sections {
         ledger: true,
         import: true,
         access: true,
+        feed: true,
     };
 
     /// The comma-separated list of `--only`.
@@ -114,6 +118,7 @@ impl Sections {
             ledger: false,
             import: false,
             access: false,
+            feed: false,
         };
         for name in list.split(',').map(str::trim) {
             match name {
@@ -122,6 +127,7 @@ impl Sections {
                 "ledger" => s.ledger = true,
                 "import" => s.import = true,
                 "access" => s.access = true,
+                "feed" => s.feed = true,
                 other => {
                     return Err(format!(
                         "--only {other}: unknown section (one of {})",
@@ -141,6 +147,7 @@ impl Sections {
             self.ledger,
             self.import,
             self.access,
+            self.feed,
         ];
         if on.iter().all(|&b| b) {
             return None;
@@ -237,6 +244,7 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     let mut segment_results = Vec::new();
     let mut imports = Vec::new();
     let mut accesses = Vec::new();
+    let mut feeds = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
@@ -255,6 +263,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
         if sections.import {
             imports.push(import::run_size(size, &dir)?);
         }
+        if sections.feed {
+            feeds.push(feed::run_size(config, size, &dir)?);
+        }
         std::fs::remove_dir_all(&dir)?;
     }
     drop(scratch);
@@ -270,6 +281,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     }
     if sections.access {
         print!("{}", access::report(&accesses));
+    }
+    if sections.feed {
+        print!("{}", feed::report(&feeds));
     }
     Ok(())
 }

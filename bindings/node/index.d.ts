@@ -128,6 +128,16 @@ export type Period = string;
 export type Dimension = 'network' | 'dealer' | 'region' | 'province' | 'model';
 
 export interface Reads {
+  /** Changes committed after change id `after` (default 0), at most `limit` (default 1000). Pass `next` as the following `after`. */
+  changes(after?: number, limit?: number): ChangePage;
+  /** The id of the latest change (0: none yet). */
+  lastChange(): number;
+  changeFeedEnabled(): boolean;
+  /** `'until_consumed'`, `'forever'` or a number of days. */
+  changeRetention(): 'until_consumed' | 'forever' | number;
+  consumers(): Consumer[];
+  /** How far `name` has read (NotFoundError if it is not registered). */
+  consumerPosition(name: string): number;
   customer(id: number): Customer;
   dealer(id: number): Dealer;
   dealerByCode(code: string): number | null;
@@ -241,13 +251,40 @@ export interface Writes {
   reviewTiers(asOf: DateLike): { customer: number; on: Date; from: string; to: string; why: string }[];
   /** `accept` applies the offered value, `reject` keeps the stored one. */
   resolveConflict(id: number, resolution: 'accept' | 'reject', by: string, at?: DateLike): Conflict;
+  /** Registers a change-feed consumer at the latest change (turning the feed on); its position. */
+  registerConsumer(name: string): number;
+  unregisterConsumer(name: string): boolean;
+  /** Records that `name` has read every change up to `position`; the position kept (never moves back). */
+  acknowledge(name: string, position: number): number;
+  setChangeRetention(retention: Retention): void;
+  disableChangeFeed(): void;
+  /** Removes the changes the retention no longer keeps; how many. */
+  pruneChanges(): number;
 }
+
+/** How long the change feed keeps a change: until every consumer read it, for ever, or days. */
+export type Retention = 'untilConsumed' | 'until_consumed' | 'forever' | number;
+export type ChangeEntity = 'dealer' | 'customer' | 'vehicle' | 'ownership' | 'touchpoint' | 'lead' | 'complaint' | 'survey' | 'membership' | 'posting' | 'tier' | 'consents' | 'segment' | 'segment_members' | 'relation' | 'merge' | 'erasure' | 'conflict' | 'loyalty_config' | 'source_registry' | 'roles';
+export type ChangeKey =
+  | { id: number }
+  | { name: string }
+  | { customer: number; id: number }
+  | { from: number; kind: string; to: number }
+  | { segment: string; day: Date }
+  | { survivor: number; merged: number };
+export interface Change { id: number; commit: number; at: Date; actor: string | null; scope: string | null; source: string | null; entity: ChangeEntity; op: 'insert' | 'update' | 'delete'; key: ChangeKey; customer: number | null }
+export interface ChangePage { changes: Change[]; next: number; last: number }
+export interface Consumer { name: string; position: number }
 
 export interface WriteTransaction extends Writes {
   readonly finished: boolean;
   commit(): void;
   abort(): void;
   setDurable(durable: boolean): void;
+  /** Who makes this transaction's changes (and under which scope), as the change feed records it. */
+  setActor(actor: string, scope?: string | null): void;
+  /** The source system this transaction's changes come from, as the change feed records it. */
+  setSource(source: string): void;
 }
 export interface ReadTransaction extends Reads, Analytics {
   close(): void;

@@ -133,8 +133,11 @@ const WRITE_METHODS = [
   'eraseCustomer', 'relate', 'resolveConflict', 'insertCustomers', 'insertTouchpoints',
   'deleteTouchpoint', 'expireLots', 'reviewTiers', 'deleteCustomer', 'updateVehicle',
   'updateLead', 'advanceComplaint', 'respondToComplaint', 'materialiseSegment', 'insertLeads',
-  'insertComplaints', 'insertSurveys',
+  'insertComplaints', 'insertSurveys', 'registerConsumer', 'unregisterConsumer', 'acknowledge',
+  'setChangeRetention', 'disableChangeFeed', 'pruneChanges',
 ];
+/** Per-transaction settings: on a transaction only (the Database forms would be no-ops). */
+const TX_ONLY_WRITE_METHODS = ['setActor', 'setSource'];
 
 const READ_METHODS = [
   'customer', 'dealer', 'dealerByCode', 'dealers', 'vehicle', 'vehicleByVin', 'vehicleByPlate',
@@ -142,7 +145,8 @@ const READ_METHODS = [
   'customerCount', 'balance', 'walletsOf', 'postingsOf', 'postingByKey', 'membership',
   'tierStatus', 'verifyAudit', 'auditLog', 'lead', 'complaint', 'survey', 'consents', 'lineage',
   'conflicts', 'feedback', 'segmentNames', 'segment', 'materialised', 'segmentDiff',
-  'complaintEscalations', 'verifyLedger',
+  'complaintEscalations', 'verifyLedger', 'changes', 'lastChange', 'changeFeedEnabled',
+  'changeRetention', 'consumers', 'consumerPosition',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];
@@ -182,7 +186,7 @@ class WriteTransaction {
     call(() => this._n.setDurable(Boolean(flag)));
   }
 }
-forward(WriteTransaction.prototype, WRITE_METHODS);
+forward(WriteTransaction.prototype, [...WRITE_METHODS, ...TX_ONLY_WRITE_METHODS]);
 
 /** A read snapshot: see `Database.read`. */
 class ReadTransaction {

@@ -18,6 +18,7 @@ macro_rules! say_inline {
 }
 
 mod admin;
+mod feed;
 mod print;
 mod scoped;
 mod steward;
@@ -209,6 +210,12 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// The change feed: list changes, register consumers and move their positions, set the
+    /// retention, prune (docs/sync.md).
+    Changes {
+        #[command(subcommand)]
+        action: feed::ChangesCommand,
+    },
     /// The HQ roles and their permissions (stored in the file; docs/access.md).
     Role {
         #[command(subcommand)]
@@ -344,6 +351,7 @@ impl Command {
             Command::Check { .. } => "check",
             Command::Audit { .. } => "audit",
             Command::Role { .. } => "role",
+            Command::Changes { .. } => "changes",
             Command::Generate { .. } => "generate",
         }
     }
@@ -361,6 +369,7 @@ impl Command {
             | Command::Sources
             | Command::Audit { .. } => true,
             Command::Role { action } => matches!(action, RoleCommand::List),
+            Command::Changes { action } => action.reads_only(),
             Command::Check { read_only } => *read_only,
             Command::Import(_)
             | Command::Resolve { .. }
@@ -483,6 +492,7 @@ fn run(cli: Cli) -> CliResult {
         }
         Command::Audit { action } => admin::audit(&db, action),
         Command::Role { action } => admin::role(&db, action),
+        Command::Changes { action } => feed::run(&db, action),
         Command::Erase {
             customer,
             by,

@@ -310,7 +310,7 @@ pub fn kpi_rows(rows: &[autocrm::KpiRow]) {
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\"")).into()
     } else {

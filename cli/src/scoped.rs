@@ -65,6 +65,11 @@ pub(crate) fn run(s: &ScopedStore, labels: &Database, command: Command) -> CliRe
             reason,
             ..
         } => admin::erase(s, &customer, by.as_deref(), &reason),
+        Command::Changes { .. } => Err(Failure(
+            "`changes` is not scoped yet: the feed lists every dealer's changes; run it without \
+             --as (as HQ)"
+                .into(),
+        )),
         Command::Sources | Command::Check { .. } | Command::Generate { .. } => {
             Err(Failure(format!(
             "`{}` reads no customer data (sources, check) or writes demo files (generate): run \

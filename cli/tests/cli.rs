@@ -619,3 +619,56 @@ fn stewardship_commands_run_under_a_scope_that_may_run_them() {
     );
     assert!(err(&["--as", &scope, "sources"]).contains("without --as"));
 }
+
+#[test]
+fn the_change_feed_lists_what_an_import_changed_and_consumers_move_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    // Off until a consumer registers: the first import is not in the feed.
+    assert_eq!(ok(&db, &["changes", "register", "lake"]).trim(), "0");
+    let dms = dir.path().join("demo").join("customers_dms.csv");
+    ok(
+        &db,
+        &[
+            "import",
+            "--quiet",
+            "--source",
+            "dms",
+            dms.to_str().unwrap(),
+        ],
+    );
+    let out = ok(&db, &["changes", "list", "--consumer", "lake"]);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,commit,at,actor,scope,source,entity,op,key,customer")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[5] == "dms"), "{rows:?}");
+    assert!(rows
+        .iter()
+        .any(|r| r[6] == "customer" && (r[7] == "update" || r[7] == "insert")));
+    let ids: Vec<u64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
+    let last = ids.len().to_string();
+    assert_eq!(ok(&db, &["changes", "ack", "lake", &last]).trim(), last);
+    assert_eq!(
+        ok(&db, &["changes", "consumers"]),
+        format!("name,position\nlake,{last}\n")
+    );
+    assert_eq!(ok(&db, &["changes", "prune"]).trim(), last);
+    assert_eq!(
+        ok(&db, &["changes", "list", "--consumer", "lake"])
+            .lines()
+            .count(),
+        1
+    );
+    ok(&db, &["changes", "retention", "30d"]);
+    assert_eq!(ok(&db, &["changes", "retention"]).trim(), "30d");
+    let bad = autocrm(&db, &["changes", "retention", "weekly"]);
+    assert!(!bad.status.success());
+    let scoped = autocrm(&db, &["--as", "hq:data_admin", "changes", "consumers"]);
+    assert!(!scoped.status.success());
+    assert!(String::from_utf8_lossy(&scoped.stderr).contains("without --as"));
+}

@@ -93,6 +93,12 @@ pub enum ModelKind {
     Roles = 25,
     /// An erasure in the register ([`crate::erasure::Erasure`]).
     Erasure = 26,
+    /// The change feed's settings ([`crate::feed::Retention`] and whether it is on).
+    FeedSettings = 27,
+    /// One change in the change feed ([`crate::feed::Change`]).
+    ChangeEntry = 28,
+    /// One commit in the change feed.
+    CommitEntry = 29,
 }
 
 impl ModelKind {
@@ -125,6 +131,9 @@ impl ModelKind {
             ModelKind::AuditEntry => "audit entry",
             ModelKind::Roles => "roles",
             ModelKind::Erasure => "erasure",
+            ModelKind::FeedSettings => "change feed settings",
+            ModelKind::ChangeEntry => "change",
+            ModelKind::CommitEntry => "commit",
         }
     }
 }
@@ -311,6 +320,9 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(24) => run::<crate::audit::AuditEntry>(bytes),
         Some(25) => run::<crate::access::Roles>(bytes),
         Some(26) => run::<crate::erasure::Erasure>(bytes),
+        Some(27) => run::<crate::feed::FeedSettings>(bytes),
+        Some(28) => run::<crate::feed::ChangeEntry>(bytes),
+        Some(29) => run::<crate::feed::CommitEntry>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

@@ -293,6 +293,12 @@ pub enum Refusal {
     WriteTransactionReentrant,
     /// A scoped call on a read-only handle: its audit entries could not be written.
     ScopedReadOnly,
+
+    // --- the change feed
+    /// Changes read after a position whose following changes were already pruned.
+    ChangesPruned,
+    /// A change-feed position beyond the latest change.
+    ChangePositionAhead,
 }
 
 impl Refusal {
@@ -333,6 +339,8 @@ impl Refusal {
         Refusal::TransactionBusy,
         Refusal::WriteTransactionReentrant,
         Refusal::ScopedReadOnly,
+        Refusal::ChangesPruned,
+        Refusal::ChangePositionAhead,
     ];
 
     /// The stable, language-independent code of this refusal, e.g. `"merge_with_itself"`.
@@ -373,6 +381,8 @@ impl Refusal {
             Refusal::TransactionBusy => "transaction_busy",
             Refusal::WriteTransactionReentrant => "write_transaction_reentrant",
             Refusal::ScopedReadOnly => "scoped_read_only",
+            Refusal::ChangesPruned => "changes_pruned",
+            Refusal::ChangePositionAhead => "change_position_ahead",
         }
     }
 
@@ -473,6 +483,13 @@ impl Refusal {
             }
             Refusal::WriteTransactionReentrant => {
                 "use the open transaction, or commit or abort it first"
+            }
+            Refusal::ChangesPruned => {
+                "rebuild the consumer from a snapshot (a full export or a fresh replica), then \
+                 read on from the latest change; keep changes longer with set_change_retention"
+            }
+            Refusal::ChangePositionAhead => {
+                "pass a position the feed has given (a change id or ChangePage::next)"
             }
         }
     }

@@ -51,6 +51,7 @@ pub mod erasure;
 pub mod error;
 #[cfg(feature = "arrow")]
 pub mod export;
+pub mod feed;
 pub mod identity;
 pub mod ids;
 pub mod import;

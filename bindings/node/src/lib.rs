@@ -24,6 +24,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 mod error;
+mod feed;
 mod input;
 mod loyalty;
 mod out;

@@ -303,6 +303,16 @@ for _n in ("import_file", "import_bytes", "scoped", "flush_audit"):
 _WRITE_METHODS += ["erase_customer"]
 _READ_METHODS += ["erasure", "erasures"]
 
+# Issue 14: the change feed.
+_WRITE_METHODS += [
+    "register_consumer", "unregister_consumer", "acknowledge", "set_change_retention",
+    "disable_change_feed", "prune_changes",
+]
+_READ_METHODS += [
+    "changes", "last_change", "change_feed_enabled", "change_retention", "consumers",
+    "consumer_position",
+]
+
 for _n in _WRITE_METHODS:
     setattr(Database, _n, _write_method(_n))
 for _n in _READ_METHODS:

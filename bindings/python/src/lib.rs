@@ -7,6 +7,7 @@ mod arrow;
 mod conv;
 mod erasure;
 mod errors;
+mod feed;
 mod integration;
 mod params;
 mod records;

@@ -210,7 +210,10 @@ impl ScopedStore {
         f: impl FnOnce(&mut WriteTxn) -> Result<(T, Option<NewAuditEntry>)>,
     ) -> Result<T> {
         let w = self.store.write()?;
-        let (value, entry) = w.with(f)?;
+        let (value, entry) = w.with(|t| {
+            t.set_actor(&self.access.actor, Some(&self.access.scope.to_string()));
+            f(t)
+        })?;
         let mut entries = self.store.take_audit();
         let own = entry.is_some();
         entries.extend(entry);

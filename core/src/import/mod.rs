@@ -575,7 +575,10 @@ fn run(
     };
     let batch = opts.batch_size.max(1);
     loop {
-        let txn = db.begin_write()?;
+        let mut txn = db.begin_write()?;
+        if let Some(system) = &opts.source_system {
+            txn.set_source(system);
+        }
         // One view for the whole batch: every table a row needs is opened once per batch.
         let mut tx = txn.tx();
         let mut done = false;

@@ -21,6 +21,7 @@ use redb::{MultimapTableHandle, ReadableDatabase, ReadableTable, TableHandle};
 use crate::codec::{self, Model};
 use crate::date::DateTime;
 use crate::error::{Damage, Error, Refusal, Result};
+use crate::feed::{ChangeOp, Entity, FeedLog};
 use crate::rollup::Rollup;
 use tables::*;
 
@@ -329,10 +330,23 @@ impl Database {
         if !self.inner.durable {
             txn.set_durability(redb::Durability::None)?;
         }
+        // Whether this transaction's writes go to the change feed: read once here, so no
+        // write has to look it up.
+        let feed_on = {
+            let meta = txn.open_table(META)?;
+            let stored = meta.get(crate::feed::SETTINGS_KEY)?;
+            match stored {
+                Some(v) => decode_stored::<crate::feed::FeedSettings>(v.value())?.enabled,
+                None => false,
+            }
+        };
         Ok(WriteTxn {
             txn,
             _db: self.clone(),
-            state: TxnState::default(),
+            state: TxnState {
+                feed: FeedLog::new(feed_on),
+                ..TxnState::default()
+            },
             now: None,
         })
     }
@@ -429,6 +443,9 @@ macro_rules! every_table {
         $table!(AUDIT);
         $table!(AUDIT_BY_CUSTOMER);
         $table!(ERASURES);
+        $table!(CHANGES);
+        $table!(CHANGE_COMMITS);
+        $table!(FEED_CONSUMERS);
     };
 }
 
@@ -529,6 +546,8 @@ pub(crate) struct TxnState {
     /// Saved-segment records read in this transaction ([`WriteTxn::segment_reads`]).
     pub(crate) segment_reads: Cell<u64>,
     poisoned: Cell<bool>,
+    /// The records written so far, for the change feed ([`crate::feed`]).
+    pub(crate) feed: FeedLog,
 }
 
 /// Id counters touched in a transaction, written back once at commit.
@@ -587,7 +606,7 @@ impl WriteTxn {
     /// the same table (redb refuses the second open).
     pub(crate) fn tx(&self) -> Tx<'_> {
         Tx {
-            t: WriteTables::new(&self.txn),
+            t: WriteTables::new(&self.txn, &self.state.feed),
             s: &self.state,
             now: self.now(),
         }
@@ -699,6 +718,8 @@ impl<'t> Tx<'t> {
 
     /// Writes back the rollups and id counters this transaction touched.
     fn flush(&self) -> Result<()> {
+        // First: it assigns change ids, and the counters are written back below.
+        self.flush_feed()?;
         // In key order: the same writes give the same file (a damaged-file test can be
         // replayed), and B-tree inserts in order touch each page once.
         let mut rollups: Vec<(u64, Rollup)> = self.s.rollups.borrow_mut().drain().collect();
@@ -718,6 +739,55 @@ impl<'t> Tx<'t> {
             }
         }
         Ok(())
+    }
+}
+
+/// A table of a write transaction, open for writing. Reads go through `Deref` to the redb
+/// table; writes through [`TableMut::insert`] and [`TableMut::remove`], which note the key of
+/// each record written to the change feed when the table holds a fed record kind
+/// ([`crate::feed::Entity`]). There is deliberately no `DerefMut`: no write can bypass the feed.
+pub(crate) struct TableMut<'a, 't, K: redb::Key + 'static, V: redb::Value + 'static> {
+    table: RefMut<'a, redb::Table<'t, K, V>>,
+    fed: Option<(Entity, &'a FeedLog)>,
+}
+
+impl<'t, K: redb::Key + 'static, V: redb::Value + 'static> Deref for TableMut<'_, 't, K, V> {
+    type Target = redb::Table<'t, K, V>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.table
+    }
+}
+
+impl<K: redb::Key + 'static, V: redb::Value + 'static> TableMut<'_, '_, K, V> {
+    /// Inserts or replaces the value of `key` ([`redb::Table::insert`]).
+    pub(crate) fn insert<'k, 'v>(
+        &mut self,
+        key: impl std::borrow::Borrow<K::SelfType<'k>>,
+        value: impl std::borrow::Borrow<V::SelfType<'v>>,
+    ) -> std::result::Result<Option<redb::AccessGuard<'_, V>>, redb::StorageError> {
+        let old = self.table.insert(key.borrow(), value)?;
+        if let Some((entity, log)) = self.fed {
+            let op = if old.is_some() {
+                ChangeOp::Update
+            } else {
+                ChangeOp::Insert
+            };
+            log.note(entity, K::as_bytes(key.borrow()).as_ref(), op);
+        }
+        Ok(old)
+    }
+
+    /// Removes `key` ([`redb::Table::remove`]).
+    pub(crate) fn remove<'k>(
+        &mut self,
+        key: impl std::borrow::Borrow<K::SelfType<'k>>,
+    ) -> std::result::Result<Option<redb::AccessGuard<'_, V>>, redb::StorageError> {
+        let old = self.table.remove(key.borrow())?;
+        if let (Some((entity, log)), true) = (self.fed, old.is_some()) {
+            log.note(entity, K::as_bytes(key.borrow()).as_ref(), ChangeOp::Delete);
+        }
+        Ok(old)
     }
 }
 
@@ -770,25 +840,28 @@ macro_rules! tables {
         /// directory, closing it a write of its root, each as much as the insert between.
         pub(crate) struct WriteTables<'t> {
             txn: &'t redb::WriteTransaction,
-            $($name: OnceCell<RefCell<tables!(@write $kind, $k, $v)>>,)*
+            /// Where writes to tables of fed records are noted ([`TableMut`]).
+            feed: &'t FeedLog,
+            $($name: OnceCell<(RefCell<tables!(@write $kind, $k, $v)>, Option<Entity>)>,)*
         }
 
         impl<'t> WriteTables<'t> {
-            fn new(txn: &'t redb::WriteTransaction) -> WriteTables<'t> {
-                WriteTables { txn, $($name: OnceCell::new(),)* }
+            fn new(txn: &'t redb::WriteTransaction, feed: &'t FeedLog) -> WriteTables<'t> {
+                WriteTables { txn, feed, $($name: OnceCell::new(),)* }
             }
 
             $(
                 #[doc = concat!("The `", stringify!($def), "` table, for reading and writing.")]
-                pub(crate) fn $name(&self) -> Result<RefMut<'_, tables!(@write $kind, $k, $v)>> {
+                pub(crate) fn $name(&self) -> Result<tables!(@handle $kind, $k, $v)> {
                     if self.$name.get().is_none() {
                         let t = tables!(@open $kind, self.txn, $def);
-                        let _ = self.$name.set(RefCell::new(t));
+                        let _ = self.$name.set((RefCell::new(t), Entity::of_table($def.name())));
                     }
-                    let cell = self.$name.get().expect("set above");
-                    Ok(cell.try_borrow_mut().unwrap_or_else(|_| {
+                    let (cell, entity) = self.$name.get().expect("set above");
+                    let table = cell.try_borrow_mut().unwrap_or_else(|_| {
                         panic!(concat!("table ", stringify!($def), " borrowed twice in one view"))
-                    }))
+                    });
+                    Ok(tables!(@wrap $kind, table, *entity, self.feed))
                 }
             )*
         }
@@ -825,6 +898,16 @@ macro_rules! tables {
     (@read multimap, $k:ty, $v:ty) => { redb::ReadOnlyMultimapTable<$k, $v> };
     (@write table, $k:ty, $v:ty) => { redb::Table<'t, $k, $v> };
     (@write multimap, $k:ty, $v:ty) => { redb::MultimapTable<'t, $k, $v> };
+    (@handle table, $k:ty, $v:ty) => { TableMut<'_, 't, $k, $v> };
+    (@handle multimap, $k:ty, $v:ty) => { RefMut<'_, redb::MultimapTable<'t, $k, $v>> };
+    (@wrap table, $t:expr, $entity:expr, $feed:expr) => {
+        TableMut { table: $t, fed: $entity.map(|e| (e, $feed)) }
+    };
+    // Multimap tables are indexes: nothing in them is fed.
+    (@wrap multimap, $t:expr, $entity:expr, $feed:expr) => {{
+        let _: Option<Entity> = $entity;
+        $t
+    }};
     (@def table, $k:ty, $v:ty) => { redb::TableDefinition<'static, $k, $v> };
     (@def multimap, $k:ty, $v:ty) => { redb::MultimapTableDefinition<'static, $k, $v> };
     (@open table, $txn:expr, $def:ident) => { $txn.open_table($def)? };
@@ -887,6 +970,9 @@ tables! {
     audit: AUDIT => table<u64, &'static [u8]>,
     audit_by_customer: AUDIT_BY_CUSTOMER => table<(u64, u64), ()>,
     erasures: ERASURES => table<u64, &'static [u8]>,
+    changes: CHANGES => table<u64, &'static [u8]>,
+    change_commits: CHANGE_COMMITS => table<u64, &'static [u8]>,
+    feed_consumers: FEED_CONSUMERS => table<&'static str, u64>,
 }
 
 /// Picks the open table of a definition passed as a value (`RecordTables`, a unique-key check
@@ -899,7 +985,7 @@ macro_rules! by_definition {
             pub(crate) fn $fn(
                 &self,
                 def: tables!(@def $kind, $k, $v),
-            ) -> Result<RefMut<'_, tables!(@write $kind, $k, $v)>> {
+            ) -> Result<tables!(@handle $kind, $k, $v)> {
                 $(if def.name() == $def.name() {
                     return self.$name();
                 })*
