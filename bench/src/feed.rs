@@ -20,7 +20,30 @@ pub struct FeedResult {
     rows: u64,
     ingest: [Duration; 2],
     writes: [Vec<Duration>; 2],
-    disk: [u64; 2],
+    /// Changes recorded, the bytes of the feed table's pages, and of all allocated pages.
+    changes: u64,
+    feed_bytes: u64,
+    file_bytes: u64,
+}
+
+/// The feed table as autocrm stores it (core/src/store/tables.rs).
+const CHANGES: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("changes");
+
+/// The feed table's entries and page bytes, and the file's allocated page bytes (file sizes
+/// themselves grow in large steps and say nothing about a table's share).
+fn feed_space(path: &Path) -> BenchResult<(u64, u64, u64)> {
+    use redb::ReadableTableMetadata;
+    let db = redb::Database::open(path)?;
+    let w = db.begin_write()?;
+    let (len, pages) = {
+        let t = w.open_table(CHANGES)?;
+        let s = t.stats()?;
+        (t.len()?, s.leaf_pages() + s.branch_pages())
+    };
+    let stats = w.stats()?;
+    let page = stats.page_size() as u64;
+    w.abort()?;
+    Ok((len, pages * page, stats.allocated_pages() * page))
 }
 
 /// Loads the network of `size` customers into both files in `dir` and times both.
@@ -57,12 +80,16 @@ pub fn run_size(config: &Config, size: usize, dir: &Path) -> BenchResult<FeedRes
             times[k].push(timed(|| stores[k].single_write(w))?.1);
         }
     }
+    drop(stores);
+    let (changes, feed_bytes, file_bytes) = feed_space(&dir.join("feed-on.redb"))?;
     Ok(FeedResult {
         customers: size,
         rows,
         ingest,
         writes: times,
-        disk: [stores[0].disk_bytes(), stores[1].disk_bytes()],
+        changes,
+        feed_bytes,
+        file_bytes,
     })
 }
 
@@ -80,8 +107,8 @@ pub fn report(results: &[FeedResult]) -> String {
          touchpoint writes into two autocrm files, the feed off and on, taking turns. Overhead \
          is time with the feed over time without (goal: ≤ 1.10×).\n\n\
          | customers | rows | ingest overhead | single write p50 off / on | p50 overhead | \
-         single write p99 off / on | file size on / off |\n\
-         |---:|---:|---:|---:|---:|---:|---:|\n",
+         single write p99 off / on | changes | feed pages | per change | share of file pages |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
     for r in results {
@@ -91,7 +118,7 @@ pub fn report(results: &[FeedResult]) -> String {
             percentile(&r.writes[1], 0.99),
         ];
         s.push_str(&format!(
-            "| {} | {} | {:.2}× | {} / {} | {:.2}× | {} / {} | {:.2}× |\n",
+            "| {} | {} | {:.2}× | {} / {} | {:.2}× | {} / {} | {} | {:.1} MB | {:.0} B | {:.1} % |\n",
             crate::report::thousands(r.customers as u64),
             crate::report::thousands(r.rows),
             r.ingest[1].as_secs_f64() / r.ingest[0].as_secs_f64().max(1e-12),
@@ -100,7 +127,10 @@ pub fn report(results: &[FeedResult]) -> String {
             p50[1].as_secs_f64() / p50[0].as_secs_f64().max(1e-12),
             ms(p99[0]),
             ms(p99[1]),
-            r.disk[1] as f64 / r.disk[0].max(1) as f64,
+            crate::report::thousands(r.changes),
+            r.feed_bytes as f64 / 1e6,
+            r.feed_bytes as f64 / r.changes.max(1) as f64,
+            100.0 * r.feed_bytes as f64 / r.file_bytes.max(1) as f64,
         ));
     }
     s

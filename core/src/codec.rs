@@ -97,8 +97,6 @@ pub enum ModelKind {
     FeedSettings = 27,
     /// One change in the change feed ([`crate::feed::Change`]).
     ChangeEntry = 28,
-    /// One commit in the change feed.
-    CommitEntry = 29,
 }
 
 impl ModelKind {
@@ -133,7 +131,6 @@ impl ModelKind {
             ModelKind::Erasure => "erasure",
             ModelKind::FeedSettings => "change feed settings",
             ModelKind::ChangeEntry => "change",
-            ModelKind::CommitEntry => "commit",
         }
     }
 }
@@ -322,7 +319,6 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(26) => run::<crate::erasure::Erasure>(bytes),
         Some(27) => run::<crate::feed::FeedSettings>(bytes),
         Some(28) => run::<crate::feed::ChangeEntry>(bytes),
-        Some(29) => run::<crate::feed::CommitEntry>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

@@ -496,3 +496,32 @@ proptest! {
         prop_assert_eq!(replayed, actual);
     }
 }
+
+#[test]
+fn pages_and_pruning_inside_a_commit_keep_what_the_commit_says() {
+    let db = Database::in_memory().unwrap();
+    db.write(|w| w.register_consumer("c")).unwrap();
+    db.write(|w| {
+        w.set_actor("etl", Some("hq:data_admin"));
+        w.set_source("dms");
+        for i in 0..3 {
+            w.insert_customer(&Customer::person(format!("王小明{i}")))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    // A page that starts inside the commit still carries its time, actor and source.
+    let page = db.begin_read().unwrap().changes_after(2, 10).unwrap();
+    assert_eq!(page.changes.len(), 1);
+    let c = &page.changes[0];
+    assert_eq!((c.id, c.commit), (3, 1));
+    assert_eq!(c.actor.as_deref(), Some("etl"));
+    assert_eq!(c.scope.as_deref(), Some("hq:data_admin"));
+    assert_eq!(c.source.as_deref(), Some("dms"));
+    // Acknowledged inside the commit: the commit stays whole.
+    db.write(|w| w.acknowledge("c", 2)).unwrap();
+    assert_eq!(db.write(|w| w.prune_changes()).unwrap(), 0);
+    assert_eq!(all_changes(&db).len(), 3);
+    db.write(|w| w.acknowledge("c", 3)).unwrap();
+    assert_eq!(db.write(|w| w.prune_changes()).unwrap(), 3);
+}

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use redb::ReadableTable;
 
 use super::{
-    last_change, meta_u64, settings, ChangeEntry, ChangeOp, CommitEntry, Entity, Retention,
+    last_change, meta_u64, settings, ChangeEntry, ChangeOp, CommitHead, Entity, Retention,
     CHANGE_COUNTER, COMMIT_COUNTER, PRUNED_KEY, PRUNE_BATCH,
 };
 use crate::codec;
@@ -117,42 +117,39 @@ impl Tx<'_> {
             return Ok(());
         }
         let commit = self.next_id(COMMIT_COUNTER)?;
-        let mut first = 0;
-        {
-            let mut table = self.t.changes()?;
-            for (entity, key, op) in &changes {
-                let id = self.next_id(CHANGE_COUNTER)?;
-                if first == 0 {
-                    first = id;
-                }
-                let entry = ChangeEntry {
-                    commit,
-                    entity: *entity,
-                    op: *op as u8,
-                    key: key.clone(),
-                };
-                table.insert(id, codec::encode(&entry).as_slice())?;
-            }
-        }
-        let entry = CommitEntry {
+        let mut head = Some(CommitHead {
             at: self.now(),
             actor: pending.actor,
             scope: pending.scope,
             source: pending.source,
-            first,
             count: changes.len() as u32,
-        };
-        self.t
-            .change_commits()?
-            .insert(commit, codec::encode(&entry).as_slice())?;
+        });
+        let mut first = 0;
+        let mut table = self.t.changes()?;
+        for (entity, key, op) in changes {
+            let id = self.next_id(CHANGE_COUNTER)?;
+            if first == 0 {
+                first = id;
+            }
+            let entry = ChangeEntry {
+                commit,
+                first,
+                entity,
+                op: op as u8,
+                key,
+                head: head.take(),
+            };
+            table.insert(id, codec::encode(&entry).as_slice())?;
+        }
+        drop(table);
         if commit % PRUNE_EVERY == 0 {
             self.prune_changes(PRUNE_BATCH)?;
         }
         Ok(())
     }
 
-    /// Removes up to `max` of the oldest changes the retention no longer keeps (and the
-    /// commits left without changes); returns how many changes it removed.
+    /// Removes up to `max` of the oldest changes the retention no longer keeps, whole commits
+    /// only (a commit's first change carries what the others need); returns how many.
     pub(crate) fn prune_changes(&self, max: usize) -> Result<u64> {
         let pruned = meta_u64(&self.t, PRUNED_KEY)?;
         let keep_after = match settings(&self.t)?.retention {
@@ -169,46 +166,61 @@ impl Tx<'_> {
                     None => return Ok(0),
                 }
             }
+            // The last change of the last commit older than the cutoff.
             Retention::Days(days) => {
                 let cutoff = self.now().add_seconds(-i64::from(days) * 86_400);
-                let commits = self.t.change_commits()?;
+                let changes = self.t.changes()?;
                 let mut through = pruned;
-                for item in commits.iter()? {
-                    let (_, v) = item?;
-                    let c: CommitEntry = decode_stored(v.value())?;
-                    if c.at >= cutoff || c.first.saturating_sub(pruned) > max as u64 {
+                let mut id = pruned + 1;
+                while id - pruned <= max as u64 {
+                    let Some(v) = changes.get(id)? else { break };
+                    let e: ChangeEntry = decode_stored(v.value())?;
+                    let Some(h) = e.head else { break };
+                    if h.at >= cutoff {
                         break;
                     }
-                    through = c.first + u64::from(c.count) - 1;
+                    through = id + u64::from(h.count) - 1;
+                    id = through + 1;
                 }
                 through
             }
         };
-        if keep_after <= pruned {
+        let mut upto = keep_after.min(pruned.saturating_add(max as u64));
+        let mut changes = self.t.changes()?;
+        // Whole commits only: if the change after `upto` belongs to the same commit, stop
+        // before that commit — unless it is the first one left, which then goes whole (even
+        // past `max`: one commit bigger than `max` must not stop pruning for ever). A consumer
+        // acknowledged inside a commit keeps that commit.
+        if upto > pruned {
+            let next = changes.get(upto + 1)?.map(|v| v.value().to_vec());
+            if let Some(bytes) = next {
+                let e: ChangeEntry = decode_stored(&bytes)?;
+                if e.first <= upto {
+                    upto = if e.first - 1 > pruned {
+                        e.first - 1
+                    } else {
+                        let first = changes.get(e.first)?.map(|v| v.value().to_vec());
+                        let head = match first {
+                            Some(b) => decode_stored::<ChangeEntry>(&b)?.head,
+                            None => None,
+                        };
+                        let end = head.map_or(0, |h| e.first + u64::from(h.count) - 1);
+                        if end > 0 && end <= keep_after {
+                            end
+                        } else {
+                            pruned
+                        }
+                    };
+                }
+            }
+        }
+        if upto <= pruned {
             return Ok(0);
         }
-        let upto = keep_after.min(pruned.saturating_add(max as u64));
-        {
-            let mut changes = self.t.changes()?;
-            for id in pruned + 1..=upto {
-                changes.remove(id)?;
-            }
+        for id in pruned + 1..=upto {
+            changes.remove(id)?;
         }
-        {
-            let mut commits = self.t.change_commits()?;
-            let mut done = Vec::new();
-            for item in commits.iter()? {
-                let (k, v) = item?;
-                let c: CommitEntry = decode_stored(v.value())?;
-                if c.first + u64::from(c.count) - 1 > upto {
-                    break;
-                }
-                done.push(k.value());
-            }
-            for seq in done {
-                commits.remove(seq)?;
-            }
-        }
+        drop(changes);
         self.t.meta()?.insert(PRUNED_KEY, &upto.to_le_bytes()[..])?;
         Ok(upto - pruned)
     }

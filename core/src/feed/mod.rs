@@ -483,26 +483,29 @@ codec::model!(FeedSettings, FeedSettings, "change feed settings");
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ChangeEntry {
     pub commit: u64,
+    /// The id of its commit's first change, which carries the commit's [`CommitHead`].
+    pub first: u64,
     pub entity: u8,
     pub op: u8,
     /// The record's key as its table stores it.
     pub key: Vec<u8>,
+    /// On a commit's first change only: when, by whom, from where. (In the same table as the
+    /// changes, not a table of its own: a commit touching one more table pays for one more
+    /// B-tree root at every commit.)
+    pub head: Option<CommitHead>,
 }
 codec::model!(ChangeEntry, ChangeEntry, "change");
 
-/// One stored commit (`change_commits` table, keyed by commit sequence).
+/// What a commit's first change says about the whole commit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct CommitEntry {
+pub(crate) struct CommitHead {
     pub at: DateTime,
     pub actor: Option<String>,
     pub scope: Option<String>,
     pub source: Option<String>,
-    /// The id of its first change.
-    pub first: u64,
-    /// How many changes it made.
+    /// How many changes the commit made.
     pub count: u32,
 }
-codec::model!(CommitEntry, CommitEntry, "commit");
 
 /// Key of the feed settings in the `meta` table.
 pub(crate) const SETTINGS_KEY: &str = "feed.settings";
@@ -542,7 +545,7 @@ fn last_change(t: &impl ReadView) -> Result<u64> {
 }
 
 /// Decodes the stored change `id` with its commit.
-fn decode_change(id: u64, entry: ChangeEntry, commit: &CommitEntry) -> Result<Change> {
+fn decode_change(id: u64, entry: ChangeEntry, commit: &CommitHead) -> Result<Change> {
     let corrupt = || Error::Corrupt {
         what: "change feed entry",
         source: codec::DecodeError::Truncated { len: 0 }.into(),
@@ -583,21 +586,33 @@ pub(crate) fn changes_after(t: &impl ReadView, after: u64, limit: usize) -> Resu
         ));
     }
     let changes_table = t.changes()?;
-    let commits = t.change_commits()?;
     let mut changes = Vec::with_capacity(limit.min(4096));
-    let mut commit: Option<(u64, CommitEntry)> = None;
+    let mut head: Option<(u64, CommitHead)> = None;
     for item in changes_table.range(after + 1..)?.take(limit) {
         let (k, v) = item?;
-        let entry: ChangeEntry = decode_stored(v.value())?;
-        if commit.as_ref().map(|(seq, _)| *seq) != Some(entry.commit) {
-            let stored = commits.get(entry.commit)?.ok_or_else(|| Error::Corrupt {
-                what: "change feed commit",
-                source: codec::DecodeError::Truncated { len: 0 }.into(),
-            })?;
-            commit = Some((entry.commit, decode_stored(stored.value())?));
+        let mut entry: ChangeEntry = decode_stored(v.value())?;
+        if head.as_ref().map(|(commit, _)| *commit) != Some(entry.commit) {
+            let h = match entry.head.take() {
+                Some(h) => h,
+                // A page that starts inside a commit: its head is on the commit's first change.
+                None => {
+                    let stored = changes_table
+                        .get(entry.first)?
+                        .ok_or_else(|| Error::Corrupt {
+                            what: "change feed commit",
+                            source: codec::DecodeError::Truncated { len: 0 }.into(),
+                        })?;
+                    let first: ChangeEntry = decode_stored(stored.value())?;
+                    first.head.ok_or_else(|| Error::Corrupt {
+                        what: "change feed commit",
+                        source: codec::DecodeError::Truncated { len: 0 }.into(),
+                    })?
+                }
+            };
+            head = Some((entry.commit, h));
         }
-        let (_, c) = commit.as_ref().expect("set above");
-        changes.push(decode_change(k.value(), entry, c)?);
+        let (_, h) = head.as_ref().expect("set above");
+        changes.push(decode_change(k.value(), entry, h)?);
     }
     let next = changes.last().map_or(after, |c| c.id);
     Ok(ChangePage {

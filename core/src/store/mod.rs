@@ -444,7 +444,6 @@ macro_rules! every_table {
         $table!(AUDIT_BY_CUSTOMER);
         $table!(ERASURES);
         $table!(CHANGES);
-        $table!(CHANGE_COMMITS);
         $table!(FEED_CONSUMERS);
     };
 }
@@ -971,7 +970,6 @@ tables! {
     audit_by_customer: AUDIT_BY_CUSTOMER => table<(u64, u64), ()>,
     erasures: ERASURES => table<u64, &'static [u8]>,
     changes: CHANGES => table<u64, &'static [u8]>,
-    change_commits: CHANGE_COMMITS => table<u64, &'static [u8]>,
     feed_consumers: FEED_CONSUMERS => table<&'static str, u64>,
 }
 

@@ -170,10 +170,9 @@ pub const AUDIT_BY_CUSTOMER: TableDefinition<(u64, u64), ()> =
 pub const ERASURES: TableDefinition<u64, &[u8]> = TableDefinition::new("erasures");
 
 /// change id → change record ([`crate::feed`]): which record a commit inserted, updated or
-/// deleted. Ids are dense and increase in commit order, so a consumer's page is one range scan
-/// and pruning removes a prefix.
+/// deleted; a commit's first change also carries the commit's time, actor, scope and source.
+/// Ids are dense and increase in commit order, so a consumer's page is one range scan and
+/// pruning removes a prefix.
 pub const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes");
-/// commit sequence → commit record (time, actor, source, its first change and count).
-pub const CHANGE_COMMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("change_commits");
 /// consumer name → id of the last change it acknowledged.
 pub const FEED_CONSUMERS: TableDefinition<&str, u64> = TableDefinition::new("feed_consumers");
