@@ -292,6 +292,12 @@ export interface ReadTransaction extends Reads, Analytics {
 
 export interface ScopedDatabase extends Analytics {
   readonly scope: string;
+  /**
+   * The changes after `after` this scope may see (a dealer: its customers and its own records;
+   * an owner: himself). Needs `export` (an owner: `read_customers`); audited as an export. A
+   * page may hold fewer than `limit` changes and still not be the last (`next < last`).
+   */
+  changes(after?: number, limit?: number): ChangePage;
   find(key: string): number[];
   customer360(id: number, timelineLimit?: number): Customer360;
   timeline(customer: number, limit?: number, before?: TimelineCursor | null): TimelinePage;

@@ -230,6 +230,7 @@ const SCOPED_METHODS = [
   'addComplaint', 'conflicts', 'resolveConflict', 'duplicates', 'merge', 'feedback',
   'qualityReport', 'myProfile', 'myVehicles', 'myHistory', 'myPoints', 'myTier', 'myBenefits',
   'myReminders', 'myConsents', 'setMyConsent', 'redeemMine', 'referFriend', 'roles', 'setRole',
+  'changes',
 ];
 const ASYNC_SCOPED_METHODS = ['evaluateSegment', 'dueActions'];
 

@@ -1,7 +1,8 @@
 //! `autocrm changes …`: the change feed (core's `autocrm::feed`) — list changes as CSV,
 //! register consumers and move their positions, set the retention, prune.
 
-use autocrm::feed::{Change, ChangeKey, Retention};
+use autocrm::api::ScopedStore;
+use autocrm::feed::{Change, ChangeKey, ChangePage, Retention};
 use autocrm::{Database, Named};
 use clap::Subcommand;
 
@@ -11,7 +12,7 @@ use crate::CliResult;
 #[derive(Subcommand, Debug)]
 pub(crate) enum ChangesCommand {
     /// List changes as CSV (id,commit,at,actor,scope,source,entity,op,key,customer), oldest
-    /// first.
+    /// first. Under --as, only the changes the scope may see (needs `export`; audited).
     List {
         /// Only changes after this change id (default: from the first kept).
         #[arg(long)]
@@ -94,6 +95,28 @@ fn line(c: &Change) {
     );
 }
 
+/// Prints a page of changes as CSV, and on stderr how to go on when there are more.
+fn print_page(page: &ChangePage) {
+    say!("id,commit,at,actor,scope,source,entity,op,key,customer");
+    for c in &page.changes {
+        line(c);
+    }
+    if page.next < page.last {
+        eprintln!(
+            "{} more changes after {}: run again with --after {}",
+            page.last - page.next,
+            page.next,
+            page.next
+        );
+    }
+}
+
+/// `changes list` under `--as`: the changes the scope may see (needs `export`; audited).
+pub(crate) fn list_scoped(s: &ScopedStore, after: u64, limit: usize) -> CliResult {
+    print_page(&s.changes_after(after, limit)?);
+    Ok(())
+}
+
 pub(crate) fn run(db: &Database, action: ChangesCommand) -> CliResult {
     match action {
         ChangesCommand::List {
@@ -106,19 +129,7 @@ pub(crate) fn run(db: &Database, action: ChangesCommand) -> CliResult {
                 Some(name) => r.consumer_position(&name)?,
                 None => after.unwrap_or(0),
             };
-            let page = r.changes_after(after, limit)?;
-            say!("id,commit,at,actor,scope,source,entity,op,key,customer");
-            for c in &page.changes {
-                line(c);
-            }
-            if page.next < page.last {
-                eprintln!(
-                    "{} more changes after {}: run again with --after {}",
-                    page.last - page.next,
-                    page.next,
-                    page.next
-                );
-            }
+            print_page(&r.changes_after(after, limit)?);
         }
         ChangesCommand::Consumers => {
             say!("name,position");

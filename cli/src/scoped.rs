@@ -65,9 +65,17 @@ pub(crate) fn run(s: &ScopedStore, labels: &Database, command: Command) -> CliRe
             reason,
             ..
         } => admin::erase(s, &customer, by.as_deref(), &reason),
+        Command::Changes {
+            action:
+                crate::feed::ChangesCommand::List {
+                    after,
+                    consumer: None,
+                    limit,
+                },
+        } => crate::feed::list_scoped(s, after.unwrap_or(0), limit),
         Command::Changes { .. } => Err(Failure(
-            "`changes` is not scoped yet: the feed lists every dealer's changes; run it without \
-             --as (as HQ)"
+            "under --as, `changes list --after N` only: consumers and retention belong to the \
+             file's administrator (run them without --as)"
                 .into(),
         )),
         Command::Sources | Command::Check { .. } | Command::Generate { .. } => {

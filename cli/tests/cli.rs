@@ -652,6 +652,16 @@ fn the_change_feed_lists_what_an_import_changed_and_consumers_move_on() {
     let ids: Vec<u64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
     let last = ids.len().to_string();
+    // Under a dealer's scope, only what the dealer may see; HQ's analyst sees all of it.
+    let all = ok(&db, &["changes", "list", "--after", "0"]);
+    let analyst = ok(&db, &["--as", "hq:crm_analyst", "changes", "list"]);
+    assert_eq!(analyst, all);
+    let dealer = some_dealer(&db);
+    let scope = format!("dealer:{dealer}");
+    let theirs = ok(&db, &["--as", &scope, "changes", "list"]);
+    assert!(theirs.lines().count() < all.lines().count(), "{theirs}");
+    let denied = autocrm(&db, &["--as", "hq:call_centre", "changes", "list"]);
+    assert!(!denied.status.success());
     assert_eq!(ok(&db, &["changes", "ack", "lake", &last]).trim(), last);
     assert_eq!(
         ok(&db, &["changes", "consumers"]),

@@ -525,3 +525,111 @@ fn pages_and_pruning_inside_a_commit_keep_what_the_commit_says() {
     db.write(|w| w.acknowledge("c", 3)).unwrap();
     assert_eq!(db.write(|w| w.prune_changes()).unwrap(), 3);
 }
+
+/// Two dealers, each serving one customer (a touchpoint at it), and a lead of each.
+fn two_dealers() -> (Database, [(DealerId, CustomerId); 2]) {
+    let db = Database::in_memory().unwrap();
+    let pairs = db
+        .write(|w| {
+            let mut out = Vec::new();
+            for (code, name) in [("SH001", "王小明"), ("SH002", "李小红")] {
+                let dl = w.insert_dealer(&dealer(code))?;
+                let c = w.insert_customer(&Customer::person(name))?;
+                w.insert_touchpoint(&visit(c, dl, "2024-03-01 09:00"))?;
+                out.push((dl, c));
+            }
+            w.register_consumer("all")?;
+            Ok(out)
+        })
+        .unwrap();
+    (db, [pairs[0], pairs[1]])
+}
+
+#[test]
+fn a_dealer_reads_only_the_changes_of_what_it_may_see() {
+    let (db, [(d1, c1), (d2, c2)]) = two_dealers();
+    db.write(|w| {
+        w.update_customer(c1, &Customer::person("王晓明"))?;
+        w.update_customer(c2, &Customer::person("李晓红"))?;
+        w.insert_touchpoint(&visit(c1, d1, "2024-04-01 09:00"))?;
+        w.insert_touchpoint(&visit(c2, d2, "2024-04-01 09:00"))?;
+        // Dealer 2's visit to dealer 1's customer: the customer is dealer 1's now too, but
+        // the visit is dealer 2's own record.
+        w.insert_touchpoint(&visit(c1, d2, "2024-04-02 09:00"))?;
+        w.insert_lead(&Lead {
+            dealer: Some(d1),
+            ..fixtures::lead(c1)
+        })?;
+        w.insert_lead(&Lead {
+            dealer: Some(d2),
+            ..fixtures::lead(c2)
+        })?;
+        Ok(())
+    })
+    .unwrap();
+    let store = Store::new(db.clone());
+    let all = all_changes(&db);
+    let dealer1 = store.scoped(&Scope::Dealer("SH001".into()), "li").unwrap();
+    let page = dealer1.changes_after(0, 1000).unwrap();
+    assert_eq!(page.next, all.last().unwrap().id);
+    assert!(!page.changes.is_empty());
+    for c in &page.changes {
+        match (c.entity, &c.key) {
+            (Entity::Dealer, _) => {}
+            (Entity::Customer, ChangeKey::Id(id)) => assert_eq!(*id, c1.0, "{c:?}"),
+            (Entity::Touchpoint, ChangeKey::Touchpoint { id, .. }) => {
+                let t = db
+                    .begin_read()
+                    .unwrap()
+                    .touchpoint(TouchpointId(*id))
+                    .unwrap();
+                assert_eq!(t.dealer, Some(d1), "{c:?}");
+            }
+            (Entity::Lead, ChangeKey::Id(id)) => {
+                let l = db.begin_read().unwrap().lead(LeadId(*id)).unwrap();
+                assert_eq!(l.customer, c1);
+            }
+            other => panic!("dealer 1 should not see {other:?}"),
+        }
+    }
+    // What it sees is exactly what it should: its customer's update, its own visit (not
+    // dealer 2's visit to the same customer) and its lead. (The dealers, customers and first
+    // visits were written before the consumer registered: not in the feed.)
+    let count = |e: Entity| page.changes.iter().filter(|c| c.entity == e).count();
+    assert_eq!(count(Entity::Customer), 1);
+    assert_eq!(count(Entity::Touchpoint), 1);
+    assert_eq!(count(Entity::Lead), 1);
+    assert_eq!(page.changes.len(), 3);
+    // Audited as an export naming only its customer.
+    let admin = store
+        .scoped(&Scope::Hq("data_admin".into()), "audit")
+        .unwrap();
+    let log = admin.audit_log(None, None, 100).unwrap();
+    let entry = log.iter().find(|e| e.what == "changes").unwrap();
+    assert_eq!(entry.customers, vec![c1]);
+    assert_eq!(entry.scope, "dealer:SH001");
+
+    // A role that sees everyone reads every change; one without export is refused.
+    let analyst = store
+        .scoped(&Scope::Hq("crm_analyst".into()), "ana")
+        .unwrap();
+    assert_eq!(analyst.changes_after(0, 1000).unwrap().changes, all);
+    let call_centre = store
+        .scoped(&Scope::Hq("call_centre".into()), "cc")
+        .unwrap();
+    let denied = call_centre.changes_after(0, 1000).unwrap_err();
+    assert_eq!(code(&denied), "access_denied");
+    // The owner reads his own file's changes.
+    let owner = store.scoped(&Scope::Owner(c2), "app").unwrap();
+    let mine = owner.changes_after(0, 1000).unwrap().changes;
+    let kinds: Vec<(Entity, Option<CustomerId>)> =
+        mine.iter().map(|c| (c.entity, c.customer())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (Entity::Customer, Some(c2)),
+            (Entity::Touchpoint, Some(c2)),
+            (Entity::Lead, None)
+        ]
+    );
+}

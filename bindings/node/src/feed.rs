@@ -10,7 +10,7 @@ use crate::error::{value_error, OrJs};
 use crate::input;
 use crate::obj;
 use crate::value::{ToV, V};
-use crate::{written, NativeRead, NativeWrite};
+use crate::{written, NativeRead, NativeScoped, NativeWrite};
 
 impl ToV for ChangeKey {
     fn to_v(&self) -> V {
@@ -155,17 +155,33 @@ impl NativeWrite {
     }
 }
 
+/// A page's `after` and `limit` (defaults 0 and 1000).
+fn page_args(after: Option<f64>, limit: Option<f64>) -> napi::Result<(u64, usize)> {
+    let after = after.map_or(Ok(0), position)?;
+    let limit = match limit {
+        Some(l) => usize::try_from(input::uint("limit", &Value::from(l))?)
+            .map_err(|_| value_error("limit: too large"))?,
+        None => 1000,
+    };
+    Ok((after, limit))
+}
+
+#[napi]
+impl NativeScoped {
+    /// The changes after `after` this scope may see: `{ changes, next, last }`.
+    #[napi(catch_unwind)]
+    pub fn changes(&self, after: Option<f64>, limit: Option<f64>) -> napi::Result<V> {
+        let (after, limit) = page_args(after, limit)?;
+        written(self.s.changes_after(after, limit))
+    }
+}
+
 #[napi]
 impl NativeRead {
     /// The changes after `after`: `{ changes, next, last }`.
     #[napi(catch_unwind)]
     pub fn changes(&self, after: Option<f64>, limit: Option<f64>) -> napi::Result<V> {
-        let after = after.map_or(Ok(0), position)?;
-        let limit = match limit {
-            Some(l) => usize::try_from(input::uint("limit", &Value::from(l))?)
-                .map_err(|_| value_error("limit: too large"))?,
-            None => 1000,
-        };
+        let (after, limit) = page_args(after, limit)?;
         written(self.s.with(|r| r.changes_after(after, limit)))
     }
 

@@ -57,3 +57,22 @@ test('positions, pruning and retention', () => {
   db.disableChangeFeed();
   assert.equal(db.changeFeedEnabled(), false);
 });
+
+test('a dealer reads only the changes it may see', () => {
+  const db = Database.inMemory();
+  const dealer = (code) => db.insertDealer({ code, name: `${code} 4S`, region: 'East', province: '上海', city: '上海' });
+  const d1 = dealer('SH001');
+  const d2 = dealer('SH002');
+  const mine = db.insertCustomer({ name: '王小明' });
+  const other = db.insertCustomer({ name: '李小红' });
+  for (const [c, d] of [[mine, d1], [other, d2]]) {
+    db.insertTouchpoint({ customer: c, dealer: d, at: '2024-03-01T09:00:00', channel: 'showroom', kind: 'service_visit', serviceKind: 'maintenance' });
+  }
+  db.registerConsumer('x');
+  db.updateCustomer(mine, { name: '王晓明' });
+  db.updateCustomer(other, { name: '李晓红' });
+  const page = db.as('dealer:SH001', 'li').changes();
+  assert.equal(page.next, 2);
+  assert.deepEqual(page.changes.map((c) => [c.entity, c.customer]), [['customer', mine]]);
+  assert.throws(() => db.as('hq:call_centre', 'cc').changes(), { name: 'AccessDeniedError' });
+});

@@ -189,3 +189,20 @@ impl PyWriteTxn {
         })
     }
 }
+
+#[pymethods]
+impl crate::access::PyScopedDatabase {
+    /// The changes after `after` this scope may see (`{"changes", "next", "last"}`; a page
+    /// may hold fewer than `limit` changes and still not be the last). Needs `export` (an
+    /// owner: `read_customers`); audited as an export naming the customers the changes name.
+    #[pyo3(signature = (after=0, limit=1000))]
+    fn changes<'py>(
+        &self,
+        py: Python<'py>,
+        after: u64,
+        limit: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let p = self.with(py, move |s| s.changes_after(after, limit))?;
+        page(py, &p)
+    }
+}

@@ -93,3 +93,25 @@ def test_feed_survives_reopen(tmp_path):
         db.insert_customer(name="李小红")
         page = db.changes(db.consumer_position("replica"))
         assert [(c["id"], c["commit"], c["op"]) for c in page["changes"]] == [(2, 2, "insert")]
+
+
+def test_a_dealer_reads_only_changes_it_may_see():
+    db = autocrm.Database.in_memory()
+    d1 = db.insert_dealer(code="SH001", name="SH001 4S", region="East", province="上海", city="上海")
+    d2 = db.insert_dealer(code="SH002", name="SH002 4S", region="East", province="上海", city="上海")
+    mine = db.insert_customer(name="王小明")
+    other = db.insert_customer(name="李小红")
+    for c, d in ((mine, d1), (other, d2)):
+        db.insert_touchpoint(
+            customer=c, dealer=d, at="2024-03-01T09:00", channel="showroom",
+            kind="service_visit", service_kind="maintenance",
+        )
+    db.register_consumer("x")
+    db.update_customer(mine, name="王晓明")
+    db.update_customer(other, name="李晓红")
+    dealer = db.scoped("dealer:SH001", "li")
+    page = dealer.changes()
+    assert page["next"] == page["last"] == 2
+    assert [(c["entity"], c["customer"]) for c in page["changes"]] == [("customer", mine)]
+    with pytest.raises(autocrm.AccessDeniedError):
+        db.scoped("hq:call_centre", "cc").changes()

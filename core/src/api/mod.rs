@@ -15,6 +15,7 @@ mod scoped;
 mod scoped_analytics;
 // Imports, conflicts, duplicates, merges, feedback queues and the quality report under a scope.
 mod scoped_data;
+mod scoped_feed;
 // Scoped Arrow exports: `impl ScopedStore` blocks beside the export builders they reuse.
 #[cfg(feature = "arrow")]
 mod scoped_export;

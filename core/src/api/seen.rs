@@ -40,7 +40,6 @@ impl<'a> Seen<'a> {
 
     /// Whether the scope sees a record of customer `customer` naming dealer `dealer`; the
     /// customer is noted as named if so. The dealer test comes first: it reads nothing.
-    #[cfg(feature = "arrow")]
     pub(super) fn record(
         &mut self,
         customer: CustomerId,
