@@ -30,7 +30,7 @@ pub struct DemoFile {
 /// Writes a demo club file at `path`, which must not exist yet (`validation.not_allowed`
 /// otherwise: a real file is never touched): one dealer (`D001`), an owner with a car (its
 /// insurance, inspection and warranty dates due within 90 days), four service visits and
-/// 1,000 welcome points in the brand club, and a second owner.
+/// 1,000 welcome points in the brand club, and a second owner; the change feed is on.
 #[uniffi::export]
 pub fn demo_file(path: String) -> Result<DemoFile> {
     if std::path::Path::new(&path).exists() {
@@ -106,6 +106,9 @@ pub fn demo_file(path: String) -> Result<DemoFile> {
             })?;
         }
         let owner_points = tx.balance(owner, Wallet::Brand)?.points;
+        // The change feed on (as in a replica a phone keeps): `OwnerApp::changes` lists what
+        // changes from here on.
+        tx.register_consumer("owner-app")?;
         Ok(DemoFile {
             owner_id: owner.0,
             other_owner_id: other.0,

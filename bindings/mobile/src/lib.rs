@@ -257,6 +257,33 @@ pub struct HistoryPage {
     pub next: Option<HistoryCursor>,
 }
 
+/// One change to my data (the change feed as the owner scope sees it): what a cached copy on
+/// the phone must refresh.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MyChange {
+    /// The change id (pass the page's `next` to read on).
+    pub id: u64,
+    /// When it was committed (`2024-06-01T10:00:00`).
+    pub at: String,
+    /// Which kind of record (`customer`, `touchpoint`, `consents`, `posting`, `membership`…).
+    pub entity: String,
+    /// `insert`, `update` or `delete`.
+    pub op: String,
+    /// The record's id, when its key is one (a touchpoint: its id).
+    pub record_id: Option<u64>,
+}
+
+/// A page of my changes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MyChanges {
+    /// The changes, oldest first.
+    pub changes: Vec<MyChange>,
+    /// Where the next page starts (pass it as `after`).
+    pub next: u64,
+    /// The latest change in the file: caught up when `next == last`.
+    pub last: u64,
+}
+
 /// A lot whose points expire soon.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ExpiringLot {
@@ -537,6 +564,31 @@ impl OwnerApp {
                 at: c.at.to_string(),
                 touchpoint_id: c.id.0,
             }),
+        })
+    }
+
+    /// The changes to my data after change `after` (at most `limit` changes read, so a page
+    /// may be short and not the last): what a cached copy must refresh.
+    pub fn changes(&self, after: u64, limit: u32) -> Result<MyChanges> {
+        let page = self.with(|s| s.changes_after(after, limit as usize))?;
+        Ok(MyChanges {
+            changes: page
+                .changes
+                .into_iter()
+                .map(|c| MyChange {
+                    id: c.id,
+                    at: c.at.to_string(),
+                    entity: c.entity.name().into(),
+                    op: c.op.name().into(),
+                    record_id: match c.key {
+                        autocrm::feed::ChangeKey::Id(id) => Some(id),
+                        autocrm::feed::ChangeKey::Touchpoint { id, .. } => Some(id),
+                        _ => None,
+                    },
+                })
+                .collect(),
+            next: page.next,
+            last: page.last,
         })
     }
 

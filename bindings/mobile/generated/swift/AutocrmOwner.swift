@@ -612,6 +612,12 @@ public protocol OwnerAppProtocol: AnyObject, Sendable {
     func benefits() throws  -> MyBenefits
     
     /**
+     * The changes to my data after change `after` (at most `limit` changes read, so a page
+     * may be short and not the last): what a cached copy must refresh.
+     */
+    func changes(after: UInt64, limit: UInt32) throws  -> MyChanges
+    
+    /**
      * Closes the file (the audit entries of reads go to it first). Later calls fail with
      * `invalid_operation.database_closed`; closing again does nothing.
      */
@@ -772,6 +778,21 @@ open func benefits()throws  -> MyBenefits  {
         uniffiCallStatus in
     uniffi_autocrm_mobile_fn_method_ownerapp_benefits(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The changes to my data after change `after` (at most `limit` changes read, so a page
+     * may be short and not the last): what a cached copy must refresh.
+     */
+open func changes(after: UInt64, limit: UInt32)throws  -> MyChanges  {
+    return try  FfiConverterTypeMyChanges_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerapp_changes(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(after),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
     )
 })
 }
@@ -1797,6 +1818,185 @@ public func FfiConverterTypeMyBenefits_lift(_ buf: RustBuffer) throws -> MyBenef
 #endif
 public func FfiConverterTypeMyBenefits_lower(_ value: MyBenefits) -> RustBuffer {
     return FfiConverterTypeMyBenefits.lower(value)
+}
+
+
+/**
+ * One change to my data (the change feed as the owner scope sees it): what a cached copy on
+ * the phone must refresh.
+ */
+public struct MyChange: Equatable, Hashable {
+    /**
+     * The change id (pass the page's `next` to read on).
+     */
+    public var id: UInt64
+    /**
+     * When it was committed (`2024-06-01T10:00:00`).
+     */
+    public var at: String
+    /**
+     * Which kind of record (`customer`, `touchpoint`, `consents`, `posting`, `membership`…).
+     */
+    public var entity: String
+    /**
+     * `insert`, `update` or `delete`.
+     */
+    public var op: String
+    /**
+     * The record's id, when its key is one (a touchpoint: its id).
+     */
+    public var recordId: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The change id (pass the page's `next` to read on).
+         */id: UInt64, 
+        /**
+         * When it was committed (`2024-06-01T10:00:00`).
+         */at: String, 
+        /**
+         * Which kind of record (`customer`, `touchpoint`, `consents`, `posting`, `membership`…).
+         */entity: String, 
+        /**
+         * `insert`, `update` or `delete`.
+         */op: String, 
+        /**
+         * The record's id, when its key is one (a touchpoint: its id).
+         */recordId: UInt64?) {
+        self.id = id
+        self.at = at
+        self.entity = entity
+        self.op = op
+        self.recordId = recordId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MyChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMyChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MyChange {
+        return
+            try MyChange(
+                id: FfiConverterUInt64.read(from: &buf), 
+                at: FfiConverterString.read(from: &buf), 
+                entity: FfiConverterString.read(from: &buf), 
+                op: FfiConverterString.read(from: &buf), 
+                recordId: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MyChange, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.id, into: &buf)
+        FfiConverterString.write(value.at, into: &buf)
+        FfiConverterString.write(value.entity, into: &buf)
+        FfiConverterString.write(value.op, into: &buf)
+        FfiConverterOptionUInt64.write(value.recordId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMyChange_lift(_ buf: RustBuffer) throws -> MyChange {
+    return try FfiConverterTypeMyChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMyChange_lower(_ value: MyChange) -> RustBuffer {
+    return FfiConverterTypeMyChange.lower(value)
+}
+
+
+/**
+ * A page of my changes.
+ */
+public struct MyChanges: Equatable, Hashable {
+    /**
+     * The changes, oldest first.
+     */
+    public var changes: [MyChange]
+    /**
+     * Where the next page starts (pass it as `after`).
+     */
+    public var next: UInt64
+    /**
+     * The latest change in the file: caught up when `next == last`.
+     */
+    public var last: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The changes, oldest first.
+         */changes: [MyChange], 
+        /**
+         * Where the next page starts (pass it as `after`).
+         */next: UInt64, 
+        /**
+         * The latest change in the file: caught up when `next == last`.
+         */last: UInt64) {
+        self.changes = changes
+        self.next = next
+        self.last = last
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MyChanges: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMyChanges: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MyChanges {
+        return
+            try MyChanges(
+                changes: FfiConverterSequenceTypeMyChange.read(from: &buf), 
+                next: FfiConverterUInt64.read(from: &buf), 
+                last: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MyChanges, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMyChange.write(value.changes, into: &buf)
+        FfiConverterUInt64.write(value.next, into: &buf)
+        FfiConverterUInt64.write(value.last, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMyChanges_lift(_ buf: RustBuffer) throws -> MyChanges {
+    return try FfiConverterTypeMyChanges.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMyChanges_lower(_ value: MyChanges) -> RustBuffer {
+    return FfiConverterTypeMyChanges.lower(value)
 }
 
 
@@ -2956,6 +3156,31 @@ fileprivate struct FfiConverterSequenceTypeHistoryItem: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMyChange: FfiConverterRustBuffer {
+    typealias SwiftType = [MyChange]
+
+    public static func write(_ value: [MyChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMyChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MyChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MyChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMyChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeMyVehicle: FfiConverterRustBuffer {
     typealias SwiftType = [MyVehicle]
 
@@ -3031,7 +3256,7 @@ fileprivate struct FfiConverterSequenceTypeWalletPoints: FfiConverterRustBuffer 
  * Writes a demo club file at `path`, which must not exist yet (`validation.not_allowed`
  * otherwise: a real file is never touched): one dealer (`D001`), an owner with a car (its
  * insurance, inspection and warranty dates due within 90 days), four service visits and
- * 1,000 welcome points in the brand club, and a second owner.
+ * 1,000 welcome points in the brand club, and a second owner; the change feed is on.
  */
 public func demoFile(path: String)throws  -> DemoFile  {
     return try  FfiConverterTypeDemoFile_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
@@ -3057,10 +3282,13 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_autocrm_mobile_checksum_func_demo_file() != 53747) {
+    if (uniffi_autocrm_mobile_checksum_func_demo_file() != 39421) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_autocrm_mobile_checksum_method_ownerapp_benefits() != 26972) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerapp_changes() != 1705) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_autocrm_mobile_checksum_method_ownerapp_close_file() != 57932) {

@@ -263,6 +263,11 @@ uint64_t uniffi_autocrm_mobile_fn_constructor_ownerapp_open(RustBuffer path, uin
 RustBuffer uniffi_autocrm_mobile_fn_method_ownerapp_benefits(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_FN_METHOD_OWNERAPP_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_FN_METHOD_OWNERAPP_CHANGES
+RustBuffer uniffi_autocrm_mobile_fn_method_ownerapp_changes(uint64_t ptr, uint64_t after, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_FN_METHOD_OWNERAPP_CLOSE_FILE
 #define UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_FN_METHOD_OWNERAPP_CLOSE_FILE
 void uniffi_autocrm_mobile_fn_method_ownerapp_close_file(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -607,6 +612,12 @@ uint16_t uniffi_autocrm_mobile_checksum_func_demo_file(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_CHECKSUM_METHOD_OWNERAPP_BENEFITS
 #define UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_CHECKSUM_METHOD_OWNERAPP_BENEFITS
 uint16_t uniffi_autocrm_mobile_checksum_method_ownerapp_benefits(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_CHECKSUM_METHOD_OWNERAPP_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_AUTOCRM_MOBILE_CHECKSUM_METHOD_OWNERAPP_CHANGES
+uint16_t uniffi_autocrm_mobile_checksum_method_ownerapp_changes(void
     
 );
 #endif

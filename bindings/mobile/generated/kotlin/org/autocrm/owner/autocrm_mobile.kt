@@ -679,6 +679,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_autocrm_mobile_checksum_method_ownerapp_benefits(
     ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerapp_changes(
+    ): Int
     external fun uniffi_autocrm_mobile_checksum_method_ownerapp_close_file(
     ): Int
     external fun uniffi_autocrm_mobile_checksum_method_ownerapp_consents(
@@ -736,6 +738,8 @@ internal object UniffiLib {
     external fun uniffi_autocrm_mobile_fn_constructor_ownerapp_open(`path`: RustBuffer.ByValue,`customerId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_autocrm_mobile_fn_method_ownerapp_benefits(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_method_ownerapp_changes(`ptr`: Long,`after`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_autocrm_mobile_fn_method_ownerapp_close_file(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -886,10 +890,13 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_autocrm_mobile_checksum_func_demo_file() and 0xFFFF) != 53747) {
+    if ((lib.uniffi_autocrm_mobile_checksum_func_demo_file() and 0xFFFF) != 39421) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_autocrm_mobile_checksum_method_ownerapp_benefits() and 0xFFFF) != 26972) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerapp_changes() and 0xFFFF) != 1705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_autocrm_mobile_checksum_method_ownerapp_close_file() and 0xFFFF) != 57932) {
@@ -1379,6 +1386,12 @@ public interface OwnerAppInterface {
     fun `benefits`(): MyBenefits
     
     /**
+     * The changes to my data after change `after` (at most `limit` changes read, so a page
+     * may be short and not the last): what a cached copy must refresh.
+     */
+    fun `changes`(`after`: kotlin.ULong, `limit`: kotlin.UInt): MyChanges
+    
+    /**
      * Closes the file (the audit entries of reads go to it first). Later calls fail with
      * `invalid_operation.database_closed`; closing again does nothing.
      */
@@ -1576,6 +1589,26 @@ open class OwnerApp: Disposable, AutoCloseable, OwnerAppInterface
     UniffiLib.uniffi_autocrm_mobile_fn_method_ownerapp_benefits(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The changes to my data after change `after` (at most `limit` changes read, so a page
+     * may be short and not the last): what a cached copy must refresh.
+     */
+    @Throws(OwnerException::class)override fun `changes`(`after`: kotlin.ULong, `limit`: kotlin.UInt): MyChanges {
+            return FfiConverterTypeMyChanges.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerapp_changes(
+        it,
+        
+        FfiConverterULong.lower(`after`),
+        FfiConverterUInt.lower(`limit`),_status)
 }
     }
     )
@@ -2448,6 +2481,133 @@ public object FfiConverterTypeMyBenefits: FfiConverterRustBuffer<MyBenefits> {
             FfiConverterUByte.write(value.`partsDiscountPct`, buf)
             FfiConverterUByte.write(value.`rescueDiscountPct`, buf)
             FfiConverterBoolean.write(value.`priority`, buf)
+    }
+}
+
+
+
+/**
+ * One change to my data (the change feed as the owner scope sees it): what a cached copy on
+ * the phone must refresh.
+ */
+data class MyChange (
+    /**
+     * The change id (pass the page's `next` to read on).
+     */
+    var `id`: kotlin.ULong
+    , 
+    /**
+     * When it was committed (`2024-06-01T10:00:00`).
+     */
+    var `at`: kotlin.String
+    , 
+    /**
+     * Which kind of record (`customer`, `touchpoint`, `consents`, `posting`, `membership`…).
+     */
+    var `entity`: kotlin.String
+    , 
+    /**
+     * `insert`, `update` or `delete`.
+     */
+    var `op`: kotlin.String
+    , 
+    /**
+     * The record's id, when its key is one (a touchpoint: its id).
+     */
+    var `recordId`: kotlin.ULong?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMyChange: FfiConverterRustBuffer<MyChange> {
+    override fun read(buf: ByteBuffer): MyChange {
+        return MyChange(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MyChange) = (
+            FfiConverterULong.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`at`) +
+            FfiConverterString.allocationSize(value.`entity`) +
+            FfiConverterString.allocationSize(value.`op`) +
+            FfiConverterOptionalULong.allocationSize(value.`recordId`)
+    )
+
+    override fun write(value: MyChange, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`id`, buf)
+            FfiConverterString.write(value.`at`, buf)
+            FfiConverterString.write(value.`entity`, buf)
+            FfiConverterString.write(value.`op`, buf)
+            FfiConverterOptionalULong.write(value.`recordId`, buf)
+    }
+}
+
+
+
+/**
+ * A page of my changes.
+ */
+data class MyChanges (
+    /**
+     * The changes, oldest first.
+     */
+    var `changes`: List<MyChange>
+    , 
+    /**
+     * Where the next page starts (pass it as `after`).
+     */
+    var `next`: kotlin.ULong
+    , 
+    /**
+     * The latest change in the file: caught up when `next == last`.
+     */
+    var `last`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMyChanges: FfiConverterRustBuffer<MyChanges> {
+    override fun read(buf: ByteBuffer): MyChanges {
+        return MyChanges(
+            FfiConverterSequenceTypeMyChange.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MyChanges) = (
+            FfiConverterSequenceTypeMyChange.allocationSize(value.`changes`) +
+            FfiConverterULong.allocationSize(value.`next`) +
+            FfiConverterULong.allocationSize(value.`last`)
+    )
+
+    override fun write(value: MyChanges, buf: ByteBuffer) {
+            FfiConverterSequenceTypeMyChange.write(value.`changes`, buf)
+            FfiConverterULong.write(value.`next`, buf)
+            FfiConverterULong.write(value.`last`, buf)
     }
 }
 
@@ -3601,6 +3761,34 @@ public object FfiConverterSequenceTypeHistoryItem: FfiConverterRustBuffer<List<H
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeMyChange: FfiConverterRustBuffer<List<MyChange>> {
+    override fun read(buf: ByteBuffer): List<MyChange> {
+        val len = buf.getInt()
+        return List<MyChange>(len) {
+            FfiConverterTypeMyChange.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MyChange>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMyChange.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MyChange>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMyChange.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeMyVehicle: FfiConverterRustBuffer<List<MyVehicle>> {
     override fun read(buf: ByteBuffer): List<MyVehicle> {
         val len = buf.getInt()
@@ -3682,7 +3870,7 @@ public object FfiConverterSequenceTypeWalletPoints: FfiConverterRustBuffer<List<
          * Writes a demo club file at `path`, which must not exist yet (`validation.not_allowed`
          * otherwise: a real file is never touched): one dealer (`D001`), an owner with a car (its
          * insurance, inspection and warranty dates due within 90 days), four service visits and
-         * 1,000 welcome points in the brand club, and a second owner.
+         * 1,000 welcome points in the brand club, and a second owner; the change feed is on.
          */
     @Throws(OwnerException::class) fun `demoFile`(`path`: kotlin.String): DemoFile {
             return FfiConverterTypeDemoFile.lift(

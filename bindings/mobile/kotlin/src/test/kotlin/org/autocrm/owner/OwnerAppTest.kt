@@ -133,6 +133,29 @@ class OwnerAppTest {
     }
 
     @Test
+    fun changesListWhatChangedInMyDataOnly() {
+        app().use { app ->
+            val start = app.changes(0u, 100u)
+            assertTrue(start.changes.isEmpty())
+            assertEquals(start.last, start.next)
+            app.setConsent("sms", false)
+            app.redeem(null, 100, "car wash", "changes-1", now())
+            val page = app.changes(start.next, 100u)
+            val kinds = page.changes.map { it.entity }.toSet()
+            assertTrue("consents" in kinds, kinds.toString())
+            assertTrue("posting" in kinds, kinds.toString())
+            assertEquals(demo.ownerId, page.changes.single { it.entity == "consents" }.recordId)
+            assertEquals(page.last, page.next)
+        }
+        // Another owner's change is not in my feed.
+        OwnerApp.open(path, demo.otherOwnerId).use { it.setConsent("sms", false) }
+        app().use { app ->
+            val mine = app.changes(0u, 100u).changes
+            assertEquals(1, mine.count { it.entity == "consents" })
+        }
+    }
+
+    @Test
     fun aRedemptionRetriedWithTheSameKeySpendsOnce() {
         app().use { app ->
             val before = app.points(0u).single().points
