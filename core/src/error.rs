@@ -293,6 +293,9 @@ pub enum Refusal {
     WriteTransactionReentrant,
     /// A scoped call on a read-only handle: its audit entries could not be written.
     ScopedReadOnly,
+    /// A lakehouse export ([`crate::export::lake`]) into a folder that holds something other
+    /// than an earlier autocrm export (it is not empty and has no autocrm `_manifest.json`).
+    ExportTargetNotEmpty,
 }
 
 impl Refusal {
@@ -333,6 +336,7 @@ impl Refusal {
         Refusal::TransactionBusy,
         Refusal::WriteTransactionReentrant,
         Refusal::ScopedReadOnly,
+        Refusal::ExportTargetNotEmpty,
     ];
 
     /// The stable, language-independent code of this refusal, e.g. `"merge_with_itself"`.
@@ -373,6 +377,7 @@ impl Refusal {
             Refusal::TransactionBusy => "transaction_busy",
             Refusal::WriteTransactionReentrant => "write_transaction_reentrant",
             Refusal::ScopedReadOnly => "scoped_read_only",
+            Refusal::ExportTargetNotEmpty => "export_target_not_empty",
         }
     }
 
@@ -473,6 +478,10 @@ impl Refusal {
             }
             Refusal::WriteTransactionReentrant => {
                 "use the open transaction, or commit or abort it first"
+            }
+            Refusal::ExportTargetNotEmpty => {
+                "export into a new or empty folder, or into one an earlier export wrote (it has \
+                 autocrm's _manifest.json); nothing was written"
             }
         }
     }
@@ -716,6 +725,20 @@ pub enum Error {
     #[error("storage failed: {0}; the transaction was rolled back")]
     Storage(#[source] Box<redb::Error>),
 
+    /// A file outside the database could not be read or written (an export's files: see
+    /// [`crate::export::lake`]); the database itself is unaffected. Bindings raise it as a
+    /// storage error (the disk failed, not the input).
+    #[error("cannot {what} {path}: {source}; check the folder's permissions and free space")]
+    Io {
+        /// What was being done, e.g. `"write"`.
+        what: &'static str,
+        /// The file or folder.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// An import file, or one row of it, could not be read (see [`crate::import`]); the error
     /// names the file, line and field.
     #[error(transparent)]
@@ -758,6 +781,7 @@ impl Error {
             Error::UpgradeRequired { .. } => "upgrade_required".into(),
             Error::Corrupt { .. } => "corrupt".into(),
             Error::Storage(_) => "storage".into(),
+            Error::Io { .. } => "io".into(),
             Error::Internal { .. } => "internal".into(),
             Error::Import(e) => e.code.code().to_string(),
             Error::InRecord { source, .. } => source.code(),
