@@ -15,8 +15,10 @@
 //! ```
 //!
 //! The columns of each file are those of the table's Arrow export (e.g.
-//! [`customers_schema`](super::customers_schema)); a partitioned table's files leave the
-//! partition column out (`month`, `YYYY-MM`, is in the folder name, as hive layouts do).
+//! [`customers_schema`](super::customers_schema)), except that times are `timestamp[ms]`
+//! (naive local time, as stored) where the Arrow tables have `timestamp[s]`: Parquet has no
+//! seconds unit. A partitioned table's files leave the partition column out (`month`,
+//! `YYYY-MM`, is in the folder name, as hive layouts do).
 //! Every file is Snappy-compressed Parquet; an empty table still gets its (empty) file, so its
 //! schema is there to read, except the touchpoints of a store without any (no month, no
 //! folder).
@@ -60,9 +62,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use arrow_array::cast::AsArray;
+use std::sync::Arc;
+
 use arrow_array::types::TimestampSecondType;
-use arrow_array::{RecordBatch, UInt32Array};
-use arrow_schema::SchemaRef;
+use arrow_array::{ArrayRef, RecordBatch, TimestampMillisecondArray, UInt32Array};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -148,8 +152,15 @@ impl LakeTable {
         }
     }
 
-    /// The columns of the table's files (the Arrow export's).
+    /// The columns of the table's files: the Arrow export's, with every `timestamp[s]` as
+    /// `timestamp[ms]` (Parquet has no seconds unit: a seconds column would be stored as a
+    /// bare integer that DuckDB and Spark do not read as a time).
     pub fn schema(self) -> SchemaRef {
+        file_schema(&self.arrow_schema())
+    }
+
+    /// The columns of the table's Arrow export.
+    pub fn arrow_schema(self) -> SchemaRef {
         match self {
             LakeTable::Dealers => super::dealers_schema(),
             LakeTable::Customers => super::customers_schema(),
@@ -556,6 +567,39 @@ fn is_table_file(rel: &str) -> bool {
     table_ok && last_ok && middle_ok
 }
 
+/// `schema` with every `timestamp[s]` column as `timestamp[ms]` (same time zone).
+fn file_schema(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(TimeUnit::Second, tz) => f
+                .as_ref()
+                .clone()
+                .with_data_type(DataType::Timestamp(TimeUnit::Millisecond, tz.clone())),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `batch` as written to Parquet ([`file_schema`]): seconds times as milliseconds.
+fn for_parquet(batch: &RecordBatch) -> Result<RecordBatch> {
+    let schema = file_schema(&batch.schema());
+    let cols: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|c| match c.as_primitive_opt::<TimestampSecondType>() {
+            Some(secs) => {
+                let ms: TimestampMillisecondArray = secs.unary(|s| s.saturating_mul(1000));
+                Arc::new(ms.with_timezone_opt(secs.timezone())) as ArrayRef
+            }
+            None => c.clone(),
+        })
+        .collect();
+    RecordBatch::try_new(schema, cols).map_err(super::internal)
+}
+
 /// The hidden temporary name a file is written under: `.part-0.parquet.tmp` next to it
 /// (hidden, so Spark and Hive skip it, and not `*.parquet`, so globs skip it).
 fn temporary(path: &Path) -> PathBuf {
@@ -578,7 +622,7 @@ fn write_parquet(
     let mut w = ArrowWriter::try_new(BufWriter::new(file), schema, Some(props)).map_err(fail)?;
     let mut rows = 0;
     for b in batches {
-        w.write(b).map_err(fail)?;
+        w.write(&for_parquet(b)?).map_err(fail)?;
         rows += b.num_rows() as u64;
     }
     let file = w.into_inner().map_err(fail)?;
