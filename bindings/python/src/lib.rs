@@ -8,6 +8,7 @@ mod conv;
 mod erasure;
 mod errors;
 mod integration;
+mod lake;
 mod params;
 mod records;
 mod scoped_analytics;
