@@ -47,15 +47,18 @@
 //! After these, each size runs a segments section ([`segments`]), a loyalty-ledger section
 //! (credits and redemptions through autocrm's ledger, raw redb and SQLite; see [`ledger`]) and
 //! an import section (the dirty CSV exports of the network imported by autocrm, with cleaning
-//! and survivorship, and loaded into SQLite by hand; see [`import`]), and an access section
-//! (the 360 read unscoped vs under an audited scope, HQ and dealer; see [`access`]). `--only`
-//! runs some sections and skips the others.
+//! and survivorship, and loaded into SQLite by hand; see [`import`]), an access section
+//! (the 360 read unscoped vs under an audited scope, HQ and dealer; see [`access`]), and an
+//! export section (the autocrm file written as hive-partitioned Parquet: rows/s, and the
+//! folder's size against the redb and SQLite files; see [`export`]). `--only` runs some
+//! sections and skips the others.
 //!
 //! `--quick` runs a 2,000-customer smoke configuration in seconds (CI runs it so the benchmark
 //! does not rot); its numbers are too small to quote.
 
 mod access;
 mod autocrm_side;
+mod export;
 mod import;
 mod ledger;
 mod rawredb;
@@ -81,11 +84,11 @@ const USAGE: &str = "usage: autocrm-bench [--customers N[,N...]] [--dir PATH] [-
   --dir PATH                  where the database files go (default: the system temp dir);
                               a fresh subdirectory is created and removed afterwards
   --quick                     2,000-customer smoke run (seconds; numbers not meaningful)
-  --only store,segments,ledger,import,access
+  --only store,segments,ledger,import,access,export
                               run only these sections (default: all)";
 
 /// The sections of a run, in the order they run.
-const SECTIONS: [&str; 5] = ["store", "segments", "ledger", "import", "access"];
+const SECTIONS: [&str; 6] = ["store", "segments", "ledger", "import", "access", "export"];
 
 /// Which sections to run.
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +98,7 @@ struct Sections {
     ledger: bool,
     import: bool,
     access: bool,
+    export: bool,
 }
 
 impl Sections {
@@ -104,6 +108,7 @@ impl Sections {
         ledger: true,
         import: true,
         access: true,
+        export: true,
     };
 
     /// The comma-separated list of `--only`.
@@ -114,6 +119,7 @@ impl Sections {
             ledger: false,
             import: false,
             access: false,
+            export: false,
         };
         for name in list.split(',').map(str::trim) {
             match name {
@@ -122,6 +128,7 @@ impl Sections {
                 "ledger" => s.ledger = true,
                 "import" => s.import = true,
                 "access" => s.access = true,
+                "export" => s.export = true,
                 other => {
                     return Err(format!(
                         "--only {other}: unknown section (one of {})",
@@ -141,6 +148,7 @@ impl Sections {
             self.ledger,
             self.import,
             self.access,
+            self.export,
         ];
         if on.iter().all(|&b| b) {
             return None;
@@ -226,9 +234,10 @@ impl Drop for ScratchDir {
 }
 
 fn run(config: &Config, sections: Sections) -> BenchResult<()> {
-    if (sections.segments || sections.access) && !sections.store {
+    if (sections.segments || sections.access || sections.export) && !sections.store {
         return Err(
-            "--only segments/access need store too: they query the store section's files".into(),
+            "--only segments/access/export need store too: they read the store section's files"
+                .into(),
         );
     }
     let scratch = ScratchDir::create(&config.dir)?;
@@ -237,6 +246,7 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     let mut segment_results = Vec::new();
     let mut imports = Vec::new();
     let mut accesses = Vec::new();
+    let mut exports = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
@@ -248,6 +258,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
         }
         if sections.access {
             accesses.push(access::run_size(size, &dir)?);
+        }
+        if sections.export {
+            exports.push(export::run_size(size, &dir)?);
         }
         if sections.ledger {
             ledgers.push(ledger::run_size(config, size, &dir)?);
@@ -270,6 +283,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     }
     if sections.access {
         print!("{}", access::report(&accesses));
+    }
+    if sections.export {
+        print!("{}", export::report(&exports));
     }
     Ok(())
 }
