@@ -47,16 +47,19 @@
 //! After these, each size runs a segments section ([`segments`]), a loyalty-ledger section
 //! (credits and redemptions through autocrm's ledger, raw redb and SQLite; see [`ledger`]) and
 //! an import section (the dirty CSV exports of the network imported by autocrm, with cleaning
-//! and survivorship, and loaded into SQLite by hand; see [`import`]), and an access section
-//! (the 360 read unscoped vs under an audited scope, HQ and dealer; see [`access`]) and a feed
-//! section (ingest and durable single writes with the change feed off and on; see [`feed`]).
-//! `--only` runs some sections and skips the others.
+//! and survivorship, and loaded into SQLite by hand; see [`import`]), an access section
+//! (the 360 read unscoped vs under an audited scope, HQ and dealer; see [`access`]), an
+//! export section (the autocrm file written as hive-partitioned Parquet: rows/s, and the
+//! folder's size against the redb and SQLite files; see [`export`]) and a feed section
+//! (ingest and durable single writes with the change feed off and on; see [`feed`]). `--only`
+//! runs some sections and skips the others.
 //!
 //! `--quick` runs a 2,000-customer smoke configuration in seconds (CI runs it so the benchmark
 //! does not rot); its numbers are too small to quote.
 
 mod access;
 mod autocrm_side;
+mod export;
 mod feed;
 mod import;
 mod ledger;
@@ -83,11 +86,13 @@ const USAGE: &str = "usage: autocrm-bench [--customers N[,N...]] [--dir PATH] [-
   --dir PATH                  where the database files go (default: the system temp dir);
                               a fresh subdirectory is created and removed afterwards
   --quick                     2,000-customer smoke run (seconds; numbers not meaningful)
-  --only store,segments,ledger,import,access,feed
+  --only store,segments,ledger,import,access,export,feed
                               run only these sections (default: all)";
 
 /// The sections of a run, in the order they run.
-const SECTIONS: [&str; 6] = ["store", "segments", "ledger", "import", "access", "feed"];
+const SECTIONS: [&str; 7] = [
+    "store", "segments", "ledger", "import", "access", "export", "feed",
+];
 
 /// Which sections to run.
 #[derive(Clone, Copy, Debug)]
@@ -97,6 +102,7 @@ struct Sections {
     ledger: bool,
     import: bool,
     access: bool,
+    export: bool,
     feed: bool,
 }
 
@@ -107,6 +113,7 @@ impl Sections {
         ledger: true,
         import: true,
         access: true,
+        export: true,
         feed: true,
     };
 
@@ -118,6 +125,7 @@ impl Sections {
             ledger: false,
             import: false,
             access: false,
+            export: false,
             feed: false,
         };
         for name in list.split(',').map(str::trim) {
@@ -127,6 +135,7 @@ impl Sections {
                 "ledger" => s.ledger = true,
                 "import" => s.import = true,
                 "access" => s.access = true,
+                "export" => s.export = true,
                 "feed" => s.feed = true,
                 other => {
                     return Err(format!(
@@ -147,6 +156,7 @@ impl Sections {
             self.ledger,
             self.import,
             self.access,
+            self.export,
             self.feed,
         ];
         if on.iter().all(|&b| b) {
@@ -233,9 +243,10 @@ impl Drop for ScratchDir {
 }
 
 fn run(config: &Config, sections: Sections) -> BenchResult<()> {
-    if (sections.segments || sections.access) && !sections.store {
+    if (sections.segments || sections.access || sections.export) && !sections.store {
         return Err(
-            "--only segments/access need store too: they query the store section's files".into(),
+            "--only segments/access/export need store too: they read the store section's files"
+                .into(),
         );
     }
     let scratch = ScratchDir::create(&config.dir)?;
@@ -244,6 +255,7 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     let mut segment_results = Vec::new();
     let mut imports = Vec::new();
     let mut accesses = Vec::new();
+    let mut exports = Vec::new();
     let mut feeds = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
@@ -256,6 +268,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
         }
         if sections.access {
             accesses.push(access::run_size(size, &dir)?);
+        }
+        if sections.export {
+            exports.push(export::run_size(size, &dir)?);
         }
         if sections.ledger {
             ledgers.push(ledger::run_size(config, size, &dir)?);
@@ -281,6 +296,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     }
     if sections.access {
         print!("{}", access::report(&accesses));
+    }
+    if sections.export {
+        print!("{}", export::report(&exports));
     }
     if sections.feed {
         print!("{}", feed::report(&feeds));

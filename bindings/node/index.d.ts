@@ -118,6 +118,12 @@ export interface Erasure { customer: number; merged: number[]; at: Date; by: str
 export interface AuditHead { seq: number; hash: string }
 export interface AuditVerification { ok: boolean; entries: number; head: AuditHead; problem: { seq: number; kind: string; what: string } | null }
 export interface AuditEntry { seq: number; at: Date; actor: string; scope: string; action: string; what: string; customers: number[]; purpose: string | null }
+export interface LakeFile { path: string; partition: string | null; rows: number; bytes: number }
+export interface LakeTable { name: string; partitionedBy: string | null; rows: number; bytes: number; files: LakeFile[] }
+/** What `exportLake` wrote: the manifest's content and timing (docs/export.md). */
+export interface LakeReport { dir: string; snapshotAt: Date; asOf: Date; scope: string | null; rows: number; bytes: number; files: number; seconds: number; rowsPerSecond: number; tables: LakeTable[] }
+/** `asOf`: the day the home_dealers table is computed for (default today). */
+export interface LakeOptions { asOf?: DateLike; threads?: number }
 export interface ImportReport { file: string; kind: string; encoding: string; rows: number; created: number; updated: number; unchanged: number; rejected: number; rejectedByCode: Record<string, number>; conflicts: number; incomplete: number }
 export interface ImportOptions { progress?: (p: { rows: number; bytes: number; totalBytes: number | null }) => void; kind?: 'customer' | 'vehicle' | 'touchpoint' | 'lead'; receivedAt?: DateLike; format?: 'csv' | 'jsonl'; encoding?: 'auto' | 'utf-8' | 'gbk'; batchSize?: number; sourceSystem?: string }
 export interface GenerateOptions { customers?: number; seed?: number; dealers?: number; asOf?: DateLike; years?: number; batch?: number }
@@ -322,6 +328,8 @@ export interface ScopedDatabase extends Analytics {
   setRole(name: string, permissions: string[] | null, consentedChannel?: string | null): void;
   /** Needs `manage_data`. */
   importFile(path: string, opts?: ImportOptions): Promise<ImportReport>;
+  /** `Database.exportLake` as this scope sees it (needs `export`; masked; audited once). */
+  exportLake(dir: string, opts?: LakeOptions): Promise<LakeReport>;
   conflicts(opts?: { openOnly?: boolean; customer?: number }): Conflict[];
   resolveConflict(id: number, accept: boolean): Conflict;
   duplicates(opts?: { minScore?: number; customer?: number }): DuplicateCandidate[];
@@ -380,6 +388,11 @@ export class Database {
   /** The database as `scope` ("hq:<role>", "dealer:<code>", "owner:<id>") sees it. */
   as(scope: string, actor: string, opts?: { purpose?: string }): ScopedDatabase;
   generate(opts?: GenerateOptions): Promise<Record<string, number>>;
+  /**
+   * The whole store as Parquet files under `dir` (one folder per table, touchpoints under
+   * `touchpoints/month=YYYY-MM/`, `_manifest.json` last); `dir` new, empty or an earlier export.
+   */
+  exportLake(dir: string, opts?: LakeOptions): Promise<LakeReport>;
   importFile(path: string, opts?: ImportOptions): Promise<ImportReport>;
   importBuffer(data: Buffer | string, name?: string, opts?: ImportOptions): Promise<ImportReport>;
 }

@@ -253,6 +253,13 @@ class ScopedDatabase {
     const { progress, ...rest } = opts;
     return callAsync(() => this._n.import(String(file), prep(rest), progressFn(progress)));
   }
+  /**
+   * `Database.exportLake` as this scope sees it (needs `export`): its rows, masked, the
+   * manifest naming the scope; audited as one export before the files get their final names.
+   */
+  exportLake(dir, opts) {
+    return callAsync(() => this._n.exportLake(String(dir), prep(opts)));
+  }
 }
 forward(ScopedDatabase.prototype, SCOPED_METHODS);
 forward(ScopedDatabase.prototype, [...ASYNC_READ_METHODS, ...ASYNC_SCOPED_METHODS], { async: true });
@@ -342,6 +349,16 @@ class Database {
   /** This database as `scope` (`hq:<role>`, `dealer:<code>`, `owner:<customer id>`) sees it. */
   as(scope, actor, opts = {}) {
     return new ScopedDatabase(call(() => this._n.scoped(String(scope), String(actor), opts.purpose ?? undefined)));
+  }
+
+  /**
+   * Writes the whole store as Parquet files under `dir` (off the JS thread): one folder per
+   * table, touchpoints partitioned by month, `_manifest.json` last (docs/export.md).
+   * Resolves to the report; a folder that is neither empty nor an earlier export rejects with
+   * `InvalidOperationError` (`invalid_operation.export_target_not_empty`), nothing written.
+   */
+  exportLake(dir, opts) {
+    return callAsync(() => this._n.exportLake(String(dir), prep(opts)));
   }
 
   /** Loads a seeded synthetic dealer network (off the JS thread). */

@@ -120,6 +120,17 @@ enum Command {
         #[arg(long, default_value = "network")]
         by: String,
     },
+    /// Export the whole store as Parquet files for DuckDB, Spark, Polars…: one folder per
+    /// table in DIR, touchpoints partitioned by month (touchpoints/month=YYYY-MM/), and a
+    /// _manifest.json written last (docs/export.md). DIR must be new, empty or an earlier
+    /// export, which is replaced. Under --as only what the scope sees, masked, audited.
+    Export {
+        /// The folder to write.
+        dir: PathBuf,
+        /// The day the home_dealers table is computed for (YYYY-MM-DD; default today).
+        #[arg(long)]
+        as_of: Option<Date>,
+    },
     /// List conflicts: values a source offered that were not applied.
     Conflicts {
         /// Also list resolved conflicts.
@@ -341,6 +352,7 @@ impl Command {
             Command::Quality { .. } => "quality",
             Command::Customer { .. } => "customer",
             Command::Kpi { .. } => "kpi",
+            Command::Export { .. } => "export",
             Command::Conflicts { .. } => "conflicts",
             Command::Resolve { .. } => "resolve",
             Command::Feedback { .. } => "feedback",
@@ -363,6 +375,7 @@ impl Command {
             Command::Quality { .. }
             | Command::Customer { .. }
             | Command::Kpi { .. }
+            | Command::Export { .. }
             | Command::Conflicts { .. }
             | Command::Feedback { .. }
             | Command::Duplicates { .. }
@@ -468,6 +481,7 @@ fn run(cli: Cli) -> CliResult {
             months,
             by,
         } => steward::kpi(&db, &name, &by, periods, months),
+        Command::Export { dir, as_of } => steward::export(&db, &dir, as_of),
         Command::Conflicts { all, customer } => steward::conflicts(&db, all, customer.as_deref()),
         Command::Resolve {
             id,

@@ -309,6 +309,54 @@ pub fn kpi_rows(rows: &[autocrm::KpiRow]) {
     }
 }
 
+/// What `autocrm export` wrote: one line per table, then the totals and the rate.
+pub fn lake_report(r: &autocrm::export::lake::LakeReport) {
+    say!(
+        "exported snapshot of {} to {}{}",
+        r.snapshot_at,
+        r.dir.display(),
+        r.scope
+            .as_deref()
+            .map_or(String::new(), |s| format!(" as {s}"))
+    );
+    for t in &r.tables {
+        say!(
+            "  {:<13} {:>10} rows {:>12} {:>5} files",
+            t.name,
+            t.rows,
+            human_bytes(t.bytes),
+            t.files.len()
+        );
+    }
+    let secs = r.elapsed.as_secs_f64();
+    say!(
+        "{} tables, {} rows, {} in {} files, {:.2} s ({:.0} rows/s); manifest {}",
+        r.tables.len(),
+        r.rows(),
+        human_bytes(r.bytes()),
+        r.files(),
+        secs,
+        r.rows_per_second(),
+        autocrm::export::lake::MANIFEST
+    );
+}
+
+/// `n` bytes as B, KiB, MiB or GiB.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
 /// A CSV field, quoted when it holds a comma, quote or line break.
 pub(crate) fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains([',', '"', '\n', '\r']) {

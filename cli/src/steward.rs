@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use autocrm::api::ScopedStore;
+use autocrm::export::lake::{self, LakeOptions, LakeReport};
 use autocrm::identity::{DuplicateCandidate, MergeRecord};
 use autocrm::import::{self, ImportOptions, ImportReport, Progress};
 use autocrm::integration::{Conflict, FeedbackEntry, QualityReport, Resolution};
@@ -47,6 +48,8 @@ pub(crate) trait Steward: Admin {
     fn merge(&self, survivor: CustomerId, merged: CustomerId, by: &str) -> Result<MergeRecord>;
     /// KPI rows for each period, on one snapshot.
     fn kpi(&self, kpi: Kpi, by: Dimension, periods: &[Period]) -> Result<Vec<KpiRow>>;
+    /// The lakehouse export into `dir`.
+    fn export_lake(&self, dir: &Path, opts: &LakeOptions) -> Result<LakeReport>;
 }
 
 impl Steward for Database {
@@ -105,6 +108,9 @@ impl Steward for Database {
             .flat_map(|&p| facts.kpi(kpi, by, p))
             .collect())
     }
+    fn export_lake(&self, dir: &Path, opts: &LakeOptions) -> Result<LakeReport> {
+        lake::write_snapshot(&self.begin_read()?, dir, opts)
+    }
 }
 
 impl Steward for ScopedStore {
@@ -140,6 +146,9 @@ impl Steward for ScopedStore {
     }
     fn kpi(&self, kpi: Kpi, by: Dimension, periods: &[Period]) -> Result<Vec<KpiRow>> {
         ScopedStore::kpi(self, kpi, by, periods)
+    }
+    fn export_lake(&self, dir: &Path, opts: &LakeOptions) -> Result<LakeReport> {
+        ScopedStore::export_lake(self, dir, opts)
     }
 }
 
@@ -206,6 +215,17 @@ pub(crate) fn kpi(
     let rows = s.kpi(kpi, by, &periods)?;
     s.flush()?;
     print::kpi_rows(&rows);
+    Ok(())
+}
+
+/// `autocrm export DIR`: the lakehouse folder, and a summary of what was written.
+pub(crate) fn export(s: &impl Steward, dir: &Path, as_of: Option<Date>) -> CliResult {
+    let opts = LakeOptions {
+        as_of,
+        ..LakeOptions::default()
+    };
+    let report = s.export_lake(dir, &opts)?;
+    print::lake_report(&report);
     Ok(())
 }
 

@@ -682,3 +682,53 @@ fn the_change_feed_lists_what_an_import_changed_and_consumers_move_on() {
     assert!(!scoped.status.success());
     assert!(String::from_utf8_lossy(&scoped.stderr).contains("without --as"));
 }
+
+#[test]
+fn export_writes_a_lakehouse_folder_and_refuses_a_foreign_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    let lake = dir.path().join("lake");
+    let out = ok(
+        &db,
+        &["export", lake.to_str().unwrap(), "--as-of", "2026-01-01"],
+    );
+    assert!(out.contains("rows/s") && out.contains("customers"), "{out}");
+    let manifest = std::fs::read_to_string(lake.join("_manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"format\": \"autocrm-lake\""),
+        "{manifest}"
+    );
+    assert!(manifest.contains("\"sequence\": null"), "{manifest}");
+    assert!(lake.join("customers/part-0.parquet").is_file());
+    // Again into the same folder: replaced.
+    ok(&db, &["export", lake.to_str().unwrap()]);
+    // A folder that is not an export: refused, left as it was.
+    let demo = dir.path().join("demo");
+    let before = std::fs::read_dir(&demo).unwrap().count();
+    let out = autocrm(&db, &["export", demo.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("[invalid_operation.export_target_not_empty]"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&demo).unwrap().count(), before);
+    // Under a scope: only its customers, named in the manifest and audited.
+    let dealer = some_dealer(&db);
+    let scoped = dir.path().join("dealer");
+    let out = ok(
+        &db,
+        &[
+            "--as",
+            &format!("dealer:{dealer}"),
+            "export",
+            scoped.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains(&format!("as dealer:{dealer}")), "{out}");
+    let manifest = std::fs::read_to_string(scoped.join("_manifest.json")).unwrap();
+    assert!(manifest.contains(&format!("\"scope\": \"dealer:{dealer}\"")));
+    assert!(ok(&db, &["audit", "log"]).contains("lake export"));
+    let out = autocrm(&db, &["--as", "hq:call_centre", "export", "x"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[access_denied]"));
+}

@@ -299,6 +299,11 @@ pub enum Refusal {
     ChangesPruned,
     /// A change-feed position beyond the latest change.
     ChangePositionAhead,
+
+    // --- exports
+    /// A lakehouse export ([`crate::export::lake`]) into a folder that holds something other
+    /// than an earlier autocrm export (it is not empty and has no autocrm `_manifest.json`).
+    ExportTargetNotEmpty,
 }
 
 impl Refusal {
@@ -341,6 +346,7 @@ impl Refusal {
         Refusal::ScopedReadOnly,
         Refusal::ChangesPruned,
         Refusal::ChangePositionAhead,
+        Refusal::ExportTargetNotEmpty,
     ];
 
     /// The stable, language-independent code of this refusal, e.g. `"merge_with_itself"`.
@@ -383,6 +389,7 @@ impl Refusal {
             Refusal::ScopedReadOnly => "scoped_read_only",
             Refusal::ChangesPruned => "changes_pruned",
             Refusal::ChangePositionAhead => "change_position_ahead",
+            Refusal::ExportTargetNotEmpty => "export_target_not_empty",
         }
     }
 
@@ -490,6 +497,10 @@ impl Refusal {
             }
             Refusal::ChangePositionAhead => {
                 "pass a position the feed has given (a change id or ChangePage::next)"
+            }
+            Refusal::ExportTargetNotEmpty => {
+                "export into a new or empty folder, or into one an earlier export wrote (it has \
+                 autocrm's _manifest.json); nothing was written"
             }
         }
     }
@@ -733,6 +744,20 @@ pub enum Error {
     #[error("storage failed: {0}; the transaction was rolled back")]
     Storage(#[source] Box<redb::Error>),
 
+    /// A file outside the database could not be read or written (an export's files: see
+    /// [`crate::export::lake`]); the database itself is unaffected. Bindings raise it as a
+    /// storage error (the disk failed, not the input).
+    #[error("cannot {what} {path}: {source}; check the folder's permissions and free space")]
+    Io {
+        /// What was being done, e.g. `"write"`.
+        what: &'static str,
+        /// The file or folder.
+        path: String,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// An import file, or one row of it, could not be read (see [`crate::import`]); the error
     /// names the file, line and field.
     #[error(transparent)]
@@ -775,6 +800,7 @@ impl Error {
             Error::UpgradeRequired { .. } => "upgrade_required".into(),
             Error::Corrupt { .. } => "corrupt".into(),
             Error::Storage(_) => "storage".into(),
+            Error::Io { .. } => "io".into(),
             Error::Internal { .. } => "internal".into(),
             Error::Import(e) => e.code.code().to_string(),
             Error::InRecord { source, .. } => source.code(),

@@ -26,6 +26,7 @@ use serde_json::Value;
 mod error;
 mod feed;
 mod input;
+mod lake;
 mod loyalty;
 mod out;
 mod owner;
@@ -384,6 +385,20 @@ impl NativeDatabase {
             }),
             "problems" => V::Arr(r.problems.iter().map(|p| obj! { "table" => p.table.to_v(), "detail" => p.detail.to_v() }).collect()),
         })
+    }
+
+    /// Writes the whole store as Parquet files under `dir` (core `export::lake`, on the
+    /// pool): one folder per table, touchpoints by month, `_manifest.json` last. Resolves to
+    /// the report.
+    #[napi(catch_unwind, ts_return_type = "Promise<LakeReport>")]
+    pub fn export_lake(&self, dir: String, opts: Option<Value>) -> napi::Result<AsyncTask<Job>> {
+        let o = lake::options(opts)?;
+        let db = self.store.database().js()?;
+        Ok(job(move || {
+            let r = db.begin_read().js()?;
+            let report = autocrm::export::lake::write_snapshot(&r, dir.as_ref(), &o).js()?;
+            Ok(lake::report(&report))
+        }))
     }
 
     /// Generates a seeded synthetic dealer network into this database (on the pool).
@@ -1513,6 +1528,17 @@ impl NativeScoped {
     pub fn quality_report(&self, as_of: Value) -> napi::Result<V> {
         let d = date("asOf", &as_of)?;
         written(self.s.quality_report(d))
+    }
+
+    /// The lakehouse export as this scope sees it (needs `export`; audited), on the pool.
+    #[napi(catch_unwind, ts_return_type = "Promise<LakeReport>")]
+    pub fn export_lake(&self, dir: String, opts: Option<Value>) -> napi::Result<AsyncTask<Job>> {
+        let o = lake::options(opts)?;
+        let s = self.s.clone();
+        Ok(job(move || {
+            let report = s.export_lake(dir.as_ref(), &o).js()?;
+            Ok(lake::report(&report))
+        }))
     }
 
     /// A table as this scope sees it, as an Arrow IPC stream (on the pool).

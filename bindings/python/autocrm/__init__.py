@@ -196,6 +196,19 @@ class Database:
         and the points ledger. Returns ``{"ok", "storage", "checked", "problems"}`` (API.md)."""
         return self._native.check()
 
+    def export_lake(
+        self, dir: Any, *, as_of: Optional[DateLike] = None, threads: Optional[int] = None
+    ) -> "dict[str, Any]":
+        """Write the whole store as Parquet files under ``dir`` (created if missing): one
+        folder per table, touchpoints partitioned by month (``touchpoints/month=YYYY-MM/``),
+        and ``_manifest.json`` written last (docs/export.md). ``dir`` must be new, empty or an
+        earlier export, which is replaced; otherwise InvalidOperationError
+        (``invalid_operation.export_target_not_empty``) and nothing is written. ``as_of``: the
+        day the home_dealers table is computed for (default today). Returns the report:
+        ``{"dir", "snapshot_at", "as_of", "scope", "rows", "bytes", "files", "seconds",
+        "rows_per_second", "tables"}`` (API.md)."""
+        return self._native.export_lake(dir, as_of=as_of, threads=threads)
+
     def write(self) -> WriteTxn:
         """Start a write transaction; ``with db.write() as tx:`` commits on success and rolls
         back on exception."""

@@ -27,6 +27,31 @@ class _CheckReport(TypedDict):
     checked: Dict[str, int]
     problems: List[_CheckProblem]
 
+class _LakeFile(TypedDict):
+    path: str
+    partition: Optional[str]
+    rows: int
+    bytes: int
+
+class _LakeTable(TypedDict):
+    name: str
+    partitioned_by: Optional[str]
+    rows: int
+    bytes: int
+    files: List[_LakeFile]
+
+class _LakeReport(TypedDict):
+    dir: str
+    snapshot_at: _dt.datetime
+    as_of: _dt.date
+    scope: Optional[str]
+    rows: int
+    bytes: int
+    files: int
+    seconds: float
+    rows_per_second: float
+    tables: List[_LakeTable]
+
 class _EarnRule(TypedDict, total=False):
     name: str
     kind: str
@@ -629,6 +654,7 @@ class Database(_Writes, _Reads):
     @staticmethod
     def vacuum(path: Any) -> None: ...
     def check(self) -> _CheckReport: ...
+    def export_lake(self, dir: Any, *, as_of: Optional[DateLike] = None, threads: Optional[int] = None) -> _LakeReport: ...
     def write(self) -> WriteTxn: ...
     def read(self) -> ReadTxn: ...
     def import_file(
@@ -716,3 +742,4 @@ class ScopedDatabase:
     def leads_table(self) -> Table: ...
     def complaints_table(self) -> Table: ...
     def surveys_table(self) -> Table: ...
+    def export_lake(self, dir: Any, *, as_of: Optional[DateLike] = None, threads: Optional[int] = None) -> _LakeReport: ...

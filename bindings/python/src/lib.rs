@@ -9,6 +9,7 @@ mod erasure;
 mod errors;
 mod feed;
 mod integration;
+mod lake;
 mod params;
 mod records;
 mod scoped_analytics;

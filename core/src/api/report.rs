@@ -37,7 +37,8 @@ pub enum ErrorKind {
     UpgradeRequired,
     /// The file is damaged (`corrupt`).
     Corrupt,
-    /// The storage engine failed (`storage`).
+    /// The storage engine failed (`storage`), or a file outside the database could not be
+    /// read or written (`io`).
     Storage,
     /// An import file or row could not be read (`import.*`).
     Import,
@@ -246,6 +247,10 @@ impl From<&Error> for ErrorReport {
                 ErrorKind::Import
             }
             Error::Storage(_) => ErrorKind::Storage,
+            Error::Io { path, .. } => {
+                details.push(("path", text(path.clone())));
+                ErrorKind::Storage
+            }
             Error::InRecord { .. } => unreachable!("innermost() looks through InRecord"),
             Error::Internal { .. } => ErrorKind::Internal,
         };

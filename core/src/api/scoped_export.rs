@@ -67,13 +67,7 @@ impl ScopedStore {
     /// audited as an export naming every customer in it.
     pub fn customers_table(&self, threads: Option<usize>) -> Result<Vec<RecordBatch>> {
         self.export("customers_table", |r, a| {
-            let sight = a.sight();
-            let batches = export::customers_with(r, threads, |id, c| {
-                if !a.sees(r, id)? {
-                    return Ok(None);
-                }
-                Ok(Some(sight.customer(&c).0))
-            })?;
+            let batches = seen_customers(r, a, threads)?;
             let customers = ids_in(&batches)?;
             Ok((batches, customers))
         })
@@ -85,32 +79,26 @@ impl ScopedStore {
     /// `export`; audited as an export naming the customers of the rows.
     pub fn touchpoints_table(&self, customer: Option<CustomerId>) -> Result<RecordBatch> {
         self.export_rows("touchpoints_table", |r, seen| {
-            export::touchpoints_with(r, customer, |t| seen.record(t.customer, t.dealer))
+            seen_touchpoints(r, seen, customer)
         })
     }
 
     /// Leads this scope sees, as [`export::leads`] builds them (a dealer: those assigned to
     /// it). Needs `export`; audited as an export naming the customers of the rows.
     pub fn leads_table(&self) -> Result<RecordBatch> {
-        self.export_rows("leads_table", |r, seen| {
-            export::leads_with(r, |l| seen.record(l.customer, l.dealer))
-        })
+        self.export_rows("leads_table", seen_leads)
     }
 
     /// Complaints this scope sees, as [`export::complaints`] builds them (a dealer: those
     /// naming it). Needs `export`; audited as an export naming the customers of the rows.
     pub fn complaints_table(&self) -> Result<RecordBatch> {
-        self.export_rows("complaints_table", |r, seen| {
-            export::complaints_with(r, |c| seen.record(c.customer, c.dealer))
-        })
+        self.export_rows("complaints_table", seen_complaints)
     }
 
     /// Surveys this scope sees, as [`export::surveys`] builds them (a dealer: those naming
     /// it). Needs `export`; audited as an export naming the customers of the rows.
     pub fn surveys_table(&self) -> Result<RecordBatch> {
-        self.export_rows("surveys_table", |r, seen| {
-            export::surveys_with(r, |s| seen.record(s.customer, s.dealer))
-        })
+        self.export_rows("surveys_table", seen_surveys)
     }
 
     /// Loyalty ledger postings this scope sees, as [`export::postings`] builds them: customer
@@ -118,9 +106,7 @@ impl ScopedStore {
     /// it (earned on its touchpoints, redeemed at it, in its dealer wallet) — not the brand's
     /// own. Needs `export`; audited as an export naming the customers of the rows.
     pub fn postings_table(&self, customer: Option<CustomerId>) -> Result<RecordBatch> {
-        self.export_rows("postings_table", |r, seen| {
-            export::postings_with(r, customer, |p| seen.record(p.customer, p.dealer))
-        })
+        self.export_rows("postings_table", |r, seen| seen_postings(r, seen, customer))
     }
 
     /// Vehicles of the customers this scope sees, as [`export::vehicles`] builds them: a
@@ -129,19 +115,142 @@ impl ScopedStore {
     /// scope that sees every customer gets every vehicle, ownerless ones too. Needs `export`;
     /// audited as an export naming the owners it holds.
     pub fn vehicles_table(&self) -> Result<RecordBatch> {
-        self.export_rows("vehicles_table", |r, seen| {
-            export::vehicles_with(r, |row| seen_owners(seen, row))
-        })
+        self.export_rows("vehicles_table", seen_vehicles)
     }
 
     /// The ownership periods of the customers this scope sees, as [`export::ownership`]
     /// builds them: another owner's periods of the same vehicle are left out. Needs `export`;
     /// audited as an export naming the owners it holds.
     pub fn ownership_table(&self) -> Result<RecordBatch> {
-        self.export_rows("ownership_table", |r, seen| {
-            export::ownership_with(r, |row| seen_owners(seen, row))
-        })
+        self.export_rows("ownership_table", seen_ownership)
     }
+
+    /// Loyalty lots this scope sees, as [`export::lots`] builds them: those of the customers
+    /// it sees; a dealer only the lots it issued (as with postings, not the brand's own).
+    /// Needs `export`; audited as an export naming the customers of the rows.
+    pub fn lots_table(&self) -> Result<RecordBatch> {
+        self.export_rows("lots_table", seen_lots)
+    }
+}
+
+#[cfg(feature = "parquet")]
+impl ScopedStore {
+    /// The lakehouse export ([`export::lake::write_snapshot`]) as this scope sees it: the same
+    /// folder layout and columns, each table holding exactly the rows of its scoped `*_table`
+    /// export above (customers masked by the scope's sight, a dealer's own touchpoints, leads,
+    /// complaints, surveys, postings and lots), the dealers as they are (no customer data),
+    /// and `home_dealers` computed on the facts the scope sees (as its KPIs attribute them),
+    /// for its customers only. The manifest names the scope.
+    ///
+    /// Needs `export`; the folder is checked before anything is read (a foreign non-empty
+    /// folder: `invalid_operation.export_target_not_empty`, nothing written, nothing audited).
+    /// All tables come from one snapshot and are audited as one export naming every customer
+    /// in them; the entry is appended durably before the files get their final names and the
+    /// manifest is written, so no export is ever on disk under its final names unaudited.
+    pub fn export_lake(
+        &self,
+        dir: &std::path::Path,
+        opts: &export::lake::LakeOptions,
+    ) -> Result<export::lake::LakeReport> {
+        use export::lake::{self, LakeTable};
+        self.access()
+            .require(Permission::Export, || "export (lake)".into())?;
+        let target = lake::Target::check(dir)?;
+        let scope = self.access().scope.to_string();
+        let staged = self.export("lake export", |r, a| {
+            let on = opts.as_of.unwrap_or_else(|| r.now().date());
+            let mut seen = Seen::new(r, a);
+            let mut customers = Vec::new();
+            let staged = lake::stage(r, target, opts, Some(scope), |t| {
+                Ok(match t {
+                    LakeTable::Dealers => vec![export::dealers(r)?],
+                    LakeTable::Customers => {
+                        let batches = seen_customers(r, a, opts.threads)?;
+                        customers.extend(ids_in(&batches)?);
+                        batches
+                    }
+                    LakeTable::Vehicles => vec![seen_vehicles(r, &mut seen)?],
+                    LakeTable::Ownership => vec![seen_ownership(r, &mut seen)?],
+                    LakeTable::Touchpoints => vec![seen_touchpoints(r, &mut seen, None)?],
+                    LakeTable::Leads => vec![seen_leads(r, &mut seen)?],
+                    LakeTable::Complaints => vec![seen_complaints(r, &mut seen)?],
+                    LakeTable::Surveys => vec![seen_surveys(r, &mut seen)?],
+                    LakeTable::Postings => vec![seen_postings(r, &mut seen, None)?],
+                    LakeTable::Lots => vec![seen_lots(r, &mut seen)?],
+                    LakeTable::HomeDealers => {
+                        let facts = a.facts(r.facts()?);
+                        customers.extend(facts.customers.iter().map(|c| c.id));
+                        vec![export::home_dealers_of(&facts, on)?]
+                    }
+                })
+            })?;
+            customers.append(&mut seen.named);
+            Ok((staged, customers))
+        })?;
+        staged.publish()
+    }
+}
+
+// The scoped tables' rows, one function each: what each `*_table` export above builds, and
+// what the scoped lakehouse export (`export_lake`) writes, on one snapshot with one `Seen`.
+
+/// The customers `a` sees, masked by its sight.
+fn seen_customers(r: &ReadTxn, a: &Access, threads: Option<usize>) -> Result<Vec<RecordBatch>> {
+    let sight = a.sight();
+    export::customers_with(r, threads, |id, c| {
+        if !a.sees(r, id)? {
+            return Ok(None);
+        }
+        Ok(Some(sight.customer(&c).0))
+    })
+}
+
+/// The touchpoints `seen` keeps: `customer`'s, or every customer's.
+fn seen_touchpoints(
+    r: &ReadTxn,
+    seen: &mut Seen<'_>,
+    customer: Option<CustomerId>,
+) -> Result<RecordBatch> {
+    export::touchpoints_with(r, customer, |t| seen.record(t.customer, t.dealer))
+}
+
+/// The leads `seen` keeps.
+fn seen_leads(r: &ReadTxn, seen: &mut Seen<'_>) -> Result<RecordBatch> {
+    export::leads_with(r, |l| seen.record(l.customer, l.dealer))
+}
+
+/// The complaints `seen` keeps.
+fn seen_complaints(r: &ReadTxn, seen: &mut Seen<'_>) -> Result<RecordBatch> {
+    export::complaints_with(r, |c| seen.record(c.customer, c.dealer))
+}
+
+/// The surveys `seen` keeps.
+fn seen_surveys(r: &ReadTxn, seen: &mut Seen<'_>) -> Result<RecordBatch> {
+    export::surveys_with(r, |s| seen.record(s.customer, s.dealer))
+}
+
+/// The postings `seen` keeps: `customer`'s, or every customer's.
+fn seen_postings(
+    r: &ReadTxn,
+    seen: &mut Seen<'_>,
+    customer: Option<CustomerId>,
+) -> Result<RecordBatch> {
+    export::postings_with(r, customer, |p| seen.record(p.customer, p.dealer))
+}
+
+/// The lots `seen` keeps (a dealer: those it issued).
+fn seen_lots(r: &ReadTxn, seen: &mut Seen<'_>) -> Result<RecordBatch> {
+    export::lots_with(r, |l| seen.record(l.customer, l.issuer))
+}
+
+/// The vehicles of the owners `seen` keeps.
+fn seen_vehicles(r: &ReadTxn, seen: &mut Seen<'_>) -> Result<RecordBatch> {
+    export::vehicles_with(r, |row| seen_owners(seen, row))
+}
+
+/// The ownership periods of the owners `seen` keeps.
+fn seen_ownership(r: &ReadTxn, seen: &mut Seen<'_>) -> Result<RecordBatch> {
+    export::ownership_with(r, |row| seen_owners(seen, row))
 }
 
 /// `row` with its ownership history cut to the periods of customers the scope sees (noted as

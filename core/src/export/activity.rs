@@ -1,4 +1,4 @@
-//! Tables of what happened: touchpoints, ledger postings, leads, complaints, surveys.
+//! Tables of what happened: touchpoints, ledger postings and lots, leads, complaints, surveys.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::complaint::Complaint;
 use crate::error::Result;
 use crate::ids::CustomerId;
 use crate::lead::{Lead, LeadStatus};
-use crate::loyalty::{Posting, Wallet};
+use crate::loyalty::{Lot, Posting, Wallet};
 use crate::names::Named;
 use crate::store::ReadTxn;
 use crate::survey::{Factor, Survey};
@@ -229,6 +229,78 @@ pub(crate) fn postings_with(
             Arc::new(shortfall.finish()),
         ],
     )
+}
+
+/// The columns of [`lots`]: `id u64` (the crediting posting's id), `customer u64, wallet`
+/// (`brand` or `dealer:<id>`, as in [`postings`]), `issuer u32` (the dealer that issued the
+/// points, null for the brand's own), `earned timestamp[s], expires date32` (the first day the
+/// points are no longer valid), `points, remaining, spent, expired, reversed` (i64; `points =
+/// remaining + spent + expired + reversed`), `reversal u64` (the posting that reversed the
+/// credit, null if none).
+pub fn lots_schema() -> SchemaRef {
+    let n = |name: &str| field(name, DataType::Int64, false);
+    Arc::new(Schema::new(vec![
+        field("id", DataType::UInt64, false),
+        field("customer", DataType::UInt64, false),
+        field("wallet", DataType::Utf8, false),
+        field("issuer", DataType::UInt32, true),
+        ts_field("earned", false),
+        field("expires", DataType::Date32, false),
+        n("points"),
+        n("remaining"),
+        n("spent"),
+        n("expired"),
+        n("reversed"),
+        field("reversal", DataType::UInt64, true),
+    ]))
+}
+
+/// Every loyalty lot of the ledger, one row each in id order ([`lots_schema`]): each credit
+/// (an earning or a positive adjustment) with what became of its points — still spendable,
+/// spent, expired or reversed. Spent, expired and reversed lots stay, so the table accounts
+/// for every point ever credited.
+pub fn lots(r: &ReadTxn) -> Result<RecordBatch> {
+    lots_with(r, |_| Ok(true))
+}
+
+/// [`lots`] of the lots `keep` accepts (see [`touchpoints_with`]).
+pub(crate) fn lots_with(
+    r: &ReadTxn,
+    keep: impl FnMut(&Lot) -> Result<bool>,
+) -> Result<RecordBatch> {
+    let rows = kept(r.all_lots()?, keep)?;
+    let mut id = UInt64Builder::with_capacity(rows.len());
+    let mut customer = UInt64Builder::with_capacity(rows.len());
+    let mut wallet = StringBuilder::new();
+    let mut issuer = UInt32Builder::new();
+    let mut earned = TimestampSecondBuilder::new();
+    let mut expires = Date32Builder::new();
+    let mut counts: Vec<Int64Builder> = (0..5).map(|_| Int64Builder::new()).collect();
+    let mut reversal = UInt64Builder::new();
+    for (lid, l) in &rows {
+        id.append_value(*lid);
+        customer.append_value(l.customer.0);
+        wallet.append_value(wallet_label(l.wallet));
+        issuer.append_option(l.issuer.map(|d| d.0));
+        earned.append_value(l.earned.seconds());
+        expires.append_value(l.expires.days());
+        let n = [l.points, l.remaining, l.spent, l.expired, l.reversed];
+        for (b, v) in counts.iter_mut().zip(n) {
+            b.append_value(v);
+        }
+        reversal.append_option(l.reversal);
+    }
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(customer.finish()),
+        Arc::new(wallet.finish()),
+        Arc::new(issuer.finish()),
+        Arc::new(earned.finish()),
+        Arc::new(expires.finish()),
+    ];
+    cols.extend(counts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    cols.push(Arc::new(reversal.finish()));
+    batch(lots_schema(), cols)
 }
 
 /// The text columns of the leads table, after `id` and `customer`.

@@ -1,10 +1,11 @@
-//! Tables as Arrow record batches (cargo feature `arrow`): customers, vehicles, ownership
-//! periods, touchpoints, postings, leads, complaints, surveys, home dealers, and builders for
-//! results already in memory (segment members, KPI rows, the data-quality report, duplicate
-//! candidates). Every binding that hands tables to dataframe libraries (Python through the Arrow
+//! Tables as Arrow record batches (cargo feature `arrow`): dealers, customers, vehicles,
+//! ownership periods, touchpoints, ledger postings and lots, leads, complaints, surveys, home
+//! dealers, and builders for results already in memory (segment members, KPI rows, the
+//! data-quality report, duplicate candidates). Every binding that hands tables to dataframe libraries (Python through the Arrow
 //! PyCapsule interface, Node, mobile) builds them here, so the columns — names, types, order —
 //! are the same everywhere. Each table has a schema function (e.g. [`customers_schema`]) that
-//! gives its columns without reading anything.
+//! gives its columns without reading anything. Module `lake` (cargo feature `parquet`) writes
+//! every table as Parquet files in a hive-partitioned folder (docs/export.md).
 //!
 //! The scans read one snapshot ([`ReadTxn`](crate::ReadTxn)) and append each record to column
 //! builders as it is decoded: no per-row objects outside Rust. Conventions of every table: ids
@@ -43,24 +44,27 @@ use crate::money::Money;
 
 mod activity;
 mod customers;
+#[cfg(feature = "parquet")]
+pub mod lake;
 mod results;
 mod vehicles;
 
 pub use activity::{
-    complaints, complaints_schema, leads, leads_schema, postings, postings_schema, surveys,
-    surveys_schema, touchpoints, touchpoints_schema,
+    complaints, complaints_schema, leads, leads_schema, lots, lots_schema, postings,
+    postings_schema, surveys, surveys_schema, touchpoints, touchpoints_schema,
 };
 pub use customers::{customers, customers_schema};
 pub use results::{
-    candidates, candidates_schema, home_dealers, home_dealers_of, home_dealers_schema, kpi_rows,
-    kpi_rows_schema, members, members_schema, quality_rows, quality_rows_schema,
+    candidates, candidates_schema, dealers, dealers_schema, home_dealers, home_dealers_of,
+    home_dealers_schema, kpi_rows, kpi_rows_schema, members, members_schema, quality_rows,
+    quality_rows_schema,
 };
 pub use vehicles::{ownership, ownership_schema, vehicles, vehicles_schema};
 
 // The scans with a row filter (and, where a scope's sight masks a field, a record transform):
 // what the scoped exports of `crate::api::ScopedStore` build their tables with.
 pub(crate) use activity::{
-    complaints_with, leads_with, postings_with, surveys_with, touchpoints_with,
+    complaints_with, leads_with, lots_with, postings_with, surveys_with, touchpoints_with,
 };
 pub(crate) use customers::customers_with;
 pub(crate) use vehicles::{ownership_with, vehicles_with, VehicleRow};

@@ -1,4 +1,4 @@
-//! Tables of results: home dealers, segment members, KPI rows, the data-quality report,
+//! Tables of results and reference data: the dealers, home dealers, segment members, KPI rows, the data-quality report,
 //! duplicate candidates.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use arrow_array::builder::{
     Date32Builder, Float64Builder, Int32Builder, ListBuilder, StringBuilder, UInt32Builder,
     UInt64Builder, UInt8Builder,
 };
-use arrow_array::RecordBatch;
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema, SchemaRef};
 
 use super::{batch, field, utf8_list};
@@ -17,8 +17,49 @@ use crate::error::Result;
 use crate::identity::DuplicateCandidate;
 use crate::integration::QualityRow;
 use crate::kpi::KpiRow;
+use crate::names::Named;
 use crate::segment::CustomerSet;
 use crate::store::ReadTxn;
+
+/// The columns of [`dealers`]: `id u32, code, name, region, province, city, kind` (utf8;
+/// `kind` is the [`DealerKind`](crate::DealerKind)'s snake_case name).
+pub fn dealers_schema() -> SchemaRef {
+    let s = |n: &str| field(n, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![
+        field("id", DataType::UInt32, false),
+        s("code"),
+        s("name"),
+        s("region"),
+        s("province"),
+        s("city"),
+        s("kind"),
+    ]))
+}
+
+/// Every dealer, one row each in id order ([`dealers_schema`]): what the `dealer` columns of
+/// the other tables name, and the codes, regions and provinces KPI rows are labelled with.
+pub fn dealers(r: &ReadTxn) -> Result<RecordBatch> {
+    let rows = r.dealers()?;
+    let mut id = UInt32Builder::with_capacity(rows.len());
+    let mut strs: Vec<StringBuilder> = (0..6).map(|_| StringBuilder::new()).collect();
+    for (did, d) in &rows {
+        id.append_value(did.0);
+        let vals = [
+            d.code.as_str(),
+            &d.name,
+            &d.region,
+            &d.province,
+            &d.city,
+            d.kind.name(),
+        ];
+        for (b, v) in strs.iter_mut().zip(vals) {
+            b.append_value(v);
+        }
+    }
+    let mut cols: Vec<ArrayRef> = vec![Arc::new(id.finish())];
+    cols.extend(strs.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    batch(dealers_schema(), cols)
+}
 
 /// The columns of [`home_dealers`]: `customer u64, home_dealer u32` (null: none).
 pub fn home_dealers_schema() -> SchemaRef {

@@ -799,6 +799,17 @@ impl ReadTxn {
             .collect()
     }
 
+    /// Every lot of the ledger, spent, expired and reversed ones too (a lot is never
+    /// removed), in lot id order (the id of the posting that credited it).
+    pub fn all_lots(&self) -> Result<Vec<(u64, Lot)>> {
+        let mut out = Vec::new();
+        for e in self.tables.lots()?.iter()? {
+            let (k, v) = e?;
+            out.push((k.value(), decode_stored(v.value())?));
+        }
+        Ok(out)
+    }
+
     /// The lot credited by posting `id`.
     pub fn lot(&self, id: u64) -> Result<Lot> {
         lot_in(&self.tables, id)

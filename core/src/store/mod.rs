@@ -798,6 +798,14 @@ pub struct ReadTxn {
     _db: Database,
 }
 
+impl ReadTxn {
+    /// The local time now by the clock of the handle this snapshot was taken from
+    /// ([`Database::now`]): when an export of the snapshot was made.
+    pub fn now(&self) -> DateTime {
+        self._db.now()
+    }
+}
+
 macro_rules! tables {
     ($($name:ident: $def:ident => $kind:ident<$k:ty, $v:ty>),* $(,)?) => {
         /// Lazily opened, cached read-only tables of one [`ReadTxn`]. (Some tables are only
