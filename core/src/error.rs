@@ -304,6 +304,9 @@ pub enum Refusal {
     /// A lakehouse export ([`crate::export::lake`]) into a folder that holds something other
     /// than an earlier autocrm export (it is not empty and has no autocrm `_manifest.json`).
     ExportTargetNotEmpty,
+    /// An incremental lakehouse export into a folder without an unscoped export that has a
+    /// change-feed position.
+    ExportNotIncremental,
 }
 
 impl Refusal {
@@ -347,6 +350,7 @@ impl Refusal {
         Refusal::ChangesPruned,
         Refusal::ChangePositionAhead,
         Refusal::ExportTargetNotEmpty,
+        Refusal::ExportNotIncremental,
     ];
 
     /// The stable, language-independent code of this refusal, e.g. `"merge_with_itself"`.
@@ -390,6 +394,7 @@ impl Refusal {
             Refusal::ChangesPruned => "changes_pruned",
             Refusal::ChangePositionAhead => "change_position_ahead",
             Refusal::ExportTargetNotEmpty => "export_target_not_empty",
+            Refusal::ExportNotIncremental => "export_not_incremental",
         }
     }
 
@@ -501,6 +506,10 @@ impl Refusal {
             Refusal::ExportTargetNotEmpty => {
                 "export into a new or empty folder, or into one an earlier export wrote (it has \
                  autocrm's _manifest.json); nothing was written"
+            }
+            Refusal::ExportNotIncremental => {
+                "turn the change feed on (register a consumer), export a snapshot into the \
+                 folder, then add increments to it"
             }
         }
     }

@@ -493,3 +493,208 @@ fn a_scoped_export_holds_only_the_scopes_rows_and_is_audited_once() {
     assert_eq!(e.code(), "access_denied");
     assert!(!none.exists());
 }
+
+/// What a reader of an export with increments sees for `table`: per id (`column`), the rows of
+/// the file with the highest part number, minus ids deleted after it (module docs of
+/// `export::lake::write_increment`). Returns id → number of rows.
+fn latest(dir: &Path, table: &str, column: &str) -> BTreeMap<u64, usize> {
+    let m = manifest(dir);
+    let part_of = |path: &str| -> u64 {
+        let f = path.rsplit('/').next().unwrap();
+        f["part-".len()..f.len() - ".parquet".len()]
+            .parse()
+            .unwrap()
+    };
+    let files = |name: &str| -> Vec<String> {
+        m["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["name"] == name)
+            .flat_map(|t| t["files"].as_array().unwrap().clone())
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // id → (part, rows in that part)
+    let mut best: BTreeMap<u64, (u64, usize)> = BTreeMap::new();
+    for f in files(table) {
+        let part = part_of(&f);
+        let mut in_file: BTreeMap<u64, usize> = BTreeMap::new();
+        for id in u64s(&read_parquet(&dir.join(&f)), column) {
+            *in_file.entry(id).or_default() += 1;
+        }
+        for (id, n) in in_file {
+            let e = best.entry(id).or_insert((part, 0));
+            if part > e.0 || e.1 == 0 {
+                *e = (part, n);
+            } else if part == e.0 {
+                e.1 += n;
+            }
+        }
+    }
+    for f in files(lake::DELETIONS) {
+        for b in read_parquet(&dir.join(&f)) {
+            let tables = b.column_by_name("table").unwrap().as_string::<i32>();
+            let ids = b.column_by_name("id").unwrap().as_primitive::<UInt64Type>();
+            let seqs = b
+                .column_by_name("sequence")
+                .unwrap()
+                .as_primitive::<UInt64Type>();
+            for i in 0..b.num_rows() {
+                if tables.value(i) != table {
+                    continue;
+                }
+                let id = ids.value(i);
+                if best.get(&id).is_some_and(|(part, _)| *part < seqs.value(i)) {
+                    best.remove(&id);
+                }
+            }
+        }
+    }
+    best.into_iter().map(|(id, (_, n))| (id, n)).collect()
+}
+
+#[test]
+fn increments_carry_what_changed_and_a_reader_gets_a_fresh_snapshot_back() {
+    let store = network();
+    let db = store.database().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake_dir = dir.path().join("lake");
+    // Without the feed, no position: increments are refused.
+    lake::write_snapshot(
+        &db.begin_read().unwrap(),
+        &lake_dir,
+        &LakeOptions::default(),
+    )
+    .unwrap();
+    assert!(manifest(&lake_dir)["sequence"].is_null());
+    let refused = lake::write_increment(
+        &db.begin_read().unwrap(),
+        &lake_dir,
+        &LakeOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(refused.code(), "invalid_operation.export_not_incremental");
+
+    db.write(|w| w.register_consumer("lake").map(|_| ()))
+        .unwrap();
+    let snap = lake::write_snapshot(
+        &db.begin_read().unwrap(),
+        &lake_dir,
+        &LakeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(manifest(&lake_dir)["sequence"], 0);
+    assert!(snap.rows() > 0);
+    // Nothing changed: nothing written.
+    let none = lake::write_increment(
+        &db.begin_read().unwrap(),
+        &lake_dir,
+        &LakeOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(none.files(), 0);
+
+    let r = db.begin_read().unwrap();
+    let ids = r.customer_ids().unwrap();
+    let dealer = r.dealers().unwrap()[0].0;
+    drop(r);
+    let (renamed, gone_tp) = db
+        .write(|w| {
+            let renamed = ids[0];
+            w.update_customer(renamed, &Customer::person("改名后"))?;
+            let fresh = w.insert_customer(&Customer::person("新客户"))?;
+            let tp = w.insert_touchpoint(&Touchpoint {
+                dealer: Some(dealer),
+                service_kind: Some(ServiceKind::Maintenance),
+                ..Touchpoint::new(
+                    t("2026-11-02 09:00"),
+                    fresh,
+                    Channel::Showroom,
+                    TouchpointKind::ServiceVisit,
+                )
+            })?;
+            let gone = w.insert_touchpoint(&Touchpoint::new(
+                t("2026-11-03 09:00"),
+                fresh,
+                Channel::Showroom,
+                TouchpointKind::ServiceVisit,
+            ))?;
+            let _ = tp;
+            Ok((renamed, gone))
+        })
+        .unwrap();
+    db.write(|w| w.delete_touchpoint(gone_tp)).unwrap();
+    let inc = lake::write_increment(
+        &db.begin_read().unwrap(),
+        &lake_dir,
+        &LakeOptions::default(),
+    )
+    .unwrap();
+    let last = db.begin_read().unwrap().last_change().unwrap();
+    assert_eq!(manifest(&lake_dir)["sequence"], last);
+    let customers = inc.table("customers").unwrap();
+    assert_eq!(customers.rows, 2);
+    assert_eq!(
+        customers.files[0].path,
+        format!("customers/part-{last}.parquet")
+    );
+    assert_eq!(
+        inc.table("touchpoints").unwrap().files[0].path,
+        format!("touchpoints/month=2026-11/part-{last}.parquet")
+    );
+    assert_eq!(inc.table(lake::DELETIONS).unwrap().rows, 1);
+    // The snapshot's files were not rewritten.
+    assert!(lake_dir.join("customers/part-0.parquet").is_file());
+
+    // What a reader combines equals a fresh snapshot.
+    let fresh_dir = dir.path().join("fresh");
+    lake::write_snapshot(
+        &db.begin_read().unwrap(),
+        &fresh_dir,
+        &LakeOptions::default(),
+    )
+    .unwrap();
+    for (table, column) in [
+        ("customers", "id"),
+        ("touchpoints", "id"),
+        ("vehicles", "id"),
+        ("ownership", "vehicle"),
+        ("postings", "id"),
+        ("leads", "id"),
+    ] {
+        assert_eq!(
+            latest(&lake_dir, table, column),
+            latest(&fresh_dir, table, column),
+            "{table}"
+        );
+    }
+    let part = read_parquet(&lake_dir.join(format!("customers/part-{last}.parquet")));
+    let names: Vec<(u64, String)> = u64s(&part, "id")
+        .into_iter()
+        .zip(part.iter().flat_map(|b| {
+            let n = b.column_by_name("name").unwrap().as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| n.value(i).to_string())
+                .collect::<Vec<_>>()
+        }))
+        .collect();
+    assert!(
+        names.contains(&(renamed.0, "改名后".to_string())),
+        "{names:?}"
+    );
+    // A later snapshot into the folder removes the increments' files.
+    lake::write_snapshot(
+        &db.begin_read().unwrap(),
+        &lake_dir,
+        &LakeOptions::default(),
+    )
+    .unwrap();
+    assert!(!lake_dir
+        .join(format!("customers/part-{last}.parquet"))
+        .exists());
+    assert!(!lake_dir
+        .join(lake::DELETIONS)
+        .join(format!("part-{last}.parquet"))
+        .exists());
+}

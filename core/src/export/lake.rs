@@ -38,8 +38,9 @@
 //! removed after the new manifest is in place. A file that cannot be written is `io`
 //! ([`Error::Io`]), naming it.
 //!
-//! The manifest's `sequence` is `null` for now: it is reserved for the change feed's position
-//! the snapshot corresponds to, which incremental exports will build on.
+//! The manifest's `sequence` is the change feed's position the snapshot is current to (`null`
+//! when the feed is off): [`write_increment`] appends what changed after it (its module
+//! documentation describes the files and how a reader combines them).
 //!
 //! ```
 //! # fn main() -> autocrm::Result<()> {
@@ -75,6 +76,9 @@ use serde::{Deserialize, Serialize};
 use crate::date::{Date, DateTime};
 use crate::error::{Error, Refusal, Result};
 use crate::store::ReadTxn;
+
+mod increment;
+pub use increment::{deletions_schema, write_increment, DELETIONS};
 
 /// The value of the manifest's `format` field: what marks a folder as an autocrm export.
 pub const FORMAT: &str = "autocrm-lake";
@@ -305,7 +309,12 @@ struct Manifest {
 pub fn write_snapshot(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result<LakeReport> {
     let target = Target::check(dir)?;
     let on = opts.as_of.unwrap_or_else(|| read.now().date());
-    let staged = stage(read, target, opts, None, |t| {
+    let sequence = if read.change_feed_enabled()? {
+        Some(read.last_change()?)
+    } else {
+        None
+    };
+    let mut staged = stage(read, target, opts, None, |t| {
         Ok(match t {
             LakeTable::Dealers => vec![super::dealers(read)?],
             LakeTable::Customers => super::customers(read, opts.threads)?,
@@ -320,6 +329,7 @@ pub fn write_snapshot(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result<
             LakeTable::HomeDealers => vec![super::home_dealers(read, on)?],
         })
     })?;
+    staged.manifest.sequence = sequence;
     staged.publish()
 }
 
@@ -555,8 +565,15 @@ fn is_table_file(rel: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
     let table_ok = LakeTable::ALL
         .iter()
-        .any(|t| Some(&t.name()) == parts.first());
-    let last_ok = parts.last() == Some(&PART);
+        .map(|t| t.name())
+        .chain([DELETIONS])
+        .any(|t| Some(&t) == parts.first());
+    // `part-0.parquet` (a snapshot) or `part-<n>.parquet` (an increment).
+    let last_ok = parts.last().is_some_and(|f| {
+        f.strip_prefix("part-")
+            .and_then(|f| f.strip_suffix(".parquet"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    });
     let middle_ok = match parts.len() {
         2 => true,
         3 => {
@@ -732,6 +749,10 @@ mod tests {
         assert!(!is_table_file("customers/other.parquet"));
         assert!(!is_table_file("notes/part-0.parquet"));
         assert!(!is_table_file("/customers/part-0.parquet"));
+        assert!(is_table_file("customers/part-1350.parquet"));
+        assert!(is_table_file("_deletions/part-1350.parquet"));
+        assert!(!is_table_file("customers/part-.parquet"));
+        assert!(!is_table_file("customers/part-1x.parquet"));
     }
 
     #[test]
