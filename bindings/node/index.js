@@ -134,7 +134,9 @@ const WRITE_METHODS = [
   'deleteTouchpoint', 'expireLots', 'reviewTiers', 'deleteCustomer', 'updateVehicle',
   'updateLead', 'advanceComplaint', 'respondToComplaint', 'materialiseSegment', 'insertLeads',
   'insertComplaints', 'insertSurveys', 'registerConsumer', 'unregisterConsumer', 'acknowledge',
-  'setChangeRetention', 'disableChangeFeed', 'pruneChanges',
+  'setChangeRetention', 'disableChangeFeed', 'pruneChanges', 'upsertCustomer', 'upsertVehicle',
+  'setSources', 'registerSource', 'setSourcePriority', 'clearFeedback', 'mergeCustomers',
+  'setTierFloor', 'unrelate',
 ];
 /** Per-transaction settings: on a transaction only (the Database forms would be no-ops). */
 const TX_ONLY_WRITE_METHODS = ['setActor', 'setSource'];
@@ -146,11 +148,14 @@ const READ_METHODS = [
   'tierStatus', 'verifyAudit', 'auditLog', 'lead', 'complaint', 'survey', 'consents', 'lineage',
   'conflicts', 'feedback', 'segmentNames', 'segment', 'materialised', 'segmentDiff',
   'complaintEscalations', 'verifyLedger', 'changes', 'lastChange', 'changeFeedEnabled',
-  'changeRetention', 'consumers', 'consumerPosition',
+  'changeRetention', 'consumers', 'consumerPosition', 'sources', 'lineageOfVehicle', 'conflict',
+  'conflictsOf', 'openConflictCount', 'feedbackEntry', 'rejectionCounts', 'duplicatesOf',
+  'resolveCustomer', 'mergesOf', 'loyaltyConfig', 'spendable', 'posting', 'tierHistory',
+  'benefits', 'settlement', 'relationsOf', 'parseRule', 'erasure', 'erasures',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];
-const ASYNC_UNSCOPED_METHODS = ['dueActions'];
+const ASYNC_UNSCOPED_METHODS = ['dueActions', 'duplicateCandidates', 'homeDealer'];
 
 function forward(proto, names, { async = false } = {}) {
   for (const name of names) {
@@ -268,6 +273,14 @@ class Database {
     this._n = n;
   }
 
+  /**
+   * Rewrites the closed file at `path` into a fresh file holding only its live records (off
+   * the JS thread): run it after erasures so no erased byte stays on the disk.
+   */
+  static async vacuum(file) {
+    await callAsync(() => native.vacuum(String(file)));
+  }
+
   /** Opens (creating if missing) the file at `path`. */
   static open(file, opts) {
     return new Database(call(() => native.NativeDatabase.open(String(file), prep(opts))));
@@ -295,6 +308,10 @@ class Database {
   }
   flushAudit() {
     call(() => this._n.flushAudit());
+  }
+  /** Rewrites the file so it holds only live data (off the JS thread); whether anything moved. */
+  compact() {
+    return callAsync(() => this._n.compact());
   }
 
   /**

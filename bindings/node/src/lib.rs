@@ -26,6 +26,7 @@ use serde_json::Value;
 mod error;
 mod feed;
 mod input;
+mod integration;
 mod loyalty;
 mod out;
 mod owner;
@@ -245,6 +246,17 @@ pub fn force_panic(in_pool: bool) -> napi::Result<Option<AsyncTask<Job>>> {
     panic!("forced panic (test hook)")
 }
 
+/// Rewrites the closed database file at `path` into a fresh file holding only its live
+/// records (core's `Database::vacuum`, on the pool): after erasures, so no erased byte stays on
+/// the disk. The file must not be open.
+#[napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn vacuum(path: String) -> napi::Result<AsyncTask<Job>> {
+    Ok(job(move || {
+        Database::vacuum(&path).js()?;
+        Ok(V::Null)
+    }))
+}
+
 /// An open database: a shell over core's `api::Store`.
 #[napi]
 pub struct NativeDatabase {
@@ -368,6 +380,15 @@ impl NativeDatabase {
     #[napi(catch_unwind)]
     pub fn flush_audit(&self) -> napi::Result<()> {
         self.store.flush_audit().js()
+    }
+
+    /// Rewrites the file so it holds only live data (on the pool); resolves to whether
+    /// anything moved. Refused (`invalid_operation`) while a transaction of this handle is
+    /// open.
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
+    pub fn compact(&self) -> napi::Result<AsyncTask<Job>> {
+        let store = self.store.clone();
+        Ok(job(move || written(store.compact())))
     }
 
     /// Integrity check: `{ ok, storage, problems }`.
@@ -790,6 +811,14 @@ impl NativeWrite {
         self.s.with(|w| w.relate(f, k, t)).js()
     }
 
+    /// Removes a relation; returns whether it existed.
+    #[napi(catch_unwind)]
+    pub fn unrelate(&self, from: f64, kind: String, to: f64) -> napi::Result<bool> {
+        let (f, t) = (cid(from)?, cid(to)?);
+        let k = named("kind", &Value::from(kind))?;
+        self.s.with(|w| w.unrelate(f, k, t)).js()
+    }
+
     /// Resolves a conflict: `accept` applies the offered value, `reject` keeps the stored one.
     #[napi(catch_unwind)]
     pub fn resolve_conflict(
@@ -1095,6 +1124,43 @@ impl NativeRead {
     pub fn consents(&self, customer: f64) -> napi::Result<V> {
         let c = cid(customer)?;
         written(self.s.with(|r| r.consents(c).map(|x| x.0)))
+    }
+
+    /// A customer's relations, both directions.
+    #[napi(catch_unwind)]
+    pub fn relations_of(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        written(self.s.with(|r| r.relations_of(c)))
+    }
+
+    /// Checks a segment rule without evaluating it (a `RuleError` names line and column).
+    #[napi(catch_unwind)]
+    pub fn parse_rule(&self, rule: String) -> napi::Result<()> {
+        self.s.with(|r| r.parse_rule(&rule).map(|_| ())).js()
+    }
+
+    /// The erasure of customer `id` (`null` if not erased).
+    #[napi(catch_unwind)]
+    pub fn erasure(&self, id: f64) -> napi::Result<V> {
+        let c = cid(id)?;
+        written(self.s.with(|r| r.erasure(c)))
+    }
+
+    /// The erasure register: every erasure, by customer id (no personal value).
+    #[napi(catch_unwind)]
+    pub fn erasures(&self) -> napi::Result<V> {
+        written(self.s.with(|r| r.erasures()))
+    }
+
+    /// A customer's home dealer on `on` (`null` if none), from the snapshot's facts (on the
+    /// pool: the facts are built once per read).
+    #[napi(catch_unwind, ts_return_type = "Promise<number | null>")]
+    pub fn home_dealer(&self, customer: f64, on: Value) -> napi::Result<AsyncTask<Job>> {
+        let (c, d) = (cid(customer)?, date("on", &on)?);
+        let s = self.s.clone();
+        Ok(job(move || {
+            written(s.with_facts(|_, facts| facts.home_dealer(c, d)))
+        }))
     }
 
     /// Where each profile field of a customer came from.
