@@ -37,7 +37,7 @@ mod value;
 pub use error::camel;
 use error::{type_error, value_error, OrJs};
 use input::{date, datetime, named, string, Rec};
-use value::{ToV, V};
+use value::{Json, ToV, V};
 
 /// A JS progress callback called from the pool (`callee_handled = false`: it gets the value,
 /// not an error-first pair).
@@ -486,6 +486,11 @@ pub struct NativeWrite {
 
 fn written<T: ToV>(r: autocrm::Result<T>) -> napi::Result<V> {
     r.js().map(|v| v.to_v())
+}
+
+/// As [`written`], handed over as JSON text (the large reads: see [`Json`]).
+fn as_json<T: ToV>(r: autocrm::Result<T>) -> napi::Result<Json> {
+    r.js().map(|v| Json::of(v.to_v()))
 }
 
 #[napi]
@@ -950,27 +955,28 @@ impl NativeRead {
         self.s.with(|r| r.customers_by_phone(&phone)).js().map(ids)
     }
 
-    /// The 360° view.
-    #[napi(catch_unwind)]
-    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<V> {
+    /// The 360° view (JSON text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<Json> {
         let id = cid(id)?;
-        written(
+        as_json(
             self.s
                 .with(|r| r.customer_360(id, limit(timeline_limit, 20))),
         )
     }
 
-    /// A page of a customer's timeline, newest first, older than `before` (a page's `next`).
-    #[napi(catch_unwind)]
+    /// A page of a customer's timeline, newest first, older than `before` (a page's `next`;
+    /// JSON text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
     pub fn timeline(
         &self,
         customer: f64,
         limit_: Option<u32>,
         before: Option<Value>,
-    ) -> napi::Result<V> {
+    ) -> napi::Result<Json> {
         let c = cid(customer)?;
         let cursor = cursor(before)?;
-        written(self.s.with(|r| r.timeline(c, cursor, limit(limit_, 50))))
+        as_json(self.s.with(|r| r.timeline(c, cursor, limit(limit_, 50))))
     }
 
     /// Number of customers.
@@ -1289,21 +1295,22 @@ impl NativeScoped {
         self.s.find(&k).js().map(ids)
     }
 
-    /// The 360° view as this scope sees it (`not_found` for a customer it does not see).
-    #[napi(catch_unwind)]
-    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<V> {
-        written(self.s.customer_360(cid(id)?, limit(timeline_limit, 20)))
+    /// The 360° view as this scope sees it (`not_found` for a customer it does not see; JSON
+    /// text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<Json> {
+        as_json(self.s.customer_360(cid(id)?, limit(timeline_limit, 20)))
     }
 
-    /// A page of a customer's timeline as this scope sees it.
-    #[napi(catch_unwind)]
+    /// A page of a customer's timeline as this scope sees it (JSON text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
     pub fn timeline(
         &self,
         customer: f64,
         limit_: Option<u32>,
         before: Option<Value>,
-    ) -> napi::Result<V> {
-        written(
+    ) -> napi::Result<Json> {
+        as_json(
             self.s
                 .timeline(cid(customer)?, cursor(before)?, limit(limit_, 50)),
         )

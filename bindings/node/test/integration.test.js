@@ -215,3 +215,32 @@ test('erasure register, compact and vacuum', async () => {
   again.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('the 360 view and timeline pages (handed over as JSON) keep text, numbers and dates exact', () => {
+  const { db, wang, v1, d1, t1 } = build();
+  const note = 'said "fine" \\ ok\ttab — 好的 🚗 é\u2028x';
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(db.insertTouchpoint({
+      at: localTime(2025, 5, 1 + i, 8, 15, 30), customer: wang, vehicle: v1, dealer: d1, channel: 'phone_out',
+      kind: 'callback', note, amount: '0.10', mileageKm: 2 ** 31,
+    }));
+  }
+  const view = db.customer360(wang, 2);
+  const first = view.timeline.items[0];
+  assert.deepEqual(first, db.touchpoint(ids[2]));
+  assert.equal(first.note, note);
+  assert.equal(first.amount, 0.1);
+  assert.ok(first.at instanceof Date);
+  assert.deepEqual(view.timeline.next, { at: localTime(2025, 5, 2, 8, 15, 30), id: ids[1] });
+  assert.ok(view.timeline.next.at instanceof Date);
+  assert.deepEqual(view.customer, db.customer(wang));
+  assert.deepEqual(view.currentVehicles[0], db.vehicle(v1));
+  const page = db.timeline(wang, 2, view.timeline.next);
+  assert.deepEqual(page.items.map((t) => t.id), [ids[0], t1]);
+  assert.equal(page.next, null);
+  assert.deepEqual(db.read((r) => r.timeline(wang, 5)), db.timeline(wang, 5));
+  const scoped = db.as('hq:data_admin', 'qa').customer360(wang, 2);
+  assert.deepEqual(scoped.timeline, view.timeline);
+  db.close();
+});
