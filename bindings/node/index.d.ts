@@ -189,6 +189,61 @@ export interface Reads {
   complaintEscalations(asOf: DateLike, params?: EscalationParams): Escalation[];
   /** Care actions due on days from ≤ d < to (core's default rules), off the JS thread. */
   dueActions(from: DateLike, to: DateLike, dealer?: number): Promise<CareAction[]>;
+  /** The registered source systems (core's defaults while none is stored). */
+  sources(): SourceSystem[];
+  /** Where each field of a vehicle came from. */
+  lineageOfVehicle(vehicle: number): Customer360['lineage'];
+  conflict(id: number): Conflict;
+  /** Every conflict (open and resolved) about a customer and the vehicles it owns or owned. */
+  conflictsOf(customer: number): Conflict[];
+  openConflictCount(): number;
+  /** The queued feedback entry of a source record; `null` if none. */
+  feedbackEntry(kind: RecordKind, source: SourceLike): FeedbackEntry | null;
+  /** Lifetime rejection counts by sending dealer (`null`: unassigned) and reason code. */
+  rejectionCounts(): { dealer: number | null; code: string; count: number }[];
+  /** Every pair of customers that may be one, scoring at least `minScore` (default 70), off the JS thread. */
+  duplicateCandidates(minScore?: number): Promise<DuplicateCandidate[]>;
+  /** One customer's duplicate candidates (any score), highest first. */
+  duplicatesOf(customer: number): DuplicateCandidate[];
+  /** The live customer an id stands for: itself, or the customer it was merged into. */
+  resolveCustomer(id: number): number;
+  /** Every merge whose data ended in `survivor`, oldest first. */
+  mergesOf(survivor: number): MergeRecord[];
+  /** The stored club configuration in `setLoyaltyConfig`'s shape; `null` while none is stored. */
+  loyaltyConfig(): LoyaltyConfig | null;
+  /** Points of a wallet spendable on `on` (lots not yet expired). */
+  spendable(customer: number, on: DateLike, wallet?: WalletLike): number;
+  posting(id: number): Posting;
+  /** Tier changes recorded by reviews, oldest first. */
+  tierHistory(customer: number): TierChange[];
+  benefits(customer: number, asOf: DateLike): Benefits;
+  /** Dealer-to-dealer settlement for redemptions on days from ≤ d < to. */
+  settlement(from: DateLike, to: DateLike): SettlementLine[];
+  relationsOf(customer: number): { from: number; kind: string; to: number }[];
+  /** Checks a segment rule without evaluating it (`RuleError` with line and column). */
+  parseRule(rule: string): void;
+  /** A customer's erasure; `null` if not erased. */
+  erasure(customer: number): Erasure | null;
+  /** The erasure register (no personal value). */
+  erasures(): Erasure[];
+  /** A customer's home dealer on a date (its latest service visit's), off the JS thread. */
+  homeDealer(customer: number, on: DateLike): Promise<number | null>;
+}
+export type RecordKind = 'customer' | 'vehicle' | 'touchpoint' | 'lead';
+/** Field groups (core's names): identity, contact, profile, vehicle_spec, purchase_dates, service_dates. */
+export interface SourceSystem { name: string; priorities: Record<string, number>; verifies: boolean }
+export interface SourceSystemInput { name: string; priorities?: number | Record<string, number>; verifies?: boolean }
+/** A record received from a source system: `source` is required and must be registered. */
+export interface Received { source: SourceLike; dealer?: number; receivedAt?: DateLike }
+export interface UpsertResult { id: number; outcome: 'created' | 'updated' | 'unchanged'; conflicts: number; incomplete: boolean }
+export interface TierFloorInput { tier: string; from: DateLike; until?: DateLike; operator: string; reason: string }
+export interface TierChange { on: Date; from: string; to: string; why: string }
+export interface SettlementLine { debtor: number; creditor: number; points: number; amount: number }
+export interface LoyaltyConfig {
+  rules: ({ name: string; kind: string; wallet: 'brand' | 'issuing_dealer'; points: number } | { name: string; kind: string; wallet: 'brand' | 'issuing_dealer'; pointsPerYuan: number; amount: 'total' | 'parts' | 'labour' })[];
+  multipliers: Record<string, number>; lotDays: number;
+  tiers: { tier: string; minVehicles: number | null; minServiceVisits: number | null; minTotalSpend: number | null; minSingleTicket: number | null; minQualifyingPoints: number | null }[];
+  tierWindowDays: number; downgradeGraceDays: number; benefits: Record<string, Benefits>; settlementPer100Points: number;
 }
 export interface EarnRuleInput { name: string; kind: string; wallet?: 'brand' | 'issuing_dealer'; points?: number; pointsPerYuan?: number; amount?: 'total' | 'parts' | 'labour' }
 export interface TierRuleInput { tier: string; minVehicles?: number | null; minServiceVisits?: number | null; minTotalSpend?: MoneyLike | null; minSingleTicket?: MoneyLike | null; minQualifyingPoints?: number | null }
@@ -266,6 +321,27 @@ export interface Writes {
   disableChangeFeed(): void;
   /** Removes the changes the retention no longer keeps; how many. */
   pruneChanges(): number;
+  /**
+   * A customer received from a source system: matched to a stored one (this source record's,
+   * same national ID / credit code, the owner of `vin`, same phone and name) and merged field
+   * by field by source priority (what loses becomes a conflict), else created.
+   */
+  upsertCustomer(rec: Omit<CustomerInput, 'source'> & Received & { vin?: string }): UpsertResult;
+  /** A vehicle received from a source system, owned by `owner`: matched by VIN, then by source record. */
+  upsertVehicle(rec: Omit<VehicleInput, 'source' | 'owner' | 'since'> & Received & { owner: number }): UpsertResult;
+  /** Replaces the whole source registry. */
+  setSources(systems: SourceSystemInput[]): void;
+  /** Registers (or re-registers) a source system: one priority for every field group, or per group. */
+  registerSource(name: string, priorities: number | Record<string, number>, verifies?: boolean): void;
+  setSourcePriority(system: string, group: string, priority: number): void;
+  /** Removes a source record's feedback-queue entry; whether there was one. */
+  clearFeedback(kind: RecordKind, source: SourceLike): boolean;
+  /** Merges `merged` into `survivor` (`merged` becomes a redirect), by operator `by` at `at` (default now). */
+  mergeCustomers(survivor: number, merged: number, by: string, at?: DateLike): MergeRecord;
+  /** An operator's minimum tier for a customer from `from` (until `until`). */
+  setTierFloor(customer: number, floor: TierFloorInput): void;
+  /** Removes a relation; whether it existed. */
+  unrelate(from: number, kind: string, to: number): boolean;
 }
 
 /** How long the change feed keeps a change: until every consumer read it, for ever, or days. */
@@ -395,6 +471,10 @@ export class Database {
   exportLake(dir: string, opts?: LakeOptions): Promise<LakeReport>;
   importFile(path: string, opts?: ImportOptions): Promise<ImportReport>;
   importBuffer(data: Buffer | string, name?: string, opts?: ImportOptions): Promise<ImportReport>;
+  /** Rewrites the file to hold only live data (off the JS thread); whether anything moved. Refused while a transaction is open. */
+  compact(): Promise<boolean>;
+  /** Rewrites a closed database file into a fresh one holding only live records (after erasures). */
+  static vacuum(path: string): Promise<void>;
 }
 
 export class AutocrmError extends Error {

@@ -118,6 +118,31 @@ function localTime(y, m, d, hh = 0, mm = 0, ss = 0) {
   return new Date(Date.UTC(y, m - 1, d, hh, mm, ss));
 }
 
+/**
+ * A large read result the native module hands over as JSON text (`[value, dates]`, see
+ * src/value.rs `Json`): one JSON.parse is much cheaper than creating each property through
+ * N-API. Each date was written as 0 and is listed as `[...path, milliseconds]`.
+ */
+function fromJson(r) {
+  if (typeof r !== 'string') return r;
+  const [value, dates] = JSON.parse(r);
+  let root = value;
+  for (const p of dates) {
+    const last = p.length - 2;
+    if (last < 0) {
+      root = new Date(p[0]);
+      continue;
+    }
+    let o = root;
+    for (let i = 0; i < last; i++) o = o[p[i]];
+    o[p[last]] = new Date(p[last + 1]);
+  }
+  return root;
+}
+
+/** Methods whose native result is JSON text (fromJson). */
+const JSON_METHODS = new Set(['customer360', 'timeline']);
+
 function ident(x) {
   if (typeof x === 'bigint') return Number(x);
   return x;
@@ -134,7 +159,9 @@ const WRITE_METHODS = [
   'deleteTouchpoint', 'expireLots', 'reviewTiers', 'deleteCustomer', 'updateVehicle',
   'updateLead', 'advanceComplaint', 'respondToComplaint', 'materialiseSegment', 'insertLeads',
   'insertComplaints', 'insertSurveys', 'registerConsumer', 'unregisterConsumer', 'acknowledge',
-  'setChangeRetention', 'disableChangeFeed', 'pruneChanges',
+  'setChangeRetention', 'disableChangeFeed', 'pruneChanges', 'upsertCustomer', 'upsertVehicle',
+  'setSources', 'registerSource', 'setSourcePriority', 'clearFeedback', 'mergeCustomers',
+  'setTierFloor', 'unrelate',
 ];
 /** Per-transaction settings: on a transaction only (the Database forms would be no-ops). */
 const TX_ONLY_WRITE_METHODS = ['setActor', 'setSource'];
@@ -146,11 +173,14 @@ const READ_METHODS = [
   'tierStatus', 'verifyAudit', 'auditLog', 'lead', 'complaint', 'survey', 'consents', 'lineage',
   'conflicts', 'feedback', 'segmentNames', 'segment', 'materialised', 'segmentDiff',
   'complaintEscalations', 'verifyLedger', 'changes', 'lastChange', 'changeFeedEnabled',
-  'changeRetention', 'consumers', 'consumerPosition',
+  'changeRetention', 'consumers', 'consumerPosition', 'sources', 'lineageOfVehicle', 'conflict',
+  'conflictsOf', 'openConflictCount', 'feedbackEntry', 'rejectionCounts', 'duplicatesOf',
+  'resolveCustomer', 'mergesOf', 'loyaltyConfig', 'spendable', 'posting', 'tierHistory',
+  'benefits', 'settlement', 'relationsOf', 'parseRule', 'erasure', 'erasures',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];
-const ASYNC_UNSCOPED_METHODS = ['dueActions'];
+const ASYNC_UNSCOPED_METHODS = ['dueActions', 'duplicateCandidates', 'homeDealer'];
 
 function forward(proto, names, { async = false } = {}) {
   for (const name of names) {
@@ -159,9 +189,13 @@ function forward(proto, names, { async = false } = {}) {
         ? function (...args) {
           return callAsync(() => this._n[name](...args.map((a) => prep(ident(a)))));
         }
-        : function (...args) {
-          return call(() => this._n[name](...args.map((a) => prep(ident(a)))));
-        },
+        : JSON_METHODS.has(name)
+          ? function (...args) {
+            return fromJson(call(() => this._n[name](...args.map((a) => prep(ident(a))))));
+          }
+          : function (...args) {
+            return call(() => this._n[name](...args.map((a) => prep(ident(a)))));
+          },
       writable: true,
       configurable: true,
     });
@@ -276,6 +310,14 @@ class Database {
     this._n = n;
   }
 
+  /**
+   * Rewrites the closed file at `path` into a fresh file holding only its live records (off
+   * the JS thread): run it after erasures so no erased byte stays on the disk.
+   */
+  static async vacuum(file) {
+    await callAsync(() => native.vacuum(String(file)));
+  }
+
   /** Opens (creating if missing) the file at `path`. */
   static open(file, opts) {
     return new Database(call(() => native.NativeDatabase.open(String(file), prep(opts))));
@@ -303,6 +345,10 @@ class Database {
   }
   flushAudit() {
     call(() => this._n.flushAudit());
+  }
+  /** Rewrites the file so it holds only live data (off the JS thread); whether anything moved. */
+  compact() {
+    return callAsync(() => this._n.compact());
   }
 
   /**

@@ -6,7 +6,11 @@
 // the Rust benchmark decodes. A script, not a test:
 //
 //   npm install --no-audit --no-fund        # in this directory (better-sqlite3 builds from source)
-//   node bench.js [--customers 20000] [--reads 5000] [--writes 500] [--dir /tmp/x]
+//   node bench.js [--customers 20000] [--reads 5000] [--writes 500] [--rounds 1] [--dir /tmp/x]
+//
+// With --rounds N each read is timed N times, autocrm and better-sqlite3 alternating, and the
+// best round of each side is reported: on a shared machine the best round is the one least
+// disturbed by other work, and alternating exposes both sides to the same conditions.
 //
 // Needs the release build of the package: `npm run build` in bindings/node.
 'use strict';
@@ -26,6 +30,7 @@ const opt = (name, def) => {
 const CUSTOMERS = Number(opt('customers', 20000));
 const READS = Number(opt('reads', 5000));
 const WRITES = Number(opt('writes', 500));
+const ROUNDS = Math.max(1, Number(opt('rounds', 1)));
 const DIR = opt('dir', fs.mkdtempSync(path.join(os.tmpdir(), 'autocrm-node-bench-')));
 const TIMELINE = 20;
 
@@ -141,6 +146,19 @@ function time(label, n, f) {
   return { label, n, perSecond: n / s };
 }
 
+/** The read `a` (autocrm) and `b` (better-sqlite3) timed ROUNDS times alternately: the best of each. */
+function duel(n, a, b) {
+  let bestA = null;
+  let bestB = null;
+  for (let r = 0; r < ROUNDS; r++) {
+    const x = a();
+    const y = time('better-sqlite3', n, b);
+    if (!bestA || x.perSecond > bestA.perSecond) bestA = x;
+    if (!bestB || y.perSecond > bestB.perSecond) bestB = y;
+  }
+  return [bestA, bestB];
+}
+
 function ids(n, max, seed) {
   let x = seed;
   return Array.from({ length: n }, () => {
@@ -161,8 +179,7 @@ async function main() {
   const view = sqlite360(sql);
   results.push([
     '360 read',
-    db.read((r) => time('autocrm', READS, (i) => r.customer360(readIds[i], TIMELINE))),
-    time('better-sqlite3', READS, (i) => view(readIds[i])),
+    ...duel(READS, () => db.read((r) => time('autocrm', READS, (i) => r.customer360(readIds[i], TIMELINE))), (i) => view(readIds[i])),
   ]);
   const getCustomer = sql.prepare('SELECT payload FROM customers WHERE id = ?');
   const getPhones = sql.prepare('SELECT phone FROM customer_phones WHERE customer_id = ?').pluck();
@@ -170,8 +187,11 @@ async function main() {
   const lookupIds = ids(lookups, stats.customers, 11);
   results.push([
     'point lookup (customer by id)',
-    db.read((r) => time('autocrm', lookups, (i) => r.customer(lookupIds[i]))),
-    time('better-sqlite3', lookups, (i) => ({ ...JSON.parse(getCustomer.get(lookupIds[i]).payload), phones: getPhones.all(lookupIds[i]) })),
+    ...duel(
+      lookups,
+      () => db.read((r) => time('autocrm', lookups, (i) => r.customer(lookupIds[i]))),
+      (i) => ({ ...JSON.parse(getCustomer.get(lookupIds[i]).payload), phones: getPhones.all(lookupIds[i]) }),
+    ),
   ]);
   const dealer = db.dealers()[0].id;
   const at = new Date(Date.UTC(2026, 5, 1, 9, 0, 0));

@@ -134,6 +134,28 @@ pub fn wallet(field: &str, v: &Value) -> napi::Result<Wallet> {
     }
 }
 
+/// A source reference: `[system, recordId]` or `{ system, recordId }`.
+pub fn source(field: &str, v: &Value) -> napi::Result<SourceRef> {
+    let (system, record_id) = match v {
+        Value::Array(a) if a.len() == 2 => (
+            string(&format!("{field}[0]"), &a[0])?,
+            string(&format!("{field}[1]"), &a[1])?,
+        ),
+        Value::Object(o) => (
+            string(
+                &format!("{field}.system"),
+                o.get("system").unwrap_or(&Value::Null),
+            )?,
+            string(
+                &format!("{field}.recordId"),
+                o.get("recordId").unwrap_or(&Value::Null),
+            )?,
+        ),
+        _ => return Err(type_error(format!("{field}: expected [system, recordId]"))),
+    };
+    Ok(SourceRef { system, record_id })
+}
+
 /// A record: a plain object whose keys are read once each; [`Rec::done`] refuses the rest.
 pub struct Rec {
     what: &'static str,
@@ -208,20 +230,7 @@ impl Rec {
 
     /// A source reference: `[system, recordId]` or `{ system, recordId }`.
     pub fn source(&mut self) -> napi::Result<Option<SourceRef>> {
-        let Some(v) = self.take("source") else {
-            return Ok(None);
-        };
-        let (system, record_id) = match &v {
-            Value::Array(a) if a.len() == 2 => {
-                (string("source[0]", &a[0])?, string("source[1]", &a[1])?)
-            }
-            Value::Object(o) => (
-                string("source.system", o.get("system").unwrap_or(&Value::Null))?,
-                string("source.recordId", o.get("recordId").unwrap_or(&Value::Null))?,
-            ),
-            _ => return Err(type_error("source: expected [system, recordId]")),
-        };
-        Ok(Some(SourceRef { system, record_id }))
+        self.opt("source", source)
     }
 
     /// Refuses keys not read.

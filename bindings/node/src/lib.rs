@@ -26,6 +26,7 @@ use serde_json::Value;
 mod error;
 mod feed;
 mod input;
+mod integration;
 mod lake;
 mod loyalty;
 mod out;
@@ -37,7 +38,7 @@ mod value;
 pub use error::camel;
 use error::{type_error, value_error, OrJs};
 use input::{date, datetime, named, string, Rec};
-use value::{ToV, V};
+use value::{Json, ToV, V};
 
 /// A JS progress callback called from the pool (`callee_handled = false`: it gets the value,
 /// not an error-first pair).
@@ -246,6 +247,17 @@ pub fn force_panic(in_pool: bool) -> napi::Result<Option<AsyncTask<Job>>> {
     panic!("forced panic (test hook)")
 }
 
+/// Rewrites the closed database file at `path` into a fresh file holding only its live
+/// records (core's `Database::vacuum`, on the pool): after erasures, so no erased byte stays on
+/// the disk. The file must not be open.
+#[napi(catch_unwind, ts_return_type = "Promise<void>")]
+pub fn vacuum(path: String) -> napi::Result<AsyncTask<Job>> {
+    Ok(job(move || {
+        Database::vacuum(&path).js()?;
+        Ok(V::Null)
+    }))
+}
+
 /// An open database: a shell over core's `api::Store`.
 #[napi]
 pub struct NativeDatabase {
@@ -371,6 +383,15 @@ impl NativeDatabase {
         self.store.flush_audit().js()
     }
 
+    /// Rewrites the file so it holds only live data (on the pool); resolves to whether
+    /// anything moved. Refused (`invalid_operation`) while a transaction of this handle is
+    /// open.
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
+    pub fn compact(&self) -> napi::Result<AsyncTask<Job>> {
+        let store = self.store.clone();
+        Ok(job(move || written(store.compact())))
+    }
+
     /// Integrity check: `{ ok, storage, problems }`.
     #[napi(catch_unwind)]
     pub fn check(&self) -> napi::Result<V> {
@@ -480,6 +501,11 @@ pub struct NativeWrite {
 
 fn written<T: ToV>(r: autocrm::Result<T>) -> napi::Result<V> {
     r.js().map(|v| v.to_v())
+}
+
+/// As [`written`], handed over as JSON text (the large reads: see [`Json`]).
+fn as_json<T: ToV>(r: autocrm::Result<T>) -> napi::Result<Json> {
+    r.js().map(|v| Json::of(v.to_v()))
 }
 
 #[napi]
@@ -805,6 +831,14 @@ impl NativeWrite {
         self.s.with(|w| w.relate(f, k, t)).js()
     }
 
+    /// Removes a relation; returns whether it existed.
+    #[napi(catch_unwind)]
+    pub fn unrelate(&self, from: f64, kind: String, to: f64) -> napi::Result<bool> {
+        let (f, t) = (cid(from)?, cid(to)?);
+        let k = named("kind", &Value::from(kind))?;
+        self.s.with(|w| w.unrelate(f, k, t)).js()
+    }
+
     /// Resolves a conflict: `accept` applies the offered value, `reject` keeps the stored one.
     #[napi(catch_unwind)]
     pub fn resolve_conflict(
@@ -936,27 +970,28 @@ impl NativeRead {
         self.s.with(|r| r.customers_by_phone(&phone)).js().map(ids)
     }
 
-    /// The 360° view.
-    #[napi(catch_unwind)]
-    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<V> {
+    /// The 360° view (JSON text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<Json> {
         let id = cid(id)?;
-        written(
+        as_json(
             self.s
                 .with(|r| r.customer_360(id, limit(timeline_limit, 20))),
         )
     }
 
-    /// A page of a customer's timeline, newest first, older than `before` (a page's `next`).
-    #[napi(catch_unwind)]
+    /// A page of a customer's timeline, newest first, older than `before` (a page's `next`;
+    /// JSON text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
     pub fn timeline(
         &self,
         customer: f64,
         limit_: Option<u32>,
         before: Option<Value>,
-    ) -> napi::Result<V> {
+    ) -> napi::Result<Json> {
         let c = cid(customer)?;
         let cursor = cursor(before)?;
-        written(self.s.with(|r| r.timeline(c, cursor, limit(limit_, 50))))
+        as_json(self.s.with(|r| r.timeline(c, cursor, limit(limit_, 50))))
     }
 
     /// Number of customers.
@@ -1112,6 +1147,43 @@ impl NativeRead {
         written(self.s.with(|r| r.consents(c).map(|x| x.0)))
     }
 
+    /// A customer's relations, both directions.
+    #[napi(catch_unwind)]
+    pub fn relations_of(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        written(self.s.with(|r| r.relations_of(c)))
+    }
+
+    /// Checks a segment rule without evaluating it (a `RuleError` names line and column).
+    #[napi(catch_unwind)]
+    pub fn parse_rule(&self, rule: String) -> napi::Result<()> {
+        self.s.with(|r| r.parse_rule(&rule).map(|_| ())).js()
+    }
+
+    /// The erasure of customer `id` (`null` if not erased).
+    #[napi(catch_unwind)]
+    pub fn erasure(&self, id: f64) -> napi::Result<V> {
+        let c = cid(id)?;
+        written(self.s.with(|r| r.erasure(c)))
+    }
+
+    /// The erasure register: every erasure, by customer id (no personal value).
+    #[napi(catch_unwind)]
+    pub fn erasures(&self) -> napi::Result<V> {
+        written(self.s.with(|r| r.erasures()))
+    }
+
+    /// A customer's home dealer on `on` (`null` if none), from the snapshot's facts (on the
+    /// pool: the facts are built once per read).
+    #[napi(catch_unwind, ts_return_type = "Promise<number | null>")]
+    pub fn home_dealer(&self, customer: f64, on: Value) -> napi::Result<AsyncTask<Job>> {
+        let (c, d) = (cid(customer)?, date("on", &on)?);
+        let s = self.s.clone();
+        Ok(job(move || {
+            written(s.with_facts(|_, facts| facts.home_dealer(c, d)))
+        }))
+    }
+
     /// Where each profile field of a customer came from.
     #[napi(catch_unwind)]
     pub fn lineage(&self, customer: f64) -> napi::Result<V> {
@@ -1238,21 +1310,22 @@ impl NativeScoped {
         self.s.find(&k).js().map(ids)
     }
 
-    /// The 360° view as this scope sees it (`not_found` for a customer it does not see).
-    #[napi(catch_unwind)]
-    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<V> {
-        written(self.s.customer_360(cid(id)?, limit(timeline_limit, 20)))
+    /// The 360° view as this scope sees it (`not_found` for a customer it does not see; JSON
+    /// text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn customer360(&self, id: f64, timeline_limit: Option<u32>) -> napi::Result<Json> {
+        as_json(self.s.customer_360(cid(id)?, limit(timeline_limit, 20)))
     }
 
-    /// A page of a customer's timeline as this scope sees it.
-    #[napi(catch_unwind)]
+    /// A page of a customer's timeline as this scope sees it (JSON text: see [`Json`]).
+    #[napi(catch_unwind, ts_return_type = "string")]
     pub fn timeline(
         &self,
         customer: f64,
         limit_: Option<u32>,
         before: Option<Value>,
-    ) -> napi::Result<V> {
-        written(
+    ) -> napi::Result<Json> {
+        as_json(
             self.s
                 .timeline(cid(customer)?, cursor(before)?, limit(limit_, 50)),
         )

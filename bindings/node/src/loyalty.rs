@@ -1,13 +1,20 @@
 //! The club configuration from a plain object (core's `LoyaltyConfig` fields in camelCase, as
 //! the Python binding reads them in snake_case). Only shapes are converted; a key not given
-//! takes core's default, and core validates the values when the configuration is stored.
+//! takes core's default, and core validates the values when the configuration is stored. The
+//! stored configuration reads back in the same shape; the club's other reads (tier floors and
+//! history, benefits, spendable points, settlement) are here too.
 
-use autocrm::loyalty::{AmountField, Benefits, EarnBasis, EarnRule, TierRule, WalletRule};
+use autocrm::loyalty::{
+    AmountField, Benefits, EarnBasis, EarnRule, SettlementLine, TierChange, TierRule, WalletRule,
+};
 use autocrm::{LoyaltyConfig, Tier};
+use napi_derive::napi;
 use serde_json::Value;
 
-use crate::error::type_error;
-use crate::input::{self, money, named, string, Rec};
+use crate::error::{type_error, OrJs};
+use crate::input::{self, date, money, named, string, Rec};
+use crate::value::{ToV, V};
+use crate::{cid, obj, out, records, written, NativeRead, NativeWrite};
 
 fn small<T: TryFrom<u64>>(f: &str, v: &Value) -> napi::Result<T> {
     T::try_from(input::uint(f, v)?)
@@ -137,4 +144,135 @@ pub fn config(v: Option<Value>) -> napi::Result<LoyaltyConfig> {
     };
     r.done()?;
     Ok(c)
+}
+
+impl ToV for EarnRule {
+    fn to_v(&self) -> V {
+        let (name, kind, wallet) = (
+            self.name.to_v(),
+            out::name(self.kind),
+            out::name(self.wallet),
+        );
+        match self.basis {
+            EarnBasis::Fixed(points) => obj! {
+                "name" => name, "kind" => kind, "wallet" => wallet, "points" => points.to_v(),
+            },
+            EarnBasis::PerYuan {
+                amount,
+                points_per_yuan,
+            } => obj! {
+                "name" => name, "kind" => kind, "wallet" => wallet,
+                "pointsPerYuan" => points_per_yuan.to_v(), "amount" => out::name(amount),
+            },
+        }
+    }
+}
+
+impl ToV for TierRule {
+    fn to_v(&self) -> V {
+        obj! {
+            "tier" => out::name(self.tier), "minVehicles" => self.min_vehicles.to_v(),
+            "minServiceVisits" => self.min_service_visits.to_v(),
+            "minTotalSpend" => self.min_total_spend.to_v(),
+            "minSingleTicket" => self.min_single_ticket.to_v(),
+            "minQualifyingPoints" => self.min_qualifying_points.to_v(),
+        }
+    }
+}
+
+/// The club configuration in the shape [`config`] reads (so it round-trips).
+impl ToV for LoyaltyConfig {
+    fn to_v(&self) -> V {
+        let by_tier = |v: Vec<(String, V)>| V::Map(v);
+        obj! {
+            "rules" => self.rules.to_v(),
+            "multipliers" => by_tier(self.multipliers.iter().map(|(t, m)| (t.name().to_string(), m.to_v())).collect()),
+            "lotDays" => self.lot_days.to_v(),
+            "tiers" => self.tiers.to_v(),
+            "tierWindowDays" => self.tier_window_days.to_v(),
+            "downgradeGraceDays" => self.downgrade_grace_days.to_v(),
+            "benefits" => by_tier(self.benefits.iter().map(|(t, b)| (t.name().to_string(), b.to_v())).collect()),
+            "settlementPer100Points" => self.settlement_per_100_points.to_v(),
+        }
+    }
+}
+
+impl ToV for TierChange {
+    fn to_v(&self) -> V {
+        obj! {
+            "on" => self.on.to_v(), "from" => out::name(self.from), "to" => out::name(self.to),
+            "why" => self.why.to_v(),
+        }
+    }
+}
+
+impl ToV for SettlementLine {
+    fn to_v(&self) -> V {
+        obj! {
+            "debtor" => self.debtor.to_v(), "creditor" => self.creditor.to_v(),
+            "points" => self.points.to_v(), "amount" => self.amount.to_v(),
+        }
+    }
+}
+
+#[napi]
+impl NativeWrite {
+    /// Sets an operator's tier floor for a customer: `{ tier, from, until, operator, reason }`
+    /// (core checks it and the number of floors).
+    #[napi(catch_unwind)]
+    pub fn set_tier_floor(&self, customer: f64, floor: Value) -> napi::Result<()> {
+        let (c, f) = (cid(customer)?, records::floor(Some(floor))?);
+        self.s.with(|t| t.set_tier_floor(c, &f)).js()
+    }
+}
+
+#[napi]
+impl NativeRead {
+    /// The stored club configuration (`null` while none is stored), in `setLoyaltyConfig`'s
+    /// shape.
+    #[napi(catch_unwind)]
+    pub fn loyalty_config(&self) -> napi::Result<V> {
+        written(self.s.with(|r| r.loyalty_config()))
+    }
+
+    /// Points of a wallet (`"brand"` or a dealer id) spendable on `on` (lots not expired).
+    #[napi(catch_unwind)]
+    pub fn spendable(&self, customer: f64, on: Value, wallet: Option<Value>) -> napi::Result<V> {
+        let (c, d) = (cid(customer)?, date("on", &on)?);
+        let w = match wallet {
+            Some(w) if !w.is_null() => input::wallet("wallet", &w)?,
+            _ => autocrm::loyalty::Wallet::Brand,
+        };
+        written(self.s.with(|r| r.spendable(c, w, d)))
+    }
+
+    /// Posting `id`.
+    #[napi(catch_unwind)]
+    pub fn posting(&self, id: f64) -> napi::Result<V> {
+        let id = input::uint("posting", &Value::from(id))?;
+        self.s
+            .with(|r| r.posting(id).map(|p| out::posting(id, &p)))
+            .js()
+    }
+
+    /// The customer's recorded tier changes, oldest first.
+    #[napi(catch_unwind)]
+    pub fn tier_history(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        written(self.s.with(|r| r.tier_history(c).map(|h| h.changes)))
+    }
+
+    /// The benefits of the customer's tier on `asOf`.
+    #[napi(catch_unwind)]
+    pub fn benefits(&self, customer: f64, as_of: Value) -> napi::Result<V> {
+        let (c, d) = (cid(customer)?, date("asOf", &as_of)?);
+        written(self.s.with(|r| r.benefits(c, d)))
+    }
+
+    /// Dealer-to-dealer settlement for redemptions on days `from ≤ d < to`.
+    #[napi(catch_unwind)]
+    pub fn settlement(&self, from: Value, to: Value) -> napi::Result<V> {
+        let (f, t) = (date("from", &from)?, date("to", &to)?);
+        written(self.s.with(|r| r.settlement(f, t)))
+    }
 }

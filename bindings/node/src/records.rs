@@ -2,10 +2,11 @@
 //! core's, in camelCase; defaults are core's (a missing optional field is `None`).
 
 use autocrm::api::{lead_status, ContactUpdate, CustomerRecord, PartyKind, VehicleRecord};
-use autocrm::loyalty::{Adjustment, Redemption, Reversal, Wallet};
+use autocrm::integration::Received;
+use autocrm::loyalty::{Adjustment, Floor, Redemption, Reversal, Wallet};
 use autocrm::{
-    Complaint, ComplaintStatus, Customer, CustomerId, Date, DealerId, Lead, PurchaseType, Survey,
-    Touchpoint, Vehicle, VehicleId,
+    Complaint, ComplaintStatus, Customer, CustomerId, Date, DateTime, DealerId, Lead, PurchaseType,
+    SourceRef, Survey, Touchpoint, Vehicle, VehicleId,
 };
 use serde_json::Value;
 
@@ -27,6 +28,13 @@ fn dealer_id(f: &str, v: &Value) -> napi::Result<DealerId> {
 /// A customer's flat record (its shape not yet checked: [`CustomerRecord::into_customer`]).
 pub fn customer_record(v: Option<Value>) -> napi::Result<CustomerRecord> {
     let mut r = Rec::new("customer", v)?;
+    let rec = customer_fields(&mut r)?;
+    r.done()?;
+    Ok(rec)
+}
+
+/// The customer fields of record `r` (the caller refuses the keys left).
+fn customer_fields(r: &mut Rec) -> napi::Result<CustomerRecord> {
     let kind = match r.opt("kind", string)? {
         None => PartyKind::Person,
         Some(k) => PartyKind::from_name(&k)
@@ -49,7 +57,6 @@ pub fn customer_record(v: Option<Value>) -> napi::Result<CustomerRecord> {
         address: r.opt("address", string)?,
         source: r.source()?,
     };
-    r.done()?;
     Ok(rec)
 }
 
@@ -110,7 +117,19 @@ pub fn dealer(v: Option<Value>) -> napi::Result<autocrm::Dealer> {
 /// A vehicle and its first owner period.
 pub fn vehicle(v: Option<Value>) -> napi::Result<(Vehicle, Option<(CustomerId, Date)>)> {
     let mut r = Rec::new("vehicle", v)?;
-    let vehicle = Vehicle {
+    let vehicle = vehicle_fields(&mut r)?;
+    let rec = VehicleRecord {
+        vehicle,
+        owner: r.opt("owner", customer_id)?,
+        since: r.opt("since", date)?,
+    };
+    r.done()?;
+    rec.into_parts().js()
+}
+
+/// The vehicle fields of record `r` (not its owner).
+fn vehicle_fields(r: &mut Rec) -> napi::Result<Vehicle> {
+    Ok(Vehicle {
         vin: r.req("vin", string)?,
         plate: r.opt("plate", string)?,
         brand: r.req("brand", string)?,
@@ -126,14 +145,69 @@ pub fn vehicle(v: Option<Value>) -> napi::Result<(Vehicle, Option<(CustomerId, D
         usage: r.opt("usage", named)?.unwrap_or(autocrm::Usage::Private),
         selling_dealer: r.opt("sellingDealer", dealer_id)?,
         source: r.source()?,
-    };
-    let rec = VehicleRecord {
-        vehicle,
-        owner: r.opt("owner", customer_id)?,
-        since: r.opt("since", date)?,
+    })
+}
+
+/// A record's arrival as the caller gave it (`source`, `dealer`, `receivedAt`); the time is
+/// filled in inside the transaction when not given.
+pub struct Arrival {
+    source: SourceRef,
+    dealer: Option<DealerId>,
+    at: Option<DateTime>,
+}
+
+impl Arrival {
+    /// The arrival, received at the given time or `now` (the database's clock).
+    pub fn stamp(self, now: DateTime) -> Received {
+        Received {
+            source: self.source,
+            dealer: self.dealer,
+            at: self.at.unwrap_or(now),
+        }
+    }
+}
+
+fn arrival(r: &mut Rec) -> napi::Result<Arrival> {
+    Ok(Arrival {
+        source: r.req("source", input::source)?,
+        dealer: r.opt("dealer", dealer_id)?,
+        at: r.opt("receivedAt", datetime)?,
+    })
+}
+
+/// A customer received from a source system: its fields, `vin` and its arrival (core sets
+/// the customer's `source` from the arrival).
+pub fn upsert_customer(v: Option<Value>) -> napi::Result<(Customer, Option<String>, Arrival)> {
+    let mut r = Rec::new("customer", v)?;
+    let from = arrival(&mut r)?;
+    let vin = r.opt("vin", string)?;
+    let rec = customer_fields(&mut r)?;
+    r.done()?;
+    Ok((rec.into_customer().js()?, vin, from))
+}
+
+/// A vehicle received from a source system: its fields, `owner` (required) and its arrival.
+pub fn upsert_vehicle(v: Option<Value>) -> napi::Result<(Vehicle, CustomerId, Arrival)> {
+    let mut r = Rec::new("vehicle", v)?;
+    let from = arrival(&mut r)?;
+    let owner = r.req("owner", customer_id)?;
+    let vehicle = vehicle_fields(&mut r)?;
+    r.done()?;
+    Ok((vehicle, owner, from))
+}
+
+/// An operator's tier floor: `{ tier, from, until, operator, reason }`.
+pub fn floor(v: Option<Value>) -> napi::Result<Floor> {
+    let mut r = Rec::new("tier floor", v)?;
+    let f = Floor {
+        tier: r.req("tier", named)?,
+        from: r.req("from", date)?,
+        until: r.opt("until", date)?,
+        operator: r.req("operator", string)?,
+        reason: r.req("reason", string)?,
     };
     r.done()?;
-    rec.into_parts().js()
+    Ok(f)
 }
 
 /// A touchpoint.
