@@ -121,9 +121,13 @@ export interface AuditEntry { seq: number; at: Date; actor: string; scope: strin
 export interface LakeFile { path: string; partition: string | null; rows: number; bytes: number }
 export interface LakeTable { name: string; partitionedBy: string | null; rows: number; bytes: number; files: LakeFile[] }
 /** What `exportLake` wrote: the manifest's content and timing (docs/export.md). */
-export interface LakeReport { dir: string; snapshotAt: Date; asOf: Date; scope: string | null; rows: number; bytes: number; files: number; seconds: number; rowsPerSecond: number; tables: LakeTable[] }
+export interface LakeReport { dir: string; snapshotAt: Date; asOf: Date; scope: string | null; sequence: number | null; rows: number; bytes: number; files: number; seconds: number; rowsPerSecond: number; tables: LakeTable[] }
 /** `asOf`: the day the home_dealers table is computed for (default today). */
-export interface LakeOptions { asOf?: DateLike; threads?: number }
+/**
+ * `incremental: true` appends what the change feed says changed since the folder's export
+ * (`part-<position>` files and `_deletions`; unscoped only) instead of writing a snapshot.
+ */
+export interface LakeOptions { asOf?: DateLike; threads?: number; incremental?: boolean }
 export interface ImportReport { file: string; kind: string; encoding: string; rows: number; created: number; updated: number; unchanged: number; rejected: number; rejectedByCode: Record<string, number>; conflicts: number; incomplete: number }
 export interface ImportOptions { progress?: (p: { rows: number; bytes: number; totalBytes: number | null }) => void; kind?: 'customer' | 'vehicle' | 'touchpoint' | 'lead'; receivedAt?: DateLike; format?: 'csv' | 'jsonl'; encoding?: 'auto' | 'utf-8' | 'gbk'; batchSize?: number; sourceSystem?: string }
 export interface GenerateOptions { customers?: number; seed?: number; dealers?: number; asOf?: DateLike; years?: number; batch?: number }

@@ -111,6 +111,32 @@ fn print_page(page: &ChangePage) {
     }
 }
 
+/// `autocrm export DIR [--incremental] [--follow NAME]` unscoped: a snapshot or an increment,
+/// with consumer NAME registered before a snapshot and acknowledged after the export.
+pub(crate) fn export(
+    db: &Database,
+    dir: &std::path::Path,
+    as_of: Option<autocrm::Date>,
+    incremental: bool,
+    follow: Option<&str>,
+) -> CliResult {
+    use autocrm::export::lake::{self, LakeOptions};
+    if let (Some(name), false) = (follow, incremental) {
+        db.write(|w| w.register_consumer(name))?;
+    }
+    let opts = LakeOptions {
+        as_of,
+        incremental,
+        ..LakeOptions::default()
+    };
+    let report = lake::write(&db.begin_read()?, dir, &opts)?;
+    crate::print::lake_report(&report);
+    if let (Some(name), Some(position)) = (follow, report.sequence) {
+        db.write(|w| w.acknowledge(name, position))?;
+    }
+    Ok(())
+}
+
 /// `changes list` under `--as`: the changes the scope may see (needs `export`; audited).
 pub(crate) fn list_scoped(s: &ScopedStore, after: u64, limit: usize) -> CliResult {
     print_page(&s.changes_after(after, limit)?);

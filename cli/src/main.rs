@@ -130,6 +130,16 @@ enum Command {
         /// The day the home_dealers table is computed for (YYYY-MM-DD; default today).
         #[arg(long)]
         as_of: Option<Date>,
+        /// Append what changed since the folder's export (part-<position> files and
+        /// _deletions) instead of writing a snapshot; needs a snapshot taken with the change
+        /// feed on (see --follow).
+        #[arg(long)]
+        incremental: bool,
+        /// Keep the export in step with the change feed as consumer NAME: registered before a
+        /// snapshot (turning the feed on) and acknowledged after each export, so the feed keeps
+        /// exactly the changes the next increment needs.
+        #[arg(long, value_name = "NAME")]
+        follow: Option<String>,
     },
     /// List conflicts: values a source offered that were not applied.
     Conflicts {
@@ -375,7 +385,6 @@ impl Command {
             Command::Quality { .. }
             | Command::Customer { .. }
             | Command::Kpi { .. }
-            | Command::Export { .. }
             | Command::Conflicts { .. }
             | Command::Feedback { .. }
             | Command::Duplicates { .. }
@@ -383,6 +392,7 @@ impl Command {
             | Command::Audit { .. } => true,
             Command::Role { action } => matches!(action, RoleCommand::List),
             Command::Changes { action } => action.reads_only(),
+            Command::Export { follow, .. } => follow.is_none(),
             Command::Check { read_only } => *read_only,
             Command::Import(_)
             | Command::Resolve { .. }
@@ -481,7 +491,12 @@ fn run(cli: Cli) -> CliResult {
             months,
             by,
         } => steward::kpi(&db, &name, &by, periods, months),
-        Command::Export { dir, as_of } => steward::export(&db, &dir, as_of),
+        Command::Export {
+            dir,
+            as_of,
+            incremental,
+            follow,
+        } => feed::export(&db, &dir, as_of, incremental, follow.as_deref()),
         Command::Conflicts { all, customer } => steward::conflicts(&db, all, customer.as_deref()),
         Command::Resolve {
             id,

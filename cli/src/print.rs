@@ -339,6 +339,9 @@ pub fn lake_report(r: &autocrm::export::lake::LakeReport) {
         r.rows_per_second(),
         autocrm::export::lake::MANIFEST
     );
+    if let Some(position) = r.sequence {
+        say!("current to change {position} of the change feed");
+    }
 }
 
 /// `n` bytes as B, KiB, MiB or GiB.

@@ -42,7 +42,15 @@ pub(crate) fn run(s: &ScopedStore, labels: &Database, command: Command) -> CliRe
             months,
             by,
         } => steward::kpi(s, &name, &by, periods, months),
-        Command::Export { dir, as_of } => steward::export(s, &dir, as_of),
+        Command::Export {
+            dir,
+            as_of,
+            incremental: false,
+            follow: None,
+        } => steward::export(s, &dir, as_of),
+        Command::Export { .. } => Err(Failure(
+            "--incremental and --follow export unscoped (run them without --as)".into(),
+        )),
         Command::Import(args) => steward::import_files(s, labels, &args),
         Command::Quality { as_of } => steward::quality(s, labels, as_of),
         Command::Conflicts { all, customer } => steward::conflicts(s, all, customer.as_deref()),

@@ -732,3 +732,40 @@ fn export_writes_a_lakehouse_folder_and_refuses_a_foreign_one() {
     let out = autocrm(&db, &["--as", "hq:call_centre", "export", "x"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("[access_denied]"));
 }
+
+#[test]
+fn export_follows_the_change_feed_with_increments() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = imported(dir.path());
+    let lake = dir.path().join("lake");
+    let lake = lake.to_str().unwrap();
+    // Without a snapshot taken with the feed on, no increment.
+    let refused = autocrm(&db, &["export", lake, "--incremental"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("export_not_incremental"));
+    std::fs::remove_dir_all(lake).ok();
+    let out = ok(&db, &["export", lake, "--follow", "lake"]);
+    assert!(out.contains("current to change 0"), "{out}");
+    let dms = dir.path().join("demo").join("customers_dms.csv");
+    ok(&db, &["import", "--quiet", dms.to_str().unwrap()]);
+    let out = ok(&db, &["export", lake, "--incremental", "--follow", "lake"]);
+    let position: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("current to change "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(position > 0, "{out}");
+    assert!(std::path::Path::new(lake)
+        .join(format!("customers/part-{position}.parquet"))
+        .is_file());
+    assert_eq!(
+        ok(&db, &["changes", "consumers"]),
+        format!("name,position\nlake,{position}\n")
+    );
+    let scoped = autocrm(
+        &db,
+        &["--as", "hq:data_admin", "export", lake, "--incremental"],
+    );
+    assert!(!scoped.status.success());
+}

@@ -167,7 +167,7 @@ fn every_table_reads_back_as_its_arrow_export() {
     let tp_want: BTreeSet<u64> = u64s(&expected[4].1, "id").into_iter().collect();
     assert_eq!(tp_got, tp_want);
 
-    // The manifest: what the report says, written last, the change-feed sequence reserved.
+    // The manifest: what the report says, written last; no change-feed position (feed off).
     let m = manifest(&dir);
     assert_eq!(m["format"], "autocrm-lake");
     assert_eq!(m["format_version"], lake::FORMAT_VERSION);

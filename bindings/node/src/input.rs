@@ -120,6 +120,12 @@ pub fn string(field: &str, v: &Value) -> napi::Result<String> {
         .ok_or_else(|| type_error(format!("{field}: expected a string")))
 }
 
+/// A boolean.
+pub fn boolean(field: &str, v: &Value) -> napi::Result<bool> {
+    v.as_bool()
+        .ok_or_else(|| type_error(format!("{field}: expected a boolean")))
+}
+
 /// A wallet: `"brand"` or a dealer id.
 pub fn wallet(field: &str, v: &Value) -> napi::Result<Wallet> {
     match v {

@@ -8,13 +8,15 @@ use crate::input::{self, date, Rec};
 use crate::obj;
 use crate::value::{ToV, V};
 
-/// `{ asOf, threads }`.
+/// `{ asOf, threads, incremental }`.
 pub fn options(opts: Option<Value>) -> napi::Result<LakeOptions> {
     let mut r = Rec::new("exportLake options", opts)?;
     let as_of = r.opt("asOf", date)?;
     let threads = r.opt("threads", input::uint)?.map(|t| t as usize);
+    let incremental = r.opt("incremental", input::boolean)?.unwrap_or(false);
     r.done()?;
     Ok(LakeOptions {
+        incremental,
         as_of,
         threads,
         ..LakeOptions::default()
@@ -55,6 +57,7 @@ pub fn report(r: &LakeReport) -> V {
         "snapshotAt" => r.snapshot_at.to_v(),
         "asOf" => r.as_of.to_v(),
         "scope" => opt(&r.scope),
+        "sequence" => r.sequence.to_v(),
         "rows" => r.rows().to_v(),
         "bytes" => r.bytes().to_v(),
         "files" => r.files().to_v(),

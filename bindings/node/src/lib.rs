@@ -417,7 +417,7 @@ impl NativeDatabase {
         let db = self.store.database().js()?;
         Ok(job(move || {
             let r = db.begin_read().js()?;
-            let report = autocrm::export::lake::write_snapshot(&r, dir.as_ref(), &o).js()?;
+            let report = autocrm::export::lake::write(&r, dir.as_ref(), &o).js()?;
             Ok(lake::report(&report))
         }))
     }

@@ -222,12 +222,7 @@ pub fn touchpoint(v: Option<Value>) -> napi::Result<Touchpoint> {
         kind: r.req("kind", named)?,
         service_kind: r.opt("serviceKind", named)?,
         stage: r.opt("stage", named)?,
-        sensitive: r
-            .opt("sensitive", |f, v| {
-                v.as_bool()
-                    .ok_or_else(|| crate::error::type_error(format!("{f}: expected a boolean")))
-            })?
-            .unwrap_or(false),
+        sensitive: r.opt("sensitive", crate::input::boolean)?.unwrap_or(false),
         amount: r.opt("amount", money)?,
         parts_amount: r.opt("partsAmount", money)?,
         labour_amount: r.opt("labourAmount", money)?,

@@ -59,3 +59,23 @@ test('exportLake writes a folder per table, touchpoints by month, the manifest l
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('exportLake({ incremental: true }) appends what the change feed says changed', async () => {
+  const db = Database.inMemory();
+  const id = db.insertCustomer({ name: '王小明' });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autocrm-lake-inc-'));
+  try {
+    await assert.rejects(() => db.exportLake(path.join(dir, 'a'), { incremental: true }), { code: 'invalid_operation.export_not_incremental' });
+    db.registerConsumer('lake');
+    const lake = path.join(dir, 'lake');
+    assert.equal((await db.exportLake(lake)).sequence, 0);
+    db.updateCustomer(id, { name: '王晓明' });
+    const inc = await db.exportLake(lake, { incremental: true });
+    assert.equal(inc.sequence, 1);
+    assert.deepEqual(inc.tables.map((t) => t.name), ['customers']);
+    assert.ok(fs.existsSync(path.join(lake, 'customers', 'part-1.parquet')));
+    await assert.rejects(() => db.exportLake(lake, { incremental: 'yes' }), TypeError);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

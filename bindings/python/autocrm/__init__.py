@@ -197,7 +197,8 @@ class Database:
         return self._native.check()
 
     def export_lake(
-        self, dir: Any, *, as_of: Optional[DateLike] = None, threads: Optional[int] = None
+        self, dir: Any, *, as_of: Optional[DateLike] = None, threads: Optional[int] = None,
+        incremental: bool = False,
     ) -> "dict[str, Any]":
         """Write the whole store as Parquet files under ``dir`` (created if missing): one
         folder per table, touchpoints partitioned by month (``touchpoints/month=YYYY-MM/``),
@@ -205,9 +206,14 @@ class Database:
         earlier export, which is replaced; otherwise InvalidOperationError
         (``invalid_operation.export_target_not_empty``) and nothing is written. ``as_of``: the
         day the home_dealers table is computed for (default today). Returns the report:
-        ``{"dir", "snapshot_at", "as_of", "scope", "rows", "bytes", "files", "seconds",
-        "rows_per_second", "tables"}`` (API.md)."""
-        return self._native.export_lake(dir, as_of=as_of, threads=threads)
+        ``{"dir", "snapshot_at", "as_of", "scope", "sequence", "rows", "bytes", "files",
+        "seconds", "rows_per_second", "tables"}`` (API.md). ``incremental=True`` appends what
+        the change feed says changed since the folder's export instead (``part-<sequence>``
+        files and ``_deletions``; docs/export.md), refused (``export_not_incremental``)
+        unless the folder's snapshot was taken with the feed on."""
+        return self._native.export_lake(
+            dir, as_of=as_of, threads=threads, incremental=incremental
+        )
 
     def write(self) -> WriteTxn:
         """Start a write transaction; ``with db.write() as tx:`` commits on success and rolls

@@ -14,16 +14,21 @@ use crate::errors::{detach, IntoPyResult};
 use crate::PyDatabase;
 
 /// The options from the keyword arguments.
-fn options(as_of: Option<&Bound<'_, PyAny>>, threads: Option<usize>) -> PyResult<LakeOptions> {
+fn options(
+    as_of: Option<&Bound<'_, PyAny>>,
+    threads: Option<usize>,
+    incremental: bool,
+) -> PyResult<LakeOptions> {
     Ok(LakeOptions {
         as_of: as_of.map(Date::from_py).transpose()?,
         threads,
+        incremental,
         ..LakeOptions::default()
     })
 }
 
 /// The report as a dict: `dir`, `snapshot_at` (datetime), `as_of` (date), `scope` (str or
-/// None), `rows`, `bytes`, `files`, `seconds`, `rows_per_second`, and `tables`: one dict per
+/// None), `sequence` (the change-feed position the folder is current to, or None), `rows`, `bytes`, `files`, `seconds`, `rows_per_second`, and `tables`: one dict per
 /// table (`name`, `partitioned_by`, `rows`, `bytes`, `files`: dicts of `path`, `partition`,
 /// `rows`, `bytes`).
 fn report<'py>(py: Python<'py>, r: &LakeReport) -> PyResult<Bound<'py, PyDict>> {
@@ -32,6 +37,7 @@ fn report<'py>(py: Python<'py>, r: &LakeReport) -> PyResult<Bound<'py, PyDict>> 
     d.set_item("snapshot_at", r.snapshot_at.to_py(py)?)?;
     d.set_item("as_of", r.as_of.to_py(py)?)?;
     d.set_item("scope", r.scope.as_deref())?;
+    d.set_item("sequence", r.sequence)?;
     d.set_item("rows", r.rows())?;
     d.set_item("bytes", r.bytes())?;
     d.set_item("files", r.files())?;
@@ -68,18 +74,22 @@ impl PyDatabase {
     /// (docs/export.md). `dir` must be new, empty or an earlier export (which is replaced):
     /// otherwise InvalidOperationError `invalid_operation.export_target_not_empty`, nothing
     /// written. `as_of`: the day the home_dealers table is computed for (default today);
-    /// `threads` as in `customers_table`. Runs without the GIL; returns the report as a dict.
-    #[pyo3(signature = (dir, *, as_of=None, threads=None))]
+    /// `threads` as in `customers_table`. `incremental=True` appends what the change feed
+    /// says changed since the folder's export instead (part-<position> files and
+    /// `_deletions`; InvalidOperationError `export_not_incremental` without a snapshot taken
+    /// with the feed on). Runs without the GIL; returns the report as a dict.
+    #[pyo3(signature = (dir, *, as_of=None, threads=None, incremental=false))]
     fn export_lake<'py>(
         &self,
         py: Python<'py>,
         dir: PathBuf,
         as_of: Option<&Bound<'py, PyAny>>,
         threads: Option<usize>,
+        incremental: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let opts = options(as_of, threads)?;
+        let opts = options(as_of, threads, incremental)?;
         let db = self.store.database().py()?;
-        let r = detach(py, || lake::write_snapshot(&db.begin_read()?, &dir, &opts)).py()?;
+        let r = detach(py, || lake::write(&db.begin_read()?, &dir, &opts)).py()?;
         report(py, &r)
     }
 }
@@ -99,7 +109,7 @@ impl PyScopedDatabase {
         as_of: Option<&Bound<'py, PyAny>>,
         threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let opts = options(as_of, threads)?;
+        let opts = options(as_of, threads, false)?;
         let r = self.with(py, |s| s.export_lake(&dir, &opts))?;
         report(py, &r)
     }

@@ -69,7 +69,7 @@ def test_export_lake_round_trip(synth_db, tmp_path):
     ds = pq.read_table(out / "touchpoints", partitioning="hive")
     assert ds.num_rows == arrow_rows["touchpoints"]
     assert "month" in ds.column_names
-    # The manifest, written last, with the change-feed sequence reserved.
+    # The manifest, written last; no change-feed position while the feed is off.
     m = json.loads((out / "_manifest.json").read_text())
     assert m["format"] == "autocrm-lake" and m["format_version"] == 1
     assert "sequence" in m and m["sequence"] is None
@@ -119,3 +119,31 @@ def test_scoped_export_lake_holds_only_the_scopes_customers(synth_db, tmp_path):
     with pytest.raises(autocrm.AccessDeniedError):
         db.scoped("hq:call_centre", "tester").export_lake(tmp_path / "none")
     assert not (tmp_path / "none").exists()
+
+
+def test_incremental_export_appends_what_changed(tmp_path):
+    db = autocrm.Database.in_memory()
+    keep = db.insert_customer(name="王小明")
+    lake = tmp_path / "lake"
+    first = db.export_lake(lake)
+    assert first["sequence"] is None
+    with pytest.raises(autocrm.InvalidOperationError) as e:
+        db.export_lake(lake, incremental=True)
+    assert e.value.code == "invalid_operation.export_not_incremental"
+
+    db.register_consumer("lake")
+    snap = db.export_lake(lake)
+    assert snap["sequence"] == 0
+    db.update_customer(keep, name="王晓明")
+    gone = db.insert_customer(name="李小红")
+    db.delete_customer(gone)
+    inc = db.export_lake(lake, incremental=True)
+    assert inc["sequence"] == db.last_change() == 3
+    part = lake / "customers" / "part-3.parquet"
+    rows = pq.read_table(part).to_pylist()
+    assert [(r["id"], r["name"]) for r in rows] == [(keep, "王晓明")]
+    deletions = pq.read_table(lake / "_deletions" / "part-3.parquet").to_pylist()
+    assert deletions == [{"table": "customers", "id": gone, "sequence": 3}]
+    manifest = json.loads((lake / "_manifest.json").read_text())
+    assert manifest["sequence"] == 3
+    assert manifest["kind"] == "snapshot+increments"

@@ -155,6 +155,13 @@ impl ScopedStore {
         use export::lake::{self, LakeTable};
         self.access()
             .require(Permission::Export, || "export (lake)".into())?;
+        if opts.incremental {
+            return Err(Error::refused(
+                crate::error::Refusal::ExportNotIncremental,
+                "increments are written unscoped (the change feed as a scope sees it is \
+                 ScopedStore::changes_after); export a scoped snapshot instead",
+            ));
+        }
         let target = lake::Target::check(dir)?;
         let scope = self.access().scope.to_string();
         let staged = self.export("lake export", |r, a| {

@@ -189,9 +189,12 @@ impl LakeTable {
     }
 }
 
-/// How [`write_snapshot`] writes.
+/// How [`write`] writes.
 #[derive(Clone, Debug)]
 pub struct LakeOptions {
+    /// Append an increment to the export in the folder ([`write_increment`]) instead of
+    /// writing a snapshot (default: no).
+    pub incremental: bool,
     /// The day the `home_dealers` table is computed for; default: the snapshot's day
     /// (today by the handle's clock).
     pub as_of: Option<Date>,
@@ -204,6 +207,7 @@ pub struct LakeOptions {
 impl Default for LakeOptions {
     fn default() -> LakeOptions {
         LakeOptions {
+            incremental: false,
             as_of: None,
             threads: None,
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
@@ -252,6 +256,9 @@ pub struct LakeReport {
     pub as_of: Date,
     /// The scope the export was made as (`dealer:D001`), or `None` for an unscoped export.
     pub scope: Option<String>,
+    /// The change-feed position the folder is current to after this export (`None`: the feed
+    /// is off, or the export is scoped); the next increment starts after it.
+    pub sequence: Option<u64>,
     /// The tables, in [`LakeTable::ALL`] order.
     pub tables: Vec<LakeTableReport>,
     /// How long reading and writing took (the wall clock, not the handle's).
@@ -303,6 +310,16 @@ struct Manifest {
     tables: Vec<LakeTableReport>,
 }
 
+/// A snapshot ([`write_snapshot`]) or, with [`LakeOptions::incremental`], an increment
+/// ([`write_increment`]) of `read` into `dir`: the entry point the CLI and the bindings call.
+pub fn write(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result<LakeReport> {
+    if opts.incremental {
+        write_increment(read, dir, opts)
+    } else {
+        write_snapshot(read, dir, opts)
+    }
+}
+
 /// Writes every table of snapshot `read` under `dir` as Parquet files, then the manifest (the
 /// module documentation describes the layout, the refusal of a foreign folder and what a crash
 /// leaves). `dir` is created if missing.
@@ -330,6 +347,7 @@ pub fn write_snapshot(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result<
         })
     })?;
     staged.manifest.sequence = sequence;
+    staged.report.sequence = sequence;
     staged.publish()
 }
 
@@ -443,6 +461,7 @@ pub(crate) fn stage(
             snapshot_at,
             as_of,
             scope,
+            sequence: None,
             tables: Vec::new(),
             elapsed: Duration::ZERO,
         },

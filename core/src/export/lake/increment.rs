@@ -173,6 +173,7 @@ pub fn write_increment(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result
         snapshot_at,
         as_of: opts.as_of.unwrap_or_else(|| snapshot_at.date()),
         scope: None,
+        sequence: Some(from),
         tables: Vec::new(),
         elapsed: std::time::Duration::ZERO,
     };
@@ -318,6 +319,7 @@ pub fn write_increment(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result
         m.files.extend(t.files.iter().cloned());
     }
     manifest.sequence = Some(upto);
+    report.sequence = Some(upto);
     manifest.kind = "snapshot+increments".into();
     manifest.snapshot_at = snapshot_at.to_string();
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Internal {
