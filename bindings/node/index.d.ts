@@ -88,15 +88,18 @@ export interface AdjustmentInput { customer: number; points: number; at: DateLik
 export interface ReversalInput { credit: number; at: DateLike; operator: string; reason: string; key: string }
 export interface ContactInput { phones?: string[]; province?: string; city?: string; address?: string }
 
+/** A customer's rollup: touchpoint counts and spend per kind, service and purchase dates, vehicles. */
+export interface Rollup {
+  counts: Record<string, number>; spend: Record<string, number>; partsSpend: number; labourSpend: number;
+  serviceVisits: number; lastService: Date | null; firstPurchase: Date | null; lastPurchase: Date | null;
+  firstTouch: Date | null; lastTouch: Date | null; maxMileageKm: number | null;
+  vehiclesCurrent: number; vehiclesTotal: number;
+}
+
 export interface Customer360 {
   id: number;
   customer: Customer;
-  rollup: {
-    counts: Record<string, number>; spend: Record<string, number>; partsSpend: number; labourSpend: number;
-    serviceVisits: number; lastService: Date | null; firstPurchase: Date | null; lastPurchase: Date | null;
-    firstTouch: Date | null; lastTouch: Date | null; maxMileageKm: number | null;
-    vehiclesCurrent: number; vehiclesTotal: number;
-  };
+  rollup: Rollup;
   currentVehicles: Vehicle[]; pastVehicles: Vehicle[];
   relations: { from: number; kind: string; to: number }[];
   leads: Record<string, unknown>[]; complaints: Record<string, unknown>[]; surveys: Record<string, unknown>[];
@@ -230,6 +233,22 @@ export interface Reads {
   erasure(customer: number): Erasure | null;
   /** The erasure register (no personal value). */
   erasures(): Erasure[];
+  /** A customer's leads, in id order. */
+  leadsOf(customer: number): Record<string, unknown>[];
+  /** A customer's complaints, in id order. */
+  complaintsOf(customer: number): Complaint[];
+  /** A customer's surveys, in id order. */
+  surveysOf(customer: number): Record<string, unknown>[];
+  /** A customer's rollup (all zero for a customer without history). */
+  rollup(customer: number): Rollup;
+  vehicleCount(): number;
+  touchpointCount(): number;
+  /** Every customer id, ascending. */
+  customerIds(): number[];
+  /** The customer holding a national ID (validated first: a malformed one is a ValidationError); `null` if none. */
+  customerByNationalId(nationalId: string): number | null;
+  /** The organisation holding a unified social credit code (validated first); `null` if none. */
+  customerByCreditCode(code: string): number | null;
   /** A customer's home dealer on a date (its latest service visit's), off the JS thread. */
   homeDealer(customer: number, on: DateLike): Promise<number | null>;
 }
@@ -300,6 +319,8 @@ export interface Writes {
   insertLeads(recs: LeadInput[]): number[];
   insertComplaints(recs: ComplaintInput[]): number[];
   insertSurveys(recs: SurveyInput[]): number[];
+  /** Vehicles in one batch (each with `owner` + `since`: its first owner); a failing record is named by `err.record`. */
+  insertVehicles(recs: VehicleInput[]): number[];
   /** Refused (`invalid_operation`) for a customer with vehicles or loyalty postings. */
   deleteCustomer(id: number): void;
   /** Ownership is unchanged (no `owner`: see `transferVehicle`). */

@@ -161,7 +161,7 @@ const WRITE_METHODS = [
   'insertComplaints', 'insertSurveys', 'registerConsumer', 'unregisterConsumer', 'acknowledge',
   'setChangeRetention', 'disableChangeFeed', 'pruneChanges', 'upsertCustomer', 'upsertVehicle',
   'setSources', 'registerSource', 'setSourcePriority', 'clearFeedback', 'mergeCustomers',
-  'setTierFloor', 'unrelate',
+  'setTierFloor', 'unrelate', 'insertVehicles',
 ];
 /** Per-transaction settings: on a transaction only (the Database forms would be no-ops). */
 const TX_ONLY_WRITE_METHODS = ['setActor', 'setSource'];
@@ -176,7 +176,9 @@ const READ_METHODS = [
   'changeRetention', 'consumers', 'consumerPosition', 'sources', 'lineageOfVehicle', 'conflict',
   'conflictsOf', 'openConflictCount', 'feedbackEntry', 'rejectionCounts', 'duplicatesOf',
   'resolveCustomer', 'mergesOf', 'loyaltyConfig', 'spendable', 'posting', 'tierHistory',
-  'benefits', 'settlement', 'relationsOf', 'parseRule', 'erasure', 'erasures',
+  'benefits', 'settlement', 'relationsOf', 'parseRule', 'erasure', 'erasures', 'leadsOf',
+  'complaintsOf', 'surveysOf', 'rollup', 'vehicleCount', 'touchpointCount', 'customerIds',
+  'customerByNationalId', 'customerByCreditCode',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];

@@ -556,6 +556,20 @@ impl NativeWrite {
         written(self.s.with(|t| t.insert_customers(&cs)))
     }
 
+    /// Inserts vehicles in one batch (each with `owner` and `since`: its first owner); returns
+    /// their ids. A failing record is named by `record` (0-based).
+    #[napi(catch_unwind)]
+    pub fn insert_vehicles(&self, recs: Vec<Value>) -> napi::Result<V> {
+        let vs = records::vehicles(recs)?;
+        written(self.s.with(|t| {
+            let mut out = Vec::with_capacity(vs.len());
+            for (i, (v, owner)) in vs.iter().enumerate() {
+                out.push(t.insert_vehicle(v, *owner).map_err(|e| e.at_record(i))?);
+            }
+            Ok(out)
+        }))
+    }
+
     /// Inserts touchpoints in one batch; returns their ids.
     #[napi(catch_unwind)]
     pub fn insert_touchpoints(&self, recs: Vec<Value>) -> napi::Result<V> {
@@ -1000,6 +1014,36 @@ impl NativeRead {
         written(self.s.with(|r| r.customer_count()))
     }
 
+    /// Number of vehicles.
+    #[napi(catch_unwind)]
+    pub fn vehicle_count(&self) -> napi::Result<V> {
+        written(self.s.with(|r| r.vehicle_count()))
+    }
+
+    /// Number of touchpoints.
+    #[napi(catch_unwind)]
+    pub fn touchpoint_count(&self) -> napi::Result<V> {
+        written(self.s.with(|r| r.touchpoint_count()))
+    }
+
+    /// Every customer id, ascending.
+    #[napi(catch_unwind)]
+    pub fn customer_ids(&self) -> napi::Result<V> {
+        self.s.with(|r| r.customer_ids()).js().map(ids)
+    }
+
+    /// The customer holding a national ID (validated and normalised first; `null` if none).
+    #[napi(catch_unwind)]
+    pub fn customer_by_national_id(&self, national_id: String) -> napi::Result<V> {
+        written(self.s.with(|r| r.customer_by_national_id(&national_id)))
+    }
+
+    /// The organisation holding a unified social credit code (validated first; `null` if none).
+    #[napi(catch_unwind)]
+    pub fn customer_by_credit_code(&self, code: String) -> napi::Result<V> {
+        written(self.s.with(|r| r.customer_by_credit_code(&code)))
+    }
+
     /// A wallet's balance (`"brand"` or a dealer id).
     #[napi(catch_unwind)]
     pub fn balance(&self, customer: f64, wallet: Option<Value>) -> napi::Result<V> {
@@ -1145,6 +1189,39 @@ impl NativeRead {
     pub fn consents(&self, customer: f64) -> napi::Result<V> {
         let c = cid(customer)?;
         written(self.s.with(|r| r.consents(c).map(|x| x.0)))
+    }
+
+    /// A customer's leads, in id order.
+    #[napi(catch_unwind)]
+    pub fn leads_of(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        let v = self.s.with(|r| r.leads_of(c)).js()?;
+        Ok(V::Arr(v.iter().map(|(i, l)| out::lead(i.0, l)).collect()))
+    }
+
+    /// A customer's complaints, in id order.
+    #[napi(catch_unwind)]
+    pub fn complaints_of(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        let v = self.s.with(|r| r.complaints_of(c)).js()?;
+        Ok(V::Arr(
+            v.iter().map(|(i, x)| out::complaint(i.0, x)).collect(),
+        ))
+    }
+
+    /// A customer's surveys, in id order.
+    #[napi(catch_unwind)]
+    pub fn surveys_of(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        let v = self.s.with(|r| r.surveys_of(c)).js()?;
+        Ok(V::Arr(v.iter().map(|(i, x)| out::survey(i.0, x)).collect()))
+    }
+
+    /// A customer's rollup (all zero for a customer without history).
+    #[napi(catch_unwind)]
+    pub fn rollup(&self, customer: f64) -> napi::Result<V> {
+        let c = cid(customer)?;
+        self.s.with(|r| r.rollup(c)).js().map(|x| out::rollup(&x))
     }
 
     /// A customer's relations, both directions.

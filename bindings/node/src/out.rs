@@ -220,36 +220,39 @@ impl ToV for FieldLineage {
     }
 }
 
+/// A customer's rollup (as in the 360° view).
+pub fn rollup(r: &autocrm::Rollup) -> V {
+    let kinds = autocrm::TouchpointKind::all();
+    let counts = V::Map(
+        kinds
+            .iter()
+            .map(|k| (k.name().to_string(), r.counts[k.index()].to_v()))
+            .collect(),
+    );
+    let spend = V::Map(
+        kinds
+            .iter()
+            .map(|k| (k.name().to_string(), r.spend[k.index()].to_v()))
+            .collect(),
+    );
+    obj! {
+        "counts" => counts, "spend" => spend,
+        "partsSpend" => r.parts_spend.to_v(), "labourSpend" => r.labour_spend.to_v(),
+        "serviceVisits" => r.service_dates.len().to_v(),
+        "lastService" => r.service_dates.last().copied().to_v(),
+        "firstPurchase" => r.first_purchase.to_v(), "lastPurchase" => r.last_purchase.to_v(),
+        "firstTouch" => r.first_touch.to_v(), "lastTouch" => r.last_touch.to_v(),
+        "maxMileageKm" => r.max_mileage_km.to_v(),
+        "vehiclesCurrent" => r.vehicles_current.to_v(), "vehiclesTotal" => r.vehicles_total.to_v(),
+    }
+}
+
 impl ToV for Customer360 {
     fn to_v(&self) -> V {
-        let r = &self.rollup;
-        let kinds = autocrm::TouchpointKind::all();
-        let counts = V::Map(
-            kinds
-                .iter()
-                .map(|k| (k.name().to_string(), r.counts[k.index()].to_v()))
-                .collect(),
-        );
-        let spend = V::Map(
-            kinds
-                .iter()
-                .map(|k| (k.name().to_string(), r.spend[k.index()].to_v()))
-                .collect(),
-        );
-        let rollup = obj! {
-            "counts" => counts, "spend" => spend,
-            "partsSpend" => r.parts_spend.to_v(), "labourSpend" => r.labour_spend.to_v(),
-            "serviceVisits" => r.service_dates.len().to_v(),
-            "lastService" => r.service_dates.last().copied().to_v(),
-            "firstPurchase" => r.first_purchase.to_v(), "lastPurchase" => r.last_purchase.to_v(),
-            "firstTouch" => r.first_touch.to_v(), "lastTouch" => r.last_touch.to_v(),
-            "maxMileageKm" => r.max_mileage_km.to_v(),
-            "vehiclesCurrent" => r.vehicles_current.to_v(), "vehiclesTotal" => r.vehicles_total.to_v(),
-        };
         obj! {
             "id" => self.id.to_v(),
             "customer" => customer(self.id.0, &self.customer),
-            "rollup" => rollup,
+            "rollup" => rollup(&self.rollup),
             "currentVehicles" => self.current_vehicles.to_v(),
             "pastVehicles" => self.past_vehicles.to_v(),
             "relations" => self.relations.to_v(),

@@ -115,7 +115,12 @@ pub fn dealer(v: Option<Value>) -> napi::Result<autocrm::Dealer> {
 }
 
 /// A vehicle and its first owner period.
-pub fn vehicle(v: Option<Value>) -> napi::Result<(Vehicle, Option<(CustomerId, Date)>)> {
+pub fn vehicle(v: Option<Value>) -> napi::Result<VehicleWithOwner> {
+    vehicle_record(v)?.into_parts().js()
+}
+
+/// A vehicle's fields with its first owner, not yet checked together.
+fn vehicle_record(v: Option<Value>) -> napi::Result<VehicleRecord> {
     let mut r = Rec::new("vehicle", v)?;
     let vehicle = vehicle_fields(&mut r)?;
     let rec = VehicleRecord {
@@ -124,7 +129,22 @@ pub fn vehicle(v: Option<Value>) -> napi::Result<(Vehicle, Option<(CustomerId, D
         since: r.opt("since", date)?,
     };
     r.done()?;
-    rec.into_parts().js()
+    Ok(rec)
+}
+
+/// A vehicle with its first owner and the day it was acquired.
+pub type VehicleWithOwner = (Vehicle, Option<(CustomerId, Date)>);
+
+/// Vehicles of a batch, each with its first owner (see [`customers`]).
+pub fn vehicles(v: Vec<Value>) -> napi::Result<Vec<VehicleWithOwner>> {
+    v.into_iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let rec = vehicle_record(Some(x)).map_err(|e| at(i, e))?;
+            rec.into_parts()
+                .map_err(|e| crate::error::core(&autocrm::Error::Validation(e).at_record(i)))
+        })
+        .collect()
 }
 
 /// The vehicle fields of record `r` (not its owner).
