@@ -24,6 +24,11 @@ impl AutocrmStore {
         })
     }
 
+    /// The id of the latest change in the change feed (how many changes it recorded).
+    pub fn last_change(&self) -> BenchResult<u64> {
+        Ok(self.db.begin_read()?.last_change()?)
+    }
+
     /// Creates the database at `path` with the change feed on (a consumer registered), so
     /// every commit also appends its changes.
     pub fn create_with_feed(path: &Path) -> BenchResult<AutocrmStore> {

@@ -95,8 +95,8 @@ pub enum ModelKind {
     Erasure = 26,
     /// The change feed's settings ([`crate::feed::Retention`] and whether it is on).
     FeedSettings = 27,
-    /// One change in the change feed ([`crate::feed::Change`]).
-    ChangeEntry = 28,
+    /// Consecutive changes of one commit in the change feed ([`crate::feed::Change`]).
+    ChangeChunk = 28,
 }
 
 impl ModelKind {
@@ -130,7 +130,7 @@ impl ModelKind {
             ModelKind::Roles => "roles",
             ModelKind::Erasure => "erasure",
             ModelKind::FeedSettings => "change feed settings",
-            ModelKind::ChangeEntry => "change",
+            ModelKind::ChangeChunk => "change chunk",
         }
     }
 }
@@ -318,7 +318,7 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(25) => run::<crate::access::Roles>(bytes),
         Some(26) => run::<crate::erasure::Erasure>(bytes),
         Some(27) => run::<crate::feed::FeedSettings>(bytes),
-        Some(28) => run::<crate::feed::ChangeEntry>(bytes),
+        Some(28) => run::<crate::feed::ChangeChunk>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

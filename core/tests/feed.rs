@@ -633,3 +633,51 @@ fn a_dealer_reads_only_the_changes_of_what_it_may_see() {
         ]
     );
 }
+
+#[test]
+fn a_big_commit_reads_and_prunes_like_a_small_one() {
+    let db = Database::in_memory().unwrap();
+    db.write(|w| w.register_consumer("c")).unwrap();
+    let people: Vec<Customer> = (0..600)
+        .map(|i| Customer::person(format!("王小明{i}")))
+        .collect();
+    db.write(|w| {
+        w.set_actor("loader", None);
+        w.insert_customers(&people).map(|_| ())
+    })
+    .unwrap();
+    db.write(|w| w.insert_customer(&Customer::person("李小红")))
+        .unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.last_change().unwrap(), 601);
+    // Pages of any size, starting anywhere inside the commit, carry its head.
+    for (after, limit) in [(0, 1000), (0, 7), (255, 3), (256, 300), (299, 1), (599, 5)] {
+        let page = r.changes_after(after, limit).unwrap();
+        let ids: Vec<u64> = page.changes.iter().map(|c| c.id).collect();
+        let want: Vec<u64> = (after + 1..=601).take(limit).collect();
+        assert_eq!(ids, want, "after {after} limit {limit}");
+        for c in &page.changes {
+            let (commit, actor) = if c.id <= 600 {
+                (1, Some("loader"))
+            } else {
+                (2, None)
+            };
+            assert_eq!((c.commit, c.actor.as_deref()), (commit, actor), "{c:?}");
+        }
+    }
+    drop(r);
+    // Acknowledged inside the big commit: nothing goes; past it: the whole commit goes.
+    db.write(|w| w.acknowledge("c", 300)).unwrap();
+    assert_eq!(db.write(|w| w.prune_changes()).unwrap(), 0);
+    db.write(|w| w.acknowledge("c", 601)).unwrap();
+    assert_eq!(db.write(|w| w.prune_changes()).unwrap(), 601);
+    assert!(all_changes_after(&db, 601).is_empty());
+}
+
+fn all_changes_after(db: &Database, after: u64) -> Vec<Change> {
+    db.begin_read()
+        .unwrap()
+        .changes_after(after, usize::MAX)
+        .unwrap()
+        .changes
+}

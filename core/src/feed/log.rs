@@ -6,8 +6,8 @@ use std::cell::{Cell, RefCell};
 use redb::ReadableTable;
 
 use super::{
-    last_change, meta_u64, settings, ChangeEntry, ChangeOp, CommitHead, Entity, Retention,
-    CHANGE_COUNTER, COMMIT_COUNTER, PRUNED_KEY, PRUNE_BATCH,
+    chunk_of, last_change, meta_u64, settings, ChangeChunk, ChangeOp, CommitHead, Entity,
+    Retention, CHANGE_COUNTER, CHUNK, COMMIT_COUNTER, PRUNED_KEY, PRUNE_BATCH,
 };
 use crate::codec;
 use crate::error::Result;
@@ -124,22 +124,29 @@ impl Tx<'_> {
             source: pending.source,
             count: changes.len() as u32,
         });
-        let mut first = 0;
         let mut table = self.t.changes()?;
-        for (entity, key, op) in changes {
-            let id = self.next_id(CHANGE_COUNTER)?;
-            if first == 0 {
-                first = id;
+        let mut first = 0;
+        let mut rest = changes.into_iter().peekable();
+        while rest.peek().is_some() {
+            let part: Vec<(u8, u8, Vec<u8>)> = rest
+                .by_ref()
+                .take(CHUNK)
+                .map(|(entity, key, op)| (entity, op as u8, key))
+                .collect();
+            let start = self.next_id(CHANGE_COUNTER)?;
+            for _ in 1..part.len() {
+                self.next_id(CHANGE_COUNTER)?;
             }
-            let entry = ChangeEntry {
+            if first == 0 {
+                first = start;
+            }
+            let chunk = ChangeChunk {
                 commit,
                 first,
-                entity,
-                op: op as u8,
-                key,
                 head: head.take(),
+                changes: part,
             };
-            table.insert(id, codec::encode(&entry).as_slice())?;
+            table.insert(start, codec::encode(&chunk).as_slice())?;
         }
         drop(table);
         if commit % PRUNE_EVERY == 0 {
@@ -174,8 +181,8 @@ impl Tx<'_> {
                 let mut id = pruned + 1;
                 while id - pruned <= max as u64 {
                     let Some(v) = changes.get(id)? else { break };
-                    let e: ChangeEntry = decode_stored(v.value())?;
-                    let Some(h) = e.head else { break };
+                    let c: ChangeChunk = decode_stored(v.value())?;
+                    let Some(h) = c.head else { break };
                     if h.at >= cutoff {
                         break;
                     }
@@ -192,19 +199,13 @@ impl Tx<'_> {
         // past `max`: one commit bigger than `max` must not stop pruning for ever). A consumer
         // acknowledged inside a commit keeps that commit.
         if upto > pruned {
-            let next = changes.get(upto + 1)?.map(|v| v.value().to_vec());
-            if let Some(bytes) = next {
-                let e: ChangeEntry = decode_stored(&bytes)?;
-                if e.first <= upto {
-                    upto = if e.first - 1 > pruned {
-                        e.first - 1
+            if let Some((_, c)) = chunk_of(&*changes, upto + 1)? {
+                if c.first <= upto {
+                    upto = if c.first - 1 > pruned {
+                        c.first - 1
                     } else {
-                        let first = changes.get(e.first)?.map(|v| v.value().to_vec());
-                        let head = match first {
-                            Some(b) => decode_stored::<ChangeEntry>(&b)?.head,
-                            None => None,
-                        };
-                        let end = head.map_or(0, |h| e.first + u64::from(h.count) - 1);
+                        let head = chunk_of(&*changes, c.first)?.and_then(|(_, f)| f.head);
+                        let end = head.map_or(0, |h| c.first + u64::from(h.count) - 1);
                         if end > 0 && end <= keep_after {
                             end
                         } else {
@@ -217,8 +218,13 @@ impl Tx<'_> {
         if upto <= pruned {
             return Ok(0);
         }
-        for id in pruned + 1..=upto {
-            changes.remove(id)?;
+        // Whole commits, so whole chunks: every chunk starting in (pruned, upto] goes.
+        let starts: Vec<u64> = changes
+            .range(pruned + 1..=upto)?
+            .map(|item| item.map(|(k, _)| k.value()))
+            .collect::<std::result::Result<_, _>>()?;
+        for start in starts {
+            changes.remove(start)?;
         }
         drop(changes);
         self.t.meta()?.insert(PRUNED_KEY, &upto.to_le_bytes()[..])?;

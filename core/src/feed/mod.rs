@@ -479,22 +479,25 @@ impl Default for FeedSettings {
 }
 codec::model!(FeedSettings, FeedSettings, "change feed settings");
 
-/// One stored change (`changes` table, keyed by change id).
+/// The most changes one stored chunk holds.
+pub(crate) const CHUNK: usize = 256;
+
+/// Consecutive changes of one commit, stored as one record (`changes` table, keyed by the id
+/// of its first change): a commit of 1,700 changes is 7 B-tree inserts, not 1,700, and the
+/// envelope and key are paid once per chunk.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct ChangeEntry {
+pub(crate) struct ChangeChunk {
     pub commit: u64,
-    /// The id of its commit's first change, which carries the commit's [`CommitHead`].
+    /// The id of its commit's first change, whose chunk carries the commit's [`CommitHead`].
     pub first: u64,
-    pub entity: u8,
-    pub op: u8,
-    /// The record's key as its table stores it.
-    pub key: Vec<u8>,
-    /// On a commit's first change only: when, by whom, from where. (In the same table as the
-    /// changes, not a table of its own: a commit touching one more table pays for one more
-    /// B-tree root at every commit.)
+    /// On the chunk holding its commit's first change only: when, by whom, from where. (In
+    /// the same table as the changes, not a table of its own: a commit touching one more
+    /// table pays for one more B-tree root at every commit.)
     pub head: Option<CommitHead>,
+    /// (entity, op, the record's key as its table stores it), change ids following the key.
+    pub changes: Vec<(u8, u8, Vec<u8>)>,
 }
-codec::model!(ChangeEntry, ChangeEntry, "change");
+codec::model!(ChangeChunk, ChangeChunk, "change chunk");
 
 /// What a commit's first change says about the whole commit.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -545,24 +548,45 @@ fn last_change(t: &impl ReadView) -> Result<u64> {
 }
 
 /// Decodes the stored change `id` with its commit.
-fn decode_change(id: u64, entry: ChangeEntry, commit: &CommitHead) -> Result<Change> {
+fn decode_change(
+    id: u64,
+    commit_seq: u64,
+    (entity, op, key): &(u8, u8, Vec<u8>),
+    commit: &CommitHead,
+) -> Result<Change> {
     let corrupt = || Error::Corrupt {
         what: "change feed entry",
         source: codec::DecodeError::Truncated { len: 0 }.into(),
     };
-    let entity = Entity::from_code(entry.entity).ok_or_else(corrupt)?;
-    let op = ChangeOp::from_code(entry.op).ok_or_else(corrupt)?;
+    let entity = Entity::from_code(*entity).ok_or_else(corrupt)?;
+    let op = ChangeOp::from_code(*op).ok_or_else(corrupt)?;
     Ok(Change {
         id,
-        commit: entry.commit,
+        commit: commit_seq,
         at: commit.at,
         actor: commit.actor.clone(),
         scope: commit.scope.clone(),
         source: commit.source.clone(),
         entity,
         op,
-        key: entity.key(&entry.key)?,
+        key: entity.key(key)?,
     })
+}
+
+/// The chunk holding change `id`, with the id of its first change, if any is stored.
+pub(crate) fn chunk_of(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    id: u64,
+) -> Result<Option<(u64, ChangeChunk)>> {
+    let found = table.range(..=id)?.next_back().transpose()?;
+    match found {
+        Some((k, v)) => {
+            let chunk: ChangeChunk = decode_stored(v.value())?;
+            let start = k.value();
+            Ok((start + chunk.changes.len() as u64 > id).then_some((start, chunk)))
+        }
+        None => Ok(None),
+    }
 }
 
 /// The changes after change `after`, at most `limit` of them, from either kind of
@@ -588,31 +612,35 @@ pub(crate) fn changes_after(t: &impl ReadView, after: u64, limit: usize) -> Resu
     let changes_table = t.changes()?;
     let mut changes = Vec::with_capacity(limit.min(4096));
     let mut head: Option<(u64, CommitHead)> = None;
-    for item in changes_table.range(after + 1..)?.take(limit) {
+    // Start at the chunk holding change `after + 1`, which may begin before it.
+    let start = chunk_of(&*changes_table, after + 1)?.map_or(after + 1, |(k, _)| k);
+    'chunks: for item in changes_table.range(start..)? {
         let (k, v) = item?;
-        let mut entry: ChangeEntry = decode_stored(v.value())?;
-        if head.as_ref().map(|(commit, _)| *commit) != Some(entry.commit) {
-            let h = match entry.head.take() {
+        let mut chunk: ChangeChunk = decode_stored(v.value())?;
+        if head.as_ref().map(|(commit, _)| *commit) != Some(chunk.commit) {
+            let h = match chunk.head.take() {
                 Some(h) => h,
-                // A page that starts inside a commit: its head is on the commit's first change.
-                None => {
-                    let stored = changes_table
-                        .get(entry.first)?
-                        .ok_or_else(|| Error::Corrupt {
-                            what: "change feed commit",
-                            source: codec::DecodeError::Truncated { len: 0 }.into(),
-                        })?;
-                    let first: ChangeEntry = decode_stored(stored.value())?;
-                    first.head.ok_or_else(|| Error::Corrupt {
+                // A chunk after its commit's first: the head is on that one.
+                None => chunk_of(&*changes_table, chunk.first)?
+                    .and_then(|(_, c)| c.head)
+                    .ok_or_else(|| Error::Corrupt {
                         what: "change feed commit",
                         source: codec::DecodeError::Truncated { len: 0 }.into(),
-                    })?
-                }
+                    })?,
             };
-            head = Some((entry.commit, h));
+            head = Some((chunk.commit, h));
         }
         let (_, h) = head.as_ref().expect("set above");
-        changes.push(decode_change(k.value(), entry, h)?);
+        for (i, c) in chunk.changes.iter().enumerate() {
+            let id = k.value() + i as u64;
+            if id <= after {
+                continue;
+            }
+            if changes.len() == limit {
+                break 'chunks;
+            }
+            changes.push(decode_change(id, chunk.commit, c, h)?);
+        }
     }
     let next = changes.last().map_or(after, |c| c.id);
     Ok(ChangePage {

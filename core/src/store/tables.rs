@@ -169,10 +169,10 @@ pub const AUDIT_BY_CUSTOMER: TableDefinition<(u64, u64), ()> =
 /// personal value; a customer listed here refuses every update.
 pub const ERASURES: TableDefinition<u64, &[u8]> = TableDefinition::new("erasures");
 
-/// change id → change record ([`crate::feed`]): which record a commit inserted, updated or
-/// deleted; a commit's first change also carries the commit's time, actor, scope and source.
-/// Ids are dense and increase in commit order, so a consumer's page is one range scan and
-/// pruning removes a prefix.
+/// first change id → chunk of up to 256 consecutive changes of one commit ([`crate::feed`]):
+/// which records it inserted, updated or deleted; a commit's first chunk also carries its time,
+/// actor, scope and source. Ids are dense and increase in commit order, so a consumer's page is
+/// one range scan and pruning removes a prefix.
 pub const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes");
 /// consumer name → id of the last change it acknowledged.
 pub const FEED_CONSUMERS: TableDefinition<&str, u64> = TableDefinition::new("feed_consumers");
