@@ -114,10 +114,10 @@ export interface Posting {
   cause: { kind: string; [k: string]: unknown }; dealer: number | null; expires: Date | null; shortfall: number;
 }
 export interface Membership { enrolled: Date; source: string; dealerClubs: { dealer: number; since: Date }[] }
-export interface TierStatus { tier: string; qualified: string; byGrace: boolean; value: { vehicles: number; serviceVisits: number; totalSpend: number; singleTicket: number; points: number } }
+export interface TierStatus { tier: string; qualified: string; byGrace: boolean; /** The operator floor's tier in force, if any (`setTierFloor`). */ floorTier: string | null; value: { vehicles: number; serviceVisits: number; totalSpend: number; singleTicket: number; points: number } }
 export interface KpiRow { kpi: string; label: string; dealer: number | null; from: Date; to: Date; numerator: number; denominator: number; value: number | null }
 export interface Members { size: number; ids: number[] }
-export interface Erasure { customer: number; merged: number[]; at: Date; by: string; reason: string; counts: Record<string, number> }
+export interface Erasure { customer: number; merged: number[]; at: Date; by: string; reason: string; /** Whether the customer counted as valid information before the erasure (KPIs keep counting it). */ hadValidInfo: boolean; counts: Record<string, number> }
 export interface AuditHead { seq: number; hash: string }
 export interface AuditVerification { ok: boolean; entries: number; head: AuditHead; problem: { seq: number; kind: string; what: string } | null }
 export interface AuditEntry { seq: number; at: Date; actor: string; scope: string; action: string; what: string; customers: number[]; purpose: string | null }

@@ -318,6 +318,7 @@ impl ToV for TierStatus {
             "tier" => V::Str(self.tier.name().into()),
             "qualified" => V::Str(self.qualified.name().into()),
             "byGrace" => self.by_grace.to_v(),
+            "floorTier" => self.floor.as_ref().map_or(V::Null, |f| V::Str(f.tier.name().into())),
             "value" => obj! {
                 "vehicles" => self.value.vehicles.to_v(),
                 "serviceVisits" => self.value.service_visits.to_v(),
@@ -350,6 +351,7 @@ impl ToV for Erasure {
         obj! {
             "customer" => self.customer.to_v(), "merged" => self.merged.to_v(),
             "at" => self.at.to_v(), "by" => self.by.to_v(), "reason" => self.reason.to_v(),
+            "hadValidInfo" => self.had_valid_info.to_v(),
             "counts" => obj! {
                 "touchpointNotes" => c.touchpoint_notes.to_v(), "complaintNotes" => c.complaint_notes.to_v(),
                 "lineageEntries" => c.lineage_entries.to_v(), "conflicts" => c.conflicts.to_v(),

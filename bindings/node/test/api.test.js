@@ -164,6 +164,8 @@ test('erasure and audit verification', () => {
   const e = db.eraseCustomer(f.li, 'dpo', 'PIPL art. 47 request 17');
   assert.equal(e.customer, f.li);
   assert.equal(e.by, 'dpo');
+  assert.equal(typeof e.hadValidInfo, 'boolean');
+  assert.equal(e.hadValidInfo, db.erasure(f.li).hadValidInfo);
   assert.notEqual(db.customer(f.li).name, '李华');
   const v = db.verifyAudit();
   assert.equal(v.ok, true);

@@ -160,7 +160,9 @@ test('loyalty: tier floors and history, settlement', () => {
     { name: 'ValidationError', code: 'validation.date_order' },
   );
   assert.throws(() => db.setTierFloor(9999, { tier: 'gold', from: date(2025, 1, 1), operator: 'op', reason: 'vip' }), { name: 'NotFoundError' });
+  assert.equal(db.tierStatus(wang, date(2025, 6, 1)).floorTier, null);
   db.setTierFloor(wang, { tier: 'gold', from: date(2025, 1, 1), operator: 'op', reason: 'vip' });
+  assert.equal(db.tierStatus(wang, date(2025, 6, 1)).floorTier, 'gold');
   assert.deepEqual(db.tierHistory(wang), []);
   db.reviewTiers(date(2025, 6, 1));
   assert.deepEqual(db.tierHistory(wang), [{ on: date(2025, 6, 1), from: 'normal', to: 'gold', why: 'floor' }]);
