@@ -150,6 +150,9 @@ fn each_candidate_rule_fires_with_its_score() {
     assert!(all.windows(2).all(|w| w[0].score >= w[1].score));
     assert!(all.iter().all(|c| c.customer < c.other));
 
+    let above = r.duplicate_candidates(101).unwrap_err();
+    assert_eq!(above.code(), "validation.out_of_range");
+    assert_eq!(r.duplicate_candidates(100).unwrap(), vec![]);
     let strong = r.duplicate_candidates(85).unwrap();
     assert_eq!(
         strong.iter().map(|c| c.score).collect::<Vec<_>>(),

@@ -112,6 +112,8 @@ test('identity: duplicates, merge, redirects', async () => {
   assert.ok(all.some((c) => c.customer === wang && c.other === twin && c.score >= 70), JSON.stringify(all));
   assert.deepEqual(await db.duplicateCandidates(100), all.filter((c) => c.score >= 100));
   await assert.rejects(db.duplicateCandidates(300), RangeError);
+  // Scores are 0–100: a higher minimum could only list nothing, so core refuses it.
+  await assert.rejects(db.duplicateCandidates(101), { name: 'ValidationError', code: 'validation.out_of_range' });
   const mine = db.duplicatesOf(twin);
   assert.equal(mine[0].other === wang || mine[0].customer === wang, true);
   assert.throws(() => db.mergeCustomers(wang, wang, 'op'), { name: 'InvalidOperationError', code: 'invalid_operation.merge_with_itself' });

@@ -135,6 +135,7 @@ test('stewardship: duplicate candidates and merges', () => {
   assert.ok(pair.score >= 70 && pair.reasons.includes('phone_and_name'));
   assert.ok(admin.duplicates({ customer: twin }).some((p) => p.other === f.wang));
   assert.deepEqual(admin.duplicates({ minScore: 100 }).filter((p) => p.score < 100), []);
+  assert.throws(() => admin.duplicates({ minScore: 101 }), { name: 'ValidationError', code: 'validation.out_of_range' });
   assert.throws(() => admin.duplicates({ minScore: 300 }), RangeError);
 
   const dealer = f.db.as('dealer:SH0001', 'alice');

@@ -107,6 +107,7 @@ impl ScopedStore {
         customer: Option<CustomerId>,
     ) -> Result<Vec<DuplicateCandidate>> {
         self.require_steward(|| "list duplicate candidates".into())?;
+        crate::identity::check_min_score(min_score)?;
         self.read(AuditAction::Export, "duplicates", |r, a| {
             let pairs = match customer {
                 Some(id) => r.duplicates_of(self.seen(r, id)?)?,

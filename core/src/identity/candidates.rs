@@ -349,12 +349,27 @@ fn sort(out: &mut [DuplicateCandidate]) {
     });
 }
 
+/// Refuses a minimum score above 100 (`validation.out_of_range` on `min_score`): scores are
+/// 0–100, so such a call could only ever list nothing, which looks like "no duplicates".
+pub(crate) fn check_min_score(min_score: u8) -> Result<()> {
+    if min_score > 100 {
+        return Err(crate::ValidationError::new(
+            "min_score",
+            crate::Rule::OutOfRange,
+            min_score.to_string(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 impl ReadTxn {
     /// Every pair of live customers that may be one person or organisation, scoring at least
-    /// `min_score`, highest score first (then by ids). Each pair appears once, the lower id as
-    /// `customer`. One scan of the customer table; only customers sharing a block are compared
-    /// (see [`crate::identity`]).
+    /// `min_score` (0–100; above is `validation.out_of_range`), highest score first (then by
+    /// ids). Each pair appears once, the lower id as `customer`. One scan of the customer
+    /// table; only customers sharing a block are compared (see [`crate::identity`]).
     pub fn duplicate_candidates(&self, min_score: u8) -> Result<Vec<DuplicateCandidate>> {
+        check_min_score(min_score)?;
         let features = self.all_features()?;
         let mut blocks: HashMap<Block, Vec<u32>> = HashMap::new();
         for (i, f) in features.iter().enumerate() {

@@ -36,6 +36,7 @@
 //! id and a [`MergeRecord`] holding the merged customer's full record, so nothing is lost.
 
 mod candidates;
+pub(crate) use candidates::check_min_score;
 pub(crate) mod merge;
 
 use serde::{Deserialize, Serialize};
