@@ -10,7 +10,6 @@ home_dealers table for every customer. Installs duckdb with pip.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -21,11 +20,7 @@ import lakecheck as lc  # noqa: E402
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--customers", type=int, default=3000)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
-    args = p.parse_args()
+    args = lc.parse_args(__doc__, customers=3000, seed=7)
     lc.pip_install("duckdb")
     lc.ensure_autocrm()
     import duckdb

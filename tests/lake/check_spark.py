@@ -11,7 +11,6 @@ through the Python package). Installs pyspark with pip; needs Java 17 (the defau
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -24,11 +23,7 @@ STATUSES = ["active", "swinging", "at_risk", "recent", "churned", "new_owner"]
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--customers", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=11)
-    p.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
-    args = p.parse_args()
+    args = lc.parse_args(__doc__, customers=2000, seed=11)
     lc.pip_install("pyspark")
     lc.ensure_autocrm()
     import autocrm

@@ -21,6 +21,7 @@ that names one.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
 import io
@@ -37,6 +38,15 @@ AS_OF = dt.date(2026, 6, 30)
 CHURN_PERIOD = "2026-Q2"  # last day = AS_OF
 LEADS_PERIOD = "2025"
 LEADS_FROM, LEADS_TO = dt.date(2025, 1, 1), dt.date(2026, 1, 1)
+
+
+def parse_args(doc: str, customers: int, seed: int) -> argparse.Namespace:
+    """The options every check takes: network size, seed, and a folder to keep the work in."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--customers", type=int, default=customers)
+    p.add_argument("--seed", type=int, default=seed)
+    p.add_argument("--keep", help="work in this folder (kept) instead of a temporary one")
+    return p.parse_args()
 
 
 def pip_install(*packages: str) -> None:

@@ -331,24 +331,33 @@ pub fn write_snapshot(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result<
     } else {
         None
     };
-    let mut staged = stage(read, target, opts, None, |t| {
-        Ok(match t {
-            LakeTable::Dealers => vec![super::dealers(read)?],
-            LakeTable::Customers => super::customers(read, opts.threads)?,
-            LakeTable::Vehicles => vec![super::vehicles(read)?],
-            LakeTable::Ownership => vec![super::ownership(read)?],
-            LakeTable::Touchpoints => vec![super::touchpoints(read, None)?],
-            LakeTable::Leads => vec![super::leads(read)?],
-            LakeTable::Complaints => vec![super::complaints(read)?],
-            LakeTable::Surveys => vec![super::surveys(read)?],
-            LakeTable::Postings => vec![super::postings(read, None)?],
-            LakeTable::Lots => vec![super::lots(read)?],
-            LakeTable::HomeDealers => vec![super::home_dealers(read, on)?],
-        })
-    })?;
+    let mut staged = stage(read, target, opts, None, |t| whole_table(read, t, opts, on))?;
     staged.manifest.sequence = sequence;
     staged.report.sequence = sequence;
     staged.publish()
+}
+
+/// Every row of table `t` in snapshot `read`, unscoped: what a snapshot writes, and what an
+/// increment picks its changed rows from. `on` is the day `home_dealers` is computed for.
+fn whole_table(
+    read: &ReadTxn,
+    t: LakeTable,
+    opts: &LakeOptions,
+    on: Date,
+) -> Result<Vec<RecordBatch>> {
+    Ok(match t {
+        LakeTable::Dealers => vec![super::dealers(read)?],
+        LakeTable::Customers => super::customers(read, opts.threads)?,
+        LakeTable::Vehicles => vec![super::vehicles(read)?],
+        LakeTable::Ownership => vec![super::ownership(read)?],
+        LakeTable::Touchpoints => vec![super::touchpoints(read, None)?],
+        LakeTable::Leads => vec![super::leads(read)?],
+        LakeTable::Complaints => vec![super::complaints(read)?],
+        LakeTable::Surveys => vec![super::surveys(read)?],
+        LakeTable::Postings => vec![super::postings(read, None)?],
+        LakeTable::Lots => vec![super::lots(read)?],
+        LakeTable::HomeDealers => vec![super::home_dealers(read, on)?],
+    })
 }
 
 /// An export folder found fit to write into: new, empty, or an earlier export (whose files

@@ -29,8 +29,8 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::{
-    by_month, io, sync_dir, temporary, write_parquet, write_synced, LakeFile, LakeOptions,
-    LakeReport, LakeTable, LakeTableReport, Manifest, FORMAT, MANIFEST,
+    by_month, io, sync_dir, temporary, whole_table, write_parquet, write_synced, LakeFile,
+    LakeOptions, LakeReport, LakeTable, LakeTableReport, Manifest, FORMAT, MANIFEST,
 };
 use crate::error::{Error, Refusal, Result};
 use crate::feed::{ChangeKey, Entity};
@@ -216,18 +216,8 @@ pub fn write_increment(read: &ReadTxn, dir: &Path, opts: &LakeOptions) -> Result
         let (Some((column, _)), Some(ids)) = (t.fed_by(), changed.get(&t)) else {
             continue;
         };
-        let all = match t {
-            LakeTable::Dealers => vec![super::super::dealers(read)?],
-            LakeTable::Customers => super::super::customers(read, opts.threads)?,
-            LakeTable::Vehicles => vec![super::super::vehicles(read)?],
-            LakeTable::Ownership => vec![super::super::ownership(read)?],
-            LakeTable::Touchpoints => vec![super::super::touchpoints(read, None)?],
-            LakeTable::Leads => vec![super::super::leads(read)?],
-            LakeTable::Complaints => vec![super::super::complaints(read)?],
-            LakeTable::Surveys => vec![super::super::surveys(read)?],
-            LakeTable::Postings => vec![super::super::postings(read, None)?],
-            LakeTable::Lots | LakeTable::HomeDealers => continue,
-        };
+        // `fed_by` is `None` for the derived tables, so `home_dealers` is never computed here.
+        let all = whole_table(read, t, opts, report.as_of)?;
         let (rows, found) = keep(all, column, ids)?;
         let mut gone: Vec<u64> = ids.difference(&found).copied().collect();
         gone.sort_unstable();
