@@ -97,6 +97,10 @@ pub enum ModelKind {
     FeedSettings = 27,
     /// Consecutive changes of one commit in the change feed ([`crate::feed::Change`]).
     ChangeChunk = 28,
+    /// A batch of a replica's sync round trip ([`crate::sync::SyncBatch`]); never stored.
+    SyncBatch = 29,
+    /// A replica's sync state ([`crate::sync::ReplicaState`]), in `meta`.
+    ReplicaState = 30,
 }
 
 impl ModelKind {
@@ -131,6 +135,8 @@ impl ModelKind {
             ModelKind::Erasure => "erasure",
             ModelKind::FeedSettings => "change feed settings",
             ModelKind::ChangeChunk => "change chunk",
+            ModelKind::SyncBatch => "sync batch",
+            ModelKind::ReplicaState => "replica state",
         }
     }
 }
@@ -319,6 +325,8 @@ pub fn check_any(bytes: &[u8]) -> Result<ModelKind, DecodeError> {
         Some(26) => run::<crate::erasure::Erasure>(bytes),
         Some(27) => run::<crate::feed::FeedSettings>(bytes),
         Some(28) => run::<crate::feed::ChangeChunk>(bytes),
+        Some(29) => run::<crate::sync::SyncBatch>(bytes),
+        Some(30) => run::<crate::sync::ReplicaState>(bytes),
         Some(found) => Err(DecodeError::WrongModel { expected: 0, found }),
     }
 }

@@ -107,24 +107,32 @@ impl ReadTxn {
 
     /// The dealer with code `code` (case-insensitive).
     pub fn dealer_by_code(&self, code: &str) -> Result<Option<DealerId>> {
-        let code = code.trim().to_ascii_uppercase();
-        Ok(self
-            .tables
-            .dealer_by_code()?
-            .get(code.as_str())?
-            .map(|v| DealerId(v.value())))
+        dealer_by_code_in(&self.tables, code)
     }
 
     /// Every dealer, in id order.
     pub fn dealers(&self) -> Result<Vec<(DealerId, Dealer)>> {
-        let t = self.tables.dealers()?;
-        let mut out = Vec::with_capacity(t.len()? as usize);
-        for entry in t.iter()? {
-            let (k, v) = entry?;
-            out.push((DealerId(k.value()), decode_stored(v.value())?));
-        }
-        Ok(out)
+        dealers_in(&self.tables)
     }
+}
+
+/// The dealer with code `code` (case-insensitive), from either kind of transaction.
+pub(crate) fn dealer_by_code_in(t: &impl ReadView, code: &str) -> Result<Option<DealerId>> {
+    let code = code.trim().to_ascii_uppercase();
+    Ok(t.dealer_by_code()?
+        .get(code.as_str())?
+        .map(|v| DealerId(v.value())))
+}
+
+/// Every dealer, in id order, from either kind of transaction.
+pub(crate) fn dealers_in(t: &impl ReadView) -> Result<Vec<(DealerId, Dealer)>> {
+    let t = t.dealers()?;
+    let mut out = Vec::with_capacity(t.len()? as usize);
+    for entry in t.iter()? {
+        let (k, v) = entry?;
+        out.push((DealerId(k.value()), decode_stored(v.value())?));
+    }
+    Ok(out)
 }
 
 /// The public operations, each on its own view of the transaction (`WriteTxn::tx`, crate-private).

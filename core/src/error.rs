@@ -307,6 +307,18 @@ pub enum Refusal {
     /// An incremental lakehouse export into a folder without an unscoped export that has a
     /// change-feed position.
     ExportNotIncremental,
+
+    // --- replicas
+    /// A replica for an HQ role: only dealers and owners have replicas.
+    ReplicaScope,
+    /// Making a replica of a file that holds customers or is already another replica.
+    ReplicaNotEmpty,
+    /// A sync call on a file that is not a replica.
+    NotAReplica,
+    /// Bytes that are not a sync batch this release reads (damaged, truncated, newer).
+    SyncBatchUnreadable,
+    /// A sync batch for another replica, direction, scope or position.
+    SyncBatchMismatch,
 }
 
 impl Refusal {
@@ -351,6 +363,11 @@ impl Refusal {
         Refusal::ChangePositionAhead,
         Refusal::ExportTargetNotEmpty,
         Refusal::ExportNotIncremental,
+        Refusal::ReplicaScope,
+        Refusal::ReplicaNotEmpty,
+        Refusal::NotAReplica,
+        Refusal::SyncBatchUnreadable,
+        Refusal::SyncBatchMismatch,
     ];
 
     /// The stable, language-independent code of this refusal, e.g. `"merge_with_itself"`.
@@ -395,6 +412,11 @@ impl Refusal {
             Refusal::ChangePositionAhead => "change_position_ahead",
             Refusal::ExportTargetNotEmpty => "export_target_not_empty",
             Refusal::ExportNotIncremental => "export_not_incremental",
+            Refusal::ReplicaScope => "replica_scope",
+            Refusal::ReplicaNotEmpty => "replica_not_empty",
+            Refusal::NotAReplica => "not_a_replica",
+            Refusal::SyncBatchUnreadable => "sync_batch_unreadable",
+            Refusal::SyncBatchMismatch => "sync_batch_mismatch",
         }
     }
 
@@ -510,6 +532,20 @@ impl Refusal {
             Refusal::ExportNotIncremental => {
                 "turn the change feed on (register a consumer), export a snapshot into the \
                  folder, then add increments to it"
+            }
+            Refusal::ReplicaScope => "give a replica a dealer:<code> or owner:<id> scope",
+            Refusal::ReplicaNotEmpty => {
+                "make a replica from a new, empty file; its data arrives from HQ on the first sync"
+            }
+            Refusal::NotAReplica => {
+                "make the file a replica first (sync::init_replica, `autocrm sync init`)"
+            }
+            Refusal::SyncBatchUnreadable => {
+                "carry the batch's bytes unchanged, or make it again (push, or serve the \
+                 replica's push); a batch from a newer release needs that release"
+            }
+            Refusal::SyncBatchMismatch => {
+                "pull a batch HQ served for this replica's latest push: push again and serve it"
             }
         }
     }

@@ -66,6 +66,7 @@ pub mod segment;
 pub mod source;
 pub mod store;
 pub mod survey;
+pub mod sync;
 pub mod text;
 pub mod touchpoint;
 pub mod validate;

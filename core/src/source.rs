@@ -148,3 +148,38 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+/// Every record of `kind` written from source system `system`: (the system's record id, the
+/// stored id), in the system's record-id order. One range scan of the source index (its keys
+/// start with the model byte and the system name).
+pub(crate) fn written_from(
+    t: &impl crate::store::ReadView,
+    kind: ModelKind,
+    system: &str,
+) -> crate::Result<Vec<(String, u64)>> {
+    let prefix = SourceRef::new(system, "").key(kind);
+    let index = t.source_records()?;
+    let mut out = Vec::new();
+    for entry in index.range(prefix.as_slice()..)? {
+        let (k, v) = entry?;
+        let Some(record_id) = k.value().strip_prefix(prefix.as_slice()) else {
+            break;
+        };
+        out.push((String::from_utf8_lossy(record_id).into_owned(), v.value()));
+    }
+    Ok(out)
+}
+
+impl Tx<'_> {
+    /// The id stored for `source` in the source index, live or not (a touchpoint's index has
+    /// no record table [`Tx::source_lookup`] could check).
+    pub(crate) fn source_known(
+        &self,
+        kind: ModelKind,
+        source: &SourceRef,
+    ) -> crate::Result<Option<u64>> {
+        let t = self.t.source_records()?;
+        let found = t.get(source.key(kind).as_slice())?.map(|v| v.value());
+        Ok(found)
+    }
+}
