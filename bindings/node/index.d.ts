@@ -1,4 +1,6 @@
-// Types of the `autocrm` Node package (hand-written; index.js is the implementation).
+// Types of the `autocrm` Node package (hand-written; index.js is the implementation). The
+// native module index.js wraps has its own declarations, native.d.ts, GENERATED from the
+// #[napi] items in src/ (`npm run native-types`; scripts/test-node.sh fails when it drifts).
 // Dates: a calendar date is a Date at UTC midnight; a date-time is autocrm's naive local time
 // (the database's clock, +08:00 by default) carried in the Date's UTC fields. ISO strings
 // ("2025-06-01", "2025-06-01T09:30:00") are accepted wherever a Date is.
