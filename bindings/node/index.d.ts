@@ -1,4 +1,6 @@
-// Types of the `autocrm` Node package (hand-written; index.js is the implementation).
+// Types of the `autocrm` Node package (hand-written; index.js is the implementation). The
+// native module index.js wraps has its own declarations, native.d.ts, GENERATED from the
+// #[napi] items in src/ (`npm run native-types`; scripts/test-node.sh fails when it drifts).
 // Dates: a calendar date is a Date at UTC midnight; a date-time is autocrm's naive local time
 // (the database's clock, +08:00 by default) carried in the Date's UTC fields. ISO strings
 // ("2025-06-01", "2025-06-01T09:30:00") are accepted wherever a Date is.
@@ -184,6 +186,8 @@ export interface Reads {
   conflicts(openOnly?: boolean): Conflict[];
   /** Rejected import records, one dealer's or all. */
   feedback(dealer?: number): FeedbackEntry[];
+  /** Every queued feedback entry, by dealer (the unassigned queue first), then oldest first. */
+  feedbackAll(): FeedbackEntry[];
   segmentNames(): string[];
   /** The loyalty ledger's invariants checked. */
   verifyLedger(): { ok: boolean; wallets: number; postings: number; lots: number; problems: string[] };
@@ -251,11 +255,20 @@ export interface Reads {
   customerByCreditCode(code: string): number | null;
   /** A customer's home dealer on a date (its latest service visit's), off the JS thread. */
   homeDealer(customer: number, on: DateLike): Promise<number | null>;
+  /**
+   * Each customer's home dealer on `on` (see `homeDealer`) as an Arrow IPC stream of
+   * `customer` (uint64) and `home_dealer` (uint32, null if none): `tableFromIPC(buffer)`.
+   */
+  homeDealersTable(on: DateLike): Promise<Buffer>;
 }
 export type RecordKind = 'customer' | 'vehicle' | 'touchpoint' | 'lead';
 /** Field groups (core's names): identity, contact, profile, vehicle_spec, purchase_dates, service_dates. */
 export interface SourceSystem { name: string; priorities: Record<string, number>; verifies: boolean }
 export interface SourceSystemInput { name: string; priorities?: number | Record<string, number>; verifies?: boolean }
+/** A rejection as `reject` takes it when it is not a caught `AutocrmError`. */
+export interface RejectionInput { code: string; message: string; field?: string | null; hint?: string | null }
+/** Where a rejected record came from: no `dealer` is the unassigned queue; `receivedAt` defaults to now. */
+export interface RejectOptions { dealer?: number; line?: number; receivedAt?: DateLike }
 /** A record received from a source system: `source` is required and must be registered. */
 export interface Received { source: SourceLike; dealer?: number; receivedAt?: DateLike }
 export interface UpsertResult { id: number; outcome: 'created' | 'updated' | 'unchanged'; conflicts: number; incomplete: boolean }
@@ -361,6 +374,14 @@ export interface Writes {
   setSourcePriority(system: string, group: string, priority: number): void;
   /** Removes a source record's feedback-queue entry; whether there was one. */
   clearFeedback(kind: RecordKind, source: SourceLike): boolean;
+  /**
+   * Puts a rejected record into the sending dealer's feedback queue, keyed by its source
+   * record: `error` is the `AutocrmError` caught for it (code, field and message kept; the
+   * hint is core's for the code unless given), `raw` the record as delivered. Rejecting the
+   * same source record again replaces its entry; a later successful upsert of it removes the
+   * entry. Returns the entry's id. An `error` without a code is a `TypeError`.
+   */
+  reject(kind: RecordKind, source: SourceLike, raw: string, error: AutocrmError | RejectionInput, opts?: RejectOptions): number;
   /** Merges `merged` into `survivor` (`merged` becomes a redirect), by operator `by` at `at` (default now). */
   mergeCustomers(survivor: number, merged: number, by: string, at?: DateLike): MergeRecord;
   /** An operator's minimum tier for a customer from `from` (until `until`). */

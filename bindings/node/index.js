@@ -178,11 +178,11 @@ const READ_METHODS = [
   'resolveCustomer', 'mergesOf', 'loyaltyConfig', 'spendable', 'posting', 'tierHistory',
   'benefits', 'settlement', 'relationsOf', 'parseRule', 'erasure', 'erasures', 'leadsOf',
   'complaintsOf', 'surveysOf', 'rollup', 'vehicleCount', 'touchpointCount', 'customerIds',
-  'customerByNationalId', 'customerByCreditCode',
+  'customerByNationalId', 'customerByCreditCode', 'feedbackAll',
 ];
 
 const ASYNC_READ_METHODS = ['kpi', 'evaluate', 'table'];
-const ASYNC_UNSCOPED_METHODS = ['dueActions', 'duplicateCandidates', 'homeDealer'];
+const ASYNC_UNSCOPED_METHODS = ['dueActions', 'duplicateCandidates', 'homeDealer', 'homeDealersTable'];
 
 function forward(proto, names, { async = false } = {}) {
   for (const name of names) {
@@ -204,6 +204,18 @@ function forward(proto, names, { async = false } = {}) {
   }
 }
 
+/**
+ * The report shape of a caught error for `reject`: `{ code, message, field, hint }` of an
+ * AutocrmError (or of a plain object shaped like one). Anything without a code — a TypeError,
+ * a RangeError, a string — is not a rejection core can queue: a TypeError.
+ */
+function rejection(e) {
+  if (e === null || typeof e !== 'object' || typeof e.code !== 'string' || e.code === '') {
+    throw new TypeError('reject: error must be an AutocrmError (or { code, message, field?, hint? }) with a code');
+  }
+  return prep({ code: e.code, message: e.message, field: e.field ?? undefined, hint: e.hint ?? undefined });
+}
+
 /** A write transaction: see `Database.write`. */
 class WriteTransaction {
   constructor(n) {
@@ -220,6 +232,17 @@ class WriteTransaction {
   }
   setDurable(flag) {
     call(() => this._n.setDurable(Boolean(flag)));
+  }
+  /**
+   * Puts a rejected record into the sending dealer's feedback queue, keyed by its source
+   * record: `error` is the AutocrmError caught for it (its code, field and message are kept;
+   * the hint is core's for the code), `raw` the record as delivered; `opts` `{ dealer, line,
+   * receivedAt }`. A later successful upsert of the source record removes the entry. Returns
+   * the entry's id.
+   */
+  reject(kind, source, raw, error, opts) {
+    const why = rejection(error);
+    return call(() => this._n.reject(kind, prep(source), raw, why, prep(opts)));
   }
 }
 forward(WriteTransaction.prototype, [...WRITE_METHODS, ...TX_ONLY_WRITE_METHODS]);
@@ -431,7 +454,7 @@ class Database {
   }
 }
 
-for (const name of WRITE_METHODS) {
+for (const name of [...WRITE_METHODS, 'reject']) {
   Object.defineProperty(Database.prototype, name, {
     value(...args) {
       return this.write((tx) => tx[name](...args));

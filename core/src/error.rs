@@ -76,6 +76,37 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in declaration order (a unit test checks the order).
+    pub const ALL: &'static [Rule] = &[
+        Rule::Required,
+        Rule::NameTooShort,
+        Rule::NamePlaceholder,
+        Rule::PhoneInvalidCharacters,
+        Rule::PhoneTooShort,
+        Rule::PhoneNotMobile,
+        Rule::NationalIdFormat,
+        Rule::NationalIdBirthDate,
+        Rule::NationalIdCheckDigit,
+        Rule::CreditCodeFormat,
+        Rule::CreditCodeCheckDigit,
+        Rule::VinFormat,
+        Rule::VinForbiddenLetter,
+        Rule::VinCheckDigit,
+        Rule::PlateFormat,
+        Rule::DateImplausible,
+        Rule::DateOrder,
+        Rule::Negative,
+        Rule::ScoreOutOfRange,
+        Rule::TooLong,
+        Rule::ControlCharacter,
+        Rule::InvisibleText,
+        Rule::NotAllowed,
+        Rule::Duplicate,
+        Rule::OutOfRange,
+        Rule::UnknownSource,
+        Rule::Incomplete,
+    ];
+
     /// The stable, language-independent code of this rule, e.g. `"name_placeholder"`.
     pub fn code(self) -> &'static str {
         match self {
@@ -899,6 +930,12 @@ impl Error {
         }
     }
 
+    /// How to fix the input that caused this error: [`hint_for`] its code (empty when the
+    /// code has no hint, e.g. a storage failure).
+    pub fn hint(&self) -> &'static str {
+        hint_for(&self.code())
+    }
+
     /// The error itself, or for [`Error::InRecord`] the error of that record.
     pub fn innermost(&self) -> &Error {
         match self {
@@ -1013,6 +1050,33 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     }
 }
 
+/// How to fix the input behind an error with stable code `code` ([`Error::code`]): a
+/// validation rule's [`Rule::hint`], a refusal's [`Refusal::hint`], a fixed hint for
+/// `duplicate_key` and `not_found`; empty for any other code (and for an unknown one). A
+/// function of the code alone, so a binding that holds only an error's code (the feedback
+/// queue's [`crate::integration::Rejection`]) gets the same hint as one holding the error.
+pub fn hint_for(code: &str) -> &'static str {
+    if let Some(rule) = code.strip_prefix("validation.") {
+        return Rule::ALL
+            .iter()
+            .find(|r| r.code() == rule)
+            .map_or("", |r| r.hint());
+    }
+    if let Some(refusal) = code.strip_prefix("invalid_operation.") {
+        return Refusal::ALL
+            .iter()
+            .find(|r| r.code() == refusal)
+            .map_or("", |r| r.hint());
+    }
+    match code {
+        "duplicate_key" => {
+            "the key belongs to another record: send an update of that record, or correct the key"
+        }
+        "not_found" => "send the referenced record first",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1049,6 +1113,38 @@ mod tests {
             assert_eq!(in_batch.code(), format!("invalid_operation.{code}"));
             assert_eq!(in_batch.refusal(), Some(r));
         }
+    }
+
+    #[test]
+    fn rule_codes_are_listed_in_order_and_give_their_hints() {
+        let mut seen = std::collections::HashSet::new();
+        for (i, &r) in Rule::ALL.iter().enumerate() {
+            assert_eq!(
+                r as usize, i,
+                "Rule::ALL is out of declaration order at {r:?}"
+            );
+            assert!(
+                seen.insert(r.code()),
+                "{} is the code of two rules",
+                r.code()
+            );
+            let e = Error::Validation(ValidationError::new("name", r, "x")).at_record(2);
+            assert_eq!(e.hint(), r.hint());
+            assert_eq!(hint_for(&format!("validation.{}", r.code())), r.hint());
+        }
+        // The last rule closes the list: a rule declared after it would be missing.
+        assert_eq!(Rule::ALL.last(), Some(&Rule::Incomplete));
+    }
+
+    #[test]
+    fn hints_follow_the_code() {
+        let r = Refusal::MergeWithItself;
+        assert_eq!(Error::refused(r, "x").hint(), r.hint());
+        assert!(Error::not_found("customer", 1)
+            .hint()
+            .starts_with("send the referenced"));
+        assert_eq!(hint_for("validation.no_such_rule"), "");
+        assert_eq!(hint_for("storage"), "");
     }
 
     #[test]

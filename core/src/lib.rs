@@ -84,7 +84,7 @@ pub use consent::{ConsentChannel, ConsentEvent, Consents};
 pub use customer::{Customer, Gender, Organisation, Party, Person, Relation, RelationKind};
 pub use date::{Date, DateTime, ParseDateError};
 pub use dealer::{Dealer, DealerKind};
-pub use error::{guard, Damage, Error, Refusal, Result, Rule, ValidationError};
+pub use error::{guard, hint_for, Damage, Error, Refusal, Result, Rule, ValidationError};
 pub use identity::{DuplicateCandidate, MatchReason, MergeCounts, MergeRecord};
 pub use ids::{ComplaintId, CustomerId, DealerId, LeadId, SurveyId, TouchpointId, VehicleId};
 pub use ids::{ConflictId, FeedbackId};

@@ -1,6 +1,7 @@
 //! The dealer feedback loop (reject → the dealer's queue → resubmit corrected → leaves the
 //! queue) and the data-quality report built on it.
 
+use autocrm::integration::Rejection;
 use autocrm::validate::national_id_check_digit;
 use autocrm::*;
 
@@ -522,4 +523,72 @@ fn merging_customers_settles_their_incomplete_entries() {
         .feedback(Some(d1))
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn a_rejection_given_by_its_report_shape_is_queued_like_the_error() {
+    let db = Database::in_memory().unwrap();
+    let mut tx = db.begin_write().unwrap();
+    let d1 = dealer(&mut tx, "SH001");
+    let f = from(Some(d1), "R-1", "2024-03-01");
+    let e = tx
+        .upsert_customer(&customer("王先生", "13800138000"), None, &f)
+        .unwrap_err();
+    // The error as another language holds it: code, field, message; no hint.
+    let why = Rejection {
+        code: e.code(),
+        field: Some("name".into()),
+        message: e.to_string(),
+        hint: None,
+    };
+    let id = tx
+        .reject_as(&f, RecordKind::Customer, Some(3), "R-1,王先生", &why)
+        .unwrap();
+    let g = from(Some(d1), "R-2", "2024-03-01");
+    let direct = tx
+        .reject(&g, RecordKind::Customer, Some(3), "R-1,王先生", &e)
+        .unwrap();
+    // A caller's own hint is kept; an erased customer's record is withheld by its code alone.
+    let h = from(None, "R-3", "2024-03-01");
+    let erased = Rejection {
+        code: "invalid_operation.customer_erased".into(),
+        field: None,
+        message: "customer 9 was erased".into(),
+        hint: Some("ask the dealer".into()),
+    };
+    tx.reject_as(
+        &h,
+        RecordKind::Customer,
+        None,
+        "R-3,张三,13900139000",
+        &erased,
+    )
+    .unwrap();
+    tx.commit().unwrap();
+
+    let r = db.begin_read().unwrap();
+    let [a, b] = &r.feedback(Some(d1)).unwrap()[..] else {
+        panic!("two entries expected");
+    };
+    assert_eq!(a.id, id);
+    assert_eq!(b.id, direct);
+    // The same entry as core's own `reject` of the error, hint included.
+    assert_eq!(
+        (&a.code, &a.field, &a.message, &a.hint, a.line),
+        (&b.code, &b.field, &b.message, &b.hint, b.line)
+    );
+    assert!(a.hint.contains("full name"), "{}", a.hint);
+    let u = &r.feedback(None).unwrap()[0];
+    assert!(u.raw.starts_with("(withheld"), "{}", u.raw);
+    assert_eq!(u.hint, "ask the dealer");
+    drop(r);
+
+    // A corrected delivery of the source record clears the entry.
+    db.write(|tx| tx.upsert_customer(&customer("王小明", "13800138000"), None, &f))
+        .unwrap();
+    let r = db.begin_read().unwrap();
+    assert!(r
+        .feedback_entry(RecordKind::Customer, &SourceRef::new("dms", "R-1"))
+        .unwrap()
+        .is_none());
 }

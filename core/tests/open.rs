@@ -57,3 +57,28 @@ fn read_only_never_creates_a_file() {
     assert_eq!(err.code(), "storage", "{err}");
     assert!(!path.exists());
 }
+
+#[test]
+fn vacuum_of_a_missing_file_fails_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.redb");
+    let e = Database::vacuum(&path).unwrap_err();
+    assert_eq!(e.code(), "io");
+    assert!(matches!(&e, Error::Io { what: "vacuum", .. }), "{e:?}");
+    assert!(e.to_string().contains("typo.redb"), "{e}");
+    let report = api::ErrorReport::from(&e);
+    assert_eq!(report.kind, api::ErrorKind::Storage);
+    assert!(!path.exists(), "vacuum created {}", path.display());
+    // An existing file still vacuums.
+    small_db(&path);
+    Database::vacuum(&path).unwrap();
+    assert_eq!(
+        Database::open(&path)
+            .unwrap()
+            .begin_read()
+            .unwrap()
+            .customer_count()
+            .unwrap(),
+        1
+    );
+}

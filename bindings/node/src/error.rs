@@ -27,6 +27,20 @@ pub fn camel(s: &str) -> String {
     out
 }
 
+/// `camelCase` → `snake_case` (a field name coming back from JS, e.g. an error's `field`).
+pub fn snake(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A core error as a JS error.
 pub fn core(e: &autocrm::Error) -> napi::Error {
     let r = ErrorReport::from(e);

@@ -163,6 +163,34 @@ impl NativeWrite {
         self.s.with(|t| t.set_source_priority(&system, g, p)).js()
     }
 
+    /// Puts a rejected record into the sending dealer's feedback queue (core's
+    /// `WriteTxn::reject_as`), keyed by its source record `source` of `kind`: `error` is the
+    /// rejection's report shape `{ code, message, field?, hint? }` (index.js passes the caught
+    /// `AutocrmError`'s; no hint: core's for the code), `raw` the record as delivered, `opts`
+    /// `{ dealer, line, receivedAt }` (no dealer: the unassigned queue; no time: now).
+    /// Rejecting the same source record again replaces its entry; a later successful upsert
+    /// of it removes the entry. Returns the entry's id.
+    #[napi(catch_unwind)]
+    pub fn reject(
+        &self,
+        kind: String,
+        source: Value,
+        raw: String,
+        #[napi(
+            ts_arg_type = "{ code: string; message: string; field?: string | null; hint?: string | null }"
+        )]
+        error: Value,
+        opts: Option<Value>,
+    ) -> napi::Result<V> {
+        let k = record_kind(&kind)?;
+        let (from, line) = records::rejected(&source, opts)?;
+        let why = records::rejection(error)?;
+        written(self.s.with(|t| {
+            let from = from.stamp(t.now());
+            t.reject_as(&from, k, line, &raw, &why).map(|id| id.0)
+        }))
+    }
+
     /// Removes the feedback-queue entry of source record `source` of `kind`; returns whether
     /// there was one.
     #[napi(catch_unwind)]
@@ -233,6 +261,12 @@ impl NativeRead {
     pub fn feedback_entry(&self, kind: String, source: Value) -> napi::Result<V> {
         let (k, s) = (record_kind(&kind)?, input::source("source", &source)?);
         written(self.s.with(|r| r.feedback_entry(k, &s)))
+    }
+
+    /// Every queued feedback entry, by dealer (the unassigned queue first), then oldest first.
+    #[napi(catch_unwind)]
+    pub fn feedback_all(&self) -> napi::Result<V> {
+        written(self.s.with(|r| r.feedback_all()))
     }
 
     /// Lifetime rejection counts: `[{ dealer, code, count }]` (`dealer` null: unassigned).

@@ -1349,6 +1349,17 @@ impl NativeRead {
         let s = self.s.clone();
         Ok(job(move || s.with(|r| tables::unscoped(r, &spec)).js()))
     }
+
+    /// Each customer's home dealer on `on` — the dealer per-dealer KPIs count him at — as an
+    /// Arrow IPC stream of `customer`, `home_dealer` (on the pool, from the snapshot's facts).
+    #[napi(catch_unwind, ts_return_type = "Promise<Buffer>")]
+    pub fn home_dealers_table(&self, on: Value) -> napi::Result<AsyncTask<Job>> {
+        let d = date("on", &on)?;
+        let s = self.s.clone();
+        Ok(job(move || {
+            s.with_facts(|_, facts| tables::home_dealers(facts, d)).js()
+        }))
+    }
 }
 
 fn cursor(before: Option<Value>) -> napi::Result<Option<autocrm::TimelineCursor>> {

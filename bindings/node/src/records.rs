@@ -2,7 +2,7 @@
 //! core's, in camelCase; defaults are core's (a missing optional field is `None`).
 
 use autocrm::api::{lead_status, ContactUpdate, CustomerRecord, PartyKind, VehicleRecord};
-use autocrm::integration::Received;
+use autocrm::integration::{Received, Rejection};
 use autocrm::loyalty::{Adjustment, Floor, Redemption, Reversal, Wallet};
 use autocrm::{
     Complaint, ComplaintStatus, Customer, CustomerId, Date, DateTime, DealerId, Lead, PurchaseType,
@@ -10,7 +10,7 @@ use autocrm::{
 };
 use serde_json::Value;
 
-use crate::error::{value_error, OrJs};
+use crate::error::{snake, value_error, OrJs};
 use crate::input::{self, date, datetime, int, money, named, string, uint, Rec};
 
 fn customer_id(f: &str, v: &Value) -> napi::Result<CustomerId> {
@@ -193,6 +193,34 @@ fn arrival(r: &mut Rec) -> napi::Result<Arrival> {
         dealer: r.opt("dealer", dealer_id)?,
         at: r.opt("receivedAt", datetime)?,
     })
+}
+
+/// The arrival and line of a rejected record: `source` (positional) and options
+/// `{ dealer, line, receivedAt }`.
+pub fn rejected(source: &Value, opts: Option<Value>) -> napi::Result<(Arrival, Option<u64>)> {
+    let mut r = Rec::new("reject options", opts)?;
+    let from = Arrival {
+        source: input::source("source", source)?,
+        dealer: r.opt("dealer", dealer_id)?,
+        at: r.opt("receivedAt", datetime)?,
+    };
+    let line = r.opt("line", uint)?;
+    r.done()?;
+    Ok((from, line))
+}
+
+/// Why a record was rejected, as the caller holds it: an `AutocrmError`'s report shape
+/// `{ code, message, field?, hint? }` (`field` in camelCase, as errors carry it).
+pub fn rejection(v: Value) -> napi::Result<Rejection> {
+    let mut r = Rec::new("error", Some(v))?;
+    let why = Rejection {
+        code: r.req("code", string)?,
+        message: r.req("message", string)?,
+        field: r.opt("field", string)?.map(|f| snake(&f)),
+        hint: r.opt("hint", string)?,
+    };
+    r.done()?;
+    Ok(why)
 }
 
 /// A customer received from a source system: its fields, `vin` and its arrival (core sets

@@ -5,7 +5,7 @@ use arrow_array::RecordBatch;
 use autocrm::api::ScopedStore;
 use autocrm::export;
 use autocrm::store::ReadTxn;
-use autocrm::{CustomerId, CustomerSet};
+use autocrm::{CustomerId, CustomerSet, Date, Facts};
 use serde_json::Value;
 
 use crate::error::{value_error, OrJs};
@@ -86,6 +86,12 @@ pub fn unscoped(r: &ReadTxn, s: &Spec) -> autocrm::Result<V> {
         _ => vec![export::surveys(r)?],
     };
     ipc(&batches)
+}
+
+/// Each customer's home dealer on `on` (core's `export::home_dealers_of`): `customer`,
+/// `home_dealer`.
+pub fn home_dealers(facts: &Facts, on: Date) -> autocrm::Result<V> {
+    ipc(&[export::home_dealers_of(facts, on)?])
 }
 
 /// A table as scope `s` sees it.

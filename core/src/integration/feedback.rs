@@ -101,20 +101,42 @@ fn dealer_code(d: Option<DealerId>) -> u32 {
     d.map_or(0, |d| d.0)
 }
 
-/// Field and hint of an error, looking through batch wrappers.
-fn details(e: &Error) -> (Option<String>, String) {
+/// The field an error is about, looking through batch wrappers.
+fn field_of(e: &Error) -> Option<String> {
     match e {
-        Error::Validation(v) => (Some(v.field.to_string()), v.rule.hint().to_string()),
-        Error::DuplicateKey { field, .. } => (
-            Some(field.to_string()),
-            "the key belongs to another record: send an update of that record, or correct the key"
-                .to_string(),
-        ),
-        Error::InvalidOperation { refusal, .. } => (None, refusal.hint().to_string()),
-        Error::NotFound { .. } => (None, "send the referenced record first".to_string()),
-        Error::InRecord { source, .. } => details(source),
-        Error::Import(e) => (e.field.map(str::to_string), String::new()),
-        _ => (None, String::new()),
+        Error::Validation(v) => Some(v.field.to_string()),
+        Error::DuplicateKey { field, .. } => Some(field.to_string()),
+        Error::InRecord { source, .. } => field_of(source),
+        Error::Import(e) => e.field.map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Why a record was rejected, as its feedback entry keeps it: an error's report shape (its
+/// stable code, the field, the message), which is what a binding holds once it has handed
+/// the error to its language (`reject` with an error a Node caller caught). The error
+/// itself converts with `From<&Error>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The stable reason code ([`Error::code`]), e.g. `validation.name_placeholder`.
+    pub code: String,
+    /// The offending field (core's snake_case name), if the error names one.
+    pub field: Option<String>,
+    /// The error's message.
+    pub message: String,
+    /// How to fix the record; `None`: the hint core gives for the code
+    /// ([`crate::hint_for`]).
+    pub hint: Option<String>,
+}
+
+impl From<&Error> for Rejection {
+    fn from(e: &Error) -> Rejection {
+        Rejection {
+            code: e.code(),
+            field: field_of(e),
+            message: e.to_string(),
+            hint: None,
+        }
     }
 }
 
@@ -239,7 +261,7 @@ impl Tx<'_> {
                 Ok(())
             });
         };
-        let (field, hint) = details(error);
+        let (field, hint) = (field_of(error), error.hint().to_string());
         let message = error.to_string();
         if e.raw == raw && e.field == field && e.message == message {
             return Ok(());
@@ -308,16 +330,33 @@ impl Tx<'_> {
         raw: &str,
         error: &Error,
     ) -> Result<FeedbackId> {
+        self.reject_as(from, kind, line, raw, &Rejection::from(error))
+    }
+
+    /// [`reject`](Self::reject) for a rejection given by its report shape (code, field,
+    /// message, hint) instead of the error.
+    pub fn reject_as(
+        &mut self,
+        from: &Received,
+        kind: RecordKind,
+        line: Option<u64>,
+        raw: &str,
+        why: &Rejection,
+    ) -> Result<FeedbackId> {
         let (source, key) = source_key(kind, &from.source, line);
         // A re-delivered record of an erased customer must not bring the erased values back
         // through the queue: the entry says why, not what.
-        let raw = if error.refusal() == Some(Refusal::CustomerErased) {
-            WITHHELD_RAW
-        } else {
-            raw
-        };
-        let code = error.code();
-        let (field, hint) = details(error);
+        let erased = why
+            .code
+            .strip_prefix("invalid_operation.")
+            .is_some_and(|r| r == Refusal::CustomerErased.code());
+        let raw = if erased { WITHHELD_RAW } else { raw };
+        let code = why.code.clone();
+        let field = why.field.clone();
+        let hint = why
+            .hint
+            .clone()
+            .unwrap_or_else(|| crate::hint_for(&code).to_string());
         let dealer = dealer_code(from.dealer);
         let old = self.feedback_by_key(&key)?;
         self.writing(|tx| {
@@ -338,7 +377,7 @@ impl Tx<'_> {
                 raw: raw.chars().take(MAX_RAW_CHARS).collect(),
                 code: code.clone(),
                 field,
-                message: error.to_string(),
+                message: why.message.clone(),
                 hint,
                 received: from.at,
                 first_rejected: first,
@@ -451,6 +490,21 @@ impl WriteTxn {
         error: &Error,
     ) -> Result<FeedbackId> {
         self.tx().reject(from, kind, line, raw, error)
+    }
+
+    /// [`reject`](Self::reject) for a rejection given by its report shape (code, field,
+    /// message, hint) rather than the error: what a binding whose caller caught the error in
+    /// another language passes back. The rule is the same: one entry per source record, its
+    /// id kept; an erased customer's record withheld; counted once per distinct rejection.
+    pub fn reject_as(
+        &mut self,
+        from: &Received,
+        kind: RecordKind,
+        line: Option<u64>,
+        raw: &str,
+        why: &Rejection,
+    ) -> Result<FeedbackId> {
+        self.tx().reject_as(from, kind, line, raw, why)
     }
 
     /// Removes the queued entry of `source` (a corrected record was accepted); returns whether

@@ -30,7 +30,7 @@ mod sources;
 mod survivorship;
 
 pub use conflict::{Conflict, ConflictReason, ConflictStatus, Resolution};
-pub use feedback::FeedbackEntry;
+pub use feedback::{FeedbackEntry, Rejection};
 pub use fields::{Entity, Field, FieldValue};
 pub use lineage::{FieldLineage, RecordLineage};
 pub use quality::{QualityReport, QualityRow};

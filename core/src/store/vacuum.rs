@@ -75,10 +75,21 @@ impl Database {
     /// Rewrites the file at `path` into a fresh file holding only its live records and
     /// replaces the original with it (see the module documentation): what to run after an
     /// erasure so no erased byte stays on the disk. The file must not be open (fails with
-    /// `already_open` otherwise). A crash during the copy leaves the original as it was (and a
-    /// `<name>.vacuum` file to delete); the replacement is one atomic rename.
+    /// `already_open` otherwise). A path where no file is fails with [`Error::Io`] (code
+    /// `io`, what `vacuum`) and creates nothing: vacuuming is never how a database is made.
+    /// A crash during the copy leaves the original as it was (and a `<name>.vacuum` file to
+    /// delete); the replacement is one atomic rename.
     pub fn vacuum(path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        // Opening would create a missing file: an empty database "vacuumed" at a mistyped
+        // path would hide the mistake.
+        if let Err(source) = std::fs::metadata(path) {
+            return Err(Error::Io {
+                what: "vacuum",
+                path: path.display().to_string(),
+                source,
+            });
+        }
         // Opening it (and keeping it open until the rename) checks the format, runs
         // recovery, and holds the file lock so no writer slips in.
         let source = Database::open(path)?;
