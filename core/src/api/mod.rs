@@ -9,6 +9,8 @@
 // The owner club's calls (owner app): `impl ScopedStore` blocks for an owner scope.
 mod owner;
 mod records;
+// Replicas (push / serve / pull) with batches as bytes.
+mod replica;
 mod report;
 mod scoped;
 // Segments, KPIs and care actions under a scope.
