@@ -22,6 +22,7 @@ mod feed;
 mod print;
 mod scoped;
 mod steward;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -237,6 +238,11 @@ enum Command {
         #[command(subcommand)]
         action: feed::ChangesCommand,
     },
+    /// Replicas of HQ's file: register, init, push, serve, pull, status (docs/sync.md).
+    Sync {
+        #[command(subcommand)]
+        action: sync::SyncCommand,
+    },
     /// The HQ roles and their permissions (stored in the file; docs/access.md).
     Role {
         #[command(subcommand)]
@@ -374,6 +380,7 @@ impl Command {
             Command::Audit { .. } => "audit",
             Command::Role { .. } => "role",
             Command::Changes { .. } => "changes",
+            Command::Sync { .. } => "sync",
             Command::Generate { .. } => "generate",
         }
     }
@@ -392,6 +399,7 @@ impl Command {
             | Command::Audit { .. } => true,
             Command::Role { action } => matches!(action, RoleCommand::List),
             Command::Changes { action } => action.reads_only(),
+            Command::Sync { action } => action.reads_only(),
             Command::Export { follow, .. } => follow.is_none(),
             Command::Check { read_only } => *read_only,
             Command::Import(_)
@@ -522,6 +530,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Audit { action } => admin::audit(&db, action),
         Command::Role { action } => admin::role(&db, action),
         Command::Changes { action } => feed::run(&db, action),
+        Command::Sync { action } => sync::run(&db, action),
         Command::Erase {
             customer,
             by,

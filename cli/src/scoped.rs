@@ -87,6 +87,11 @@ pub(crate) fn run(s: &ScopedStore, labels: &Database, command: Command) -> CliRe
              file's administrator (run them without --as)"
                 .into(),
         )),
+        Command::Sync { .. } => Err(Failure(
+            "`sync` acts for a replica as a whole, whose scope the replica's registration names: \
+             run it without --as"
+                .into(),
+        )),
         Command::Sources | Command::Check { .. } | Command::Generate { .. } => {
             Err(Failure(format!(
             "`{}` reads no customer data (sources, check) or writes demo files (generate): run \

@@ -673,3 +673,95 @@ proptest! {
         prop_assert_eq!(at_hq.len(), total, "a touchpoint arrived twice");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzz seeds
+
+fn seeds_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/sync_batch")
+}
+
+/// What the `sync_batch` fuzz target does with its input.
+fn fuzz_one(data: &[u8]) {
+    let batch = match SyncBatch::from_bytes(data) {
+        Ok(b) => b,
+        Err(_) => match autocrm::codec::decode_payload::<SyncBatch>(data) {
+            Ok(b) => b,
+            Err(_) => return,
+        },
+    };
+    let Ok(scope) = batch.scope.parse::<Scope>() else {
+        return;
+    };
+    let db = Database::in_memory().unwrap();
+    if sync::init_replica(&db, &batch.replica, &scope).is_err() {
+        return;
+    }
+    let _ = sync::pull(&db, &batch);
+}
+
+/// The fuzz target's seeds (real down batches: a first copy and a page of changes with an
+/// erasure and a merge, as bare payloads) replay, whole and mutated, without a panic. Run with
+/// `UPDATE_SEEDS=1` to write them again.
+#[test]
+fn the_sync_batch_fuzz_seeds_replay() {
+    if std::env::var_os("UPDATE_SEEDS").is_some() {
+        let hq = hq();
+        let sh = code_of(&hq, "SH001");
+        let ids = hq
+            .write(|w| {
+                let mut ids = Vec::new();
+                for i in 0..4 {
+                    let c = w
+                        .upsert_customer(&person(i), None, &from("finance", &format!("F{i}")))?
+                        .id;
+                    w.insert_touchpoint(&visit(c, sh, i))?;
+                    ids.push(c);
+                }
+                Ok(ids)
+            })
+            .unwrap();
+        let scope = Scope::Dealer("SH001".into());
+        sync::register_replica(&hq, "sh001", &scope).unwrap();
+        let replica = Database::in_memory().unwrap();
+        sync::init_replica(&replica, "sh001", &scope).unwrap();
+        let payload = |b: &SyncBatch| {
+            let e = b.to_bytes();
+            e[autocrm::codec::HEADER_LEN..e.len() - autocrm::codec::CHECKSUM_LEN].to_vec()
+        };
+        let (copy, _) = sync::serve(&hq, &sync::push(&replica).unwrap()).unwrap();
+        sync::pull(&replica, &copy).unwrap();
+        hq.write(|w| {
+            w.erase_customer(ids[3], "dpo", "request")?;
+            w.merge_customers(ids[0], ids[1], t("2025-07-01 09:00"), "steward")
+                .map(drop)
+        })
+        .unwrap();
+        let (changes, _) = sync::serve(&hq, &sync::push(&replica).unwrap()).unwrap();
+        assert!(!changes.erasures.is_empty() && !changes.merges.is_empty());
+        std::fs::create_dir_all(seeds_dir()).unwrap();
+        std::fs::write(seeds_dir().join("copy"), payload(&copy)).unwrap();
+        std::fs::write(seeds_dir().join("changes"), payload(&changes)).unwrap();
+        std::fs::write(seeds_dir().join("changes.envelope"), changes.to_bytes()).unwrap();
+    }
+    let mut seen = 0;
+    for entry in std::fs::read_dir(seeds_dir()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        seen += 1;
+        fuzz_one(&bytes);
+        for cut in [
+            1,
+            bytes.len() / 3,
+            bytes.len() / 2,
+            bytes.len().saturating_sub(1),
+        ] {
+            fuzz_one(&bytes[..cut.min(bytes.len())]);
+        }
+        for at in (0..bytes.len()).step_by(7) {
+            let mut m = bytes.clone();
+            m[at] ^= 0xA5;
+            fuzz_one(&m);
+        }
+    }
+    assert!(seen >= 3, "the seeds are in fuzz/seeds/sync_batch");
+}
