@@ -174,6 +174,17 @@ fn a_dealer_replica_holds_its_customers_and_sends_its_visits_back() {
         1,
         "only SH001's own visit of customer 2"
     );
+    // What left HQ is on record, naming exactly the customers sent.
+    let log = hq.begin_read().unwrap().audit_log(None, None, 100).unwrap();
+    let sent = log
+        .iter()
+        .find(|e| e.what == "sync_down")
+        .expect("an audit entry");
+    assert_eq!(sent.customers, vec![ids[0], ids[2]]);
+    assert_eq!(
+        (sent.actor.as_str(), sent.scope.as_str()),
+        ("replica:sh001", "dealer:SH001")
+    );
 
     // The dealer records a visit and a complaint call, and a customer of its own.
     let local_sh = code_of(&replica, "SH001");

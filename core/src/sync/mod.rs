@@ -45,8 +45,10 @@ pub use batch::{
 };
 
 use crate::access::Scope;
+use crate::audit::{AuditAction, NewAuditEntry};
 use crate::codec;
 use crate::error::{Error, Refusal, Result, Rule, ValidationError};
+use crate::ids::CustomerId;
 use crate::integration::SourceSystem;
 use crate::store::{decode_stored, Database, ReadTxn, ReadView, WriteTxn};
 
@@ -361,6 +363,26 @@ pub fn serve(hq: &Database, up: &SyncBatch) -> Result<(SyncBatch, SyncReport)> {
     let scope: Scope = state.scope.parse()?;
     let report = up::apply(hq, &state, &scope, up)?;
     let (down, more) = down::build(hq, &state, &scope, up)?;
+    // Data leaving HQ for a replica is on record before it leaves, like a scoped export.
+    let mut named: Vec<CustomerId> = down
+        .customers
+        .iter()
+        .filter_map(|e| e.id.hq.map(CustomerId))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    if !named.is_empty() {
+        let entry = NewAuditEntry {
+            at: hq.now(),
+            actor: format!("replica:{}", state.name),
+            scope: state.scope.clone(),
+            action: AuditAction::Export,
+            what: "sync_down".into(),
+            customers: named,
+            purpose: None,
+        };
+        hq.write(|w| w.append_audit(&[entry]).map(drop))?;
+    }
     Ok((down, SyncReport { more, ..report }))
 }
 

@@ -3,6 +3,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::access::{Access, Permission, Scope};
+use crate::audit::{AuditAction, NewAuditEntry};
 use crate::codec::ModelKind;
 use crate::date::DateTime;
 use crate::dealer::dealers_in;
@@ -237,6 +238,8 @@ pub(super) fn apply(
         let key = replica_key(system);
         let mut st = load(&w.tx().t, &key)?.ok_or_else(|| Error::not_found("replica", system))?;
         let mut report = SyncReport::default();
+        // The customers the batch wrote, for its audit entry.
+        let mut written: Vec<CustomerId> = Vec::new();
         if b.replica_change <= st.applied && st.applied > 0 {
             report.already_applied = true;
             return Ok(report);
@@ -289,7 +292,10 @@ pub(super) fn apply(
             let mut c = e.customer.clone();
             c.source = None;
             match w.upsert_customer(&c, None, &from) {
-                Ok(u) => count(&mut report, u.outcome, |r| r.customers += 1),
+                Ok(u) => {
+                    written.push(u.id);
+                    count(&mut report, u.outcome, |r| r.customers += 1)
+                }
                 Err(err) => report
                     .rejected
                     .push(SyncRejection::new("customer", e.id, &err)),
@@ -361,7 +367,10 @@ pub(super) fn apply(
             t.source = Some(src);
             match w.insert_touchpoint(&t) {
                 Ok(_) if before.is_some() => report.unchanged += 1,
-                Ok(_) => report.touchpoints += 1,
+                Ok(_) => {
+                    written.push(customer);
+                    report.touchpoints += 1
+                }
                 Err(err) => report
                     .rejected
                     .push(SyncRejection::new("touchpoint", e.id, &err)),
@@ -388,6 +397,19 @@ pub(super) fn apply(
                     .rejected
                     .push(SyncRejection::new("erasure", *e, &err)),
             }
+        }
+        if !written.is_empty() {
+            written.sort_unstable();
+            written.dedup();
+            w.append_audit(&[NewAuditEntry {
+                at,
+                actor: format!("replica:{system}"),
+                scope: state.scope.clone(),
+                action: AuditAction::Write,
+                what: "sync_up".into(),
+                customers: written,
+                purpose: None,
+            }])?;
         }
         st.applied = st.applied.max(b.replica_change);
         st.syncs += 1;
