@@ -69,6 +69,7 @@ mod runner;
 mod segments;
 mod sqlite;
 mod store;
+mod sync;
 mod workload;
 
 use std::path::{Path, PathBuf};
@@ -86,12 +87,12 @@ const USAGE: &str = "usage: autocrm-bench [--customers N[,N...]] [--dir PATH] [-
   --dir PATH                  where the database files go (default: the system temp dir);
                               a fresh subdirectory is created and removed afterwards
   --quick                     2,000-customer smoke run (seconds; numbers not meaningful)
-  --only store,segments,ledger,import,access,export,feed
+  --only store,segments,ledger,import,access,export,feed,sync
                               run only these sections (default: all)";
 
 /// The sections of a run, in the order they run.
-const SECTIONS: [&str; 7] = [
-    "store", "segments", "ledger", "import", "access", "export", "feed",
+const SECTIONS: [&str; 8] = [
+    "store", "segments", "ledger", "import", "access", "export", "feed", "sync",
 ];
 
 /// Which sections to run.
@@ -104,6 +105,7 @@ struct Sections {
     access: bool,
     export: bool,
     feed: bool,
+    sync: bool,
 }
 
 impl Sections {
@@ -115,6 +117,7 @@ impl Sections {
         access: true,
         export: true,
         feed: true,
+        sync: true,
     };
 
     /// The comma-separated list of `--only`.
@@ -127,6 +130,7 @@ impl Sections {
             access: false,
             export: false,
             feed: false,
+            sync: false,
         };
         for name in list.split(',').map(str::trim) {
             match name {
@@ -137,6 +141,7 @@ impl Sections {
                 "access" => s.access = true,
                 "export" => s.export = true,
                 "feed" => s.feed = true,
+                "sync" => s.sync = true,
                 other => {
                     return Err(format!(
                         "--only {other}: unknown section (one of {})",
@@ -158,6 +163,7 @@ impl Sections {
             self.access,
             self.export,
             self.feed,
+            self.sync,
         ];
         if on.iter().all(|&b| b) {
             return None;
@@ -257,6 +263,7 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     let mut accesses = Vec::new();
     let mut exports = Vec::new();
     let mut feeds = Vec::new();
+    let mut syncs = Vec::new();
     for &size in &config.sizes {
         let dir = scratch.0.join(format!("customers-{size}"));
         std::fs::create_dir_all(&dir)?;
@@ -281,6 +288,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
         if sections.feed {
             feeds.push(feed::run_size(config, size, &dir)?);
         }
+        if sections.sync {
+            syncs.push(sync::run_size(size, &dir)?);
+        }
         std::fs::remove_dir_all(&dir)?;
     }
     drop(scratch);
@@ -302,6 +312,9 @@ fn run(config: &Config, sections: Sections) -> BenchResult<()> {
     }
     if sections.feed {
         print!("{}", feed::report(&feeds));
+    }
+    if sections.sync {
+        print!("{}", sync::report(&syncs));
     }
     Ok(())
 }
