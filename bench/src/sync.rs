@@ -53,7 +53,9 @@ fn writes(db: &Database, code: &str) -> BenchResult<(Vec<CustomerId>, Option<Dea
 }
 
 pub fn run_size(size: usize, dir: &Path) -> BenchResult<SyncResult> {
-    eprintln!("  sync: a dealer replica's first copy, then {VISITS} visits synced up vs written at HQ");
+    eprintln!(
+        "  sync: a dealer replica's first copy, then {VISITS} visits synced up vs written at HQ"
+    );
     let network = Network::new(SynthConfig::new(size));
     let hq = Database::open(dir.join("sync-hq.redb"))?;
     network.load(&hq, 1_000, |_| {})?;

@@ -9,7 +9,7 @@ use crate::date::{Date, DateTime};
 use crate::error::{Error, Result, Rule, ValidationError};
 use crate::ids::CustomerId;
 use crate::store::tables::CUSTOMERS;
-use crate::store::{get_record, ReadTxn, Tx, WriteTxn};
+use crate::store::{get_record, ReadTxn, ReadView, Tx, WriteTxn};
 
 /// A channel marketing may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -147,6 +147,11 @@ impl Tx<'_> {
         self.t.consents()?.remove(customer.0)?;
         Ok(())
     }
+}
+
+/// The customer's consent history, from either kind of transaction.
+pub(crate) fn consents_in(t: &impl ReadView, customer: CustomerId) -> Result<Consents> {
+    Ok(get_record(&*t.consents()?, customer.0)?.unwrap_or_default())
 }
 
 impl ReadTxn {

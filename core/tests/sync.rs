@@ -70,14 +70,15 @@ fn hq() -> Database {
     db
 }
 
-/// What a customer looks like, file-independently: name, address, and its touchpoints as
-/// (time, dealer code, sensitive).
+/// What a customer looks like, file-independently: name, address, its touchpoints as
+/// (time, dealer code, sensitive), and its consent events.
 type Picture = BTreeMap<
     String,
     (
         String,
         Option<String>,
         Vec<(DateTime, Option<String>, bool)>,
+        Vec<String>,
     ),
 >;
 
@@ -116,8 +117,19 @@ fn picture(
             })
             .collect();
         tps.sort();
+        let mut consents: Vec<String> = r
+            .consents(id)
+            .unwrap()
+            .0
+            .iter()
+            .map(|e| format!("{:?}", e))
+            .collect();
+        consents.sort();
         let key = c.phones.first().cloned().unwrap_or_default();
-        let previous = out.insert(key.clone(), (c.name().to_string(), c.address.clone(), tps));
+        let previous = out.insert(
+            key.clone(),
+            (c.name().to_string(), c.address.clone(), tps, consents),
+        );
         assert!(previous.is_none(), "two live customers with phone {key}");
     }
     out
@@ -441,8 +453,36 @@ enum Op {
         nth: usize,
         address: usize,
     },
+    /// HQ: the call centre records a grant or withdrawal for its `nth` customer.
+    HqConsent {
+        nth: usize,
+        channel: usize,
+        granted: bool,
+    },
+    /// Replica `replica`: a grant or withdrawal recorded for its `nth` customer.
+    ReplicaConsent {
+        replica: usize,
+        nth: usize,
+        channel: usize,
+        granted: bool,
+    },
     /// One round trip of replica `replica`.
     Sync { replica: usize },
+}
+
+const CHANNELS: [ConsentChannel; 3] = [
+    ConsentChannel::Phone,
+    ConsentChannel::Sms,
+    ConsentChannel::WeChat,
+];
+
+fn consent(channel: usize, granted: bool, minute: usize, source: &str) -> ConsentEvent {
+    ConsentEvent {
+        channel: CHANNELS[channel],
+        granted,
+        at: t("2025-03-01 08:00").add_seconds(minute as i64 * 60),
+        source: source.into(),
+    }
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -464,6 +504,19 @@ fn op() -> impl Strategy<Value = Op> {
             nth,
             address
         }),
+        (0..50usize, 0..3usize, any::<bool>()).prop_map(|(nth, channel, granted)| Op::HqConsent {
+            nth,
+            channel,
+            granted
+        }),
+        (0..3usize, 0..50usize, 0..3usize, any::<bool>()).prop_map(
+            |(replica, nth, channel, granted)| Op::ReplicaConsent {
+                replica,
+                nth,
+                channel,
+                granted
+            }
+        ),
         (0..3usize).prop_map(|replica| Op::Sync { replica }),
         (0..3usize).prop_map(|replica| Op::Sync { replica }),
     ]
@@ -637,6 +690,30 @@ impl World {
                         w.update_customer(c, &now)
                     })
                     .unwrap();
+                }
+            }
+            Op::HqConsent {
+                nth,
+                channel,
+                granted,
+            } => {
+                let m = self.tick();
+                if let Some(c) = World::nth(&self.hq, nth) {
+                    let e = consent(channel, granted, m, "call_centre");
+                    self.hq.write(|w| w.record_consent(c, &e)).unwrap();
+                }
+            }
+            Op::ReplicaConsent {
+                replica,
+                nth,
+                channel,
+                granted,
+            } => {
+                let m = self.tick();
+                let db = &self.replicas[replica].0;
+                if let Some(c) = World::nth(db, nth) {
+                    let e = consent(channel, granted, m, "dealer");
+                    db.write(|w| w.record_consent(c, &e)).unwrap();
                 }
             }
             Op::Sync { replica } => {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, DecodeError};
+use crate::consent::ConsentEvent;
 use crate::customer::Customer;
 use crate::date::DateTime;
 use crate::dealer::Dealer;
@@ -90,6 +91,15 @@ pub struct TouchpointEntry {
     pub touchpoint: Touchpoint,
 }
 
+/// A customer's consent history in a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentEntry {
+    /// The customer.
+    pub customer: SyncRef,
+    /// Every grant and withdrawal, in the order they happened.
+    pub events: Vec<ConsentEvent>,
+}
+
 /// One batch of a sync round trip.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncBatch {
@@ -119,6 +129,8 @@ pub struct SyncBatch {
     pub vehicles: Vec<VehicleEntry>,
     /// Touchpoints, new.
     pub touchpoints: Vec<TouchpointEntry>,
+    /// Consent histories, whole (applied by adding the events the receiver lacks).
+    pub consents: Vec<ConsentEntry>,
     /// Down: merges made at HQ, as (survivor, merged).
     pub merges: Vec<(SyncRef, SyncRef)>,
     /// Customers erased (down: at HQ; up: in the replica, for HQ to erase if the scope may).
@@ -142,6 +154,7 @@ impl SyncBatch {
             customers: Vec::new(),
             vehicles: Vec::new(),
             touchpoints: Vec::new(),
+            consents: Vec::new(),
             merges: Vec::new(),
             erasures: Vec::new(),
         }
@@ -179,6 +192,7 @@ impl SyncBatch {
         self.customers.len()
             + self.vehicles.len()
             + self.touchpoints.len()
+            + self.consents.len()
             + self.merges.len()
             + self.erasures.len()
     }

@@ -17,9 +17,9 @@ use crate::store::{Database, ReadTxn, WriteTxn};
 
 use super::up::{dealer_codes, ids_from, live};
 use super::{
-    load, not_a_replica, replica_key, store, CopyProgress, CustomerEntry, Direction, PullPosition,
-    ReplicaState, SyncBatch, SyncRef, SyncRejection, SyncReport, TouchpointEntry, VehicleEntry,
-    CHANGE_PAGE, COPY_PAGE, HQ_SOURCE,
+    add_consents, load, not_a_replica, replica_key, store, ConsentEntry, CopyProgress,
+    CustomerEntry, Direction, PullPosition, ReplicaState, SyncBatch, SyncRef, SyncRejection,
+    SyncReport, TouchpointEntry, VehicleEntry, CHANGE_PAGE, COPY_PAGE, HQ_SOURCE,
 };
 
 /// The records a down batch carries, by HQ id.
@@ -28,6 +28,7 @@ struct Picked {
     customers: BTreeSet<u64>,
     vehicles: BTreeSet<u64>,
     touchpoints: BTreeSet<u64>,
+    consents: BTreeSet<u64>,
     merges: Vec<(u64, u64)>,
     erasures: BTreeSet<u64>,
     /// Customers of changed records that do not travel themselves (leads, complaints,
@@ -39,6 +40,7 @@ struct Picked {
 /// touchpoints the scope sees.
 fn pick_whole(r: &ReadTxn, a: &Access, id: CustomerId, p: &mut Picked) -> Result<()> {
     p.customers.insert(id.0);
+    p.consents.insert(id.0);
     for v in r.vehicles_of(id)? {
         p.vehicles.insert(v.id.0);
     }
@@ -88,6 +90,10 @@ pub(super) fn build(
                 }
                 (Entity::Erasure, ChangeKey::Id(id)) => {
                     p.erasures.insert(*id);
+                }
+                (Entity::Consents, ChangeKey::Id(id)) if !deleted => {
+                    p.consents.insert(*id);
+                    p.records_of.push(*id);
                 }
                 (Entity::Lead, ChangeKey::Id(id)) if !deleted => {
                     if let Some(l) = live(r.lead(LeadId(*id)))? {
@@ -191,7 +197,16 @@ pub(super) fn build(
         }
     }
     named.append(&mut p.records_of);
-    p.customers.extend(named);
+    named.sort_unstable();
+    named.dedup();
+    // …with what is his and may predate the scope seeing him: vehicles and consents.
+    for c in named {
+        p.customers.insert(c);
+        p.consents.insert(c);
+        for v in r.vehicles_of(CustomerId(c))? {
+            p.vehicles.insert(v.id.0);
+        }
+    }
     fill(&r, &a, &state.name, p, &mut b)?;
     let more = b.more;
     Ok((b, more))
@@ -281,6 +296,19 @@ fn fill(r: &ReadTxn, a: &Access, replica: &str, p: Picked, b: &mut SyncBatch) ->
             dealer: t.dealer.and_then(|d| codes.get(&d).cloned()),
             touchpoint: t,
         });
+    }
+    for id in p.consents {
+        let id = CustomerId(id);
+        if p.erasures.contains(&id.0) || !sees(id)? {
+            continue;
+        }
+        let events = r.consents(id)?.0;
+        if !events.is_empty() {
+            b.consents.push(ConsentEntry {
+                customer: customer_ref(id),
+                events,
+            });
+        }
     }
     // An erasure is passed on by id alone: an id carries no personal data, and a replica that
     // held the customer must learn it is gone.
@@ -485,6 +513,17 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
                 Err(err) => report
                     .rejected
                     .push(SyncRejection::new("touchpoint", e.id, &err)),
+            }
+        }
+        for e in &b.consents {
+            let Some(c) = local_customer(w, &e.customer)? else {
+                continue;
+            };
+            match add_consents(w, c, &e.events) {
+                Ok(n) => report.consents += n,
+                Err(err) => report
+                    .rejected
+                    .push(SyncRejection::new("consents", e.customer, &err)),
             }
         }
         for e in &b.erasures {

@@ -26,10 +26,10 @@
 //! was applied; a batch interrupted by a crash is applied again whole or not at all; a batch
 //! already applied is recognised and changes nothing.
 //!
-//! **What syncs.** Dealers (down, by code), customers, vehicles with their current owner and
-//! touchpoints (both ways), merges (down: HQ decides them) and erasures (down; up when the
+//! **What syncs.** Dealers (down, by code), customers, vehicles with their current owner,
+//! touchpoints and consent histories (both ways), merges (down: HQ decides them) and erasures (down; up when the
 //! replica's scope may erase: an owner erasing himself). Deletes and erasures win. Not yet:
-//! leads, complaints, surveys, consents, relations, loyalty memberships and postings (see
+//! leads, complaints, surveys, relations, loyalty memberships and postings (see
 //! docs/sync.md).
 
 mod batch;
@@ -40,13 +40,14 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 pub use batch::{
-    CopyProgress, CustomerEntry, Direction, PullPosition, SyncBatch, SyncRef, TouchpointEntry,
-    VehicleEntry,
+    ConsentEntry, CopyProgress, CustomerEntry, Direction, PullPosition, SyncBatch, SyncRef,
+    TouchpointEntry, VehicleEntry,
 };
 
 use crate::access::Scope;
 use crate::audit::{AuditAction, NewAuditEntry};
 use crate::codec;
+use crate::consent::ConsentEvent;
 use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::CustomerId;
 use crate::integration::SourceSystem;
@@ -105,6 +106,8 @@ pub struct SyncReport {
     pub merges: u64,
     /// Erasures applied.
     pub erasures: u64,
+    /// Consent events added.
+    pub consents: u64,
     /// Records received that changed nothing (already there, or equal).
     pub unchanged: u64,
     /// Records refused, each with why; the rest of the batch was applied.
@@ -118,7 +121,7 @@ pub struct SyncReport {
 /// A record of a batch that could not be applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncRejection {
-    /// `"customer"`, `"vehicle"`, `"touchpoint"`, `"merge"` or `"erasure"`.
+    /// `"customer"`, `"vehicle"`, `"touchpoint"`, `"consents"`, `"merge"` or `"erasure"`.
     pub entity: &'static str,
     /// Its ids, as the batch gave them.
     pub id: SyncRef,
@@ -308,6 +311,20 @@ pub fn replicas(r: &ReadTxn) -> Result<Vec<ReplicaState>> {
         out.push(decode_stored(v.value())?);
     }
     Ok(out)
+}
+
+/// Adds to `customer`'s consent history the events of `events` it lacks (histories are
+/// merged, never replaced: a withdrawal recorded on either side stays); returns how many.
+fn add_consents(w: &mut WriteTxn, customer: CustomerId, events: &[ConsentEvent]) -> Result<u64> {
+    let have = crate::consent::consents_in(&w.tx().t, customer)?;
+    let mut added = 0;
+    for e in events {
+        if !have.0.contains(e) {
+            w.record_consent(customer, e)?;
+            added += 1;
+        }
+    }
+    Ok(added)
 }
 
 fn not_a_replica() -> Error {

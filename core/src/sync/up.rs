@@ -16,9 +16,9 @@ use crate::store::tables::{CUSTOMERS, VEHICLES};
 use crate::store::{Database, ReadTxn, WriteTxn};
 
 use super::{
-    load, replica_key, store, CustomerEntry, Direction, ReplicaState, SyncBatch, SyncRef,
-    SyncRejection, SyncReport, TouchpointEntry, VehicleEntry, CHANGE_PAGE, HQ_SOURCE,
-    PUSH_CONSUMER,
+    add_consents, load, replica_key, store, ConsentEntry, CustomerEntry, Direction, ReplicaState,
+    SyncBatch, SyncRef, SyncRejection, SyncReport, TouchpointEntry, VehicleEntry, CHANGE_PAGE,
+    HQ_SOURCE, PUSH_CONSUMER,
 };
 
 /// `Ok(None)` for a record that is gone.
@@ -50,6 +50,7 @@ pub(super) fn dealer_codes(r: &ReadTxn) -> Result<HashMap<DealerId, String>> {
 /// at most [`CHANGE_PAGE`]: the record keys they name, and where the page ends.
 struct Local {
     customers: BTreeSet<u64>,
+    consents: BTreeSet<u64>,
     vehicles: BTreeSet<u64>,
     touchpoints: BTreeSet<u64>,
     changes: u64,
@@ -60,6 +61,7 @@ fn local_changes(r: &ReadTxn, after: u64) -> Result<Local> {
     let page = r.changes_after(after, CHANGE_PAGE)?;
     let mut l = Local {
         customers: BTreeSet::new(),
+        consents: BTreeSet::new(),
         vehicles: BTreeSet::new(),
         touchpoints: BTreeSet::new(),
         changes: 0,
@@ -79,6 +81,9 @@ fn local_changes(r: &ReadTxn, after: u64) -> Result<Local> {
             }
             (Entity::Touchpoint, ChangeKey::Touchpoint { id, .. }) => {
                 l.touchpoints.insert(id);
+            }
+            (Entity::Consents, ChangeKey::Id(id)) => {
+                l.consents.insert(id);
             }
             _ => {}
         }
@@ -153,6 +158,15 @@ pub(super) fn build(r: &ReadTxn, state: &ReplicaState, now: DateTime) -> Result<
             vehicle: v,
         });
     }
+    for id in l.consents {
+        let events = r.consents(CustomerId(id))?.0;
+        if !events.is_empty() && r.erasure(CustomerId(id))?.is_none() {
+            b.consents.push(ConsentEntry {
+                customer: customer_ref(CustomerId(id)),
+                events,
+            });
+        }
+    }
     for id in l.touchpoints {
         let Some(t) = live(r.touchpoint(TouchpointId(id)))? else {
             continue;
@@ -224,7 +238,8 @@ pub(super) fn apply(
             .map(|e| e.id)
             .chain(b.vehicles.iter().map(|e| e.owner))
             .chain(b.touchpoints.iter().map(|e| e.customer))
-            .chain(b.erasures.iter().copied());
+            .chain(b.erasures.iter().copied())
+            .chain(b.consents.iter().map(|e| e.customer));
         for h in named.filter_map(|r| r.hq) {
             if let Some(c) = live(r.resolve_customer(CustomerId(h)))? {
                 if !access.sees(&r, c)? {
@@ -374,6 +389,32 @@ pub(super) fn apply(
                 Err(err) => report
                     .rejected
                     .push(SyncRejection::new("touchpoint", e.id, &err)),
+            }
+        }
+        for e in &b.consents {
+            let Some(c) = hq_customer(w, system, &e.customer)? else {
+                continue;
+            };
+            if unseen.contains(&c) || !access.allows(Permission::WriteConsents) {
+                let err = access.denied(
+                    Permission::WriteConsents,
+                    format!("record consents of customer {}", c.0),
+                );
+                report
+                    .rejected
+                    .push(SyncRejection::new("consents", e.customer, &err));
+                continue;
+            }
+            match add_consents(w, c, &e.events) {
+                Ok(n) => {
+                    report.consents += n;
+                    if n > 0 {
+                        written.push(c);
+                    }
+                }
+                Err(err) => report
+                    .rejected
+                    .push(SyncRejection::new("consents", e.customer, &err)),
             }
         }
         for e in &b.erasures {
