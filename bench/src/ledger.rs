@@ -852,6 +852,111 @@ pub struct LedgerResult {
     pub draws: u64,
     /// Per store: autocrm, SQLite, raw redb (the indexes of [`crate::report`]).
     pub stores: [LedgerFigures; 3],
+    /// Concurrent durable single postings: (autocrm, SQLite) wall time for
+    /// [`CONCURRENT_THREADS`] × `concurrent_each` postings.
+    pub concurrent: (Duration, Duration),
+    /// Postings each thread made in the concurrent measurement.
+    pub concurrent_each: usize,
+}
+
+/// Threads of the concurrent measurement, each committing its own postings.
+pub const CONCURRENT_THREADS: usize = 8;
+
+/// Credits for the concurrent measurement: thread `t`'s `n`th, to a member spread over all.
+fn concurrent_credit(members: u64, t: usize, n: usize) -> Adjustment {
+    let i = (t * 1_000_003 + n * 7_919) as u64;
+    Adjustment {
+        customer: CustomerId(1 + scramble(i) % members),
+        wallet: Wallet::Brand,
+        points: 100 + (i % 1_901) as i64,
+        at: DateTime::from_seconds(start().seconds() + 86_400 * 365),
+        operator: OPERATOR.into(),
+        reason: REASON.into(),
+        key: format!("conc-{t}-{n}"),
+    }
+}
+
+/// `CONCURRENT_THREADS` threads, each committing `each` durable credits one per transaction,
+/// into autocrm (one shared handle: group commit lets queued writers share an fsync) and into
+/// SQLite (one connection per thread, WAL, `synchronous=FULL`, waiting on the lock): the wall
+/// time of each.
+fn concurrent(
+    autocrm: &Database,
+    sqlite_path: &Path,
+    members: u64,
+    each: usize,
+) -> BenchResult<(Duration, Duration)> {
+    let lot_days = LoyaltyConfig::default().lot_days;
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| -> BenchResult<()> {
+        let handles: Vec<_> = (0..CONCURRENT_THREADS)
+            .map(|t| {
+                let db = autocrm.clone();
+                s.spawn(move || -> Result<(), autocrm::Error> {
+                    for n in 0..each {
+                        db.write(|w| w.adjust(&concurrent_credit(members, t, n)))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| "an autocrm thread panicked")??;
+        }
+        Ok(())
+    })?;
+    let autocrm_time = started.elapsed();
+    let next_id = std::sync::atomic::AtomicU64::new(10_000_000);
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| -> BenchResult<()> {
+        let handles: Vec<_> = (0..CONCURRENT_THREADS)
+            .map(|t| {
+                let next_id = &next_id;
+                s.spawn(move || -> Result<(), rusqlite::Error> {
+                    let mut conn = Connection::open(sqlite_path)?;
+                    conn.pragma_update(None, "synchronous", "FULL")?;
+                    conn.busy_timeout(Duration::from_secs(60))?;
+                    for n in 0..each {
+                        let a = concurrent_credit(members, t, n);
+                        let p = credit_posting(&a, lot_days);
+                        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                        let id = next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tx.prepare_cached(INSERT_POSTING)?.execute(params![
+                            id as i64,
+                            p.customer.0 as i64,
+                            BRAND as i64,
+                            kind_code(p.kind),
+                            p.points,
+                            p.at.seconds(),
+                            p.at.date().days(),
+                            p.key,
+                            encode(&p),
+                        ])?;
+                        tx.prepare_cached(UPSERT_BALANCE)?.execute(params![
+                            p.customer.0 as i64,
+                            BRAND as i64,
+                            p.points
+                        ])?;
+                        tx.prepare_cached(INSERT_LOT)?.execute(params![
+                            id as i64,
+                            p.customer.0 as i64,
+                            BRAND as i64,
+                            p.at.seconds(),
+                            p.expires.expect("credits expire").days(),
+                            p.points,
+                        ])?;
+                        tx.commit()?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| "a SQLite thread panicked")??;
+        }
+        Ok(())
+    })?;
+    Ok((autocrm_time, started.elapsed()))
 }
 
 /// Runs the ledger section for a size of `members` customers with files in `dir`.
@@ -917,8 +1022,21 @@ pub fn run_size(config: &Config, members: usize, dir: &Path) -> BenchResult<Ledg
         .into());
     }
     drop(stores);
+    let each = lc.singles / 10;
+    eprintln!("  ledger: {CONCURRENT_THREADS} threads × {each} concurrent durable postings");
+    let autocrm = Database::options()
+        .durable(true)
+        .open(dir.join("autocrm.redb"))?;
+    let concurrent = concurrent(&autocrm, &dir.join("sqlite.db"), members, each)?;
+    let made = autocrm.begin_read()?.verify_ledger()?;
+    if !made.problems.is_empty() || made.postings != (total + CONCURRENT_THREADS * each) as u64 {
+        return Err(format!("after the concurrent postings: {made:?}").into());
+    }
+    drop(autocrm);
     std::fs::remove_dir_all(&dir)?;
     Ok(LedgerResult {
+        concurrent,
+        concurrent_each: each,
         members,
         config: lc,
         credits: work.credits,
@@ -980,6 +1098,16 @@ pub fn report(results: &[LedgerResult]) -> String {
                 true,
             ),
         ];
+        let (a, q) = r.concurrent;
+        let _ = writeln!(
+            out,
+            "| {CONCURRENT_THREADS} threads, each committing its own durable postings ({} each; \
+             group commit) | {} | {:.2}× | {} | – | – |",
+            r.concurrent_each,
+            thousands(r.members),
+            q.as_secs_f64() / a.as_secs_f64().max(1e-9),
+            goal(q >= a, "≥ 1× (SQLite's throughput with the same threads)"),
+        );
         for (name, times, raw_goal) in rows {
             let t = |i: usize| times[i].as_secs_f64().max(1e-9);
             let vs_sqlite = t(SQLITE) / t(AUTOCRM);

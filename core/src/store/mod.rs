@@ -14,7 +14,8 @@ use std::cell::{Cell, OnceCell, RefCell, RefMut};
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use redb::{MultimapTableHandle, ReadableDatabase, ReadableTable, TableHandle};
 
@@ -47,6 +48,28 @@ struct Inner {
     path: Option<PathBuf>,
     durable: bool,
     clock: crate::Clock,
+    group: GroupCommit,
+}
+
+/// Group commit: writers that commit while others wait for the write lock share one fsync.
+///
+/// redb runs one write transaction at a time. A durable commit with no writer waiting fsyncs
+/// itself, as always. With writers waiting, it commits without fsync (visible to readers at
+/// once, not yet on disk), then makes sure a durable commit that began after it has finished
+/// before returning: the first such writer to get here fsyncs once, with an empty durable
+/// commit, for every commit made before it began; the others find themselves covered and
+/// return. Each caller still returns only once its commit is durable. Commit sequence numbers
+/// are taken under the write lock, so their order is commit order.
+#[derive(Default)]
+struct GroupCommit {
+    /// Writers waiting in `begin_write` for the write lock.
+    waiting: AtomicUsize,
+    /// The sequence number of the latest commit.
+    committed: AtomicU64,
+    /// Every commit up to this sequence number is durable.
+    synced: AtomicU64,
+    /// Held by the writer that fsyncs for the group.
+    leader: Mutex<()>,
 }
 
 /// The redb handle: read-write, or read-only (never writes the file).
@@ -256,6 +279,7 @@ impl Database {
                 path,
                 durable: opts.durable,
                 clock: opts.clock,
+                group: GroupCommit::default(),
             }),
         };
         let (found, complete) = {
@@ -326,7 +350,11 @@ impl Database {
                     .map_or_else(String::new, |p| p.display().to_string()),
             });
         };
-        let mut txn = redb.begin_write()?;
+        let group = &self.inner.group;
+        group.waiting.fetch_add(1, Ordering::SeqCst);
+        let txn = redb.begin_write();
+        group.waiting.fetch_sub(1, Ordering::SeqCst);
+        let mut txn = txn?;
         if !self.inner.durable {
             txn.set_durability(redb::Durability::None)?;
         }
@@ -342,6 +370,7 @@ impl Database {
         };
         Ok(WriteTxn {
             txn,
+            durable: self.inner.durable,
             _db: self.clone(),
             state: TxnState {
                 feed: FeedLog::new(feed_on),
@@ -349,6 +378,32 @@ impl Database {
             },
             now: None,
         })
+    }
+
+    /// Returns once every commit up to sequence number `seq` is durable: at once if a durable
+    /// commit already covered it, else after one empty durable commit, which makes every
+    /// commit before it durable (redb: a commit without fsync becomes durable with the next
+    /// durable one) and covers the writers that queue behind this one meanwhile.
+    fn sync_through(&self, seq: u64) -> Result<()> {
+        let group = &self.inner.group;
+        if group.synced.load(Ordering::SeqCst) >= seq {
+            return Ok(());
+        }
+        let _leader = group.leader.lock().unwrap_or_else(|p| p.into_inner());
+        if group.synced.load(Ordering::SeqCst) >= seq {
+            return Ok(());
+        }
+        let Redb::ReadWrite(redb) = &self.inner.redb else {
+            unreachable!("only a read-write handle commits");
+        };
+        // Every sequence number taken so far belongs to a commit that has finished or holds
+        // the write lock; this begin_write waits for the latter.
+        let target = group.committed.load(Ordering::SeqCst);
+        let mut txn = redb.begin_write()?;
+        txn.set_durability(redb::Durability::Immediate)?;
+        txn.commit()?;
+        group.synced.fetch_max(target, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Starts a read transaction: a consistent snapshot that never blocks writers.
@@ -525,6 +580,8 @@ fn every_table_exists(txn: &redb::ReadTransaction) -> Result<bool> {
 /// transaction: `commit` then refuses, and the caller must drop it.
 pub struct WriteTxn {
     pub(crate) txn: redb::WriteTransaction,
+    /// Whether the commit must be durable before it returns.
+    durable: bool,
     // Keeps the database open for as long as the transaction lives.
     _db: Database,
     pub(crate) state: TxnState,
@@ -619,6 +676,7 @@ impl WriteTxn {
             redb::Durability::None
         };
         self.txn.set_durability(d)?;
+        self.durable = durable;
         Ok(())
     }
 
@@ -632,8 +690,24 @@ impl WriteTxn {
             ));
         }
         self.tx().flush()?;
-        self.txn.commit()?;
-        Ok(())
+        if !self.durable {
+            self.txn.commit()?;
+            return Ok(());
+        }
+        let db = self._db.clone();
+        let group = &db.inner.group;
+        // Taken under the write lock (this transaction holds it): sequence order is commit
+        // order.
+        let seq = group.committed.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut txn = self.txn;
+        if group.waiting.load(Ordering::SeqCst) == 0 {
+            txn.commit()?;
+            group.synced.fetch_max(seq, Ordering::SeqCst);
+            return Ok(());
+        }
+        txn.set_durability(redb::Durability::None)?;
+        txn.commit()?;
+        db.sync_through(seq)
     }
 
     /// Rolls back everything written in this transaction.
