@@ -491,6 +491,21 @@ export interface DuplicateCandidate { customer: number; other: number; score: nu
 export interface MergeCounts { vehicles: number; touchpoints: number; relations: number; relationsBetween: number; relationsDuplicate: number; leads: number; complaints: number; surveys: number; consentEvents: number; phonesAdded: number }
 export interface MergeRecord { survivor: number; merged: number; at: Date; by: string; counts: MergeCounts; mergedCustomer: Customer; survivorBefore: Customer; filled: string[]; vehicles: number[]; droppedRelations: { from: number; kind: string; to: number }[] }
 export interface QualityRow { dealer: number | null; label: string; customers: number; customersSold: number; validInfo: number; validInfoRatio: number | null; rejections: Record<string, number>; queuedByReason: Record<string, number>; openConflicts: number; queueSize: number; oldestQueuedDays: number | null }
+/** A record of a sync batch that could not be applied, with its ids as the batch gave them. */
+export interface SyncRejection { entity: 'customer' | 'vehicle' | 'touchpoint' | 'merge' | 'erasure'; hq: number | null; replica: number | null; code: string; message: string }
+/**
+ * What one step of a replica round trip did. `alreadyApplied`: the batch had been applied
+ * before, nothing was done; `more`: pull: HQ has more; serve: the answer is not the last page.
+ */
+export interface SyncReport { customers: number; vehicles: number; touchpoints: number; merges: number; erasures: number; unchanged: number; rejected: SyncRejection[]; alreadyApplied: boolean; more: boolean }
+/** `syncServe`: the answer for the replica's `syncPull`, and what applying the replica's batch did. */
+export interface SyncServed { batch: Buffer; report: SyncReport }
+/** `syncWith`: the reports of the last serve (at HQ) and pull (here). */
+export interface SyncRound { served: SyncReport; pulled: SyncReport }
+/** A replica's standing: `pendingSensitive` not zero: sync at once (a complaint, a rescue…). */
+export interface ReplicaStatus { name: string; scope: string; pending: number; pendingSensitive: number; copied: boolean; position: number }
+/** A replica HQ registered: the replica's latest change HQ applied, batches served. */
+export interface ReplicaState { name: string; scope: string; applied: number; syncs: number }
 export interface QualityReport { asOf: Date; rows: QualityRow[]; network: QualityRow }
 
 export interface Database extends Reads, Writes, Analytics {}
@@ -517,6 +532,23 @@ export class Database {
   exportLake(dir: string, opts?: LakeOptions): Promise<LakeReport>;
   importFile(path: string, opts?: ImportOptions): Promise<ImportReport>;
   importBuffer(data: Buffer | string, name?: string, opts?: ImportOptions): Promise<ImportReport>;
+  // Replicas that sync with HQ (docs/sync.md): batches travel as Buffers.
+  /** On HQ's file: registers replica `name` with scope "dealer:<code>" or "owner:<id>". */
+  registerReplica(name: string, scope: string): void;
+  /** Makes this empty file replica `name` of HQ with `scope` (as HQ registered it). */
+  initReplica(name: string, scope: string): void;
+  /** On a replica: its changes HQ has not confirmed, for HQ's `syncServe`. */
+  syncPush(): Buffer;
+  /** On HQ's file (off the JS thread): applies a replica's batch; the answer and the report. */
+  syncServe(up: Buffer | Uint8Array): Promise<SyncServed>;
+  /** On a replica (off the JS thread): applies HQ's answer. */
+  syncPull(down: Buffer | Uint8Array): Promise<SyncReport>;
+  /** On a replica (off the JS thread): round trips with `hq` until it has nothing more (at most `maxRounds`, default 100). */
+  syncWith(hq: Database, maxRounds?: number): Promise<SyncRound>;
+  /** On a replica: its standing (`invalid_operation.not_a_replica` otherwise). */
+  syncStatus(): ReplicaStatus;
+  /** On HQ's file: the replicas it has registered. */
+  replicas(): ReplicaState[];
   /** Rewrites the file to hold only live data (off the JS thread); whether anything moved. Refused while a transaction is open. */
   compact(): Promise<boolean>;
   /** Rewrites a closed database file into a fresh one holding only live records (after erasures). */

@@ -276,6 +276,13 @@ function progressFn(f) {
   };
 }
 
+/** A batch argument: a Buffer or Uint8Array (a TypeError otherwise). */
+function bytes(what, b) {
+  if (Buffer.isBuffer(b)) return b;
+  if (b instanceof Uint8Array) return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  throw new TypeError(`${what}: expected a Buffer`);
+}
+
 function isThenable(x) {
   return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof x.then === 'function';
 }
@@ -444,6 +451,52 @@ class Database {
   importFile(file, opts = {}) {
     const { progress, ...rest } = opts;
     return callAsync(() => this._n.import(String(file), undefined, prep(rest), progressFn(progress)));
+  }
+
+  // Replicas that sync with HQ (core/src/sync, docs/sync.md): batches travel as Buffers.
+
+  /** On HQ's file: registers replica `name` with scope `dealer:<code>` or `owner:<id>`. */
+  registerReplica(name, scope) {
+    call(() => this._n.registerReplica(String(name), String(scope)));
+  }
+
+  /** Makes this empty file replica `name` of HQ with `scope` (as HQ registered it). */
+  initReplica(name, scope) {
+    call(() => this._n.initReplica(String(name), String(scope)));
+  }
+
+  /** On a replica: its changes HQ has not confirmed, as a Buffer for HQ's `syncServe`. */
+  syncPush() {
+    return call(() => this._n.syncPush());
+  }
+
+  /** On HQ's file (off the JS thread): applies a replica's Buffer; `{ batch, report }`. */
+  syncServe(up) {
+    return callAsync(() => this._n.syncServe(bytes('syncServe', up)));
+  }
+
+  /** On a replica (off the JS thread): applies HQ's answer Buffer; the report. */
+  syncPull(down) {
+    return callAsync(() => this._n.syncPull(bytes('syncPull', down)));
+  }
+
+  /**
+   * On a replica (off the JS thread): round trips with `hq` (another open Database) until HQ
+   * has nothing more, at most `maxRounds` (default 100); `{ served, pulled }`.
+   */
+  syncWith(hq, maxRounds) {
+    if (!(hq instanceof Database)) return Promise.reject(new TypeError('syncWith(hq): hq must be a Database'));
+    return callAsync(() => this._n.syncWith(hq._n, maxRounds ?? undefined));
+  }
+
+  /** On a replica: `{ name, scope, pending, pendingSensitive, copied, position }`. */
+  syncStatus() {
+    return call(() => this._n.syncStatus());
+  }
+
+  /** On HQ's file: the replicas it has registered, `[{ name, scope, applied, syncs }]`. */
+  replicas() {
+    return call(() => this._n.replicas());
   }
 
   /** Imports in-memory data (a Buffer or string) as if it were the file `name`. */

@@ -12,9 +12,37 @@ type Json = string | V
 /** An import's progress callback (src/lib.rs `Progress`). */
 type Progress = (progress: { rows: number; bytes: number; totalBytes: number | null }) => void
 type LakeReport = import('./index').LakeReport
+type SyncReport = import('./index').SyncReport
+type SyncServed = import('./index').SyncServed
+type SyncRound = import('./index').SyncRound
 
 /** An open database: a shell over core's `api::Store`. */
 export declare class NativeDatabase {
+  /**
+   * On HQ's file: registers replica `name` with scope `scope` (`dealer:<code>` or
+   * `owner:<id>`); again with the same scope does nothing.
+   */
+  registerReplica(name: string, scope: string): void
+  /** Makes this empty file replica `name` of HQ with scope `scope`. */
+  initReplica(name: string, scope: string): void
+  /** On a replica: the batch of its changes HQ has not confirmed, for HQ's `syncServe`. */
+  syncPush(): Buffer
+  /**
+   * On HQ's file (on the pool): applies a replica's pushed batch; resolves to
+   * `{ batch, report }`, the answer for the replica's `syncPull` and what applying did.
+   */
+  syncServe(up: Buffer): Promise<SyncServed>
+  /** On a replica (on the pool): applies HQ's answer; resolves to the report. */
+  syncPull(down: Buffer): Promise<SyncReport>
+  /**
+   * On a replica (on the pool): round trips with `hq` until HQ has nothing more, at most
+   * `max_rounds` (default 100); resolves to `{ served, pulled }`, the last reports.
+   */
+  syncWith(hq: NativeDatabase, maxRounds?: number | undefined | null): Promise<SyncRound>
+  /** On a replica: `{ name, scope, pending, pendingSensitive, copied, position }`. */
+  syncStatus(): V
+  /** On HQ's file: `[{ name, scope, applied, syncs }]`. */
+  replicas(): V
   /** Opens (creating if missing) the database file at `path`. */
   static open(path: string, opts?: any | undefined | null): NativeDatabase
   /** A new, empty in-memory database. */

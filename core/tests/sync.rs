@@ -304,6 +304,13 @@ fn an_owner_replica_holds_only_himself() {
 
     // He erases himself on the phone: HQ erases him too.
     let local = phone_db.begin_read().unwrap().customer_ids().unwrap()[0];
+    let r = phone_db.begin_read().unwrap();
+    assert_eq!(sync::local_customer(&r, me).unwrap(), Some(local));
+    assert_eq!(
+        sync::local_customer(&r, CustomerId(me.0 + 1000)).unwrap(),
+        None
+    );
+    drop(r);
     phone_db
         .write(|w| {
             w.erase_customer(local, "owner", "delete my account")

@@ -17,8 +17,10 @@ use autocrm::touchpoint::TimelineCursor;
 use autocrm::{ConsentChannel, CustomerId, Database, DateTime, DealerId, Named, Party};
 
 mod demo;
+mod sync;
 
 pub use demo::{demo_file, DemoFile};
+pub use sync::{OwnerReplica, ReplicaStatus, SyncRejection, SyncReport};
 
 uniffi::setup_scaffolding!();
 
@@ -416,6 +418,11 @@ impl OwnerApp {
         Ok(OwnerApp {
             state: RwLock::new(Some((store.clone(), scoped))),
         })
+    }
+
+    fn store(&self) -> Result<Store> {
+        let g = self.state.read().map_err(|_| closed())?;
+        g.as_ref().map(|(s, _)| s.clone()).ok_or_else(closed)
     }
 
     fn scoped(&self) -> Result<ScopedStore> {

@@ -38,6 +38,9 @@ type Json = string | V
 /** An import's progress callback (src/lib.rs \`Progress\`). */
 type Progress = (progress: { rows: number; bytes: number; totalBytes: number | null }) => void
 type LakeReport = import('./index').LakeReport
+type SyncReport = import('./index').SyncReport
+type SyncServed = import('./index').SyncServed
+type SyncRound = import('./index').SyncRound
 `;
 
 async function main() {

@@ -32,6 +32,7 @@ mod loyalty;
 mod out;
 mod owner;
 mod records;
+mod sync;
 mod tables;
 mod value;
 

@@ -98,6 +98,12 @@ from ._native import (  # noqa: E402,F401  (issue 11: access scopes, audit trail
     UnknownScopeError,
     PERMISSIONS,
 )
+from ._native import (  # noqa: E402,F401  (issue 14: replicas that sync with HQ)
+    ReplicaState,
+    ReplicaStatus,
+    SyncRejection,
+    SyncReport,
+)
 
 # Types of arguments, for annotations (see API.md, "Value conventions").
 DateLike = _t.Union[_dt.date, _dt.datetime, str]
@@ -317,6 +323,29 @@ def _database_method(name: str):
 # audit entries.
 for _n in ("import_file", "import_bytes", "scoped", "flush_audit"):
     setattr(Database, _n, _database_method(_n))
+
+# Issue 14: replicas that sync with HQ (API.md, "Replicas"): batches as bytes.
+for _n in (
+    "register_replica", "init_replica", "sync_push", "sync_serve", "sync_pull", "sync_status",
+    "replicas",
+):
+    setattr(Database, _n, _database_method(_n))
+
+
+def _sync_with(
+    self: Database, hq: Database, max_rounds: int = 100
+) -> "tuple[SyncReport, SyncReport]":
+    """On a replica: round trips with ``hq`` (another open Database) until HQ has nothing
+    more, at most ``max_rounds``; returns the reports ``(served, pulled)`` of the last serve
+    (at HQ) and pull (here)."""
+    if not isinstance(hq, Database):
+        raise TypeError(f"sync_with: hq must be an autocrm.Database, got {type(hq).__name__}")
+    return self._native.sync_with(hq._native, max_rounds)
+
+
+_sync_with.__name__ = "sync_with"
+_sync_with.__qualname__ = "Database.sync_with"
+Database.sync_with = _sync_with  # type: ignore[attr-defined]
 
 # Issue 11: erasure on request and its register.
 _WRITE_METHODS += ["erase_customer"]

@@ -186,6 +186,9 @@ __all__ += [  # issue 3: integration, identity resolution, import
 __all__ += [  # issue 11: access scopes, audit trail
     "AccessDeniedError", "PERMISSIONS", "ScopedDatabase", "UnknownScopeError",
 ]
+__all__ += [  # issue 14: replicas that sync with HQ
+    "ReplicaState", "ReplicaStatus", "SyncRejection", "SyncReport",
+]
 
 __version__: str
 FORMAT_VERSION: int
@@ -628,6 +631,22 @@ class WriteTxn(_Writes):
         _tb: Optional[TracebackType] = None,
     ) -> Literal[False]: ...
 
+# Issue 14: replicas that sync with HQ.
+@final
+class SyncRejection(_Record):
+    entity: Literal["customer", "vehicle", "touchpoint", "merge", "erasure"]; hq: Optional[int]
+    replica: Optional[int]; code: str; message: str
+@final
+class SyncReport(_Record):
+    customers: int; vehicles: int; touchpoints: int; merges: int; erasures: int; unchanged: int
+    rejected: List[SyncRejection]; already_applied: bool; more: bool
+@final
+class ReplicaStatus(_Record):
+    name: str; scope: str; pending: int; pending_sensitive: int; copied: bool; position: int
+@final
+class ReplicaState(_Record):
+    name: str; scope: str; applied: int; syncs: int
+
 @final
 class ReadTxn(_Reads):
     def close(self) -> None: ...
@@ -675,6 +694,15 @@ class Database(_Writes, _Reads):
     # issue 11: access scopes (docs/access.md)
     def scoped(self, scope: str, actor: str, purpose: Optional[str] = None) -> ScopedDatabase: ...
     def flush_audit(self) -> None: ...
+    # issue 14: replicas that sync with HQ (API.md, "Replicas")
+    def register_replica(self, name: str, scope: str) -> None: ...
+    def init_replica(self, name: str, scope: str) -> None: ...
+    def sync_push(self) -> bytes: ...
+    def sync_serve(self, up: bytes) -> Tuple[bytes, SyncReport]: ...
+    def sync_pull(self, down: bytes) -> SyncReport: ...
+    def sync_with(self, hq: Database, max_rounds: int = 100) -> Tuple[SyncReport, SyncReport]: ...
+    def sync_status(self) -> ReplicaStatus: ...
+    def replicas(self) -> List[ReplicaState]: ...
     def __enter__(self) -> Database: ...
     def __exit__(self, *exc: Any) -> Literal[False]: ...
 

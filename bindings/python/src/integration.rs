@@ -74,6 +74,8 @@ macro_rules! record_class {
     };
 }
 
+pub(crate) use record_class;
+
 fn obj<T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T>>>(
     py: Python<'_>,
     v: T,

@@ -15,6 +15,7 @@ mod records;
 mod scoped_analytics;
 mod scoped_data;
 mod scoped_records;
+mod sync;
 mod types;
 
 use std::path::PathBuf;
@@ -1621,6 +1622,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     types::register(m)?;
     integration::register(m)?;
     access::register(m)?;
+    sync::register(m)?;
     m.add_class::<PyDatabase>()?;
     m.add_class::<PyWriteTxn>()?;
     m.add_class::<PyReadTxn>()?;

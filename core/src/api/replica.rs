@@ -3,6 +3,7 @@
 
 use crate::access::Scope;
 use crate::error::Result;
+use crate::ids::CustomerId;
 use crate::sync::{self, ReplicaState, ReplicaStatus, SyncBatch, SyncReport};
 
 use super::session::Store;
@@ -50,6 +51,12 @@ impl Store {
     /// [`sync::status`]: this replica's standing.
     pub fn sync_status(&self) -> Result<ReplicaStatus> {
         sync::status(&self.database()?)
+    }
+
+    /// [`sync::local_customer`]: this replica's own id of HQ's customer `hq` (`None` until a
+    /// pull brought it).
+    pub fn replica_customer(&self, hq: CustomerId) -> Result<Option<CustomerId>> {
+        sync::local_customer(&self.database()?.begin_read()?, hq)
     }
 
     /// The replicas this (HQ's) file has registered.

@@ -327,6 +327,27 @@ fn add_consents(w: &mut WriteTxn, customer: CustomerId, events: &[ConsentEvent])
     Ok(added)
 }
 
+/// The replica's own id of HQ's customer `hq`: where a pull put it (`None` until one has, or
+/// once it was deleted or erased there). A merged record's id resolves to the survivor. An
+/// owner's phone file opens its owner scope with it (the replica's scope names HQ's id).
+pub fn local_customer(r: &ReadTxn, hq: CustomerId) -> Result<Option<CustomerId>> {
+    let src = crate::source::SourceRef::new(HQ_SOURCE, hq.0.to_string());
+    let found = {
+        let index = r.tables.source_records()?;
+        let v = index.get(src.key(crate::codec::ModelKind::Customer).as_slice())?;
+        v.map(|v| v.value())
+    };
+    let Some(id) = found else {
+        return Ok(None);
+    };
+    match r.resolve_customer(CustomerId(id)) {
+        Ok(c) if r.erasure(c)?.is_none() => Ok(Some(c)),
+        Ok(_) => Ok(None),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn not_a_replica() -> Error {
     Error::refused(
         Refusal::NotAReplica,

@@ -596,6 +596,24 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
 
 
 
@@ -694,6 +712,22 @@ public protocol OwnerAppProtocol: AnyObject, Sendable {
      * My vehicles, now owned or before, with warranty, insurance and inspection dates.
      */
     func vehicles() throws  -> [MyVehicle]
+    
+    /**
+     * As [`OwnerReplica::sync_pull`], on this app's file.
+     */
+    func syncPull(down: Data) throws  -> SyncReport
+    
+    /**
+     * As [`OwnerReplica::sync_push`], on this app's file (`invalid_operation.not_a_replica`
+     * if it is not a replica).
+     */
+    func syncPush() throws  -> Data
+    
+    /**
+     * As [`OwnerReplica::sync_status`], on this app's file.
+     */
+    func syncStatus() throws  -> ReplicaStatus
     
 }
 /**
@@ -982,6 +1016,44 @@ open func vehicles()throws  -> [MyVehicle]  {
 })
 }
     
+    /**
+     * As [`OwnerReplica::sync_pull`], on this app's file.
+     */
+open func syncPull(down: Data)throws  -> SyncReport  {
+    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerapp_sync_pull(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(down),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * As [`OwnerReplica::sync_push`], on this app's file (`invalid_operation.not_a_replica`
+     * if it is not a replica).
+     */
+open func syncPush()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerapp_sync_push(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * As [`OwnerReplica::sync_status`], on this app's file.
+     */
+open func syncStatus()throws  -> ReplicaStatus  {
+    return try  FfiConverterTypeReplicaStatus_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerapp_sync_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -1025,6 +1097,261 @@ public func FfiConverterTypeOwnerApp_lift(_ handle: UInt64) throws -> OwnerApp {
 #endif
 public func FfiConverterTypeOwnerApp_lower(_ value: OwnerApp) -> UInt64 {
     return FfiConverterTypeOwnerApp.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The phone's database file as owner `hq_customer_id`'s replica of HQ. HQ registers the
+ * replica under the same name and scope (`owner:<hq_customer_id>`); the app carries
+ * [`OwnerReplica::sync_push`]'s bytes to HQ and HQ's answer to [`OwnerReplica::sync_pull`],
+ * until the report says there is no `more`. Once the owner's record has arrived,
+ * [`OwnerReplica::app`] gives the [`OwnerApp`] on the same file (HQ's data there has the
+ * phone's own ids).
+ */
+public protocol OwnerReplicaProtocol: AnyObject, Sendable {
+    
+    /**
+     * The owner app on this file (sharing it: closing either closes the file for both).
+     * `unknown_scope` until a pull has brought the owner's record.
+     */
+    func app() throws  -> OwnerApp
+    
+    /**
+     * Closes the file. Later calls fail with `invalid_operation.database_closed`.
+     */
+    func closeFile() 
+    
+    /**
+     * The owner's customer id in this file (`None` until a pull has brought it).
+     */
+    func customerId() throws  -> UInt64?
+    
+    /**
+     * Applies HQ's answer in one transaction. The same bytes again change nothing
+     * (`already_applied`); `invalid_operation.sync_batch_unreadable` for bytes that are no
+     * batch (damaged in transit), `invalid_operation.sync_batch_mismatch` for a batch made
+     * for another replica or position (push again).
+     */
+    func syncPull(down: Data) throws  -> SyncReport
+    
+    /**
+     * The batch to upload to HQ: the phone's changes HQ has not confirmed, and where the
+     * file stands in HQ's data. Writes nothing: pushing again sends the same changes (HQ
+     * applies them once).
+     */
+    func syncPush() throws  -> Data
+    
+    /**
+     * The file's standing: pending changes (sync at once when `pending_sensitive` is not
+     * zero), whether the first copy is complete.
+     */
+    func syncStatus() throws  -> ReplicaStatus
+    
+}
+/**
+ * The phone's database file as owner `hq_customer_id`'s replica of HQ. HQ registers the
+ * replica under the same name and scope (`owner:<hq_customer_id>`); the app carries
+ * [`OwnerReplica::sync_push`]'s bytes to HQ and HQ's answer to [`OwnerReplica::sync_pull`],
+ * until the report says there is no `more`. Once the owner's record has arrived,
+ * [`OwnerReplica::app`] gives the [`OwnerApp`] on the same file (HQ's data there has the
+ * phone's own ids).
+ */
+open class OwnerReplica: OwnerReplicaProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_autocrm_mobile_fn_clone_ownerreplica(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_autocrm_mobile_fn_free_ownerreplica(handle, $0) }
+    }
+
+    
+    /**
+     * Opens the file at `path` (created if missing) and makes it replica `name` of HQ for
+     * owner `hq_customer_id` (HQ's id). Opening the same replica again just opens it.
+     * `invalid_operation.replica_not_empty` for a file that holds customers or is another
+     * replica; `validation.*` on the name; `already_open` if another handle holds the file.
+     */
+public static func `open`(path: String, name: String, hqCustomerId: UInt64)throws  -> OwnerReplica  {
+    return try  FfiConverterTypeOwnerReplica_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_constructor_ownerreplica_open(
+        FfiConverterString.lower(path),
+        FfiConverterString.lower(name),
+        FfiConverterUInt64.lower(hqCustomerId),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * The owner app on this file (sharing it: closing either closes the file for both).
+     * `unknown_scope` until a pull has brought the owner's record.
+     */
+open func app()throws  -> OwnerApp  {
+    return try  FfiConverterTypeOwnerApp_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerreplica_app(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Closes the file. Later calls fail with `invalid_operation.database_closed`.
+     */
+open func closeFile()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerreplica_close_file(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The owner's customer id in this file (`None` until a pull has brought it).
+     */
+open func customerId()throws  -> UInt64?  {
+    return try  FfiConverterOptionUInt64.lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerreplica_customer_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Applies HQ's answer in one transaction. The same bytes again change nothing
+     * (`already_applied`); `invalid_operation.sync_batch_unreadable` for bytes that are no
+     * batch (damaged in transit), `invalid_operation.sync_batch_mismatch` for a batch made
+     * for another replica or position (push again).
+     */
+open func syncPull(down: Data)throws  -> SyncReport  {
+    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerreplica_sync_pull(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(down),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The batch to upload to HQ: the phone's changes HQ has not confirmed, and where the
+     * file stands in HQ's data. Writes nothing: pushing again sends the same changes (HQ
+     * applies them once).
+     */
+open func syncPush()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerreplica_sync_push(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The file's standing: pending changes (sync at once when `pending_sensitive` is not
+     * zero), whether the first copy is complete.
+     */
+open func syncStatus()throws  -> ReplicaStatus  {
+    return try  FfiConverterTypeReplicaStatus_lift(try rustCallWithError(FfiConverterTypeOwnerError_lift) {
+        uniffiCallStatus in
+    uniffi_autocrm_mobile_fn_method_ownerreplica_sync_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOwnerReplica: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = OwnerReplica
+
+    public static func lift(_ handle: UInt64) throws -> OwnerReplica {
+        return OwnerReplica(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: OwnerReplica) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OwnerReplica {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OwnerReplica, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnerReplica_lift(_ handle: UInt64) throws -> OwnerReplica {
+    return try FfiConverterTypeOwnerReplica.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwnerReplica_lower(_ value: OwnerReplica) -> UInt64 {
+    return FfiConverterTypeOwnerReplica.lower(value)
 }
 
 
@@ -2410,6 +2737,355 @@ public func FfiConverterTypeReminder_lower(_ value: Reminder) -> RustBuffer {
 
 
 /**
+ * The phone file's standing as a replica.
+ */
+public struct ReplicaStatus: Equatable, Hashable {
+    /**
+     * The replica's name (its source system at HQ).
+     */
+    public var name: String
+    /**
+     * Its scope (`owner:<HQ customer id>`).
+     */
+    public var scope: String
+    /**
+     * Changes made on the phone that HQ has not confirmed yet.
+     */
+    public var pending: UInt64
+    /**
+     * Of those, changes to sensitive touchpoints (a complaint, a rescue…): sync at once when
+     * not zero.
+     */
+    public var pendingSensitive: UInt64
+    /**
+     * Whether the first copy of HQ's data is complete.
+     */
+    public var copied: Bool
+    /**
+     * HQ's change the file has applied through.
+     */
+    public var position: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The replica's name (its source system at HQ).
+         */name: String, 
+        /**
+         * Its scope (`owner:<HQ customer id>`).
+         */scope: String, 
+        /**
+         * Changes made on the phone that HQ has not confirmed yet.
+         */pending: UInt64, 
+        /**
+         * Of those, changes to sensitive touchpoints (a complaint, a rescue…): sync at once when
+         * not zero.
+         */pendingSensitive: UInt64, 
+        /**
+         * Whether the first copy of HQ's data is complete.
+         */copied: Bool, 
+        /**
+         * HQ's change the file has applied through.
+         */position: UInt64) {
+        self.name = name
+        self.scope = scope
+        self.pending = pending
+        self.pendingSensitive = pendingSensitive
+        self.copied = copied
+        self.position = position
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplicaStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplicaStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplicaStatus {
+        return
+            try ReplicaStatus(
+                name: FfiConverterString.read(from: &buf), 
+                scope: FfiConverterString.read(from: &buf), 
+                pending: FfiConverterUInt64.read(from: &buf), 
+                pendingSensitive: FfiConverterUInt64.read(from: &buf), 
+                copied: FfiConverterBool.read(from: &buf), 
+                position: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplicaStatus, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.scope, into: &buf)
+        FfiConverterUInt64.write(value.pending, into: &buf)
+        FfiConverterUInt64.write(value.pendingSensitive, into: &buf)
+        FfiConverterBool.write(value.copied, into: &buf)
+        FfiConverterUInt64.write(value.position, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplicaStatus_lift(_ buf: RustBuffer) throws -> ReplicaStatus {
+    return try FfiConverterTypeReplicaStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplicaStatus_lower(_ value: ReplicaStatus) -> RustBuffer {
+    return FfiConverterTypeReplicaStatus.lower(value)
+}
+
+
+/**
+ * A record of a batch that could not be applied.
+ */
+public struct SyncRejection: Equatable, Hashable {
+    /**
+     * `customer`, `vehicle`, `touchpoint`, `merge` or `erasure`.
+     */
+    public var entity: String
+    /**
+     * Its id at HQ, as the batch gave it.
+     */
+    public var hqId: UInt64?
+    /**
+     * Its id in the phone's file, as the batch gave it.
+     */
+    public var replicaId: UInt64?
+    /**
+     * Core's stable code of why (docs/errors.md).
+     */
+    public var code: String
+    /**
+     * What was wrong.
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `customer`, `vehicle`, `touchpoint`, `merge` or `erasure`.
+         */entity: String, 
+        /**
+         * Its id at HQ, as the batch gave it.
+         */hqId: UInt64?, 
+        /**
+         * Its id in the phone's file, as the batch gave it.
+         */replicaId: UInt64?, 
+        /**
+         * Core's stable code of why (docs/errors.md).
+         */code: String, 
+        /**
+         * What was wrong.
+         */message: String) {
+        self.entity = entity
+        self.hqId = hqId
+        self.replicaId = replicaId
+        self.code = code
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncRejection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncRejection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncRejection {
+        return
+            try SyncRejection(
+                entity: FfiConverterString.read(from: &buf), 
+                hqId: FfiConverterOptionUInt64.read(from: &buf), 
+                replicaId: FfiConverterOptionUInt64.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncRejection, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.entity, into: &buf)
+        FfiConverterOptionUInt64.write(value.hqId, into: &buf)
+        FfiConverterOptionUInt64.write(value.replicaId, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncRejection_lift(_ buf: RustBuffer) throws -> SyncRejection {
+    return try FfiConverterTypeSyncRejection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncRejection_lower(_ value: SyncRejection) -> RustBuffer {
+    return FfiConverterTypeSyncRejection.lower(value)
+}
+
+
+/**
+ * What applying a batch did.
+ */
+public struct SyncReport: Equatable, Hashable {
+    /**
+     * Customers created or changed.
+     */
+    public var customers: UInt64
+    /**
+     * Vehicles created or changed.
+     */
+    public var vehicles: UInt64
+    /**
+     * Touchpoints added.
+     */
+    public var touchpoints: UInt64
+    /**
+     * Merges applied.
+     */
+    public var merges: UInt64
+    /**
+     * Erasures applied.
+     */
+    public var erasures: UInt64
+    /**
+     * Records received that changed nothing.
+     */
+    public var unchanged: UInt64
+    /**
+     * Records refused, each with why; the rest of the batch was applied.
+     */
+    public var rejected: [SyncRejection]
+    /**
+     * The batch had been applied before: nothing was done.
+     */
+    public var alreadyApplied: Bool
+    /**
+     * HQ has more: push and pull again.
+     */
+    public var more: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Customers created or changed.
+         */customers: UInt64, 
+        /**
+         * Vehicles created or changed.
+         */vehicles: UInt64, 
+        /**
+         * Touchpoints added.
+         */touchpoints: UInt64, 
+        /**
+         * Merges applied.
+         */merges: UInt64, 
+        /**
+         * Erasures applied.
+         */erasures: UInt64, 
+        /**
+         * Records received that changed nothing.
+         */unchanged: UInt64, 
+        /**
+         * Records refused, each with why; the rest of the batch was applied.
+         */rejected: [SyncRejection], 
+        /**
+         * The batch had been applied before: nothing was done.
+         */alreadyApplied: Bool, 
+        /**
+         * HQ has more: push and pull again.
+         */more: Bool) {
+        self.customers = customers
+        self.vehicles = vehicles
+        self.touchpoints = touchpoints
+        self.merges = merges
+        self.erasures = erasures
+        self.unchanged = unchanged
+        self.rejected = rejected
+        self.alreadyApplied = alreadyApplied
+        self.more = more
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                customers: FfiConverterUInt64.read(from: &buf), 
+                vehicles: FfiConverterUInt64.read(from: &buf), 
+                touchpoints: FfiConverterUInt64.read(from: &buf), 
+                merges: FfiConverterUInt64.read(from: &buf), 
+                erasures: FfiConverterUInt64.read(from: &buf), 
+                unchanged: FfiConverterUInt64.read(from: &buf), 
+                rejected: FfiConverterSequenceTypeSyncRejection.read(from: &buf), 
+                alreadyApplied: FfiConverterBool.read(from: &buf), 
+                more: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.customers, into: &buf)
+        FfiConverterUInt64.write(value.vehicles, into: &buf)
+        FfiConverterUInt64.write(value.touchpoints, into: &buf)
+        FfiConverterUInt64.write(value.merges, into: &buf)
+        FfiConverterUInt64.write(value.erasures, into: &buf)
+        FfiConverterUInt64.write(value.unchanged, into: &buf)
+        FfiConverterSequenceTypeSyncRejection.write(value.rejected, into: &buf)
+        FfiConverterBool.write(value.alreadyApplied, into: &buf)
+        FfiConverterBool.write(value.more, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
  * My tier and how far the next one is.
  */
 public struct TierInfo: Equatable, Hashable {
@@ -3231,6 +3907,31 @@ fileprivate struct FfiConverterSequenceTypeReminder: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSyncRejection: FfiConverterRustBuffer {
+    typealias SwiftType = [SyncRejection]
+
+    public static func write(_ value: [SyncRejection], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSyncRejection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SyncRejection] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SyncRejection]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSyncRejection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeWalletPoints: FfiConverterRustBuffer {
     typealias SwiftType = [WalletPoints]
 
@@ -3333,7 +4034,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_autocrm_mobile_checksum_method_ownerapp_vehicles() != 6183) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_autocrm_mobile_checksum_method_ownerapp_sync_pull() != 44370) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerapp_sync_push() != 65495) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerapp_sync_status() != 34298) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerreplica_app() != 55611) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerreplica_close_file() != 21622) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerreplica_customer_id() != 60926) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_pull() != 7116) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_push() != 55902) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_status() != 56323) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_autocrm_mobile_checksum_constructor_ownerapp_open() != 29869) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_autocrm_mobile_checksum_constructor_ownerreplica_open() != 35693) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -709,7 +709,27 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_autocrm_mobile_checksum_method_ownerapp_vehicles(
     ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerapp_sync_pull(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerapp_sync_push(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerapp_sync_status(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerreplica_app(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerreplica_close_file(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerreplica_customer_id(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_pull(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_push(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_status(
+    ): Int
     external fun uniffi_autocrm_mobile_checksum_constructor_ownerapp_open(
+    ): Int
+    external fun uniffi_autocrm_mobile_checksum_constructor_ownerreplica_open(
     ): Int
     external fun ffi_autocrm_mobile_uniffi_contract_version(
     ): Int
@@ -768,6 +788,30 @@ internal object UniffiLib {
     external fun uniffi_autocrm_mobile_fn_method_ownerapp_update_contact(`ptr`: Long,`change`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_autocrm_mobile_fn_method_ownerapp_vehicles(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_method_ownerapp_sync_pull(`ptr`: Long,`down`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_method_ownerapp_sync_push(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_method_ownerapp_sync_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_clone_ownerreplica(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_autocrm_mobile_fn_free_ownerreplica(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_autocrm_mobile_fn_constructor_ownerreplica_open(`path`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,`hqCustomerId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_autocrm_mobile_fn_method_ownerreplica_app(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_autocrm_mobile_fn_method_ownerreplica_close_file(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_autocrm_mobile_fn_method_ownerreplica_customer_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_method_ownerreplica_sync_pull(`ptr`: Long,`down`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_method_ownerreplica_sync_push(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_autocrm_mobile_fn_method_ownerreplica_sync_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_autocrm_mobile_fn_func_demo_file(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -941,7 +985,37 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_autocrm_mobile_checksum_method_ownerapp_vehicles() and 0xFFFF) != 6183) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerapp_sync_pull() and 0xFFFF) != 44370) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerapp_sync_push() and 0xFFFF) != 65495) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerapp_sync_status() and 0xFFFF) != 34298) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerreplica_app() and 0xFFFF) != 55611) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerreplica_close_file() and 0xFFFF) != 21622) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerreplica_customer_id() and 0xFFFF) != 60926) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_pull() and 0xFFFF) != 7116) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_push() and 0xFFFF) != 55902) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_method_ownerreplica_sync_status() and 0xFFFF) != 56323) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_autocrm_mobile_checksum_constructor_ownerapp_open() and 0xFFFF) != 29869) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_autocrm_mobile_checksum_constructor_ownerreplica_open() and 0xFFFF) != 35693) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1277,6 +1351,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     }
 }
 
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
+    }
+}
+
 
 // This template implements a class for working with a Rust struct via a handle
 // to the live Rust struct on the other side of the FFI.
@@ -1468,6 +1561,22 @@ public interface OwnerAppInterface {
      * My vehicles, now owned or before, with warranty, insurance and inspection dates.
      */
     fun `vehicles`(): List<MyVehicle>
+    
+    /**
+     * As [`OwnerReplica::sync_pull`], on this app's file.
+     */
+    fun `syncPull`(`down`: kotlin.ByteArray): SyncReport
+    
+    /**
+     * As [`OwnerReplica::sync_push`], on this app's file (`invalid_operation.not_a_replica`
+     * if it is not a replica).
+     */
+    fun `syncPush`(): kotlin.ByteArray
+    
+    /**
+     * As [`OwnerReplica::sync_status`], on this app's file.
+     */
+    fun `syncStatus`(): ReplicaStatus
     
     companion object
 }
@@ -1870,6 +1979,59 @@ open class OwnerApp: Disposable, AutoCloseable, OwnerAppInterface
     
 
     
+    /**
+     * As [`OwnerReplica::sync_pull`], on this app's file.
+     */
+    @Throws(OwnerException::class)override fun `syncPull`(`down`: kotlin.ByteArray): SyncReport {
+            return FfiConverterTypeSyncReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerapp_sync_pull(
+        it,
+        
+        FfiConverterByteArray.lower(`down`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * As [`OwnerReplica::sync_push`], on this app's file (`invalid_operation.not_a_replica`
+     * if it is not a replica).
+     */
+    @Throws(OwnerException::class)override fun `syncPush`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerapp_sync_push(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * As [`OwnerReplica::sync_status`], on this app's file.
+     */
+    @Throws(OwnerException::class)override fun `syncStatus`(): ReplicaStatus {
+            return FfiConverterTypeReplicaStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerapp_sync_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -1921,6 +2083,426 @@ public object FfiConverterTypeOwnerApp: FfiConverter<OwnerApp, Long> {
     override fun allocationSize(value: OwnerApp) = 8UL
 
     override fun write(value: OwnerApp, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The phone's database file as owner `hq_customer_id`'s replica of HQ. HQ registers the
+ * replica under the same name and scope (`owner:<hq_customer_id>`); the app carries
+ * [`OwnerReplica::sync_push`]'s bytes to HQ and HQ's answer to [`OwnerReplica::sync_pull`],
+ * until the report says there is no `more`. Once the owner's record has arrived,
+ * [`OwnerReplica::app`] gives the [`OwnerApp`] on the same file (HQ's data there has the
+ * phone's own ids).
+ */
+public interface OwnerReplicaInterface {
+    
+    /**
+     * The owner app on this file (sharing it: closing either closes the file for both).
+     * `unknown_scope` until a pull has brought the owner's record.
+     */
+    fun `app`(): OwnerApp
+    
+    /**
+     * Closes the file. Later calls fail with `invalid_operation.database_closed`.
+     */
+    fun `closeFile`()
+    
+    /**
+     * The owner's customer id in this file (`None` until a pull has brought it).
+     */
+    fun `customerId`(): kotlin.ULong?
+    
+    /**
+     * Applies HQ's answer in one transaction. The same bytes again change nothing
+     * (`already_applied`); `invalid_operation.sync_batch_unreadable` for bytes that are no
+     * batch (damaged in transit), `invalid_operation.sync_batch_mismatch` for a batch made
+     * for another replica or position (push again).
+     */
+    fun `syncPull`(`down`: kotlin.ByteArray): SyncReport
+    
+    /**
+     * The batch to upload to HQ: the phone's changes HQ has not confirmed, and where the
+     * file stands in HQ's data. Writes nothing: pushing again sends the same changes (HQ
+     * applies them once).
+     */
+    fun `syncPush`(): kotlin.ByteArray
+    
+    /**
+     * The file's standing: pending changes (sync at once when `pending_sensitive` is not
+     * zero), whether the first copy is complete.
+     */
+    fun `syncStatus`(): ReplicaStatus
+    
+    companion object
+}
+
+/**
+ * The phone's database file as owner `hq_customer_id`'s replica of HQ. HQ registers the
+ * replica under the same name and scope (`owner:<hq_customer_id>`); the app carries
+ * [`OwnerReplica::sync_push`]'s bytes to HQ and HQ's answer to [`OwnerReplica::sync_pull`],
+ * until the report says there is no `more`. Once the owner's record has arrived,
+ * [`OwnerReplica::app`] gives the [`OwnerApp`] on the same file (HQ's data there has the
+ * phone's own ids).
+ */
+open class OwnerReplica: Disposable, AutoCloseable, OwnerReplicaInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_autocrm_mobile_fn_free_ownerreplica(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_autocrm_mobile_fn_clone_ownerreplica(handle, status)
+        }
+    }
+
+    
+    /**
+     * The owner app on this file (sharing it: closing either closes the file for both).
+     * `unknown_scope` until a pull has brought the owner's record.
+     */
+    @Throws(OwnerException::class)override fun `app`(): OwnerApp {
+            return FfiConverterTypeOwnerApp.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerreplica_app(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Closes the file. Later calls fail with `invalid_operation.database_closed`.
+     */override fun `closeFile`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerreplica_close_file(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The owner's customer id in this file (`None` until a pull has brought it).
+     */
+    @Throws(OwnerException::class)override fun `customerId`(): kotlin.ULong? {
+            return FfiConverterOptionalULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerreplica_customer_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Applies HQ's answer in one transaction. The same bytes again change nothing
+     * (`already_applied`); `invalid_operation.sync_batch_unreadable` for bytes that are no
+     * batch (damaged in transit), `invalid_operation.sync_batch_mismatch` for a batch made
+     * for another replica or position (push again).
+     */
+    @Throws(OwnerException::class)override fun `syncPull`(`down`: kotlin.ByteArray): SyncReport {
+            return FfiConverterTypeSyncReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerreplica_sync_pull(
+        it,
+        
+        FfiConverterByteArray.lower(`down`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The batch to upload to HQ: the phone's changes HQ has not confirmed, and where the
+     * file stands in HQ's data. Writes nothing: pushing again sends the same changes (HQ
+     * applies them once).
+     */
+    @Throws(OwnerException::class)override fun `syncPush`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerreplica_sync_push(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The file's standing: pending changes (sync at once when `pending_sensitive` is not
+     * zero), whether the first copy is complete.
+     */
+    @Throws(OwnerException::class)override fun `syncStatus`(): ReplicaStatus {
+            return FfiConverterTypeReplicaStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_method_ownerreplica_sync_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Opens the file at `path` (created if missing) and makes it replica `name` of HQ for
+     * owner `hq_customer_id` (HQ's id). Opening the same replica again just opens it.
+     * `invalid_operation.replica_not_empty` for a file that holds customers or is another
+     * replica; `validation.*` on the name; `already_open` if another handle holds the file.
+     */
+    @Throws(OwnerException::class) fun `open`(`path`: kotlin.String, `name`: kotlin.String, `hqCustomerId`: kotlin.ULong): OwnerReplica {
+            return FfiConverterTypeOwnerReplica.lift(
+    uniffiRustCallWithError(OwnerException) { _status ->
+    UniffiLib.uniffi_autocrm_mobile_fn_constructor_ownerreplica_open(
+    
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterString.lower(`name`),
+        FfiConverterULong.lower(`hqCustomerId`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOwnerReplica: FfiConverter<OwnerReplica, Long> {
+    override fun lower(value: OwnerReplica): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): OwnerReplica {
+        return OwnerReplica(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): OwnerReplica {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: OwnerReplica) = 8UL
+
+    override fun write(value: OwnerReplica, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -2916,6 +3498,260 @@ public object FfiConverterTypeReminder: FfiConverterRustBuffer<Reminder> {
 
 
 /**
+ * The phone file's standing as a replica.
+ */
+data class ReplicaStatus (
+    /**
+     * The replica's name (its source system at HQ).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Its scope (`owner:<HQ customer id>`).
+     */
+    var `scope`: kotlin.String
+    , 
+    /**
+     * Changes made on the phone that HQ has not confirmed yet.
+     */
+    var `pending`: kotlin.ULong
+    , 
+    /**
+     * Of those, changes to sensitive touchpoints (a complaint, a rescue…): sync at once when
+     * not zero.
+     */
+    var `pendingSensitive`: kotlin.ULong
+    , 
+    /**
+     * Whether the first copy of HQ's data is complete.
+     */
+    var `copied`: kotlin.Boolean
+    , 
+    /**
+     * HQ's change the file has applied through.
+     */
+    var `position`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReplicaStatus: FfiConverterRustBuffer<ReplicaStatus> {
+    override fun read(buf: ByteBuffer): ReplicaStatus {
+        return ReplicaStatus(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReplicaStatus) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`scope`) +
+            FfiConverterULong.allocationSize(value.`pending`) +
+            FfiConverterULong.allocationSize(value.`pendingSensitive`) +
+            FfiConverterBoolean.allocationSize(value.`copied`) +
+            FfiConverterULong.allocationSize(value.`position`)
+    )
+
+    override fun write(value: ReplicaStatus, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`scope`, buf)
+            FfiConverterULong.write(value.`pending`, buf)
+            FfiConverterULong.write(value.`pendingSensitive`, buf)
+            FfiConverterBoolean.write(value.`copied`, buf)
+            FfiConverterULong.write(value.`position`, buf)
+    }
+}
+
+
+
+/**
+ * A record of a batch that could not be applied.
+ */
+data class SyncRejection (
+    /**
+     * `customer`, `vehicle`, `touchpoint`, `merge` or `erasure`.
+     */
+    var `entity`: kotlin.String
+    , 
+    /**
+     * Its id at HQ, as the batch gave it.
+     */
+    var `hqId`: kotlin.ULong?
+    , 
+    /**
+     * Its id in the phone's file, as the batch gave it.
+     */
+    var `replicaId`: kotlin.ULong?
+    , 
+    /**
+     * Core's stable code of why (docs/errors.md).
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * What was wrong.
+     */
+    var `message`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncRejection: FfiConverterRustBuffer<SyncRejection> {
+    override fun read(buf: ByteBuffer): SyncRejection {
+        return SyncRejection(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncRejection) = (
+            FfiConverterString.allocationSize(value.`entity`) +
+            FfiConverterOptionalULong.allocationSize(value.`hqId`) +
+            FfiConverterOptionalULong.allocationSize(value.`replicaId`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`message`)
+    )
+
+    override fun write(value: SyncRejection, buf: ByteBuffer) {
+            FfiConverterString.write(value.`entity`, buf)
+            FfiConverterOptionalULong.write(value.`hqId`, buf)
+            FfiConverterOptionalULong.write(value.`replicaId`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
+ * What applying a batch did.
+ */
+data class SyncReport (
+    /**
+     * Customers created or changed.
+     */
+    var `customers`: kotlin.ULong
+    , 
+    /**
+     * Vehicles created or changed.
+     */
+    var `vehicles`: kotlin.ULong
+    , 
+    /**
+     * Touchpoints added.
+     */
+    var `touchpoints`: kotlin.ULong
+    , 
+    /**
+     * Merges applied.
+     */
+    var `merges`: kotlin.ULong
+    , 
+    /**
+     * Erasures applied.
+     */
+    var `erasures`: kotlin.ULong
+    , 
+    /**
+     * Records received that changed nothing.
+     */
+    var `unchanged`: kotlin.ULong
+    , 
+    /**
+     * Records refused, each with why; the rest of the batch was applied.
+     */
+    var `rejected`: List<SyncRejection>
+    , 
+    /**
+     * The batch had been applied before: nothing was done.
+     */
+    var `alreadyApplied`: kotlin.Boolean
+    , 
+    /**
+     * HQ has more: push and pull again.
+     */
+    var `more`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
+    override fun read(buf: ByteBuffer): SyncReport {
+        return SyncReport(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeSyncRejection.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncReport) = (
+            FfiConverterULong.allocationSize(value.`customers`) +
+            FfiConverterULong.allocationSize(value.`vehicles`) +
+            FfiConverterULong.allocationSize(value.`touchpoints`) +
+            FfiConverterULong.allocationSize(value.`merges`) +
+            FfiConverterULong.allocationSize(value.`erasures`) +
+            FfiConverterULong.allocationSize(value.`unchanged`) +
+            FfiConverterSequenceTypeSyncRejection.allocationSize(value.`rejected`) +
+            FfiConverterBoolean.allocationSize(value.`alreadyApplied`) +
+            FfiConverterBoolean.allocationSize(value.`more`)
+    )
+
+    override fun write(value: SyncReport, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`customers`, buf)
+            FfiConverterULong.write(value.`vehicles`, buf)
+            FfiConverterULong.write(value.`touchpoints`, buf)
+            FfiConverterULong.write(value.`merges`, buf)
+            FfiConverterULong.write(value.`erasures`, buf)
+            FfiConverterULong.write(value.`unchanged`, buf)
+            FfiConverterSequenceTypeSyncRejection.write(value.`rejected`, buf)
+            FfiConverterBoolean.write(value.`alreadyApplied`, buf)
+            FfiConverterBoolean.write(value.`more`, buf)
+    }
+}
+
+
+
+/**
  * My tier and how far the next one is.
  */
 data class TierInfo (
@@ -3835,6 +4671,34 @@ public object FfiConverterSequenceTypeReminder: FfiConverterRustBuffer<List<Remi
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeReminder.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSyncRejection: FfiConverterRustBuffer<List<SyncRejection>> {
+    override fun read(buf: ByteBuffer): List<SyncRejection> {
+        val len = buf.getInt()
+        return List<SyncRejection>(len) {
+            FfiConverterTypeSyncRejection.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SyncRejection>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSyncRejection.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SyncRejection>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSyncRejection.write(it, buf)
         }
     }
 }
