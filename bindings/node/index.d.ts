@@ -497,7 +497,7 @@ export interface SyncRejection { entity: 'customer' | 'vehicle' | 'touchpoint' |
  * What one step of a replica round trip did. `alreadyApplied`: the batch had been applied
  * before, nothing was done; `more`: pull: HQ has more; serve: the answer is not the last page.
  */
-export interface SyncReport { customers: number; vehicles: number; touchpoints: number; merges: number; erasures: number; unchanged: number; rejected: SyncRejection[]; alreadyApplied: boolean; more: boolean }
+export interface SyncReport { customers: number; vehicles: number; touchpoints: number; merges: number; erasures: number; consents: number; unchanged: number; rejected: SyncRejection[]; alreadyApplied: boolean; more: boolean }
 /** `syncServe`: the answer for the replica's `syncPull`, and what applying the replica's batch did. */
 export interface SyncServed { batch: Buffer; report: SyncReport }
 /** `syncWith`: the reports of the last serve (at HQ) and pull (here). */

@@ -41,6 +41,8 @@ pub struct SyncReport {
     pub merges: u64,
     /// Erasures applied.
     pub erasures: u64,
+    /// Consent events added.
+    pub consents: u64,
     /// Records received that changed nothing.
     pub unchanged: u64,
     /// Records refused, each with why; the rest of the batch was applied.
@@ -77,6 +79,7 @@ impl From<CoreReport> for SyncReport {
             touchpoints: r.touchpoints,
             merges: r.merges,
             erasures: r.erasures,
+            consents: r.consents,
             unchanged: r.unchanged,
             rejected: r
                 .rejected

@@ -29,7 +29,8 @@ impl ToV for SyncReport {
         obj! {
             "customers" => self.customers.to_v(), "vehicles" => self.vehicles.to_v(),
             "touchpoints" => self.touchpoints.to_v(), "merges" => self.merges.to_v(),
-            "erasures" => self.erasures.to_v(), "unchanged" => self.unchanged.to_v(),
+            "erasures" => self.erasures.to_v(), "consents" => self.consents.to_v(),
+            "unchanged" => self.unchanged.to_v(),
             "rejected" => self.rejected.to_v(), "alreadyApplied" => self.already_applied.to_v(),
             "more" => self.more.to_v(),
         }

@@ -638,7 +638,8 @@ class SyncRejection(_Record):
     replica: Optional[int]; code: str; message: str
 @final
 class SyncReport(_Record):
-    customers: int; vehicles: int; touchpoints: int; merges: int; erasures: int; unchanged: int
+    customers: int; vehicles: int; touchpoints: int; merges: int; erasures: int; consents: int
+    unchanged: int
     rejected: List[SyncRejection]; already_applied: bool; more: bool
 @final
 class ReplicaStatus(_Record):

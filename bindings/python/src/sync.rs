@@ -17,19 +17,20 @@ use crate::PyDatabase;
 
 record_class!(
     /// A record of a sync batch that could not be applied: `entity` ("customer", "vehicle",
-    /// "touchpoint", "merge" or "erasure"), its ids as the batch gave them (`hq`, `replica`,
+    /// "touchpoint", "consents", "merge" or "erasure"), its ids as the batch gave them (`hq`, `replica`,
     /// each an int or None), and why (`code`, as an Error's code, and `message`).
     SyncRejectionPy, "SyncRejection", [entity, hq, replica, code, message]
 );
 
 record_class!(
     /// What one step of a replica round trip did (`sync_serve`, `sync_pull`, `sync_with`):
-    /// counts of customers, vehicles, touchpoints, merges and erasures applied, records that
-    /// changed nothing (`unchanged`), records refused (`rejected`: SyncRejection list; the rest
-    /// of the batch was applied), `already_applied` (the batch had been applied before: nothing
-    /// was done) and `more` (pull: HQ has more; serve: the answer is not the last page).
-    SyncReportPy, "SyncReport", [customers, vehicles, touchpoints, merges, erasures, unchanged,
-        rejected, already_applied, more]
+    /// counts of customers, vehicles, touchpoints, merges, erasures and consent events applied,
+    /// records that changed nothing (`unchanged`), records refused (`rejected`: SyncRejection
+    /// list; the rest of the batch was applied), `already_applied` (the batch had been applied
+    /// before: nothing was done) and `more` (pull: HQ has more; serve: the answer is not the
+    /// last page).
+    SyncReportPy, "SyncReport", [customers, vehicles, touchpoints, merges, erasures, consents,
+        unchanged, rejected, already_applied, more]
 );
 
 record_class!(
@@ -73,6 +74,7 @@ fn report(py: Python<'_>, r: &SyncReport) -> PyResult<Py<SyncReportPy>> {
         touchpoints: any(py, r.touchpoints)?,
         merges: any(py, r.merges)?,
         erasures: any(py, r.erasures)?,
+        consents: any(py, r.consents)?,
         unchanged: any(py, r.unchanged)?,
         rejected: rejected.into_any().unbind(),
         already_applied: any(py, r.already_applied)?,

@@ -2971,6 +2971,10 @@ public struct SyncReport: Equatable, Hashable {
      */
     public var erasures: UInt64
     /**
+     * Consent events added.
+     */
+    public var consents: UInt64
+    /**
      * Records received that changed nothing.
      */
     public var unchanged: UInt64
@@ -3006,6 +3010,9 @@ public struct SyncReport: Equatable, Hashable {
          * Erasures applied.
          */erasures: UInt64, 
         /**
+         * Consent events added.
+         */consents: UInt64, 
+        /**
          * Records received that changed nothing.
          */unchanged: UInt64, 
         /**
@@ -3022,6 +3029,7 @@ public struct SyncReport: Equatable, Hashable {
         self.touchpoints = touchpoints
         self.merges = merges
         self.erasures = erasures
+        self.consents = consents
         self.unchanged = unchanged
         self.rejected = rejected
         self.alreadyApplied = alreadyApplied
@@ -3049,6 +3057,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 touchpoints: FfiConverterUInt64.read(from: &buf), 
                 merges: FfiConverterUInt64.read(from: &buf), 
                 erasures: FfiConverterUInt64.read(from: &buf), 
+                consents: FfiConverterUInt64.read(from: &buf), 
                 unchanged: FfiConverterUInt64.read(from: &buf), 
                 rejected: FfiConverterSequenceTypeSyncRejection.read(from: &buf), 
                 alreadyApplied: FfiConverterBool.read(from: &buf), 
@@ -3062,6 +3071,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.touchpoints, into: &buf)
         FfiConverterUInt64.write(value.merges, into: &buf)
         FfiConverterUInt64.write(value.erasures, into: &buf)
+        FfiConverterUInt64.write(value.consents, into: &buf)
         FfiConverterUInt64.write(value.unchanged, into: &buf)
         FfiConverterSequenceTypeSyncRejection.write(value.rejected, into: &buf)
         FfiConverterBool.write(value.alreadyApplied, into: &buf)

@@ -3678,6 +3678,11 @@ data class SyncReport (
     var `erasures`: kotlin.ULong
     , 
     /**
+     * Consent events added.
+     */
+    var `consents`: kotlin.ULong
+    , 
+    /**
      * Records received that changed nothing.
      */
     var `unchanged`: kotlin.ULong
@@ -3718,6 +3723,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
             FfiConverterSequenceTypeSyncRejection.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
@@ -3730,6 +3736,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.allocationSize(value.`touchpoints`) +
             FfiConverterULong.allocationSize(value.`merges`) +
             FfiConverterULong.allocationSize(value.`erasures`) +
+            FfiConverterULong.allocationSize(value.`consents`) +
             FfiConverterULong.allocationSize(value.`unchanged`) +
             FfiConverterSequenceTypeSyncRejection.allocationSize(value.`rejected`) +
             FfiConverterBoolean.allocationSize(value.`alreadyApplied`) +
@@ -3742,6 +3749,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.write(value.`touchpoints`, buf)
             FfiConverterULong.write(value.`merges`, buf)
             FfiConverterULong.write(value.`erasures`, buf)
+            FfiConverterULong.write(value.`consents`, buf)
             FfiConverterULong.write(value.`unchanged`, buf)
             FfiConverterSequenceTypeSyncRejection.write(value.`rejected`, buf)
             FfiConverterBoolean.write(value.`alreadyApplied`, buf)
