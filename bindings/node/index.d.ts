@@ -184,7 +184,7 @@ export interface Reads {
   lineage(customer: number): Customer360['lineage'];
   /** Offers not applied (open ones only unless `openOnly` is false). */
   conflicts(openOnly?: boolean): Conflict[];
-  /** Rejected import records, one dealer's or all. */
+  /** Rejected records waiting in `dealer`'s feedback queue, or without one in the unassigned queue (records no dealer sent); `feedbackAll()` lists every queue. */
   feedback(dealer?: number): FeedbackEntry[];
   /** Every queued feedback entry, by dealer (the unassigned queue first), then oldest first. */
   feedbackAll(): FeedbackEntry[];
@@ -564,6 +564,8 @@ export class AutocrmError extends Error {
   readonly record: number | null;
   /** The kind's own attributes (camelCase), e.g. `rule`, `value`, `entity`, `key`. */
   readonly details: Record<string, string | number>;
+  /** How to fix it (core's hint for the code), or null where core has none. */
+  readonly hint: string | null;
 }
 export class ValidationError extends AutocrmError {}
 export class NotFoundError extends AutocrmError {}

@@ -28,6 +28,7 @@ class AutocrmError extends Error {
     this.field = info.field ?? null;
     this.record = info.record ?? null;
     this.details = info.details ?? {};
+    this.hint = info.hint || null;
   }
 }
 

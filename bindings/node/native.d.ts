@@ -251,7 +251,10 @@ export declare class NativeRead {
   lineage(customer: number): V
   /** Conflicts (offers not applied), open ones only by default. */
   conflicts(openOnly?: boolean | undefined | null): V
-  /** The feedback queue of rejected records, one dealer's or all. */
+  /**
+   * The feedback queue of rejected records of `dealer`, or without one the unassigned
+   * queue (records no dealer sent), as Python's `feedback`; `feedbackAll` gives every queue.
+   */
   feedback(dealer?: number | undefined | null): V
   /**
    * Care actions due on days `from ≤ d < to` (core's default rules), for one dealer or all

@@ -59,6 +59,7 @@ pub fn core(e: &autocrm::Error) -> napi::Error {
         "field": r.field.as_deref().map(camel),
         "record": r.record,
         "details": details,
+        "hint": e.hint(),
     });
     napi::Error::from_reason(format!("{MARKER}{doc}"))
 }

@@ -1275,14 +1275,12 @@ impl NativeRead {
         written(self.s.with(|r| r.conflicts(open_only.unwrap_or(true))))
     }
 
-    /// The feedback queue of rejected records, one dealer's or all.
+    /// The feedback queue of rejected records of `dealer`, or without one the unassigned
+    /// queue (records no dealer sent), as Python's `feedback`; `feedbackAll` gives every queue.
     #[napi(catch_unwind)]
     pub fn feedback(&self, dealer: Option<f64>) -> napi::Result<V> {
         let d = dealer.map(did).transpose()?;
-        written(self.s.with(|r| match d {
-            Some(_) => r.feedback(d),
-            None => r.feedback_all(),
-        }))
+        written(self.s.with(|r| r.feedback(d)))
     }
 
     /// Care actions due on days `from ≤ d < to` (core's default rules), for one dealer or all

@@ -195,6 +195,9 @@ test('every error class carries core code, field and record', async () => {
     return true;
   });
   assert.throws(() => db.insertCustomer({ name: '王先生' }), { code: 'validation.name_placeholder', field: 'name' });
+  // Every error says how to fix it, in core's words for its code.
+  assert.throws(() => db.insertCustomer({ name: '王先生' }), (e) => /salutations, not names/.test(e.hint));
+  assert.throws(() => db.customer(99999), (e) => e.code === 'not_found' && typeof e.hint === 'string');
   assert.throws(() => db.insertCustomer({ kind: 'organisation', name: '上海申通物流有限公司', nationalId: '1' }), { code: 'validation.not_allowed', field: 'nationalId' });
   assert.throws(() => db.insertDealer({ code: 'SH0001', name: '上海二店', region: 'East', province: '上海', city: '上海' }), { name: 'DuplicateKeyError', code: 'duplicate_key' });
   assert.throws(() => db.insertVehicle({ vin: 'LSVAU218XN2183290', brand: 'VW', model: 'Passat' }), { code: 'validation.vin_check_digit', field: 'vin' });
@@ -254,7 +257,10 @@ test('lineage, conflicts, feedback, consents, relations, records by id, care act
   assert.throws(() => db.resolveConflict(1, 'maybe', 'ops'), RangeError);
   // A rejected row waits in its dealer's feedback queue.
   await db.importBuffer('source_system,source_id,name,phones\ndms,D9,王先生,13600136009\n', 'customers_dms.csv');
+  // No dealer sent it: it waits in the unassigned queue, which feedback() without a dealer lists.
   assert.ok(db.feedback().some((e) => e.code === 'validation.name_placeholder'));
+  assert.ok(db.feedback().every((e) => e.dealer === null));
+  assert.ok(db.feedbackAll().length >= db.feedback().length);
   db.recordConsent(f.wang, { channel: 'wechat', granted: false, at: localTime(2025, 1, 1), source: 'app' });
   assert.deepEqual(db.consents(f.wang).map((c) => [c.channel, c.granted]), [['wechat', false]]);
   db.relate(f.wang, 'relative', f.li);
