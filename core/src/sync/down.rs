@@ -186,10 +186,22 @@ pub(super) fn build(
     // A customer travels with every record of his that does, whether or not his own record
     // changed: a scope may have just come to see him (a first visit at this dealer).
     let mut named: Vec<u64> = Vec::new();
+    // The replica's own touchpoints coming back are left out: it has them.
+    let theirs = |t: &crate::touchpoint::Touchpoint| {
+        t.source.as_ref().is_some_and(|s| s.system == state.name)
+    };
+    let mut own = Vec::new();
     for id in &p.touchpoints {
         if let Some(t) = live(r.touchpoint(TouchpointId(*id)))? {
-            named.push(t.customer.0);
+            if theirs(&t) {
+                own.push(*id);
+            } else {
+                named.push(t.customer.0);
+            }
         }
+    }
+    for id in own {
+        p.touchpoints.remove(&id);
     }
     for id in &p.vehicles {
         if let Some(h) = live(r.ownership(VehicleId(*id)))? {
