@@ -15,11 +15,11 @@ use crate::source::SourceRef;
 use crate::store::tables::{CUSTOMERS, VEHICLES};
 use crate::store::{Database, ReadTxn, WriteTxn};
 
-use super::up::{dealer_codes, ids_from, live};
+use super::up::{dealer_codes, ids_from, live, vehicle_entry};
 use super::{
     add_consents, load, not_a_replica, replica_key, store, ConsentEntry, CopyProgress,
     CustomerEntry, Direction, PullPosition, ReplicaState, SyncBatch, SyncRef, SyncRejection,
-    SyncReport, TouchpointEntry, VehicleEntry, CHANGE_PAGE, COPY_PAGE, HQ_SOURCE,
+    SyncReport, TouchpointEntry, CHANGE_PAGE, COPY_PAGE, HQ_SOURCE,
 };
 
 /// The records a down batch carries, by HQ id.
@@ -269,22 +269,12 @@ fn fill(r: &ReadTxn, a: &Access, replica: &str, p: Picked, b: &mut SyncBatch) ->
         }
     }
     for id in p.vehicles {
-        let id = VehicleId(id);
-        let (Some(v), Some(history)) = (live(r.vehicle(id))?, live(r.ownership(id))?) else {
-            continue;
-        };
-        let Some(owner) = history.current().map(|o| o.customer) else {
-            continue;
-        };
-        if !sees(owner)? {
-            continue;
+        let e = vehicle_entry(r, VehicleId(id), &codes, vehicle_ref, customer_ref)?;
+        if let Some(e) = e {
+            if sees(CustomerId(e.owner.hq.unwrap_or_default()))? {
+                b.vehicles.push(e);
+            }
         }
-        b.vehicles.push(VehicleEntry {
-            id: vehicle_ref(id),
-            owner: customer_ref(owner),
-            selling_dealer: v.selling_dealer.and_then(|d| codes.get(&d).cloned()),
-            vehicle: v,
-        });
     }
     for id in p.touchpoints {
         let Some(t) = live(r.touchpoint(TouchpointId(id)))? else {

@@ -93,6 +93,19 @@ pub struct ReplicaState {
 }
 codec::model!(ReplicaState, ReplicaState, "replica state");
 
+impl ReplicaState {
+    /// Replica `name` with scope `scope`, before its first round trip.
+    fn new(name: &str, scope: &Scope) -> ReplicaState {
+        ReplicaState {
+            name: name.into(),
+            scope: scope.to_string(),
+            pull: PullPosition::default(),
+            applied: 0,
+            syncs: 0,
+        }
+    }
+}
+
 /// What one step of a round trip did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -239,14 +252,7 @@ pub fn register_replica(hq: &Database, name: &str, scope: &Scope) -> Result<()> 
         });
         w.set_sources(&registry)?;
         w.register_consumer(&feed_consumer(name))?;
-        let state = ReplicaState {
-            name: name.into(),
-            scope: scope.to_string(),
-            pull: PullPosition::default(),
-            applied: 0,
-            syncs: 0,
-        };
-        store(w, &key, &state)
+        store(w, &key, &ReplicaState::new(name, scope))
     })
 }
 
@@ -283,14 +289,7 @@ pub fn init_replica(replica: &Database, name: &str, scope: &Scope) -> Result<()>
         });
         w.set_sources(&registry)?;
         w.register_consumer(PUSH_CONSUMER)?;
-        let state = ReplicaState {
-            name: name.into(),
-            scope: scope.to_string(),
-            pull: PullPosition::default(),
-            applied: 0,
-            syncs: 0,
-        };
-        store(w, UPSTREAM_KEY, &state)
+        store(w, UPSTREAM_KEY, &ReplicaState::new(name, scope))
     })
 }
 

@@ -38,6 +38,29 @@ pub(super) fn ids_from(r: &ReadTxn, kind: ModelKind, system: &str) -> Result<Has
         .collect())
 }
 
+/// Vehicle `id` as a batch carries it, with its current owner; `None` for a vehicle gone or
+/// without a current owner.
+pub(super) fn vehicle_entry(
+    r: &ReadTxn,
+    id: VehicleId,
+    codes: &HashMap<DealerId, String>,
+    vehicle_ref: impl Fn(VehicleId) -> SyncRef,
+    customer_ref: impl Fn(CustomerId) -> SyncRef,
+) -> Result<Option<VehicleEntry>> {
+    let (Some(v), Some(history)) = (live(r.vehicle(id))?, live(r.ownership(id))?) else {
+        return Ok(None);
+    };
+    let Some(owner) = history.current().map(|o| o.customer) else {
+        return Ok(None);
+    };
+    Ok(Some(VehicleEntry {
+        id: vehicle_ref(id),
+        owner: customer_ref(owner),
+        selling_dealer: v.selling_dealer.and_then(|d| codes.get(&d).cloned()),
+        vehicle: v,
+    }))
+}
+
 /// Dealer id → code, for every dealer.
 pub(super) fn dealer_codes(r: &ReadTxn) -> Result<HashMap<DealerId, String>> {
     Ok(r.dealers()?
@@ -144,19 +167,9 @@ pub(super) fn build(r: &ReadTxn, state: &ReplicaState, now: DateTime) -> Result<
         }
     }
     for id in l.vehicles {
-        let id = VehicleId(id);
-        let (Some(v), Some(history)) = (live(r.vehicle(id))?, live(r.ownership(id))?) else {
-            continue;
-        };
-        let Some(owner) = history.current().map(|o| o.customer) else {
-            continue;
-        };
-        b.vehicles.push(VehicleEntry {
-            id: vehicle_ref(id),
-            owner: customer_ref(owner),
-            selling_dealer: v.selling_dealer.and_then(|d| codes.get(&d).cloned()),
-            vehicle: v,
-        });
+        if let Some(e) = vehicle_entry(r, VehicleId(id), &codes, vehicle_ref, customer_ref)? {
+            b.vehicles.push(e);
+        }
     }
     for id in l.consents {
         let events = r.consents(CustomerId(id))?.0;
