@@ -2,26 +2,10 @@
 //! quality report, feedback queue, conflicts, duplicates and a customer's 360° view back.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn autocrm(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_autocrm"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = autocrm(db, args);
-    assert!(
-        out.status.success(),
-        "autocrm {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("output is UTF-8")
-}
+#[path = "support/run.rs"]
+mod run;
+use run::{autocrm, ok};
 
 /// The national ID the unscoped 360 view of `customer` shows.
 fn national_id_of(db: &Path, customer: &str) -> String {

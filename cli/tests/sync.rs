@@ -4,35 +4,15 @@
 //! during or after the commit) must resume to the same files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use autocrm::{
     Channel, Customer, Database, Dealer, DealerKind, ServiceKind, Touchpoint, TouchpointKind,
 };
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_autocrm"))
-}
-
-fn autocrm(db: &Path, args: &[&str]) -> Output {
-    bin()
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = autocrm(db, args);
-    assert!(
-        out.status.success(),
-        "autocrm {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8")
-}
+#[path = "support/run.rs"]
+mod run;
+use run::{autocrm, bin, ok};
 
 /// Runs `autocrm --db db args…` and kills it with SIGKILL after `delay`.
 fn killed(db: &Path, args: &[&str], delay: Duration) {

@@ -17,8 +17,8 @@ use crate::store::{Database, ReadTxn, WriteTxn};
 
 use super::up::{dealer_codes, ids_from, live, vehicle_entry};
 use super::{
-    add_consents, load, not_a_replica, replica_key, store, ConsentEntry, CopyProgress,
-    CustomerEntry, Direction, PullPosition, ReplicaState, SyncBatch, SyncRef, SyncRejection,
+    add_consents, insert_touchpoint_once, load, not_a_replica, replica_key, store, ConsentEntry,
+    CopyProgress, CustomerEntry, Direction, PullPosition, ReplicaState, SyncBatch, SyncRef,
     SyncReport, TouchpointEntry, CHANGE_PAGE, COPY_PAGE, HQ_SOURCE,
 };
 
@@ -171,8 +171,10 @@ pub(super) fn build(
         let hq =
             e.id.hq
                 .or_else(|| e.id.replica.and_then(|l| cust_of.get(&l).copied()));
-        if let Some(h) = hq.and_then(|h| live(r.resolve_customer(CustomerId(h))).ok().flatten()) {
-            p.customers.insert(h.0);
+        if let Some(h) = hq {
+            if let Some(live) = live(r.resolve_customer(CustomerId(h)))? {
+                p.customers.insert(live.0);
+            }
         }
     }
     for e in &up.vehicles {
@@ -183,51 +185,67 @@ pub(super) fn build(
             p.vehicles.insert(h);
         }
     }
-    // A customer travels with every record of his that does, whether or not his own record
-    // changed: a scope may have just come to see him (a first visit at this dealer).
-    let mut named: Vec<u64> = Vec::new();
-    // The replica's own touchpoints coming back are left out: it has them.
-    let theirs = |t: &crate::touchpoint::Touchpoint| {
-        t.source.as_ref().is_some_and(|s| s.system == state.name)
-    };
-    let mut own = Vec::new();
-    for id in &p.touchpoints {
-        if let Some(t) = live(r.touchpoint(TouchpointId(*id)))? {
-            if theirs(&t) {
-                own.push(*id);
-            } else {
-                named.push(t.customer.0);
+    // In the copy every customer is picked whole already; following the feed, a customer
+    // travels with every record of his that does, whether or not his own record changed: a
+    // scope may have just come to see him (a first visit at this dealer).
+    if req.copied {
+        let mut named: Vec<u64> = Vec::new();
+        // The replica's own touchpoints coming back are left out: it has them.
+        let from_replica = |t: &crate::touchpoint::Touchpoint| {
+            t.source.as_ref().is_some_and(|s| s.system == state.name)
+        };
+        let mut own = Vec::new();
+        for id in &p.touchpoints {
+            if let Some(t) = live(r.touchpoint(TouchpointId(*id)))? {
+                if from_replica(&t) {
+                    own.push(*id);
+                } else {
+                    named.push(t.customer.0);
+                }
+            }
+        }
+        for id in own {
+            p.touchpoints.remove(&id);
+        }
+        for id in &p.vehicles {
+            if let Some(h) = live(r.ownership(VehicleId(*id)))? {
+                named.extend(h.current().map(|o| o.customer.0));
+            }
+        }
+        named.append(&mut p.records_of);
+        named.sort_unstable();
+        named.dedup();
+        // …with what is his and may predate the scope seeing him: vehicles and consents.
+        for c in named {
+            p.customers.insert(c);
+            p.consents.insert(c);
+            for v in r.vehicles_of(CustomerId(c))? {
+                p.vehicles.insert(v.id.0);
             }
         }
     }
-    for id in own {
-        p.touchpoints.remove(&id);
-    }
-    for id in &p.vehicles {
-        if let Some(h) = live(r.ownership(VehicleId(*id)))? {
-            named.extend(h.current().map(|o| o.customer.0));
-        }
-    }
-    named.append(&mut p.records_of);
-    named.sort_unstable();
-    named.dedup();
-    // …with what is his and may predate the scope seeing him: vehicles and consents.
-    for c in named {
-        p.customers.insert(c);
-        p.consents.insert(c);
-        for v in r.vehicles_of(CustomerId(c))? {
-            p.vehicles.insert(v.id.0);
-        }
-    }
-    fill(&r, &a, &state.name, p, &mut b)?;
+    fill(
+        &r,
+        &a,
+        &state.name,
+        (&ours_customer, &ours_vehicle),
+        p,
+        &mut b,
+    )?;
     let more = b.more;
     Ok((b, more))
 }
 
-/// Turns the picked HQ ids into entries, keeping only what the scope sees now.
-fn fill(r: &ReadTxn, a: &Access, replica: &str, p: Picked, b: &mut SyncBatch) -> Result<()> {
-    let theirs_customer = ids_from(r, ModelKind::Customer, replica)?;
-    let theirs_vehicle = ids_from(r, ModelKind::Vehicle, replica)?;
+/// Turns the picked HQ ids into entries, keeping only what the scope sees now. `theirs`:
+/// HQ's customer and vehicle ids → the replica's, for the records the replica made.
+fn fill(
+    r: &ReadTxn,
+    a: &Access,
+    replica: &str,
+    (theirs_customer, theirs_vehicle): (&HashMap<u64, u64>, &HashMap<u64, u64>),
+    p: Picked,
+    b: &mut SyncBatch,
+) -> Result<()> {
     let codes = dealer_codes(r)?;
     let mut judged: HashMap<CustomerId, bool> = HashMap::new();
     // Seen and not erased: an erased customer's records go no further (the erasure does).
@@ -419,9 +437,7 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
             }
             match w.merge_customers(s, m, b.made_at, HQ_SOURCE) {
                 Ok(_) => report.merges += 1,
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("merge", *merged, &err)),
+                Err(err) => report.reject("merge", *merged, &err),
             }
         }
         for e in &b.customers {
@@ -452,18 +468,14 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
                         report.customers += 1;
                     }
                 }
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("customer", e.id, &err)),
+                Err(err) => report.reject("customer", e.id, &err),
             }
         }
         for e in &b.vehicles {
             let Some(h) = e.id.hq else { continue };
             let Some(owner) = local_customer(w, &e.owner)? else {
                 let err = Error::not_found("customer", format!("{:?}", e.owner));
-                report
-                    .rejected
-                    .push(SyncRejection::new("vehicle", e.id, &err));
+                report.reject("vehicle", e.id, &err);
                 continue;
             };
             let local_live = match e.id.replica {
@@ -480,9 +492,7 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
             match w.upsert_vehicle(&v, owner, &received(h)) {
                 Ok(u) if u.outcome == Outcome::Unchanged => report.unchanged += 1,
                 Ok(_) => report.vehicles += 1,
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("vehicle", e.id, &err)),
+                Err(err) => report.reject("vehicle", e.id, &err),
             }
         }
         for e in &b.touchpoints {
@@ -494,9 +504,7 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
             }
             let Some(customer) = local_customer(w, &e.customer)? else {
                 let err = Error::not_found("customer", format!("{:?}", e.customer));
-                report
-                    .rejected
-                    .push(SyncRejection::new("touchpoint", e.id, &err));
+                report.reject("touchpoint", e.id, &err);
                 continue;
             };
             let mut t = e.touchpoint.clone();
@@ -506,15 +514,10 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
                 None => None,
             };
             t.dealer = e.dealer.as_ref().and_then(|c| dealers.get(c).copied());
-            let src = SourceRef::new(HQ_SOURCE, h.to_string());
-            let before = w.tx().source_known(ModelKind::Touchpoint, &src)?;
-            t.source = Some(src);
-            match w.insert_touchpoint(&t) {
-                Ok(_) if before.is_some() => report.unchanged += 1,
-                Ok(_) => report.touchpoints += 1,
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("touchpoint", e.id, &err)),
+            match insert_touchpoint_once(w, t, SourceRef::new(HQ_SOURCE, h.to_string())) {
+                Ok(false) => report.unchanged += 1,
+                Ok(true) => report.touchpoints += 1,
+                Err(err) => report.reject("touchpoint", e.id, &err),
             }
         }
         for e in &b.consents {
@@ -523,9 +526,7 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
             };
             match add_consents(w, c, &e.events) {
                 Ok(n) => report.consents += n,
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("consents", e.customer, &err)),
+                Err(err) => report.reject("consents", e.customer, &err),
             }
         }
         for e in &b.erasures {
@@ -534,9 +535,7 @@ pub(super) fn apply(replica: &Database, b: &SyncBatch, key: &str) -> Result<Sync
             };
             match w.erase_customer(c, HQ_SOURCE, "erased at HQ") {
                 Ok(_) => report.erasures += 1,
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("erasure", *e, &err)),
+                Err(err) => report.reject("erasure", *e, &err),
             }
         }
         st.pull = b.reached;

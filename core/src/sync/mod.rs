@@ -46,12 +46,14 @@ pub use batch::{
 
 use crate::access::Scope;
 use crate::audit::{AuditAction, NewAuditEntry};
-use crate::codec;
+use crate::codec::{self, ModelKind};
 use crate::consent::ConsentEvent;
 use crate::error::{Error, Refusal, Result, Rule, ValidationError};
 use crate::ids::CustomerId;
 use crate::integration::SourceSystem;
+use crate::source::SourceRef;
 use crate::store::{decode_stored, Database, ReadTxn, ReadView, WriteTxn};
+use crate::touchpoint::Touchpoint;
 
 /// The source system HQ's records arrive as in a replica.
 pub const HQ_SOURCE: &str = "hq";
@@ -129,6 +131,22 @@ pub struct SyncReport {
     pub already_applied: bool,
     /// There is more to sync (pull: HQ has more; serve: the answer is not the last page).
     pub more: bool,
+}
+
+impl SyncReport {
+    /// Notes that record `id` of kind `entity` was refused with `e`.
+    fn reject(&mut self, entity: &'static str, id: SyncRef, e: &Error) {
+        self.rejected.push(SyncRejection::new(entity, id, e));
+    }
+}
+
+/// Stores touchpoint `t` as written from source record `source` (at most once: the source
+/// index makes it idempotent); whether it is new.
+fn insert_touchpoint_once(w: &mut WriteTxn, mut t: Touchpoint, source: SourceRef) -> Result<bool> {
+    let before = w.tx().source_known(ModelKind::Touchpoint, &source)?;
+    t.source = Some(source);
+    w.insert_touchpoint(&t)?;
+    Ok(before.is_none())
 }
 
 /// A record of a batch that could not be applied.

@@ -16,9 +16,9 @@ use crate::store::tables::{CUSTOMERS, VEHICLES};
 use crate::store::{Database, ReadTxn, WriteTxn};
 
 use super::{
-    add_consents, load, replica_key, store, ConsentEntry, CustomerEntry, Direction, ReplicaState,
-    SyncBatch, SyncRef, SyncRejection, SyncReport, TouchpointEntry, VehicleEntry, CHANGE_PAGE,
-    HQ_SOURCE, PUSH_CONSUMER,
+    add_consents, insert_touchpoint_once, load, replica_key, store, ConsentEntry, CustomerEntry,
+    Direction, ReplicaState, SyncBatch, SyncRef, SyncReport, TouchpointEntry, VehicleEntry,
+    CHANGE_PAGE, HQ_SOURCE, PUSH_CONSUMER,
 };
 
 /// `Ok(None)` for a record that is gone.
@@ -304,9 +304,7 @@ pub(super) fn apply(
                         Permission::ReadCustomers,
                         format!("change customer {} it does not see", c.0),
                     );
-                    report
-                        .rejected
-                        .push(SyncRejection::new("customer", e.id, &err));
+                    report.reject("customer", e.id, &err);
                     continue;
                 }
                 let known = w
@@ -324,9 +322,7 @@ pub(super) fn apply(
                     written.push(u.id);
                     count(&mut report, u.outcome, |r| r.customers += 1)
                 }
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("customer", e.id, &err)),
+                Err(err) => report.reject("customer", e.id, &err),
             }
         }
         for e in &b.vehicles {
@@ -334,9 +330,7 @@ pub(super) fn apply(
             let owner = hq_customer(w, system, &e.owner)?;
             let Some(owner) = owner.filter(|o| !unseen.contains(o)) else {
                 let err = Error::not_found("customer", format!("{:?}", e.owner));
-                report
-                    .rejected
-                    .push(SyncRejection::new("vehicle", e.id, &err));
+                report.reject("vehicle", e.id, &err);
                 continue;
             };
             let from = received(local);
@@ -357,9 +351,7 @@ pub(super) fn apply(
                 .and_then(|c| dealers.get(c).copied());
             match w.upsert_vehicle(&v, owner, &from) {
                 Ok(u) => count(&mut report, u.outcome, |r| r.vehicles += 1),
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("vehicle", e.id, &err)),
+                Err(err) => report.reject("vehicle", e.id, &err),
             }
         }
         for e in &b.touchpoints {
@@ -370,17 +362,13 @@ pub(super) fn apply(
                     Permission::WriteTouchpoints,
                     "write another dealer's touchpoint",
                 );
-                report
-                    .rejected
-                    .push(SyncRejection::new("touchpoint", e.id, &err));
+                report.reject("touchpoint", e.id, &err);
                 continue;
             }
             let customer = hq_customer(w, system, &e.customer)?;
             let Some(customer) = customer.filter(|c| !unseen.contains(c)) else {
                 let err = Error::not_found("customer", format!("{:?}", e.customer));
-                report
-                    .rejected
-                    .push(SyncRejection::new("touchpoint", e.id, &err));
+                report.reject("touchpoint", e.id, &err);
                 continue;
             };
             let mut t = e.touchpoint.clone();
@@ -390,18 +378,13 @@ pub(super) fn apply(
                 None => None,
             };
             t.dealer = dealer;
-            let src = SourceRef::new(system, local.to_string());
-            let before = w.tx().source_known(ModelKind::Touchpoint, &src)?;
-            t.source = Some(src);
-            match w.insert_touchpoint(&t) {
-                Ok(_) if before.is_some() => report.unchanged += 1,
-                Ok(_) => {
+            match insert_touchpoint_once(w, t, SourceRef::new(system, local.to_string())) {
+                Ok(false) => report.unchanged += 1,
+                Ok(true) => {
                     written.push(customer);
                     report.touchpoints += 1
                 }
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("touchpoint", e.id, &err)),
+                Err(err) => report.reject("touchpoint", e.id, &err),
             }
         }
         for e in &b.consents {
@@ -413,9 +396,7 @@ pub(super) fn apply(
                     Permission::WriteConsents,
                     format!("record consents of customer {}", c.0),
                 );
-                report
-                    .rejected
-                    .push(SyncRejection::new("consents", e.customer, &err));
+                report.reject("consents", e.customer, &err);
                 continue;
             }
             match add_consents(w, c, &e.events) {
@@ -425,9 +406,7 @@ pub(super) fn apply(
                         written.push(c);
                     }
                 }
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("consents", e.customer, &err)),
+                Err(err) => report.reject("consents", e.customer, &err),
             }
         }
         for e in &b.erasures {
@@ -440,16 +419,12 @@ pub(super) fn apply(
                     .is_ok();
             if !may || unseen.contains(&c) {
                 let err = access.denied(Permission::Erase, format!("erase customer {}", c.0));
-                report
-                    .rejected
-                    .push(SyncRejection::new("erasure", *e, &err));
+                report.reject("erasure", *e, &err);
                 continue;
             }
             match w.erase_customer(c, &format!("replica:{system}"), "erased at the replica") {
                 Ok(_) => report.erasures += 1,
-                Err(err) => report
-                    .rejected
-                    .push(SyncRejection::new("erasure", *e, &err)),
+                Err(err) => report.reject("erasure", *e, &err),
             }
         }
         if !written.is_empty() {
